@@ -1,0 +1,22 @@
+//! `cairn-core` is Cairn's milestone engine and the wire types every other part speaks.
+//!
+//! It is deliberately *sans-IO*, in the manner of `quinn-proto`: it reads no clock, opens no
+//! socket, draws no random number and never touches storage. The host (the Durable Object in the
+//! worker, or a test) passes the current instant and the incoming event in, and gets the new state
+//! and the awards out:
+//!
+//! ```text
+//! (subject state, event, now, definitions) -> (new state, outcome)
+//! ```
+//!
+//! Because of that shape, the exactly-once guarantee is a property of this crate alone (tested
+//! natively with property tests) and the hosts only have to be single writers of a subject's state.
+//!
+//! This crate never depends on `worker`, `leptos` or `web-sys`.
+
+pub mod definitions;
+pub mod engine;
+pub mod wire;
+
+pub use definitions::{Definitions, Problem};
+pub use engine::{Event, Outcome, SubjectState};

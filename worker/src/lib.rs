@@ -1,0 +1,22 @@
+//! `cairn-worker` is the only part of Cairn that knows about HTTP and Cloudflare.
+//!
+//! It authenticates a request, validates its body, and forwards it to the Durable Object that is
+//! the single writer of the subject it concerns (see [`subject`]). The Durable Object loads the
+//! subject's state from its SQLite storage, lets `cairn-core` decide what the event means, and
+//! stores the result in the same synchronous step, so concurrent and retried requests can never
+//! double-count or double-award. Static files (the widget and the demo site) are served by
+//! Workers static assets before this code runs.
+
+mod error;
+mod project;
+mod routes;
+mod subject;
+
+use worker::{Context, Env, Request, Response, Result, event};
+
+pub use subject::Subject;
+
+#[event(fetch)]
+async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
+    routes::handle(req, env).await
+}
