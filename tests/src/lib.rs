@@ -1,1 +1,190 @@
-//! placeholder
+//! Harness of Cairn's end-to-end tests: the release build, served by real workerd through
+//! `wrangler dev`, driven over HTTP and by real headless Chromium (Playwright scripts in
+//! `tests/e2e/`).
+//!
+//! Each [`App`] gets free ports and a fresh persistence directory under `target/e2e/`, runs in
+//! its own process group and is stopped when dropped.
+
+use std::path::PathBuf;
+use std::process::Command;
+use std::sync::OnceLock;
+use std::time::Duration;
+
+use anyhow::{Context, Result, bail};
+use serde_json::Value;
+use xtask::wrangler::{Options, Wrangler};
+
+pub use xtask::DEMO_PUBLISHABLE_KEY;
+
+/// Builds the release artifacts once per test binary, unless `cargo xtask test` already did
+/// (it sets `CAIRN_PREBUILT=1`).
+pub fn ensure_built() {
+    static BUILT: OnceLock<()> = OnceLock::new();
+    BUILT.get_or_init(|| {
+        if std::env::var_os("CAIRN_PREBUILT").is_none() {
+            xtask::build::build().expect("release build");
+        }
+    });
+}
+
+/// Where a test keeps its state, logs and artifacts: `target/e2e/<name>/`, emptied first.
+pub fn test_dir(name: &str) -> PathBuf {
+    let dir = xtask::target_dir().join("e2e").join(name);
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("create test dir");
+    dir
+}
+
+/// The worker and its assets on real workerd.
+#[derive(Debug)]
+pub struct App {
+    wrangler: Wrangler,
+    dir: PathBuf,
+    http: ureq::Agent,
+}
+
+/// An HTTP answer: status, headers and body text.
+#[derive(Debug)]
+pub struct Reply {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: String,
+}
+
+impl Reply {
+    /// The body as JSON.
+    pub fn json(&self) -> Value {
+        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.body))
+    }
+
+    /// The first value of header `name` (case-insensitive).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+impl App {
+    /// Builds if needed and starts `wrangler dev` with a fresh state directory for test `name`.
+    pub fn start(name: &str) -> Result<Self> {
+        ensure_built();
+        let dir = test_dir(name);
+        let wrangler = Wrangler::start(Options::ephemeral(
+            dir.join("state"),
+            dir.join("wrangler-0.log"),
+        )?)?;
+        let http = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .timeout_global(Some(Duration::from_secs(30)))
+            .build()
+            .into();
+        Ok(Self {
+            wrangler,
+            dir,
+            http,
+        })
+    }
+
+    /// `http://127.0.0.1:PORT`.
+    pub fn base(&self) -> &str {
+        &self.wrangler.base
+    }
+
+    /// This test's directory.
+    pub fn dir(&self) -> &PathBuf {
+        &self.dir
+    }
+
+    /// Stops wrangler and starts it again on the same state directory (and a new port).
+    pub fn restart(&mut self) -> Result<()> {
+        self.wrangler.stop();
+        let n = std::fs::read_dir(&self.dir)?
+            .filter(|e| {
+                e.as_ref()
+                    .is_ok_and(|e| e.file_name().to_string_lossy().starts_with("wrangler-"))
+            })
+            .count();
+        let options = Options::ephemeral(
+            self.dir.join("state"),
+            self.dir.join(format!("wrangler-{n}.log")),
+        )?;
+        self.wrangler = Wrangler::start(options)?;
+        Ok(())
+    }
+
+    /// `method path` with `headers` and an optional body.
+    pub fn request(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: Option<&str>,
+    ) -> Result<Reply> {
+        let url = format!("{}{path}", self.base());
+        let request = ureq::http::Request::builder().method(method).uri(&url);
+        let request = headers.iter().fold(request, |r, (k, v)| r.header(*k, *v));
+        let mut response = match body {
+            Some(body) => self.http.run(request.body(body.to_owned())?),
+            None => self.http.run(request.body(())?),
+        }
+        .with_context(|| format!("{method} {url}"))?;
+        let headers = response
+            .headers()
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_str().unwrap_or_default().to_owned()))
+            .collect();
+        let status = response.status().as_u16();
+        let body = String::from_utf8_lossy(&response.body_mut().read_to_vec()?).into_owned();
+        Ok(Reply {
+            status,
+            headers,
+            body,
+        })
+    }
+
+    /// A client-API request as user `user` of the demo project.
+    pub fn client(
+        &self,
+        method: &str,
+        path: &str,
+        user: &str,
+        body: Option<&str>,
+    ) -> Result<Reply> {
+        self.request(
+            method,
+            path,
+            &[
+                ("x-cairn-key", DEMO_PUBLISHABLE_KEY),
+                ("x-cairn-user", user),
+            ],
+            body,
+        )
+    }
+
+    /// Runs the Playwright script `tests/e2e/<script>` against this app; returns the JSON it
+    /// prints last. Screenshots go to `target/e2e/<name>/`.
+    pub fn browser(&self, script: &str) -> Result<Value> {
+        let path = xtask::root().join("tests/e2e").join(script);
+        let out = Command::new("node")
+            .arg(&path)
+            .current_dir(xtask::root())
+            .env("CAIRN_BASE", self.base())
+            .env("CAIRN_ARTIFACTS", &self.dir)
+            .env("CHROMIUM", xtask::setup::CHROMIUM)
+            .output()
+            .with_context(|| format!("running node {}", path.display()))?;
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        if !out.status.success() {
+            bail!("{script} failed ({}):\n{stdout}\n{stderr}", out.status);
+        }
+        let last = stdout
+            .lines()
+            .rev()
+            .find(|l| l.starts_with('{'))
+            .with_context(|| format!("{script} printed no JSON:\n{stdout}\n{stderr}"))?;
+        Ok(serde_json::from_str(last)?)
+    }
+}

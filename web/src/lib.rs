@@ -1,1 +1,23 @@
-//! placeholder
+//! `cairn-widget` is what end users see: Cairn's embeddable celebration layer.
+//!
+//! The embed loader (`web/loader/cairn.js`) imports this crate's wasm-bindgen module and calls
+//! [`start`] with the publishable key, the API origin and the calls queued before it loaded.
+//! The widget then owns `window.cairn(...)`, renders into its own Shadow DOM host so that host
+//! CSS never leaks in and ours never leaks out, and celebrates each newly reached milestone once.
+//!
+//! Logic lives in plain structs ([`logic`]), tested natively; the Leptos components and the DOM
+//! glue stay thin.
+
+pub mod logic;
+
+#[cfg(target_arch = "wasm32")]
+mod api;
+#[cfg(target_arch = "wasm32")]
+mod confetti;
+#[cfg(target_arch = "wasm32")]
+mod embed;
+#[cfg(target_arch = "wasm32")]
+mod view;
+
+#[cfg(target_arch = "wasm32")]
+pub use embed::{Widget, start};

@@ -143,11 +143,12 @@ async fn read_body(req: &mut Request) -> ApiResult<Vec<u8>> {
 
 /// Adds CORS headers. The client API is called from the product's own pages; which origins a
 /// project allows is enforced per project once projects are stored (identity issue).
-fn cors(mut response: Response, origin: Option<&str>, preflight: bool) -> Result<Response> {
+/// Responses relayed from a Durable Object have immutable headers, so a copy is set.
+fn cors(response: Response, origin: Option<&str>, preflight: bool) -> Result<Response> {
     let Some(origin) = origin else {
         return Ok(response);
     };
-    let headers: &mut Headers = response.headers_mut();
+    let headers: Headers = response.headers().clone();
     headers.set("access-control-allow-origin", origin)?;
     headers.append("vary", "origin")?;
     if preflight {
@@ -162,5 +163,5 @@ fn cors(mut response: Response, origin: Option<&str>, preflight: bool) -> Result
         )?;
         headers.set("access-control-max-age", "86400")?;
     }
-    Ok(response)
+    Ok(response.with_headers(headers))
 }

@@ -1,2 +1,203 @@
-//! placeholder
-fn main() {}
+//! `cargo xtask <command>`: see `cargo xtask help`.
+
+use std::time::Instant;
+
+use anyhow::{Result, bail};
+use xtask::{DEMO_PUBLISHABLE_KEY, build, cmd, root, setup, target_dir, wrangler};
+
+const HELP: &str = "\
+cargo xtask <command>
+
+  setup   install what is missing (wasm target, wasm-bindgen-cli, worker-build, npm packages, Chromium)
+  dev     setup, build, then serve the demo on http://127.0.0.1:8787 with local persistence
+  build   release artifacts: worker bundle, widget wasm + JS (wasm-opt, content-hashed), loader, demo site
+  test    setup, fmt, clippy, native tests, widget tests in headless Chromium, end-to-end tests
+  bench   sizes of the shipped artifacts and wrangler dev's cold start
+";
+
+fn main() -> Result<()> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match args.first().map(String::as_str) {
+        Some("setup") => setup::setup(),
+        Some("build") => {
+            build::build().map(|a| eprintln!("build: done; assets in {}", a.dist.display()))
+        }
+        Some("dev") => dev(),
+        Some("test") => test(),
+        Some("bench") => bench(),
+        None | Some("help" | "--help" | "-h") => {
+            print!("{HELP}");
+            Ok(())
+        }
+        Some(other) => bail!("unknown command `{other}`\n\n{HELP}"),
+    }
+}
+
+fn dev() -> Result<()> {
+    setup::setup()?;
+    build::build()?;
+    let options = wrangler::Options {
+        port: 8787,
+        inspector_port: 9229,
+        persist_to: root().join(".wrangler/state"),
+        log: None,
+    };
+    println!(
+        "\nCairn is starting on http://127.0.0.1:{port}\n\
+         \n  demo site        http://127.0.0.1:{port}/\n  embed loader     http://127.0.0.1:{port}/cairn.js\
+         \n  publishable key  {DEMO_PUBLISHABLE_KEY}\n  state            {}\n\nStop with Ctrl-C.\n",
+        options.persist_to.display(),
+        port = options.port,
+    );
+    // Same process group as this one, so Ctrl-C stops wrangler and workerd too.
+    cmd::run(&mut wrangler::Wrangler::command(&options))
+}
+
+fn test() -> Result<()> {
+    let started = Instant::now();
+    let step = |name: &str| eprintln!("\n== {name} ({:.0?} so far)", started.elapsed());
+    step("setup");
+    setup::setup()?;
+    step("format");
+    cmd::run(cmd::new("cargo").args(["fmt", "--all", "--check"]))?;
+    step("clippy (native)");
+    cmd::run(cmd::new("cargo").args([
+        "clippy",
+        "--workspace",
+        "--exclude",
+        "cairn-worker",
+        "--all-targets",
+        "--",
+        "-D",
+        "warnings",
+    ]))?;
+    step("clippy (wasm)");
+    cmd::run(cmd::new("cargo").args([
+        "clippy",
+        "--target",
+        "wasm32-unknown-unknown",
+        "-p",
+        "cairn-worker",
+        "-p",
+        "cairn-widget",
+        "--lib",
+        "--tests",
+        "--",
+        "-D",
+        "warnings",
+    ]))?;
+    step("native tests");
+    cmd::run(cmd::new("cargo").args([
+        "test",
+        "--workspace",
+        "--exclude",
+        "cairn-worker",
+        "--exclude",
+        "cairn-e2e",
+    ]))?;
+    step("widget tests in headless Chromium (wasm-bindgen-test)");
+    cmd::run(
+        cmd::new("cargo")
+            .args([
+                "test",
+                "-p",
+                "cairn-widget",
+                "--target",
+                "wasm32-unknown-unknown",
+            ])
+            .env(
+                "CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER",
+                "wasm-bindgen-test-runner",
+            )
+            .env("CHROMEDRIVER", setup::CHROMEDRIVER)
+            .env("WASM_BINDGEN_TEST_TIMEOUT", "60"),
+    )?;
+    step("release build");
+    build::build()?;
+    step("end-to-end tests (wrangler dev + Chromium)");
+    cmd::run(
+        cmd::new("cargo")
+            .args(["test", "-p", "cairn-e2e"])
+            .env("CAIRN_PREBUILT", "1"),
+    )?;
+    eprintln!("\nAll checks passed in {:.0?}.", started.elapsed());
+    Ok(())
+}
+
+fn bench() -> Result<()> {
+    setup::setup()?;
+    let a = build::build()?;
+    println!(
+        "\n{:<28} {:>10} {:>10} {:>10}",
+        "artifact", "raw", "gzip", "brotli"
+    );
+    let mut widget_total = [0usize; 3];
+    for (name, path, widget) in [
+        ("loader cairn.js", &a.loader, true),
+        ("widget JS", &a.widget_js, true),
+        ("widget wasm", &a.widget_wasm, true),
+        ("worker JS (index.js)", &a.worker_js, false),
+        ("worker wasm", &a.worker_wasm, false),
+    ] {
+        let bytes = std::fs::read(path)?;
+        let sizes = [bytes.len(), gzip_len(&bytes)?, brotli_len(&bytes)?];
+        if widget {
+            for (t, s) in widget_total.iter_mut().zip(sizes) {
+                *t += s;
+            }
+        }
+        println!(
+            "{name:<28} {:>10} {:>10} {:>10}",
+            kb(sizes[0]),
+            kb(sizes[1]),
+            kb(sizes[2])
+        );
+    }
+    println!(
+        "{:<28} {:>10} {:>10} {:>10}",
+        "widget total (loader+JS+wasm)",
+        kb(widget_total[0]),
+        kb(widget_total[1]),
+        kb(widget_total[2])
+    );
+
+    let dir = target_dir().join("bench");
+    let _ = std::fs::remove_dir_all(&dir);
+    let mut cold = Vec::new();
+    for run in 0..3 {
+        let persist = dir.join(format!("state-{run}"));
+        let w = wrangler::Wrangler::start(wrangler::Options::ephemeral(
+            persist,
+            dir.join(format!("wrangler-{run}.log")),
+        )?)?;
+        cold.push(w.cold_start);
+    }
+    cold.sort();
+    println!(
+        "\nwrangler dev cold start to first 200 (3 runs): min {:.2?}, median {:.2?}, max {:.2?}",
+        cold[0], cold[1], cold[2]
+    );
+    Ok(())
+}
+
+fn gzip_len(bytes: &[u8]) -> Result<usize> {
+    use std::io::Write;
+    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    e.write_all(bytes)?;
+    Ok(e.finish()?.len())
+}
+
+fn brotli_len(bytes: &[u8]) -> Result<usize> {
+    let mut out = Vec::new();
+    let params = brotli::enc::BrotliEncoderParams {
+        quality: 11,
+        lgwin: 22,
+        ..Default::default()
+    };
+    brotli::BrotliCompress(&mut &bytes[..], &mut out, &params)?;
+    Ok(out.len())
+}
+
+fn kb(n: usize) -> String {
+    format!("{:.1} KB", n as f64 / 1000.0)
+}

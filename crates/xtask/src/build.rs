@@ -1,0 +1,165 @@
+//! `cargo xtask build`: the release artifacts.
+//!
+//! - the worker bundle, by worker-build, in `worker/build/` (what `wrangler.toml` points at);
+//! - the widget: wasm-bindgen (`--target web`) output, shrunk by wasm-opt, with content-hashed
+//!   names under `web/dist/assets/`;
+//! - the embed loader `web/dist/cairn.js`, minified, pointing at those hashed names;
+//! - the demo site, copied from `web/site/`.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+use sha2::{Digest, Sha256};
+
+use crate::{cmd, npm_bin, root, target_dir};
+
+/// What a build produced.
+#[derive(Debug, Clone)]
+pub struct Artifacts {
+    /// The static assets directory served by the worker.
+    pub dist: PathBuf,
+    /// The loader, `dist/cairn.js`.
+    pub loader: PathBuf,
+    /// The widget's JS glue and wasm, under `dist/assets/`.
+    pub widget_js: PathBuf,
+    pub widget_wasm: PathBuf,
+    /// The worker's wasm, after wasm-opt.
+    pub worker_wasm: PathBuf,
+    /// The worker's JS entry point.
+    pub worker_js: PathBuf,
+}
+
+/// Builds everything.
+pub fn build() -> Result<Artifacts> {
+    let (widget_js, widget_wasm, loader) = build_widget()?;
+    let (worker_js, worker_wasm) = build_worker()?;
+    Ok(Artifacts {
+        dist: dist_dir(),
+        loader,
+        widget_js,
+        widget_wasm,
+        worker_wasm,
+        worker_js,
+    })
+}
+
+/// `web/dist`, the `[assets]` directory in `wrangler.toml`.
+pub fn dist_dir() -> PathBuf {
+    root().join("web/dist")
+}
+
+fn build_widget() -> Result<(PathBuf, PathBuf, PathBuf)> {
+    cmd::run(cmd::new("cargo").args([
+        "build",
+        "--release",
+        "--lib",
+        "--package",
+        "cairn-widget",
+        "--target",
+        "wasm32-unknown-unknown",
+    ]))?;
+    let raw = target_dir().join("wasm32-unknown-unknown/release/cairn_widget.wasm");
+    let out = target_dir().join("cairn/widget");
+    fs::create_dir_all(&out)?;
+    cmd::run(
+        cmd::new("wasm-bindgen")
+            .arg(&raw)
+            .args([
+                "--target",
+                "web",
+                "--no-typescript",
+                "--out-name",
+                "cairn-widget",
+                "--out-dir",
+            ])
+            .arg(&out),
+    )?;
+    let js = out.join("cairn-widget.js");
+    let wasm = out.join("cairn-widget_bg.wasm");
+    cmd::run(
+        cmd::new(npm_bin("wasm-opt"))
+            .arg(&wasm)
+            .args(["-Oz", "--strip-debug", "--strip-producers", "-o"])
+            .arg(&wasm),
+    )?;
+
+    let dist = dist_dir();
+    if dist.exists() {
+        fs::remove_dir_all(&dist).with_context(|| format!("removing {}", dist.display()))?;
+    }
+    copy_dir(&root().join("web/site"), &dist)?;
+    let assets = dist.join("assets");
+    fs::create_dir_all(&assets)?;
+    let js_name = format!("cairn-widget.{}.js", short_hash(&fs::read(&js)?));
+    let wasm_name = format!("cairn-widget.{}.wasm", short_hash(&fs::read(&wasm)?));
+    fs::copy(&js, assets.join(&js_name))?;
+    fs::copy(&wasm, assets.join(&wasm_name))?;
+
+    let template = fs::read_to_string(root().join("web/loader/cairn.js"))?;
+    let loader_src = out.join("cairn.js");
+    fs::write(
+        &loader_src,
+        template
+            .replace("__CAIRN_JS__", &format!("assets/{js_name}"))
+            .replace("__CAIRN_WASM__", &format!("assets/{wasm_name}")),
+    )?;
+    let loader = dist.join("cairn.js");
+    cmd::run(
+        cmd::new(npm_bin("esbuild"))
+            .arg(&loader_src)
+            .args([
+                "--minify",
+                "--legal-comments=none",
+                "--target=es2020",
+                "--log-level=warning",
+            ])
+            .arg(format!("--outfile={}", loader.display())),
+    )?;
+    Ok((assets.join(js_name), assets.join(wasm_name), loader))
+}
+
+fn build_worker() -> Result<(PathBuf, PathBuf)> {
+    let wasm_bindgen =
+        which("wasm-bindgen").context("wasm-bindgen is not on PATH: run `cargo xtask setup`")?;
+    let esbuild = root().join("node_modules/@esbuild/linux-x64/bin/esbuild");
+    cmd::run(
+        cmd::new("worker-build")
+            .arg("--release")
+            .current_dir(root().join("worker"))
+            .env("WASM_BINDGEN_BIN", wasm_bindgen)
+            .env("WASM_OPT_BIN", npm_bin("wasm-opt"))
+            .env("ESBUILD_BIN", esbuild),
+    )?;
+    let build = root().join("worker/build");
+    Ok((build.join("index.js"), build.join("index_bg.wasm")))
+}
+
+fn which(program: &str) -> Option<PathBuf> {
+    let paths = std::env::var_os("PATH")?;
+    std::env::split_paths(&paths)
+        .map(|d| d.join(program))
+        .find(|p| p.is_file())
+}
+
+/// First 10 hex digits of the content's SHA-256: the cache-busting part of a file name.
+pub fn short_hash(bytes: &[u8]) -> String {
+    Sha256::digest(bytes)[..5]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+fn copy_dir(from: &Path, to: &Path) -> Result<()> {
+    fs::create_dir_all(to)?;
+    for entry in fs::read_dir(from).with_context(|| format!("reading {}", from.display()))? {
+        let entry = entry?;
+        let dest = to.join(entry.file_name());
+        if entry.file_type()?.is_dir() {
+            copy_dir(&entry.path(), &dest)?;
+        } else {
+            fs::copy(entry.path(), dest)?;
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,34 @@
+//! Cairn's project automation, in Rust rather than shell scripts (as rust-analyzer's `xtask`).
+//!
+//! `cargo xtask setup|dev|build|test|bench` are thin entry points in `main.rs`; the pieces live
+//! here so that the end-to-end tests reuse exactly the same build and the same `wrangler dev`
+//! runner as a developer does.
+
+pub mod build;
+pub mod cmd;
+pub mod setup;
+pub mod wrangler;
+
+use std::path::{Path, PathBuf};
+
+/// The workspace root.
+pub fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .ancestors()
+        .nth(2)
+        .expect("crates/xtask is two levels deep")
+        .to_path_buf()
+}
+
+/// Cargo's shared target directory.
+pub fn target_dir() -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root().join("target"), PathBuf::from)
+}
+
+/// A binary installed by `npm ci` into `node_modules/.bin`.
+pub fn npm_bin(name: &str) -> PathBuf {
+    root().join("node_modules/.bin").join(name)
+}
+
+/// The publishable key of the demo project (see `worker/src/project.rs`).
+pub const DEMO_PUBLISHABLE_KEY: &str = "pk_demo_acme_0000000000000000";

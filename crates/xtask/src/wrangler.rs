@@ -1,0 +1,217 @@
+//! Runs `wrangler dev` (real workerd) for development, tests and benchmarks.
+//!
+//! `npx wrangler dev` is a process tree (node, then two workerd processes). Here it is started
+//! in its own process group and stopped as a group, on [`Wrangler::stop`] or on drop, so no
+//! workerd outlives a test.
+
+use std::io::{Read, Write};
+use std::net::{Ipv4Addr, TcpListener, TcpStream};
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, bail};
+
+use crate::{cmd, npm_bin, root};
+
+/// How long wrangler may take to answer its first request.
+pub const START_DEADLINE: Duration = Duration::from_secs(90);
+
+/// Settings of one `wrangler dev`.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// HTTP port on 127.0.0.1.
+    pub port: u16,
+    /// Inspector port (distinct per instance).
+    pub inspector_port: u16,
+    /// Where Durable Object, D1 and cache state persist.
+    pub persist_to: PathBuf,
+    /// Where wrangler's output goes; `None` inherits this process's stdio.
+    pub log: Option<PathBuf>,
+}
+
+impl Options {
+    /// Free ports and the given persistence directory, output to `log`.
+    pub fn ephemeral(persist_to: PathBuf, log: PathBuf) -> Result<Self> {
+        Ok(Self {
+            port: free_port()?,
+            inspector_port: free_port()?,
+            persist_to,
+            log: Some(log),
+        })
+    }
+}
+
+/// A running `wrangler dev`.
+#[derive(Debug)]
+pub struct Wrangler {
+    child: Option<Child>,
+    /// `http://127.0.0.1:PORT`.
+    pub base: String,
+    /// The options it was started with.
+    pub options: Options,
+    /// Time from spawn to the first `200` from `/v1/health`.
+    pub cold_start: Duration,
+}
+
+impl Wrangler {
+    /// The command line that starts wrangler dev with `options`.
+    pub fn command(options: &Options) -> Command {
+        let mut c = cmd::new(npm_bin("wrangler"));
+        c.args([
+            "dev",
+            "--ip",
+            "127.0.0.1",
+            "--log-level",
+            "info",
+            "--show-interactive-dev-session=false",
+        ])
+        .arg("--port")
+        .arg(options.port.to_string())
+        .arg("--inspector-port")
+        .arg(options.inspector_port.to_string())
+        .arg("--persist-to")
+        .arg(&options.persist_to)
+        .env("WRANGLER_SEND_METRICS", "false")
+        .env("CLOUDFLARE_CF_FETCH_ENABLED", "false")
+        .env("WRANGLER_LOG_PATH", root().join("target/wrangler-logs"))
+        .stdin(Stdio::null());
+        c
+    }
+
+    /// Starts wrangler in its own process group and waits until it answers.
+    pub fn start(options: Options) -> Result<Self> {
+        let mut c = Self::command(&options);
+        c.process_group(0);
+        if let Some(log) = &options.log {
+            if let Some(dir) = log.parent() {
+                std::fs::create_dir_all(dir)?;
+            }
+            let file = std::fs::File::create(log)
+                .with_context(|| format!("creating {}", log.display()))?;
+            c.stdout(file.try_clone()?).stderr(file);
+        }
+        let started = Instant::now();
+        let child = c
+            .spawn()
+            .context("cannot start wrangler: run `cargo xtask setup`")?;
+        let base = format!("http://127.0.0.1:{}", options.port);
+        let mut me = Self {
+            child: Some(child),
+            base,
+            options,
+            cold_start: Duration::ZERO,
+        };
+        loop {
+            if get_status(me.options.port, "/v1/health").is_some_and(|s| s == 200) {
+                me.cold_start = started.elapsed();
+                return Ok(me);
+            }
+            if let Some(status) = me.child.as_mut().and_then(|c| c.try_wait().ok().flatten()) {
+                bail!("wrangler exited early ({status}); see {}", me.log_hint());
+            }
+            if started.elapsed() > START_DEADLINE {
+                bail!(
+                    "wrangler did not answer within {START_DEADLINE:?}; see {}",
+                    me.log_hint()
+                );
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    fn log_hint(&self) -> String {
+        self.options
+            .log
+            .as_deref()
+            .map_or_else(|| "its output".into(), |p| p.display().to_string())
+    }
+
+    /// Stops the whole process group: TERM, then KILL after a grace period.
+    pub fn stop(&mut self) {
+        let Some(mut child) = self.child.take() else {
+            return;
+        };
+        let group = format!("-{}", child.id());
+        let _ = Command::new("kill")
+            .args(["-TERM", "--", &group])
+            .stderr(Stdio::null())
+            .status();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < deadline {
+            if child.try_wait().ok().flatten().is_some() && !group_alive(&group) {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let _ = Command::new("kill")
+            .args(["-KILL", "--", &group])
+            .stderr(Stdio::null())
+            .status();
+        let _ = child.wait();
+    }
+
+    /// Waits for wrangler to exit by itself (for `cargo xtask dev`).
+    pub fn wait(mut self) -> Result<()> {
+        if let Some(mut child) = self.child.take() {
+            child.wait()?;
+        }
+        Ok(())
+    }
+
+    /// The log file, if any.
+    pub fn log(&self) -> Option<&Path> {
+        self.options.log.as_deref()
+    }
+}
+
+impl Drop for Wrangler {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+fn group_alive(group: &str) -> bool {
+    Command::new("kill")
+        .args(["-0", "--", group])
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+/// A TCP port free on 127.0.0.1 right now.
+pub fn free_port() -> Result<u16> {
+    Ok(TcpListener::bind((Ipv4Addr::LOCALHOST, 0))?
+        .local_addr()?
+        .port())
+}
+
+/// The status code of `GET path` on 127.0.0.1:`port`, or `None` if nothing answers.
+/// Reads only the status line: workerd keeps connections open.
+pub fn get_status(port: u16, path: &str) -> Option<u16> {
+    let mut stream =
+        TcpStream::connect_timeout(&(Ipv4Addr::LOCALHOST, port).into(), Duration::from_secs(1))
+            .ok()?;
+    stream.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
+    )
+    .ok()?;
+    let mut buf = [0u8; 64];
+    let mut len = 0;
+    while len < 12 {
+        let n = stream.read(&mut buf[len..]).ok()?;
+        if n == 0 {
+            break;
+        }
+        len += n;
+    }
+    std::str::from_utf8(&buf[..len])
+        .ok()?
+        .split(' ')
+        .nth(1)?
+        .parse()
+        .ok()
+}

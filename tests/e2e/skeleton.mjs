@@ -1,0 +1,45 @@
+// Walking skeleton in a real browser: click "Create project" 10 times on the demo site and
+// observe every celebration; then reload and observe again.
+import { launch, base, artifacts, recordEvents, confettiPixels, toastTitles, report } from "./lib.mjs";
+
+const browser = await launch();
+try {
+  const page = await (await browser.newContext({ viewport: { width: 1200, height: 800 } })).newPage();
+  const consoleErrors = [];
+  page.on("console", (m) => m.type() === "error" && consoleErrors.push(m.text()));
+  page.on("pageerror", (e) => consoleErrors.push(String(e)));
+  await page.addInitScript(recordEvents);
+  await page.goto(base + "/");
+  await page.waitForFunction(() => window.__seen.ready === 1, null, { timeout: 15000 });
+
+  const celebrations = [];
+  for (let i = 1; i <= 10; i++) {
+    await page.click("#create");
+    await page.waitForFunction((n) => window.__seen.tracks.length >= n, i, { timeout: 10000 });
+    const awards = await page.evaluate(() => window.__seen.awards.length);
+    if (awards > celebrations.length) {
+      // A celebration began: the canvas must actually draw and the toast must show.
+      const pixels = await page.waitForFunction(confettiPixels, null, { timeout: 5000 }).then((h) => h.jsonValue());
+      await page.waitForFunction((t) => t > 0, (await page.evaluate(toastTitles)).length, { timeout: 5000 });
+      const toasts = await page.evaluate(toastTitles);
+      await page.screenshot({ path: `${artifacts}/celebration-${i}.png` });
+      celebrations.push({ click: i, pixels, toasts });
+    }
+  }
+  const first = await page.evaluate(() => ({
+    awards: window.__seen.awards,
+    totals: window.__seen.tracks.map((t) => t.total),
+    errors: window.__seen.errors,
+  }));
+  const user = await page.evaluate(() => localStorage.getItem("acme:user"));
+
+  await page.reload();
+  await page.waitForFunction(() => window.__seen.ready === 1, null, { timeout: 15000 });
+  const afterReload = await page.evaluate(() => ({ awards: window.__seen.awards.length, toasts: [] }));
+  afterReload.toasts = await page.evaluate(toastTitles);
+  afterReload.pixels = await page.evaluate(confettiPixels);
+
+  report({ user, celebrations, ...first, afterReload, consoleErrors });
+} finally {
+  await browser.close();
+}

@@ -1,0 +1,241 @@
+//! The client API and static assets on real workerd: every error answers with the one error
+//! shape and a 4xx, never a 5xx; assets carry the right content types and cache headers.
+
+use cairn_e2e::{App, DEMO_PUBLISHABLE_KEY, Reply};
+
+/// Asserts `reply` is an error with `status` and `code`, in the API's one error shape.
+fn check_error(reply: &Reply, status: u16, code: &str) {
+    assert_eq!(reply.status, status, "{}", reply.body);
+    let body = reply.json();
+    assert_eq!(body["error"]["code"], code, "{}", reply.body);
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .is_some_and(|m| !m.is_empty()),
+        "{}",
+        reply.body
+    );
+}
+
+#[test]
+fn client_api_counts_answers_and_rejects_bad_input() {
+    let app = App::start("api").unwrap();
+    let key = ("x-cairn-key", DEMO_PUBLISHABLE_KEY);
+    let post = |headers: &[(&str, &str)], body: &str| {
+        app.request("POST", "/v1/client/events", headers, Some(body))
+            .unwrap()
+    };
+
+    // Happy path: one jump awards the first step, the next event nothing.
+    let first = app
+        .client(
+            "POST",
+            "/v1/client/events",
+            "alice",
+            Some(r#"{"event":"project_created","value":12}"#),
+        )
+        .unwrap();
+    assert_eq!(first.status, 200, "{}", first.body);
+    let first = first.json();
+    assert_eq!(first["total"], 12);
+    let keys: Vec<&str> = first["awards"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["milestone"].as_str().unwrap())
+        .collect();
+    assert_eq!(keys, ["projects.1", "projects.10"]);
+    let next = app
+        .client(
+            "POST",
+            "/v1/client/events",
+            "alice",
+            Some(r#"{"event":"project_created"}"#),
+        )
+        .unwrap()
+        .json();
+    assert_eq!(
+        (
+            next["total"].as_u64(),
+            next["awards"].as_array().map(Vec::len)
+        ),
+        (Some(13), Some(0))
+    );
+    // Users are separate subjects.
+    let bob = app
+        .client("GET", "/v1/client/me", "bob", None)
+        .unwrap()
+        .json();
+    assert_eq!(bob["totals"], serde_json::json!({}));
+    assert_eq!(bob["progress"][0]["next"], 1);
+
+    // Credentials.
+    check_error(
+        &post(&[("x-cairn-user", "u")], r#"{"event":"project_created"}"#),
+        401,
+        "unauthorized",
+    );
+    check_error(
+        &post(
+            &[("x-cairn-key", "pk_wrong"), ("x-cairn-user", "u")],
+            r#"{"event":"project_created"}"#,
+        ),
+        401,
+        "unauthorized",
+    );
+    check_error(
+        &post(&[key], r#"{"event":"project_created"}"#),
+        401,
+        "unauthorized",
+    );
+    let long_user = "u".repeat(257);
+    check_error(
+        &post(
+            &[key, ("x-cairn-user", &long_user)],
+            r#"{"event":"project_created"}"#,
+        ),
+        401,
+        "unauthorized",
+    );
+    check_error(
+        &app.request("GET", "/v1/client/me", &[key], None).unwrap(),
+        401,
+        "unauthorized",
+    );
+
+    // Bodies.
+    let user = ("x-cairn-user", "carol");
+    check_error(&post(&[key, user], "not json"), 400, "invalid_body");
+    check_error(
+        &post(&[key, user], r#"{"event":"project_created","extra":1}"#),
+        400,
+        "invalid_body",
+    );
+    check_error(
+        &post(&[key, user], r#"{"event":"project_created","value":-1}"#),
+        400,
+        "invalid_body",
+    );
+    check_error(
+        &post(&[key, user], r#"{"event":"project_created","value":0}"#),
+        400,
+        "invalid_value",
+    );
+    check_error(
+        &post(&[key, user], r#"{"event":"Bad Metric"}"#),
+        400,
+        "invalid_metric",
+    );
+    check_error(
+        &post(&[key, user], r#"{"event":"nope"}"#),
+        422,
+        "unknown_metric",
+    );
+    check_error(
+        &post(
+            &[key, user],
+            r#"{"event":"project_created","timestamp":"2999-01-01T00:00:00Z"}"#,
+        ),
+        422,
+        "future_timestamp",
+    );
+    let huge = format!(
+        r#"{{"event":"project_created","pad":"{}"}}"#,
+        "x".repeat(1 << 20)
+    );
+    check_error(&post(&[key, user], &huge), 413, "body_too_large");
+    check_error(
+        &app.request("GET", "/v1/nothing", &[], None).unwrap(),
+        404,
+        "not_found",
+    );
+    // None of the rejected events counted.
+    let carol = app
+        .client("GET", "/v1/client/me", "carol", None)
+        .unwrap()
+        .json();
+    assert_eq!(
+        carol["totals"],
+        serde_json::json!({}),
+        "rejected events change nothing"
+    );
+
+    // CORS preflight and real request from another origin.
+    let pre = app
+        .request(
+            "OPTIONS",
+            "/v1/client/events",
+            &[
+                ("origin", "https://app.example"),
+                ("access-control-request-method", "POST"),
+            ],
+            None,
+        )
+        .unwrap();
+    assert_eq!(pre.status, 204);
+    assert_eq!(
+        pre.header("access-control-allow-origin"),
+        Some("https://app.example")
+    );
+    assert!(
+        pre.header("access-control-allow-headers")
+            .unwrap()
+            .contains("x-cairn-key")
+    );
+
+    // Static assets: content types and caching.
+    let page = app.request("GET", "/", &[], None).unwrap();
+    assert_eq!(page.status, 200);
+    assert!(
+        page.header("content-type")
+            .unwrap()
+            .starts_with("text/html")
+    );
+    assert!(page.body.contains("Acme Projects") && page.body.contains(DEMO_PUBLISHABLE_KEY));
+    let loader = app.request("GET", "/cairn.js", &[], None).unwrap();
+    assert_eq!(loader.status, 200);
+    assert!(
+        loader
+            .header("content-type")
+            .unwrap()
+            .contains("javascript")
+    );
+    assert!(
+        loader
+            .header("cache-control")
+            .unwrap()
+            .contains("max-age=300")
+    );
+    assert!(
+        loader.body.len() <= 1024,
+        "the loader is at most 1 KB, is {}",
+        loader.body.len()
+    );
+    let wasm_name = loader
+        .body
+        .split('"')
+        .find(|s| s.ends_with(".wasm"))
+        .expect("loader names the wasm")
+        .to_owned();
+    let js_name = loader
+        .body
+        .split('"')
+        .find(|s| s.starts_with("assets/") && s.ends_with(".js"))
+        .expect("loader names the JS")
+        .to_owned();
+    let wasm = app
+        .request("GET", &format!("/{wasm_name}"), &[], None)
+        .unwrap();
+    assert_eq!(wasm.status, 200);
+    assert_eq!(wasm.header("content-type"), Some("application/wasm"));
+    assert!(wasm.header("cache-control").unwrap().contains("immutable"));
+    let js = app
+        .request("GET", &format!("/{js_name}"), &[], None)
+        .unwrap();
+    assert!(js.header("content-type").unwrap().contains("javascript"));
+    assert!(
+        js.header("cache-control")
+            .unwrap()
+            .contains("max-age=31536000")
+    );
+}

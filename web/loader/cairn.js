@@ -1,0 +1,19 @@
+/*! Cairn embed loader: <script async src="https://HOST/cairn.js" data-key="pk_..."></script>
+ * Public contract (see README, "Embedding"): reads data-key (and optional data-api) from its own
+ * tag, derives the API origin from its own src, keeps cairn(...) calls made before load in
+ * window.cairn.q and hands them to the widget, which then owns window.cairn. */
+(function (w, d) {
+  var s = d.currentScript;
+  if (!s || w.__cairnLoader) return;
+  w.__cairnLoader = 1;
+  var src = s.src;
+  var c = w.cairn = w.cairn || function () { (c.q = c.q || []).push(arguments); };
+  function u(p) { return new URL(p, src).href; }
+  import(u("__CAIRN_JS__"))
+    .then(function (m) {
+      return m.default({ module_or_path: u("__CAIRN_WASM__") }).then(function () {
+        m.start(s.getAttribute("data-key") || "", s.getAttribute("data-api") || new URL(src).origin, c.q || []);
+      });
+    })
+    .catch(function (e) { console.error("cairn: could not load the widget", e); });
+})(window, document);

@@ -1,0 +1,108 @@
+//! Paints [`Confetti`] on a full-viewport, click-through canvas, one animation frame at a time.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use leptos::prelude::request_animation_frame;
+use wasm_bindgen::JsCast;
+use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement};
+
+use crate::logic::{BurstOptions, Confetti};
+
+/// The confetti layer of one widget.
+pub struct Painter {
+    canvas: HtmlCanvasElement,
+    sim: RefCell<Confetti>,
+    running: RefCell<bool>,
+    last: RefCell<f64>,
+}
+
+impl Painter {
+    pub fn new(canvas: HtmlCanvasElement) -> Rc<Self> {
+        let seed = (js_sys::Math::random() * u64::MAX as f64) as u64;
+        Rc::new(Self {
+            canvas,
+            sim: RefCell::new(Confetti::new(BurstOptions::default(), seed)),
+            running: RefCell::new(false),
+            last: RefCell::new(0.0),
+        })
+    }
+
+    /// Launches a burst from the bottom centre of the viewport.
+    pub fn burst(self: &Rc<Self>) {
+        let window = web_sys::window().expect("window");
+        let width = window
+            .inner_width()
+            .ok()
+            .and_then(|v| v.as_f64())
+            .unwrap_or(800.0);
+        let height = window
+            .inner_height()
+            .ok()
+            .and_then(|v| v.as_f64())
+            .unwrap_or(600.0);
+        let dpr = window.device_pixel_ratio().max(1.0);
+        self.canvas.set_width((width * dpr) as u32);
+        self.canvas.set_height((height * dpr) as u32);
+        self.sim.borrow_mut().burst(width / 2.0, height * 0.9);
+        if !self.running.replace(true) {
+            *self.last.borrow_mut() = now();
+            let this = Rc::clone(self);
+            request_animation_frame(move || this.frame());
+        }
+    }
+
+    fn frame(self: Rc<Self>) {
+        let t = now();
+        let dt = (t - self.last.replace(t)) / 1000.0;
+        let alive = self.sim.borrow_mut().step(dt);
+        self.paint();
+        if alive {
+            request_animation_frame(move || self.frame());
+        } else {
+            *self.running.borrow_mut() = false;
+        }
+    }
+
+    fn paint(&self) {
+        let Some(ctx) = self
+            .canvas
+            .get_context("2d")
+            .ok()
+            .flatten()
+            .and_then(|c| c.dyn_into::<CanvasRenderingContext2d>().ok())
+        else {
+            return;
+        };
+        let dpr = web_sys::window().map_or(1.0, |w| w.device_pixel_ratio().max(1.0));
+        let _ = ctx.set_transform(1.0, 0.0, 0.0, 1.0, 0.0, 0.0);
+        ctx.clear_rect(
+            0.0,
+            0.0,
+            f64::from(self.canvas.width()),
+            f64::from(self.canvas.height()),
+        );
+        let sim = self.sim.borrow();
+        for p in &sim.particles {
+            ctx.set_global_alpha(p.opacity());
+            ctx.set_fill_style_str(&sim.options.colors[p.color]);
+            let (sin, cos) = p.angle.sin_cos();
+            let _ = ctx.set_transform(
+                cos * dpr,
+                sin * dpr,
+                -sin * dpr * 0.6,
+                cos * dpr * 0.6,
+                p.x * dpr,
+                p.y * dpr,
+            );
+            ctx.fill_rect(-p.size / 2.0, -p.size / 2.0, p.size, p.size);
+        }
+        ctx.set_global_alpha(1.0);
+    }
+}
+
+fn now() -> f64 {
+    web_sys::window()
+        .and_then(|w| w.performance())
+        .map_or(0.0, |p| p.now())
+}
