@@ -23,7 +23,7 @@ pub fn Toasts(
         <div class="toasts" role="status" aria-live="polite" part="toasts">
             <For each=move || toasts.get() key=|t| t.id let:toast>
                 <div class="toast" part="toast" data-toast-id=toast.id>
-                    <span class="badge" aria-hidden="true">"🏆"</span>
+                    <Medal />
                     <div class="text">
                         <strong class="title">{toast.title.clone()}</strong>
                         <span class="caption">{toast.caption.clone()}</span>
@@ -39,6 +39,19 @@ pub fn Toasts(
                 </div>
             </For>
         </div>
+    }
+}
+
+/// The default badge art: a medal in the accent colour.
+#[component]
+fn Medal() -> impl IntoView {
+    view! {
+        <svg class="badge" part="badge" viewBox="0 0 32 32" width="32" height="32" aria-hidden="true">
+            <path d="M9 2h5l3 8h-5zM23 2h-5l-3 8h5z" fill="var(--cairn-ribbon, #ff5e7e)" />
+            <circle cx="16" cy="19" r="10" fill="var(--cairn-accent, #6d4aff)" />
+            <circle cx="16" cy="19" r="7" fill="none" stroke="#fff" stroke-opacity=".5" stroke-width="1.5" />
+            <path d="M16 14.2l1.5 3 3.3.5-2.4 2.3.6 3.3-3-1.6-3 1.6.6-3.3-2.4-2.3 3.3-.5z" fill="#fff" />
+        </svg>
     }
 }
 
@@ -60,7 +73,7 @@ pub const STYLES: &str = r#"
   border-left: 4px solid var(--cairn-accent, #6d4aff);
   animation: cairn-in .35s cubic-bezier(.2, .9, .3, 1.2);
 }
-.badge { font-size: 28px; line-height: 1; }
+.badge { flex: none; width: 32px; height: 32px; }
 .text { display: flex; flex-direction: column; flex: 1; }
 .title { font-weight: 700; font-size: 15px; }
 .caption { opacity: .7; font-size: 12px; }
