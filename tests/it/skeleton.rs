@@ -14,13 +14,12 @@ fn ten_projects_celebrate_twice_once_each_and_survive_a_restart() {
         "no errors in the page"
     );
     assert_eq!(seen["errors"], serde_json::json!([]), "no tracking errors");
-    let totals: Vec<u64> = seen["totals"]
+    let mut sorted: Vec<u64> = seen["totals"]
         .as_array()
         .unwrap()
         .iter()
         .map(|t| t.as_u64().unwrap())
         .collect();
-    let mut sorted = totals.clone();
     sorted.sort_unstable();
     assert_eq!(
         sorted,

@@ -65,7 +65,7 @@ impl DurableObject for Subject {
         let subject_id = req.path().trim_start_matches('/').to_owned();
         let command: Command = req.json().await?;
         let result = match command {
-            Command::Track { project, event } => self.handle_track(&project, &subject_id, event),
+            Command::Track { project, event } => self.handle_track(&project, &subject_id, &event),
             Command::Me { project, user_id } => self.handle_me(&project, &subject_id, &user_id),
         };
         result.or_else(ApiError::into_response)
@@ -82,7 +82,7 @@ impl Subject {
         &self,
         project: &str,
         subject_id: &str,
-        event: ClientEvent,
+        event: &ClientEvent,
     ) -> ApiResult<Response> {
         let project = known_project(project)?;
         let now = now();
@@ -122,7 +122,7 @@ impl Subject {
         change: impl FnOnce(&SubjectState) -> std::result::Result<(SubjectState, T), EventError>,
     ) -> ApiResult<T> {
         let current = self.load()?;
-        let (next, out) = change(&current).map_err(event_error)?;
+        let (next, out) = change(&current).map_err(|e| event_error(&e))?;
         if next != current {
             self.sql.exec(
                 "INSERT INTO subject_state (id, state) VALUES (1, ?) \
@@ -164,8 +164,8 @@ fn now() -> Timestamp {
         .unwrap_or(Timestamp::UNIX_EPOCH)
 }
 
-fn event_error(e: EventError) -> ApiError {
-    let (code, path) = match &e {
+fn event_error(e: &EventError) -> ApiError {
+    let (code, path) = match e {
         EventError::UnknownMetric(_) => ("unknown_metric", "event"),
         EventError::ZeroAmount => ("invalid_value", "value"),
         EventError::FutureTimestamp(_) => ("future_timestamp", "timestamp"),

@@ -140,7 +140,7 @@ impl MeResponse {
                 value: earned.value,
             })
             .collect();
-        awards.sort_by(|a, b| (a.achieved_at, a.value).cmp(&(b.achieved_at, b.value)));
+        awards.sort_by_key(|a| (a.achieved_at, a.value));
         let progress = defs
             .source()
             .ladders

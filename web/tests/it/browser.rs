@@ -24,29 +24,51 @@ fn award(id: &str, title: &str) -> AwardView {
 
 async fn next_frame() {
     let promise = js_sys::Promise::new(&mut |resolve, _| {
-        web_sys::window().unwrap().request_animation_frame(&resolve).unwrap();
+        web_sys::window()
+            .unwrap()
+            .request_animation_frame(&resolve)
+            .unwrap();
     });
     wasm_bindgen_futures::JsFuture::from(promise).await.unwrap();
 }
 
 fn shadow_of_last_host() -> ShadowRoot {
-    let hosts = web_sys::window().unwrap().document().unwrap().query_selector_all("cairn-layer").unwrap();
+    let hosts = web_sys::window()
+        .unwrap()
+        .document()
+        .unwrap()
+        .query_selector_all("cairn-layer")
+        .unwrap();
     let host: Element = hosts.get(hosts.length() - 1).unwrap().unchecked_into();
     host.shadow_root().expect("open shadow root")
 }
 
 fn titles(shadow: &ShadowRoot) -> Vec<String> {
     let nodes = shadow.query_selector_all(".toast .title").unwrap();
-    (0..nodes.length()).map(|i| nodes.get(i).unwrap().text_content().unwrap_or_default()).collect()
+    (0..nodes.length())
+        .map(|i| nodes.get(i).unwrap().text_content().unwrap_or_default())
+        .collect()
 }
 
 fn painted_pixels(shadow: &ShadowRoot) -> usize {
-    let canvas: HtmlCanvasElement = shadow.query_selector("canvas.confetti").unwrap().unwrap().unchecked_into();
+    let canvas: HtmlCanvasElement = shadow
+        .query_selector("canvas.confetti")
+        .unwrap()
+        .unwrap()
+        .unchecked_into();
     if canvas.width() == 0 {
         return 0;
     }
     let ctx: CanvasRenderingContext2d = canvas.get_context("2d").unwrap().unwrap().unchecked_into();
-    let data = ctx.get_image_data(0.0, 0.0, f64::from(canvas.width()), f64::from(canvas.height())).unwrap().data();
+    let data = ctx
+        .get_image_data(
+            0.0,
+            0.0,
+            f64::from(canvas.width()),
+            f64::from(canvas.height()),
+        )
+        .unwrap()
+        .data();
     data.iter().skip(3).step_by(4).filter(|&&a| a > 0).count()
 }
 
@@ -56,7 +78,10 @@ async fn mounts_an_isolated_layer() {
     let shadow = shadow_of_last_host();
     assert!(shadow.query_selector("style").unwrap().is_some());
     assert!(shadow.query_selector("canvas.confetti").unwrap().is_some());
-    let region = shadow.query_selector(".toasts").unwrap().expect("toast region");
+    let region = shadow
+        .query_selector(".toasts")
+        .unwrap()
+        .expect("toast region");
     assert_eq!(region.get_attribute("aria-live").as_deref(), Some("polite"));
     assert_eq!(region.get_attribute("role").as_deref(), Some("status"));
     // Nothing of the widget is reachable from the host document's selectors.
@@ -77,7 +102,9 @@ async fn celebrating_shows_a_toast_draws_confetti_and_tells_the_host() {
         })
     };
     let window = web_sys::window().unwrap();
-    window.add_event_listener_with_callback("cairn:award", listener.as_ref().unchecked_ref()).unwrap();
+    window
+        .add_event_listener_with_callback("cairn:award", listener.as_ref().unchecked_ref())
+        .unwrap();
 
     widget.celebrate(&award("aw_1", "First project!"));
     for _ in 0..3 {
@@ -88,9 +115,15 @@ async fn celebrating_shows_a_toast_draws_confetti_and_tells_the_host() {
     assert_eq!(*seen.borrow(), ["First project!"]);
 
     // Dismissing removes the toast.
-    let button: HtmlElement = shadow.query_selector(".toast .dismiss").unwrap().unwrap().unchecked_into();
+    let button: HtmlElement = shadow
+        .query_selector(".toast .dismiss")
+        .unwrap()
+        .unwrap()
+        .unchecked_into();
     button.click();
     next_frame().await;
     assert!(titles(&shadow).is_empty());
-    window.remove_event_listener_with_callback("cairn:award", listener.as_ref().unchecked_ref()).unwrap();
+    window
+        .remove_event_listener_with_callback("cairn:award", listener.as_ref().unchecked_ref())
+        .unwrap();
 }

@@ -24,14 +24,21 @@ fn celebrated_awards_survive_a_reload() {
     let mut before = Celebrations::default();
     before.offer(&award("a"));
     let mut after = Celebrations::from_json(Some(&before.to_json()));
-    assert!(!after.offer(&award("a")), "a reload must not celebrate again");
+    assert!(
+        !after.offer(&award("a")),
+        "a reload must not celebrate again"
+    );
     assert!(after.offer(&award("b")));
 }
 
 #[test]
 fn unreadable_storage_starts_empty() {
     for text in [None, Some(""), Some("{"), Some("42"), Some("[1,2]")] {
-        assert_eq!(Celebrations::from_json(text), Celebrations::default(), "{text:?}");
+        assert_eq!(
+            Celebrations::from_json(text),
+            Celebrations::default(),
+            "{text:?}"
+        );
     }
 }
 
@@ -42,7 +49,10 @@ fn memory_is_bounded_and_forgets_the_oldest() {
         assert!(c.offer(&award(&i.to_string())));
     }
     assert!(c.offer(&award("0")), "the oldest was forgotten");
-    assert!(!c.offer(&award(&REMEMBERED_AWARDS.to_string())), "the newest is kept");
+    assert!(
+        !c.offer(&award(&REMEMBERED_AWARDS.to_string())),
+        "the newest is kept"
+    );
 }
 
 #[test]
@@ -59,12 +69,18 @@ fn rng_is_in_range_and_deterministic() {
 
 #[test]
 fn a_burst_launches_upwards_then_falls_and_ends() {
-    let options = BurstOptions { particles: 50, ..BurstOptions::default() };
+    let options = BurstOptions {
+        particles: 50,
+        ..BurstOptions::default()
+    };
     let duration = options.duration;
     let mut c = Confetti::new(options, 42);
     c.burst(400.0, 500.0);
     assert_eq!(c.particles.len(), 50);
-    assert!(c.particles.iter().all(|p| p.vy < 0.0), "every particle starts upwards");
+    assert!(
+        c.particles.iter().all(|p| p.vy < 0.0),
+        "every particle starts upwards"
+    );
     assert!(c.step(0.016));
     let min_y = c.particles.iter().map(|p| p.y).fold(f64::MAX, f64::min);
     assert!(min_y < 500.0, "particles rose");
@@ -74,7 +90,10 @@ fn a_burst_launches_upwards_then_falls_and_ends() {
         assert!(t <= duration + 0.1, "the burst outlived its duration");
     }
     assert!(c.particles.is_empty());
-    assert!(t > duration * 0.6, "the burst lasted about its duration, lasted {t}");
+    assert!(
+        t > duration * 0.6,
+        "the burst lasted about its duration, lasted {t}"
+    );
 }
 
 #[test]
