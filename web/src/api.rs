@@ -6,6 +6,10 @@ use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{Headers, RequestInit, Response};
 
+/// Attempts of a tracked event, and the first delay between them (doubling each time).
+const RETRY_ATTEMPTS: u32 = 4;
+const RETRY_FIRST_DELAY_MS: i32 = 400;
+
 /// Where and as whom the widget talks to Cairn.
 #[derive(Debug, Clone)]
 pub struct Client {
@@ -17,59 +21,108 @@ pub struct Client {
     pub user: String,
 }
 
+/// A failed call: its message, and whether trying again may succeed.
+struct CallError {
+    message: String,
+    transient: bool,
+}
+
 impl Client {
-    /// `POST /v1/client/events`.
+    /// `POST /v1/client/events`, retried with backoff on network errors, 429 and 5xx. The
+    /// event's idempotency key makes a retry of a request that did arrive count once.
     pub async fn track(&self, event: &ClientEvent) -> Result<TrackResponse, String> {
         let body = serde_json::to_string(event).map_err(|e| e.to_string())?;
-        self.call("POST", "/v1/client/events", Some(body)).await
+        let mut delay_ms = RETRY_FIRST_DELAY_MS;
+        for attempt in 1.. {
+            match self.call("POST", "/v1/client/events", Some(&body)).await {
+                Err(e) if e.transient && attempt < RETRY_ATTEMPTS => {
+                    sleep(delay_ms).await;
+                    delay_ms *= 2;
+                }
+                other => return other.map_err(|e| e.message),
+            }
+        }
+        unreachable!("the loop returns")
     }
 
     /// `GET /v1/client/me`.
     #[allow(dead_code, reason = "used by the ladder and shelf components")]
     pub async fn me(&self) -> Result<MeResponse, String> {
-        self.call("GET", "/v1/client/me", None).await
+        self.call("GET", "/v1/client/me", None)
+            .await
+            .map_err(|e| e.message)
     }
 
     async fn call<T: DeserializeOwned>(
         &self,
         method: &str,
         path: &str,
-        body: Option<String>,
-    ) -> Result<T, String> {
-        let headers = Headers::new().map_err(js_error)?;
-        headers.set(headers::KEY, &self.key).map_err(js_error)?;
-        headers.set(headers::USER, &self.user).map_err(js_error)?;
+        body: Option<&str>,
+    ) -> Result<T, CallError> {
+        let headers = Headers::new().map_err(fatal)?;
+        headers.set(headers::KEY, &self.key).map_err(fatal)?;
+        headers.set(headers::USER, &self.user).map_err(fatal)?;
         let init = RequestInit::new();
         init.set_method(method);
-        if let Some(body) = &body {
+        if let Some(body) = body {
             headers
                 .set("content-type", "application/json")
-                .map_err(js_error)?;
+                .map_err(fatal)?;
             init.set_body(&JsValue::from_str(body));
         }
         init.set_headers(&headers);
         let url = format!("{}{path}", self.api);
-        let window = web_sys::window().ok_or("no window")?;
+        let window = web_sys::window().ok_or_else(|| fatal("no window".into()))?;
         let response: Response = JsFuture::from(window.fetch_with_str_and_init(&url, &init))
             .await
-            .map_err(js_error)?
+            .map_err(transient)?
             .unchecked_into();
-        let text = JsFuture::from(response.text().map_err(js_error)?)
+        let text = JsFuture::from(response.text().map_err(fatal)?)
             .await
-            .map_err(js_error)?;
+            .map_err(transient)?;
         let text = text.as_string().unwrap_or_default();
         if response.ok() {
-            serde_json::from_str(&text).map_err(|e| format!("unexpected answer from {path}: {e}"))
-        } else {
-            Err(serde_json::from_str::<ErrorBody>(&text)
-                .map(|b| format!("{} ({})", b.error.message, b.error.code))
-                .unwrap_or_else(|_| format!("{path} answered {}", response.status())))
+            return serde_json::from_str(&text).map_err(|e| CallError {
+                message: format!("unexpected answer from {path}: {e}"),
+                transient: false,
+            });
         }
+        let status = response.status();
+        let message = serde_json::from_str::<ErrorBody>(&text)
+            .map(|b| format!("{} ({})", b.error.message, b.error.code))
+            .unwrap_or_else(|_| format!("{path} answered {status}"));
+        Err(CallError {
+            message,
+            transient: status == 429 || status >= 500,
+        })
     }
 }
 
-fn js_error(e: JsValue) -> String {
+fn fatal(e: JsValue) -> CallError {
+    CallError {
+        message: js_error(&e),
+        transient: false,
+    }
+}
+
+fn transient(e: JsValue) -> CallError {
+    CallError {
+        message: js_error(&e),
+        transient: true,
+    }
+}
+
+async fn sleep(ms: i32) {
+    let promise = js_sys::Promise::new(&mut |resolve, _| {
+        if let Some(w) = web_sys::window() {
+            let _ = w.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms);
+        }
+    });
+    let _ = JsFuture::from(promise).await;
+}
+
+fn js_error(e: &JsValue) -> String {
     e.as_string()
-        .or_else(|| js_sys::JSON::stringify(&e).ok().and_then(|s| s.as_string()))
+        .or_else(|| js_sys::JSON::stringify(e).ok().and_then(|s| s.as_string()))
         .unwrap_or_else(|| "unknown error".into())
 }

@@ -104,6 +104,7 @@ impl Widget {
                         event: metric,
                         value,
                         timestamp: None,
+                        idempotency_key: new_idempotency_key(),
                     });
                 }
                 None => warn("cairn('track', metric) needs a metric name"),
@@ -189,6 +190,11 @@ impl Widget {
     fn storage_key(&self, user: &str) -> String {
         format!("cairn:celebrated:{}:{user}", self.key)
     }
+}
+
+/// A fresh key per tracked event, so retries are counted once.
+fn new_idempotency_key() -> Option<String> {
+    window().crypto().ok().map(|c| c.random_uuid())
 }
 
 fn emit(name: &str, detail: &JsValue) {

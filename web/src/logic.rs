@@ -193,7 +193,11 @@ impl Confetti {
     }
 }
 
-/// Plain-words line under a toast's title.
+/// The line under a toast's title: the milestone's description, or a plain default.
 pub fn toast_caption(award: &AwardView) -> String {
-    format!("Milestone reached · {}", award.value)
+    if award.description.is_empty() {
+        "Milestone reached".to_owned()
+    } else {
+        award.description.clone()
+    }
 }

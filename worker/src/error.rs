@@ -78,6 +78,7 @@ impl ApiError {
                 code: code.into(),
                 message,
                 path,
+                details: Vec::new(),
             },
         };
         Ok(Response::from_json(&body)?.with_status(status))

@@ -36,8 +36,7 @@ impl Project {
     fn demo() -> Self {
         static DEFS: OnceLock<Compiled> = OnceLock::new();
         let definitions = DEFS.get_or_init(|| {
-            Definitions::from_toml(include_str!("../../examples/acme/cairn.toml"))
-                .and_then(Definitions::compile)
+            Definitions::compile_toml(include_str!("../../examples/acme/cairn.toml"))
                 .expect("the bundled demo definitions are valid (tested in cairn-core)")
         });
         Self {
@@ -46,8 +45,8 @@ impl Project {
         }
     }
 
-    /// The id of the subject that is `user_id` in this project.
-    pub fn user_subject(&self, user_id: &str) -> String {
-        format!("{}/{user_id}", self.id)
+    /// The name of the Durable Object that is the single writer of `user_id` in this project.
+    pub fn user_object(&self, user_id: &str) -> String {
+        format!("{}/user/{user_id}", self.id)
     }
 }

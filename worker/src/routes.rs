@@ -63,11 +63,15 @@ async fn client_events(mut req: Request, env: &Env) -> ApiResult<Response> {
         }
         Some(_) => {}
     }
-    if event.value == Some(0) {
+    if event
+        .idempotency_key
+        .as_ref()
+        .is_some_and(|k| k.is_empty() || k.len() > MAX_ID_BYTES)
+    {
         return Err(ApiError::bad(
-            "invalid_value",
-            "value must be greater than 0",
-            Some("value"),
+            "invalid_idempotency_key",
+            format!("idempotency_key must be 1 to {MAX_ID_BYTES} bytes"),
+            Some("idempotency_key"),
         ));
     }
     caller
@@ -75,6 +79,8 @@ async fn client_events(mut req: Request, env: &Env) -> ApiResult<Response> {
             env,
             Command::Track {
                 project: caller.project.id.into(),
+                user_id: caller.user_id.clone(),
+                locale: caller.locale.clone(),
                 event,
             },
         )
@@ -90,6 +96,7 @@ async fn client_me(req: &Request, env: &Env) -> ApiResult<Response> {
             Command::Me {
                 project: caller.project.id.into(),
                 user_id: caller.user_id.clone(),
+                locale: caller.locale.clone(),
             },
         )
         .await
@@ -99,6 +106,8 @@ async fn client_me(req: &Request, env: &Env) -> ApiResult<Response> {
 struct ClientCaller {
     project: Project,
     user_id: String,
+    /// The first language of `Accept-Language`, for localized titles.
+    locale: String,
 }
 
 impl ClientCaller {
@@ -117,12 +126,21 @@ impl ClientCaller {
                 headers::USER
             )));
         }
-        Ok(Self { project, user_id })
+        let locale = req
+            .headers()
+            .get("accept-language")?
+            .and_then(|v| v.split([',', ';']).next().map(|l| l.trim().to_owned()))
+            .filter(|l| cairn_core::definitions::is_valid_locale(l))
+            .unwrap_or_else(|| cairn_core::definitions::DEFAULT_LOCALE.to_owned());
+        Ok(Self {
+            project,
+            user_id,
+            locale,
+        })
     }
 
     async fn send(&self, env: &Env, command: Command) -> ApiResult<Response> {
-        let subject_id = self.project.user_subject(&self.user_id);
-        subject::send(env, &subject_id, &command).await
+        subject::send(env, &self.project.user_object(&self.user_id), &command).await
     }
 }
 

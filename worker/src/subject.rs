@@ -8,9 +8,10 @@
 
 use std::cell::RefCell;
 
+use cairn_core::definitions::Scope;
 use cairn_core::engine::EventError;
 use cairn_core::wire::{AwardView, ClientEvent, MeResponse, TrackResponse};
-use cairn_core::{Event, SubjectState};
+use cairn_core::{Event, Subject as SubjectRef, SubjectState};
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 use worker::{
@@ -28,9 +29,18 @@ pub const BINDING: &str = "SUBJECT";
 #[derive(Debug, Serialize, Deserialize)]
 pub enum Command {
     /// Track one client event.
-    Track { project: String, event: ClientEvent },
+    Track {
+        project: String,
+        user_id: String,
+        locale: String,
+        event: ClientEvent,
+    },
     /// Read the user's totals, awards and progress.
-    Me { project: String, user_id: String },
+    Me {
+        project: String,
+        user_id: String,
+        locale: String,
+    },
 }
 
 /// Sends `command` to the Durable Object of `subject_id` and returns its answer as is.
@@ -62,11 +72,19 @@ impl DurableObject for Subject {
     }
 
     async fn fetch(&self, mut req: Request) -> Result<Response> {
-        let subject_id = req.path().trim_start_matches('/').to_owned();
         let command: Command = req.json().await?;
         let result = match command {
-            Command::Track { project, event } => self.handle_track(&project, &subject_id, &event),
-            Command::Me { project, user_id } => self.handle_me(&project, &subject_id, &user_id),
+            Command::Track {
+                project,
+                user_id,
+                locale,
+                event,
+            } => self.handle_track(&project, &user_id, &locale, &event),
+            Command::Me {
+                project,
+                user_id,
+                locale,
+            } => self.handle_me(&project, &user_id, &locale),
         };
         result.or_else(ApiError::into_response)
     }
@@ -81,37 +99,55 @@ impl Subject {
     fn handle_track(
         &self,
         project: &str,
-        subject_id: &str,
+        user_id: &str,
+        locale: &str,
         event: &ClientEvent,
     ) -> ApiResult<Response> {
         let project = known_project(project)?;
+        let defs = project.definitions;
+        let subject = SubjectRef {
+            project: project.id,
+            scope: Scope::User,
+            id: user_id,
+        };
         let now = now();
         let event = Event {
-            metric: &event.event,
-            amount: event.value.unwrap_or(1),
-            at: event.timestamp.unwrap_or(now),
+            value: event.value,
+            idempotency_key: event.idempotency_key.as_deref(),
+            ..Event::new(&event.event, event.timestamp.unwrap_or(now))
         };
         let outcome = self.with_state(|state| {
             let mut next = state.clone();
-            let outcome = next.apply(project.definitions, subject_id, &event, now)?;
+            let outcome = next.apply(defs, subject, &event, now)?;
             Ok((next, outcome))
         })?;
         let body = TrackResponse {
             metric: event.metric.to_owned(),
             total: outcome.total,
-            awards: outcome.awards.into_iter().map(AwardView::from).collect(),
+            duplicate: outcome.duplicate,
+            awards: outcome
+                .awards
+                .iter()
+                .map(|a| AwardView::build(defs, a, locale))
+                .collect(),
         };
         Ok(Response::from_json(&body)?)
     }
 
-    fn handle_me(&self, project: &str, subject_id: &str, user_id: &str) -> ApiResult<Response> {
+    fn handle_me(&self, project: &str, user_id: &str, locale: &str) -> ApiResult<Response> {
         let project = known_project(project)?;
+        let subject = SubjectRef {
+            project: project.id,
+            scope: Scope::User,
+            id: user_id,
+        };
         let state = self.load()?;
         Ok(Response::from_json(&MeResponse::build(
             project.definitions,
-            subject_id,
-            user_id,
+            subject,
             &state,
+            now(),
+            locale,
         ))?)
     }
 
@@ -165,14 +201,25 @@ fn now() -> Timestamp {
 }
 
 fn event_error(e: &EventError) -> ApiError {
+    let message = e.to_string();
     let (code, path) = match e {
         EventError::UnknownMetric(_) => ("unknown_metric", "event"),
-        EventError::ZeroAmount => ("invalid_value", "value"),
+        EventError::ZeroValue | EventError::MissingValue(_) => {
+            return ApiError::BadRequest {
+                code: "invalid_value",
+                message,
+                path: Some("value".into()),
+            };
+        }
         EventError::FutureTimestamp(_) => ("future_timestamp", "timestamp"),
+        EventError::UnknownTimeZone(_) => ("unknown_time_zone", "tz"),
+        EventError::UnknownMilestone(_) | EventError::NotCustom(_) => {
+            ("unknown_milestone", "milestone")
+        }
     };
     ApiError::Unprocessable {
         code,
-        message: e.to_string(),
+        message,
         path: Some(path.into()),
     }
 }

@@ -1,34 +1,77 @@
-//! Milestone definitions: what a product counts and which thresholds it celebrates.
+//! Milestone definitions: what a product counts, which milestones it celebrates and how loudly.
 //!
 //! Definitions are written by the product team as TOML (a `cairn.toml` in their repository) or
-//! JSON (through the API); both deserialize into [`Definitions`]. [`Definitions::compile`]
-//! validates them, reporting *every* problem at once with its path, and returns a
-//! [`Compiled`] form indexed by metric, so that evaluating an event costs in proportion to the
-//! milestones that watch its metric, not to all milestones.
+//! JSON (through the API); both read into [`Definitions`], a flat, serde-friendly model that
+//! rejects unknown fields. [`Definitions::validate`] reports *every* problem at once, each with
+//! its path (`milestones[3].threshold`) and a plain message, and [`Definitions::compile`] turns
+//! valid definitions into [`Compiled`]: typed rules indexed by metric, so that an event costs in
+//! proportion to the milestones that watch its metric, not to all milestones.
+//!
+//! Milestone kinds (`kind = "…"`):
+//!
+//! | kind | subject | awarded when |
+//! |---|---|---|
+//! | `usage` | user | the user's total of `metric` ≥ `threshold` |
+//! | `value` | user | the sum of `metric`'s values (a `sum` metric) ≥ `threshold` |
+//! | `team` | account | the account's total of `metric` ≥ `threshold`, or its distinct members ≥ `members` |
+//! | `time` | user or account (`of`) | `years` / `months` after `created_at`, in the subject's time zone |
+//! | `streak` | user | `days` (or `weeks`) consecutive periods with `metric`, with up to `freezes` missed periods bridged per streak |
+//! | `adoption` | user | every metric of `metrics` used at least once |
+//! | `custom` | user or account (`of`) | awarded by an explicit API call only |
+//!
+//! `ladders` are shorthand: one metric and increasing thresholds, each a `usage` milestone
+//! `{key}.{threshold}`. Any milestone may name another in `after`: it is only awarded once that
+//! one is earned (onboarding phases: setup → activation → habit).
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::fmt;
 
+use jiff::Timestamp;
+use jiff::tz::TimeZone;
 use serde::{Deserialize, Serialize};
 
-/// Placeholders a milestone title may use.
-const TITLE_PLACEHOLDERS: &[&str] = &["count", "name"];
+/// Placeholders a message may use: `{count}` (the milestone's number), `{name}` (its metric's
+/// name, or the subject's name where known), `{next}` (the next step of its ladder).
+pub const PLACEHOLDERS: &[&str] = &["count", "name", "next"];
+/// The locale every definition must have strings for, and the end of every fallback chain.
+pub const DEFAULT_LOCALE: &str = "en";
+/// Maximum number of milestones after ladders are expanded.
+pub const MAX_MILESTONES: usize = 5_000;
 
 /// The product team's definitions, as written.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Definitions {
-    /// Schema version of this document; only `1` exists so far.
+    /// Schema version of this document; only `1` exists.
     pub version: u32,
     /// Everything that can be counted.
     #[serde(default)]
     pub metrics: Vec<Metric>,
-    /// Ladders: one metric and increasing thresholds, each threshold a milestone.
+    /// Milestones of every kind.
+    #[serde(default)]
+    pub milestones: Vec<MilestoneDef>,
+    /// Ladders: shorthand for `usage` milestones on one metric.
     #[serde(default)]
     pub ladders: Vec<Ladder>,
+    /// Tier name → celebration policy. `early`, `mid` and `advanced` exist by default.
+    #[serde(default)]
+    pub tiers: BTreeMap<String, Policy>,
+    /// Locale → message key (`{milestone}.name`, `{milestone}.description`) → template.
+    #[serde(default)]
+    pub messages: BTreeMap<String, BTreeMap<String, String>>,
+    /// Locale → the locale to try next (`fr-CA` → `fr`). Every chain ends in `en`.
+    #[serde(default)]
+    pub fallback: BTreeMap<String, String>,
+    /// Control group: subjects whose celebrations are suppressed (awards still recorded).
+    #[serde(default)]
+    pub holdout: Option<Holdout>,
+    /// IANA time zone of subjects that have none of their own (default `UTC`).
+    #[serde(default)]
+    pub time_zone: Option<String>,
 }
 
 /// A countable thing, such as `project_created`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Metric {
     /// Stable key, `[a-z0-9_.:-]{1,64}`.
@@ -38,10 +81,125 @@ pub struct Metric {
     /// Whether a browser (with a user token) may track it; otherwise only the server key may.
     #[serde(default)]
     pub client: bool,
+    /// `count`: each event adds its `value` (default 1) occurrences; `sum`: each event adds its
+    /// `value` (required), e.g. cents processed.
+    #[serde(default)]
+    pub aggregate: Aggregate,
 }
 
-/// A ladder of usage milestones on one metric.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// How a metric's events add up.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Aggregate {
+    /// Occurrences.
+    #[default]
+    Count,
+    /// A sum of values.
+    Sum,
+}
+
+/// Kinds of milestone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Kind {
+    Usage,
+    Value,
+    Team,
+    Time,
+    Streak,
+    Adoption,
+    Custom,
+}
+
+/// Who owns a milestone's counters and award.
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum Scope {
+    /// One end user.
+    #[default]
+    User,
+    /// A team or customer account.
+    Account,
+}
+
+/// Calendar unit of a streak.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Period {
+    /// Calendar days in the subject's time zone.
+    Day,
+    /// ISO weeks (Monday to Sunday) in the subject's time zone.
+    Week,
+}
+
+/// One milestone, as written. Which fields apply depends on `kind`; validation says which are
+/// missing or out of place.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MilestoneDef {
+    /// Stable key, `[a-z0-9_.:-]{1,64}`; never reuse one for a different meaning.
+    pub key: String,
+    /// The kind.
+    pub kind: Option<Kind>,
+    /// Title, a template in the default locale ("{count} projects!").
+    pub name: String,
+    /// One line of copy, a template in the default locale.
+    #[serde(default)]
+    pub description: String,
+    /// Tier name (default `early`).
+    #[serde(default)]
+    pub tier: Option<String>,
+    /// Badge art.
+    #[serde(default)]
+    pub badge: Option<Badge>,
+    /// Call to action shown after the celebration; overrides the tier's.
+    #[serde(default)]
+    pub cta: Option<Cta>,
+    /// Channels; override the tier's.
+    #[serde(default)]
+    pub channels: Option<Vec<Channel>>,
+    /// Seasonal / limited-time: only awarded for activity inside this window.
+    #[serde(default)]
+    pub available: Option<Window>,
+    /// Only awarded once this other milestone is earned (phases).
+    #[serde(default)]
+    pub after: Option<String>,
+    /// `usage`, `value`, `team`, `streak`: the metric.
+    #[serde(default)]
+    pub metric: Option<String>,
+    /// `usage`, `value`, `team`: the total to reach.
+    #[serde(default)]
+    pub threshold: Option<u64>,
+    /// `team`: distinct members to reach.
+    #[serde(default)]
+    pub members: Option<u64>,
+    /// `time`, `custom`: whose milestone it is (default `user`).
+    #[serde(default)]
+    pub of: Option<Scope>,
+    /// `time`: years after `created_at`.
+    #[serde(default)]
+    pub years: Option<u32>,
+    /// `time`: months after `created_at`.
+    #[serde(default)]
+    pub months: Option<u32>,
+    /// `streak`: consecutive days.
+    #[serde(default)]
+    pub days: Option<u32>,
+    /// `streak`: consecutive ISO weeks.
+    #[serde(default)]
+    pub weeks: Option<u32>,
+    /// `streak`: missed periods that may be bridged in one streak (default 0).
+    #[serde(default)]
+    pub freezes: Option<u32>,
+    /// `adoption`: every one of these metrics used at least once.
+    #[serde(default)]
+    pub metrics: Option<Vec<String>>,
+}
+
+/// A ladder of `usage` milestones on one metric.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Ladder {
     /// Stable key; each step's milestone key is `{key}.{threshold}`.
@@ -50,11 +208,125 @@ pub struct Ladder {
     pub metric: String,
     /// Strictly increasing, each greater than 0.
     pub thresholds: Vec<u64>,
-    /// Title of the first step, when it is 1 ("First project!"). Defaults to `title`.
+    /// Title of every step, a template ("{count} projects!").
+    pub name: String,
+    /// Title of the step at 1, when there is one ("First project!"). Defaults to `name`.
     #[serde(default)]
-    pub title_first: Option<String>,
-    /// Title of every step, with placeholders `{count}` and `{name}` ("{count} projects!").
-    pub title: String,
+    pub name_first: Option<String>,
+    /// One line of copy for every step.
+    #[serde(default)]
+    pub description: String,
+    /// Tier of each step, by threshold; steps beyond the list take its last entry.
+    #[serde(default)]
+    pub tiers: Vec<String>,
+    /// Badge art of every step.
+    #[serde(default)]
+    pub badge: Option<Badge>,
+}
+
+/// Badge art: an icon name or an image URL, and alt text.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Badge {
+    /// Name of a built-in icon (`medal`, `flame`, `rocket`, `star`, `users`, `cake`, `trophy`).
+    #[serde(default)]
+    pub icon: Option<String>,
+    /// An `https://` image URL.
+    #[serde(default)]
+    pub image: Option<String>,
+    /// Alternative text for people who cannot see it.
+    pub alt: String,
+}
+
+/// Built-in badge icons.
+pub const ICONS: &[&str] = &[
+    "medal", "flame", "rocket", "star", "users", "cake", "trophy",
+];
+
+/// A call to action.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Cta {
+    /// What it asks for.
+    pub kind: CtaKind,
+    /// Button text.
+    pub label: String,
+    /// Where it leads (relative, or `https://`).
+    #[serde(default)]
+    pub url: Option<String>,
+}
+
+/// What a call to action asks for (after the growth playbook's tiers).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CtaKind {
+    NextFeature,
+    Referral,
+    Review,
+    Upgrade,
+    AdvisoryBoard,
+    CaseStudy,
+}
+
+/// How a milestone may be celebrated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Channel {
+    /// Confetti in the app.
+    Confetti,
+    /// A badge toast and the shelf.
+    Badge,
+    /// A recap email, after `email_delay_minutes`.
+    Email,
+    /// An alert to the customer-success team.
+    CsmAlert,
+    /// A personal note from the team.
+    Outreach,
+}
+
+/// A tier's celebration policy.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Policy {
+    /// Channels used.
+    pub channels: Vec<Channel>,
+    /// Minutes between the award and the recap email (with `email`).
+    #[serde(default = "default_email_delay")]
+    pub email_delay_minutes: u32,
+    /// Call to action offered.
+    #[serde(default)]
+    pub cta: Option<Cta>,
+}
+
+fn default_email_delay() -> u32 {
+    90
+}
+
+/// The control group.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Holdout {
+    /// Share of subjects, 0–50 percent, in steps of 0.01.
+    pub percent: f64,
+}
+
+/// A time window; either end may be open.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Window {
+    /// From this instant (inclusive).
+    #[serde(default)]
+    pub from: Option<Timestamp>,
+    /// Until this instant (exclusive).
+    #[serde(default)]
+    pub until: Option<Timestamp>,
+}
+
+impl Window {
+    /// Whether `at` is inside.
+    pub fn contains(&self, at: Timestamp) -> bool {
+        self.from.is_none_or(|f| at >= f) && self.until.is_none_or(|u| at < u)
+    }
 }
 
 /// One problem found while validating definitions.
@@ -66,14 +338,14 @@ pub struct Problem {
     pub message: String,
 }
 
-impl std::fmt::Display for Problem {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}: {}", self.path, self.message)
     }
 }
 
 /// Definitions that could not be read or are invalid.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum DefinitionsError {
     /// The text is not TOML/JSON of the expected shape.
     #[error("cannot read definitions: {0}")]
@@ -83,17 +355,72 @@ pub enum DefinitionsError {
     Invalid(Vec<Problem>),
 }
 
-/// One milestone after ladders are expanded.
+impl DefinitionsError {
+    /// Every problem, with a path (a syntax error has the path `""`).
+    pub fn problems(&self) -> Vec<Problem> {
+        match self {
+            Self::Syntax(message) => vec![Problem {
+                path: String::new(),
+                message: message.clone(),
+            }],
+            Self::Invalid(problems) => problems.clone(),
+        }
+    }
+}
+
+/// What a compiled milestone checks.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Rule {
+    /// Total (count or sum) of `metric` ≥ `threshold`, for the milestone's scope.
+    Total { metric: String, threshold: u64 },
+    /// Distinct account members ≥ `members`.
+    Members { members: u64 },
+    /// `years`·12 + `months` months after `created_at`.
+    Anniversary { months: u32 },
+    /// `length` consecutive `period`s with `metric`, bridging up to `freezes` missed ones.
+    Streak {
+        metric: String,
+        period: Period,
+        length: u32,
+        freezes: u32,
+    },
+    /// Every metric used at least once.
+    Adoption { metrics: Vec<String> },
+    /// Awarded by API only.
+    Custom,
+}
+
+/// One milestone after ladders are expanded and defaults applied.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Milestone {
     /// Stable key, e.g. `projects.10`.
     pub key: String,
-    /// Metric it watches.
-    pub metric: String,
-    /// Total at which it is reached.
-    pub threshold: u64,
-    /// Title with placeholders filled in.
-    pub title: String,
+    /// The kind.
+    pub kind: Kind,
+    /// Whose milestone it is.
+    pub scope: Scope,
+    /// What it checks.
+    pub rule: Rule,
+    /// Tier name.
+    pub tier: String,
+    /// Title template (default locale).
+    pub name: String,
+    /// Description template (default locale).
+    pub description: String,
+    /// Badge art.
+    pub badge: Badge,
+    /// Channels and CTA: the milestone's overrides over its tier's policy.
+    pub policy: Policy,
+    /// Seasonal window.
+    pub available: Option<Window>,
+    /// Index of the milestone that must be earned first.
+    pub after: Option<usize>,
+    /// `{count}`: threshold, members, years/months, streak length, metrics to adopt.
+    pub count: u64,
+    /// `{next}`: the next threshold of its ladder, when it is a ladder step.
+    pub next: Option<u64>,
+    /// Key of the ladder it belongs to, if any.
+    pub ladder: Option<String>,
 }
 
 /// Validated definitions, indexed for evaluation.
@@ -101,14 +428,69 @@ pub struct Milestone {
 pub struct Compiled {
     source: Definitions,
     milestones: Vec<Milestone>,
-    /// metric -> indices into `milestones`, ordered by threshold.
-    by_metric: BTreeMap<String, Vec<usize>>,
+    index: HashMap<String, usize>,
+    /// (scope, metric) → milestones watching that metric, in evaluation order.
+    watching: HashMap<(Scope, String), Vec<usize>>,
+    /// Milestones of kinds that depend on time or membership, per scope.
+    timed: [Vec<usize>; 2],
+    members: Vec<usize>,
+    /// Milestone → milestones whose `after` is it.
+    dependents: Vec<Vec<usize>>,
+    metrics: HashMap<String, usize>,
+    fingerprint: u64,
+}
+
+/// Default tiers, after the growth playbook: small wins quietly, big ones loudly.
+pub fn default_tiers() -> BTreeMap<String, Policy> {
+    use Channel::*;
+    let policy = |channels: &[Channel], cta| Policy {
+        channels: channels.to_vec(),
+        email_delay_minutes: 90,
+        cta,
+    };
+    let cta = |kind, label: &str| {
+        Some(Cta {
+            kind,
+            label: label.into(),
+            url: None,
+        })
+    };
+    BTreeMap::from([
+        (
+            "early".into(),
+            policy(
+                &[Confetti, Badge],
+                cta(CtaKind::NextFeature, "Try the next feature"),
+            ),
+        ),
+        (
+            "mid".into(),
+            policy(
+                &[Confetti, Badge, Email],
+                cta(CtaKind::Referral, "Invite a teammate"),
+            ),
+        ),
+        (
+            "advanced".into(),
+            policy(
+                &[Confetti, Badge, Email, CsmAlert, Outreach],
+                cta(CtaKind::CaseStudy, "Tell your story"),
+            ),
+        ),
+    ])
 }
 
 impl Definitions {
     /// Reads definitions from TOML text.
     pub fn from_toml(text: &str) -> Result<Self, DefinitionsError> {
-        toml::from_str(text).map_err(|e| DefinitionsError::Syntax(e.message().to_owned()))
+        toml::from_str(text).map_err(|e| {
+            // A span over the whole document (e.g. an unknown top-level field) names no line.
+            let line = e
+                .span()
+                .filter(|s| s.start > 0)
+                .map(|s| line_of(text, s.start));
+            DefinitionsError::Syntax(syntax_message(e.message(), line))
+        })
     }
 
     /// Reads definitions from JSON text.
@@ -116,157 +498,872 @@ impl Definitions {
         serde_json::from_str(text).map_err(|e| DefinitionsError::Syntax(e.to_string()))
     }
 
+    /// Reads TOML, validates and compiles.
+    pub fn compile_toml(text: &str) -> Result<Compiled, DefinitionsError> {
+        Self::from_toml(text)?.compile()
+    }
+
     /// Lists every problem, in document order; empty when the definitions are valid.
     pub fn validate(&self) -> Vec<Problem> {
-        let mut problems = Vec::new();
-        let mut report = |path: String, message: String| problems.push(Problem { path, message });
-        if self.version != 1 {
-            report(
-                "version".into(),
-                format!("unsupported version {}, expected 1", self.version),
-            );
+        match Builder::new(self).build() {
+            Ok(_) => Vec::new(),
+            Err(problems) => problems,
         }
-        let mut metric_keys = BTreeSet::new();
-        for (i, m) in self.metrics.iter().enumerate() {
-            if !is_valid_key(&m.key) {
-                report(
-                    format!("metrics[{i}].key"),
-                    format!("\"{}\" must match [a-z0-9_.:-]{{1,64}}", m.key),
-                );
-            }
-            if !metric_keys.insert(m.key.as_str()) {
-                report(
-                    format!("metrics[{i}].key"),
-                    format!("duplicate metric \"{}\"", m.key),
-                );
-            }
-        }
-        let mut ladder_keys = BTreeSet::new();
-        for (i, l) in self.ladders.iter().enumerate() {
-            if !is_valid_key(&l.key) {
-                report(
-                    format!("ladders[{i}].key"),
-                    format!("\"{}\" must match [a-z0-9_.:-]{{1,64}}", l.key),
-                );
-            }
-            if !ladder_keys.insert(l.key.as_str()) {
-                report(
-                    format!("ladders[{i}].key"),
-                    format!("duplicate ladder \"{}\"", l.key),
-                );
-            }
-            if !metric_keys.contains(l.metric.as_str()) {
-                report(
-                    format!("ladders[{i}].metric"),
-                    format!("unknown metric \"{}\"", l.metric),
-                );
-            }
-            if l.thresholds.is_empty() {
-                report(
-                    format!("ladders[{i}].thresholds"),
-                    "must not be empty".into(),
-                );
-            }
-            if l.thresholds.contains(&0) {
-                report(
-                    format!("ladders[{i}].thresholds"),
-                    "every threshold must be greater than 0".into(),
-                );
-            }
-            if l.thresholds.windows(2).any(|w| w[0] >= w[1]) {
-                report(format!("ladders[{i}].thresholds"), "must increase".into());
-            }
-            for (field, text) in [
-                ("title", Some(&l.title)),
-                ("title_first", l.title_first.as_ref()),
-            ] {
-                if let Some(text) = text {
-                    for name in unknown_placeholders(text, TITLE_PLACEHOLDERS) {
-                        report(
-                            format!("ladders[{i}].{field}"),
-                            format!("unknown placeholder {{{name}}}"),
-                        );
-                    }
-                }
-            }
-        }
-        problems
     }
 
     /// Validates and indexes the definitions.
     pub fn compile(self) -> Result<Compiled, DefinitionsError> {
-        let problems = self.validate();
-        if !problems.is_empty() {
-            return Err(DefinitionsError::Invalid(problems));
+        let (milestones, index) = Builder::new(&self)
+            .build()
+            .map_err(DefinitionsError::Invalid)?;
+        Ok(Compiled::new(self, milestones, index))
+    }
+}
+
+fn line_of(text: &str, offset: usize) -> usize {
+    text[..offset.min(text.len())].matches('\n').count() + 1
+}
+
+fn syntax_message(message: &str, line: Option<usize>) -> String {
+    match line {
+        Some(line) => format!("line {line}: {message}"),
+        None => message.to_owned(),
+    }
+}
+
+/// Collects problems while expanding definitions into milestones.
+struct Builder<'a> {
+    defs: &'a Definitions,
+    problems: Vec<Problem>,
+    tiers: BTreeMap<String, Policy>,
+}
+
+impl<'a> Builder<'a> {
+    fn new(defs: &'a Definitions) -> Self {
+        let mut tiers = default_tiers();
+        tiers.extend(defs.tiers.clone());
+        Self {
+            defs,
+            problems: Vec::new(),
+            tiers,
         }
-        let names: BTreeMap<&str, &str> = self
-            .metrics
-            .iter()
-            .map(|m| (m.key.as_str(), m.name.as_str()))
-            .collect();
-        let mut milestones = Vec::new();
-        for l in &self.ladders {
-            let name = names.get(l.metric.as_str()).copied().unwrap_or_default();
-            for &threshold in &l.thresholds {
-                let template = match (&l.title_first, threshold) {
-                    (Some(first), 1) => first,
-                    _ => &l.title,
-                };
-                milestones.push(Milestone {
-                    key: format!("{}.{threshold}", l.key),
-                    metric: l.metric.clone(),
-                    threshold,
-                    title: fill(
-                        template,
-                        &[("count", &threshold.to_string()), ("name", name)],
-                    ),
-                });
+    }
+
+    fn report(&mut self, path: impl Into<String>, message: impl Into<String>) {
+        self.problems.push(Problem {
+            path: path.into(),
+            message: message.into(),
+        });
+    }
+
+    fn build(mut self) -> Result<(Vec<Milestone>, HashMap<String, usize>), Vec<Problem>> {
+        let defs = self.defs;
+        if defs.version != 1 {
+            self.report(
+                "version",
+                format!("unsupported version {}, expected 1", defs.version),
+            );
+        }
+        let mut metrics: HashMap<&str, &Metric> = HashMap::new();
+        for (i, m) in defs.metrics.iter().enumerate() {
+            self.key(&format!("metrics[{i}].key"), &m.key);
+            if metrics.insert(&m.key, m).is_some() {
+                self.report(
+                    format!("metrics[{i}].key"),
+                    format!("duplicate metric \"{}\"", m.key),
+                );
+            }
+            if m.name.trim().is_empty() {
+                self.report(format!("metrics[{i}].name"), "must not be empty");
             }
         }
-        let mut by_metric: BTreeMap<String, Vec<usize>> = BTreeMap::new();
-        for (i, m) in milestones.iter().enumerate() {
-            by_metric.entry(m.metric.clone()).or_default().push(i);
+        for (name, policy) in &defs.tiers {
+            self.policy(&format!("tiers.{name}"), policy);
         }
-        for indices in by_metric.values_mut() {
-            indices.sort_by_key(|&i| milestones[i].threshold);
+        if let Some(tz) = &defs.time_zone {
+            if !is_valid_time_zone(tz) {
+                self.report("time_zone", format!("unknown time zone \"{tz}\""));
+            }
         }
-        Ok(Compiled {
-            source: self,
-            milestones,
-            by_metric,
+        if let Some(h) = defs.holdout {
+            if !(0.0..=50.0).contains(&h.percent) || h.percent.is_nan() {
+                self.report("holdout.percent", "must be between 0 and 50");
+            }
+        }
+
+        let mut out: Vec<(String, Milestone, Option<String>)> = Vec::new();
+        for (i, l) in defs.ladders.iter().enumerate() {
+            let path = format!("ladders[{i}]");
+            self.key(&format!("{path}.key"), &l.key);
+            let metric = self.metric(&format!("{path}.metric"), &l.metric, &metrics);
+            if l.thresholds.is_empty() {
+                self.report(format!("{path}.thresholds"), "must not be empty");
+            }
+            if l.thresholds.contains(&0) {
+                self.report(
+                    format!("{path}.thresholds"),
+                    "every threshold must be greater than 0",
+                );
+            }
+            if l.thresholds.windows(2).any(|w| w[0] >= w[1]) {
+                self.report(format!("{path}.thresholds"), "must increase");
+            }
+            self.template(&format!("{path}.name"), &l.name, true);
+            if let Some(first) = &l.name_first {
+                self.template(&format!("{path}.name_first"), first, true);
+            }
+            self.template(&format!("{path}.description"), &l.description, false);
+            for (t, tier) in l.tiers.iter().enumerate() {
+                self.tier(&format!("{path}.tiers[{t}]"), tier);
+            }
+            if let Some(b) = &l.badge {
+                self.badge(&format!("{path}.badge"), b);
+            }
+            let _ = metric; // reported above when unknown
+            let mut expanded = BTreeSet::new();
+            for (step, &threshold) in l.thresholds.iter().enumerate() {
+                if !expanded.insert(threshold) {
+                    continue; // reported above: thresholds must increase
+                }
+                let tier = l
+                    .tiers
+                    .get(step)
+                    .or(l.tiers.last())
+                    .cloned()
+                    .unwrap_or_else(|| "early".into());
+                let name = match (&l.name_first, threshold) {
+                    (Some(first), 1) => first.clone(),
+                    _ => l.name.clone(),
+                };
+                let policy = self
+                    .tiers
+                    .get(&tier)
+                    .cloned()
+                    .unwrap_or_else(|| default_tiers()["early"].clone());
+                out.push((
+                    format!("{path}.thresholds[{step}]"),
+                    Milestone {
+                        key: format!("{}.{threshold}", l.key),
+                        kind: Kind::Usage,
+                        scope: Scope::User,
+                        rule: Rule::Total {
+                            metric: l.metric.clone(),
+                            threshold,
+                        },
+                        tier,
+                        name,
+                        description: l.description.clone(),
+                        badge: l
+                            .badge
+                            .clone()
+                            .unwrap_or_else(|| default_badge(Kind::Usage)),
+                        policy,
+                        available: None,
+                        after: None,
+                        count: threshold,
+                        next: l.thresholds.get(step + 1).copied(),
+                        ladder: Some(l.key.clone()),
+                    },
+                    None,
+                ));
+            }
+        }
+        for (i, m) in defs.milestones.iter().enumerate() {
+            let path = format!("milestones[{i}]");
+            if let Some(milestone) = self.milestone(&path, m, &metrics) {
+                out.push((path, milestone, m.after.clone()));
+            }
+        }
+        if out.len() > MAX_MILESTONES {
+            self.report(
+                "milestones",
+                format!(
+                    "at most {MAX_MILESTONES} milestones (ladder steps included), found {}",
+                    out.len()
+                ),
+            );
+        }
+
+        let mut index = HashMap::new();
+        for (i, (path, m, _)) in out.iter().enumerate() {
+            if index.insert(m.key.clone(), i).is_some() {
+                self.report(
+                    format!("{path}.key"),
+                    format!("duplicate milestone \"{}\"", m.key),
+                );
+            }
+        }
+        for (path, _, after) in &out {
+            if let Some(after) = after {
+                if !index.contains_key(after) {
+                    self.report(
+                        format!("{path}.after"),
+                        format!("unknown milestone \"{after}\""),
+                    );
+                }
+            }
+        }
+        let mut milestones: Vec<Milestone> = Vec::with_capacity(out.len());
+        let mut afters = Vec::with_capacity(out.len());
+        let mut paths = Vec::with_capacity(out.len());
+        for (path, mut m, after) in out {
+            m.after = after.as_ref().and_then(|a| index.get(a).copied());
+            afters.push(m.after);
+            paths.push(path);
+            milestones.push(m);
+        }
+        // Cycles in `after` (phase order).
+        for start in 0..afters.len() {
+            let mut seen = BTreeSet::new();
+            let mut at = start;
+            while let Some(next) = afters[at] {
+                if next == start {
+                    self.report(
+                        format!("{}.after", paths[start]),
+                        format!(
+                            "phase order has a cycle through \"{}\"",
+                            milestones[start].key
+                        ),
+                    );
+                    break;
+                }
+                if !seen.insert(next) {
+                    break;
+                }
+                at = next;
+            }
+        }
+        for (locale, strings) in &defs.messages {
+            self.locale(locale, strings, &index);
+        }
+        for (from, to) in &defs.fallback {
+            let mut chain = BTreeSet::from([from.as_str()]);
+            let mut at = to.as_str();
+            loop {
+                if !chain.insert(at) {
+                    self.report(
+                        format!("fallback.{from}"),
+                        format!("fallback chain has a cycle through \"{at}\""),
+                    );
+                    break;
+                }
+                match defs.fallback.get(at) {
+                    Some(next) => at = next,
+                    None => break,
+                }
+            }
+        }
+        if self.problems.is_empty() {
+            Ok((milestones, index))
+        } else {
+            Err(self.problems)
+        }
+    }
+
+    fn milestone(
+        &mut self,
+        path: &str,
+        m: &MilestoneDef,
+        metrics: &HashMap<&str, &Metric>,
+    ) -> Option<Milestone> {
+        self.key(&format!("{path}.key"), &m.key);
+        if m.name.trim().is_empty() {
+            self.report(format!("{path}.name"), "must not be empty");
+        }
+        self.template(&format!("{path}.name"), &m.name, true);
+        self.template(&format!("{path}.description"), &m.description, false);
+        let tier = m.tier.clone().unwrap_or_else(|| "early".into());
+        self.tier(&format!("{path}.tier"), &tier);
+        if let Some(b) = &m.badge {
+            self.badge(&format!("{path}.badge"), b);
+        }
+        if let Some(cta) = &m.cta {
+            self.cta(&format!("{path}.cta"), cta);
+        }
+        if let Some(Window {
+            from: Some(from),
+            until: Some(until),
+        }) = m.available
+        {
+            if from >= until {
+                self.report(format!("{path}.available"), "`from` must be before `until`");
+            }
+        }
+        let Some(kind) = m.kind else {
+            self.report(
+                format!("{path}.kind"),
+                "required: one of usage, value, team, time, streak, adoption, custom",
+            );
+            return None;
+        };
+        // Fields that belong to other kinds.
+        let present: [(&str, bool, &[Kind]); 11] = [
+            (
+                "metric",
+                m.metric.is_some(),
+                &[Kind::Usage, Kind::Value, Kind::Team, Kind::Streak],
+            ),
+            (
+                "threshold",
+                m.threshold.is_some(),
+                &[Kind::Usage, Kind::Value, Kind::Team],
+            ),
+            ("members", m.members.is_some(), &[Kind::Team]),
+            ("of", m.of.is_some(), &[Kind::Time, Kind::Custom]),
+            ("years", m.years.is_some(), &[Kind::Time]),
+            ("months", m.months.is_some(), &[Kind::Time]),
+            ("days", m.days.is_some(), &[Kind::Streak]),
+            ("weeks", m.weeks.is_some(), &[Kind::Streak]),
+            ("freezes", m.freezes.is_some(), &[Kind::Streak]),
+            ("metrics", m.metrics.is_some(), &[Kind::Adoption]),
+            ("available", false, &[]),
+        ];
+        for (field, is_set, kinds) in present {
+            if is_set && !kinds.contains(&kind) {
+                self.report(
+                    format!("{path}.{field}"),
+                    format!("does not apply to kind {}", kind_name(kind)),
+                );
+            }
+        }
+        let scope = match kind {
+            Kind::Team => Scope::Account,
+            Kind::Time | Kind::Custom => m.of.unwrap_or_default(),
+            _ => Scope::User,
+        };
+        let (rule, count) = match kind {
+            Kind::Usage | Kind::Value => {
+                let metric = self.required_metric(path, m, metrics)?;
+                let threshold = self.threshold(path, m.threshold)?;
+                let sum = metrics
+                    .get(metric.as_str())
+                    .is_some_and(|x| x.aggregate == Aggregate::Sum);
+                if kind == Kind::Value && !sum {
+                    self.report(format!("{path}.metric"), format!("metric \"{metric}\" must have aggregate = \"sum\" for a value milestone"));
+                }
+                (Rule::Total { metric, threshold }, threshold)
+            }
+            Kind::Team => match (m.metric.is_some(), m.members) {
+                (false, Some(0)) => {
+                    self.report(format!("{path}.members"), "must be greater than 0");
+                    return None;
+                }
+                (false, Some(n)) => (Rule::Members { members: n }, n),
+                (true, None) => {
+                    let metric = self.required_metric(path, m, metrics)?;
+                    let threshold = self.threshold(path, m.threshold)?;
+                    (Rule::Total { metric, threshold }, threshold)
+                }
+                (true, Some(_)) => {
+                    self.report(
+                        format!("{path}.members"),
+                        "give either metric + threshold or members, not both",
+                    );
+                    return None;
+                }
+                (false, None) => {
+                    self.report(
+                        format!("{path}.metric"),
+                        "required: metric + threshold, or members",
+                    );
+                    return None;
+                }
+            },
+            Kind::Time => {
+                let months = m
+                    .years
+                    .unwrap_or(0)
+                    .saturating_mul(12)
+                    .saturating_add(m.months.unwrap_or(0));
+                if months == 0 {
+                    self.report(
+                        format!("{path}.years"),
+                        "give years or months, greater than 0",
+                    );
+                    return None;
+                }
+                if months > 12 * 100 {
+                    self.report(format!("{path}.years"), "must be at most 100 years");
+                    return None;
+                }
+                let count = if m.months.is_none() {
+                    u64::from(m.years.unwrap_or(0))
+                } else {
+                    u64::from(months)
+                };
+                (Rule::Anniversary { months }, count)
+            }
+            Kind::Streak => {
+                let metric = self.required_metric(path, m, metrics)?;
+                let (period, length) = match (m.days, m.weeks) {
+                    (Some(d), None) => (Period::Day, d),
+                    (None, Some(w)) => (Period::Week, w),
+                    (Some(_), Some(_)) => {
+                        self.report(format!("{path}.days"), "give days or weeks, not both");
+                        return None;
+                    }
+                    (None, None) => {
+                        self.report(format!("{path}.days"), "required: days or weeks");
+                        return None;
+                    }
+                };
+                if !(2..=3660).contains(&length) {
+                    self.report(
+                        format!(
+                            "{path}.{}",
+                            if period == Period::Day {
+                                "days"
+                            } else {
+                                "weeks"
+                            }
+                        ),
+                        "must be between 2 and 3660",
+                    );
+                    return None;
+                }
+                let freezes = m.freezes.unwrap_or(0);
+                if freezes >= length {
+                    self.report(
+                        format!("{path}.freezes"),
+                        "must be fewer than the streak's length",
+                    );
+                }
+                (
+                    Rule::Streak {
+                        metric,
+                        period,
+                        length,
+                        freezes,
+                    },
+                    u64::from(length),
+                )
+            }
+            Kind::Adoption => {
+                let Some(list) = &m.metrics else {
+                    self.report(format!("{path}.metrics"), "required: the metrics to adopt");
+                    return None;
+                };
+                if list.is_empty() {
+                    self.report(format!("{path}.metrics"), "must not be empty");
+                }
+                let mut unique = BTreeSet::new();
+                for (j, metric) in list.iter().enumerate() {
+                    self.metric(&format!("{path}.metrics[{j}]"), metric, metrics);
+                    if !unique.insert(metric) {
+                        self.report(
+                            format!("{path}.metrics[{j}]"),
+                            format!("\"{metric}\" is listed twice"),
+                        );
+                    }
+                }
+                (
+                    Rule::Adoption {
+                        metrics: list.clone(),
+                    },
+                    list.len() as u64,
+                )
+            }
+            Kind::Custom => (Rule::Custom, 0),
+        };
+        let mut policy = self
+            .tiers
+            .get(&tier)
+            .cloned()
+            .unwrap_or_else(|| default_tiers()["early"].clone());
+        if let Some(channels) = &m.channels {
+            policy.channels = channels.clone();
+        }
+        if let Some(cta) = &m.cta {
+            policy.cta = Some(cta.clone());
+        }
+        Some(Milestone {
+            key: m.key.clone(),
+            kind,
+            scope,
+            rule,
+            tier,
+            name: m.name.clone(),
+            description: m.description.clone(),
+            badge: m.badge.clone().unwrap_or_else(|| default_badge(kind)),
+            policy,
+            available: m.available,
+            after: None,
+            count,
+            next: None,
+            ladder: None,
         })
+    }
+
+    fn key(&mut self, path: &str, key: &str) {
+        if !is_valid_key(key) {
+            self.report(path, format!("\"{key}\" must match [a-z0-9_.:-]{{1,64}}"));
+        }
+    }
+
+    fn metric(&mut self, path: &str, metric: &str, metrics: &HashMap<&str, &Metric>) -> bool {
+        let known = metrics.contains_key(metric);
+        if !known {
+            self.report(path, format!("unknown metric \"{metric}\""));
+        }
+        known
+    }
+
+    fn required_metric(
+        &mut self,
+        path: &str,
+        m: &MilestoneDef,
+        metrics: &HashMap<&str, &Metric>,
+    ) -> Option<String> {
+        match &m.metric {
+            None => {
+                self.report(
+                    format!("{path}.metric"),
+                    format!(
+                        "required for kind {}",
+                        kind_name(m.kind.unwrap_or(Kind::Usage))
+                    ),
+                );
+                None
+            }
+            Some(metric) => self
+                .metric(&format!("{path}.metric"), metric, metrics)
+                .then(|| metric.clone()),
+        }
+    }
+
+    fn threshold(&mut self, path: &str, threshold: Option<u64>) -> Option<u64> {
+        match threshold {
+            None => {
+                self.report(format!("{path}.threshold"), "required");
+                None
+            }
+            Some(0) => {
+                self.report(format!("{path}.threshold"), "must be greater than 0");
+                None
+            }
+            Some(t) => Some(t),
+        }
+    }
+
+    fn tier(&mut self, path: &str, tier: &str) {
+        if !self.tiers.contains_key(tier) {
+            let known: Vec<&str> = self.tiers.keys().map(String::as_str).collect();
+            self.report(
+                path,
+                format!("unknown tier \"{tier}\" (known: {})", known.join(", ")),
+            );
+        }
+    }
+
+    fn template(&mut self, path: &str, text: &str, required: bool) {
+        if required && text.trim().is_empty() {
+            return; // reported as "must not be empty" where it matters
+        }
+        if let Err(message) = crate::messages::check(text) {
+            self.report(path, message);
+        }
+    }
+
+    fn badge(&mut self, path: &str, b: &Badge) {
+        match (&b.icon, &b.image) {
+            (Some(_), Some(_)) => self.report(path, "give icon or image, not both"),
+            (None, None) => self.report(path, "give icon or image"),
+            (Some(icon), None) if !ICONS.contains(&icon.as_str()) => {
+                self.report(
+                    format!("{path}.icon"),
+                    format!("unknown icon \"{icon}\" (known: {})", ICONS.join(", ")),
+                );
+            }
+            (None, Some(url)) if !url.starts_with("https://") => {
+                self.report(format!("{path}.image"), "must be an https:// URL")
+            }
+            _ => {}
+        }
+        if b.alt.trim().is_empty() {
+            self.report(
+                format!("{path}.alt"),
+                "must describe the badge for people who cannot see it",
+            );
+        }
+    }
+
+    fn cta(&mut self, path: &str, cta: &Cta) {
+        if cta.label.trim().is_empty() {
+            self.report(format!("{path}.label"), "must not be empty");
+        }
+        if let Some(url) = &cta.url {
+            if !(url.starts_with('/') || url.starts_with("https://")) {
+                self.report(
+                    format!("{path}.url"),
+                    "must be a relative path or an https:// URL",
+                );
+            }
+        }
+    }
+
+    fn policy(&mut self, path: &str, p: &Policy) {
+        if p.channels.is_empty() {
+            self.report(format!("{path}.channels"), "must not be empty");
+        }
+        let unique: BTreeSet<_> = p.channels.iter().collect();
+        if unique.len() != p.channels.len() {
+            self.report(format!("{path}.channels"), "lists a channel twice");
+        }
+        if let Some(cta) = &p.cta {
+            self.cta(&format!("{path}.cta"), cta);
+        }
+    }
+
+    fn locale(
+        &mut self,
+        locale: &str,
+        strings: &BTreeMap<String, String>,
+        index: &HashMap<String, usize>,
+    ) {
+        if !is_valid_locale(locale) {
+            self.report(
+                format!("messages.{locale}"),
+                format!("\"{locale}\" is not a locale tag like \"fr\" or \"pt-BR\""),
+            );
+        }
+        for (key, text) in strings {
+            let path = format!("messages.{locale}.\"{key}\"");
+            let known = key.rsplit_once('.').is_some_and(|(owner, field)| {
+                let milestone =
+                    matches!(field, "name" | "description") && index.contains_key(owner);
+                let ladder = matches!(field, "name" | "name_first" | "description")
+                    && self.defs.ladders.iter().any(|l| l.key == owner);
+                milestone || ladder
+            });
+            if !known {
+                self.report(&path, "must be \"<milestone>.name\", \"<milestone>.description\" or \"<ladder>.name|name_first|description\" of a defined one");
+            }
+            if let Err(message) = crate::messages::check(text) {
+                self.report(&path, message);
+            }
+        }
+    }
+}
+
+fn default_badge(kind: Kind) -> Badge {
+    let (icon, alt) = match kind {
+        Kind::Usage | Kind::Value => ("medal", "A medal"),
+        Kind::Team => ("users", "A group of people"),
+        Kind::Time => ("cake", "A birthday cake"),
+        Kind::Streak => ("flame", "A flame"),
+        Kind::Adoption => ("rocket", "A rocket"),
+        Kind::Custom => ("star", "A star"),
+    };
+    Badge {
+        icon: Some(icon.into()),
+        image: None,
+        alt: alt.into(),
+    }
+}
+
+/// The kind's name as written in definitions.
+pub fn kind_name(kind: Kind) -> &'static str {
+    match kind {
+        Kind::Usage => "usage",
+        Kind::Value => "value",
+        Kind::Team => "team",
+        Kind::Time => "time",
+        Kind::Streak => "streak",
+        Kind::Adoption => "adoption",
+        Kind::Custom => "custom",
     }
 }
 
 impl Compiled {
+    fn new(source: Definitions, milestones: Vec<Milestone>, index: HashMap<String, usize>) -> Self {
+        let mut watching: HashMap<(Scope, String), Vec<usize>> = HashMap::new();
+        let mut timed = [Vec::new(), Vec::new()];
+        let mut members = Vec::new();
+        let mut dependents = vec![Vec::new(); milestones.len()];
+        for (i, m) in milestones.iter().enumerate() {
+            match &m.rule {
+                Rule::Total { metric, .. } | Rule::Streak { metric, .. } => {
+                    watching
+                        .entry((m.scope, metric.clone()))
+                        .or_default()
+                        .push(i);
+                }
+                Rule::Adoption { metrics } => {
+                    for metric in metrics {
+                        watching
+                            .entry((m.scope, metric.clone()))
+                            .or_default()
+                            .push(i);
+                    }
+                }
+                Rule::Anniversary { .. } => timed[m.scope as usize].push(i),
+                Rule::Members { .. } => members.push(i),
+                Rule::Custom => {}
+            }
+            if let Some(after) = m.after {
+                dependents[after].push(i);
+            }
+        }
+        // Within a metric, totals first by threshold (one jump awards in ascending order), then
+        // the other kinds in definition order.
+        for list in watching.values_mut() {
+            list.sort_by_key(|&i| (threshold_of(&milestones[i]), i));
+        }
+        let metrics = source
+            .metrics
+            .iter()
+            .enumerate()
+            .map(|(i, m)| (m.key.clone(), i))
+            .collect();
+        let fingerprint = fingerprint(&source);
+        Self {
+            source,
+            milestones,
+            index,
+            watching,
+            timed,
+            members,
+            dependents,
+            metrics,
+            fingerprint,
+        }
+    }
+
     /// The definitions as written.
     pub fn source(&self) -> &Definitions {
         &self.source
     }
 
-    /// Every milestone, ladders expanded.
+    /// Every milestone, ladders expanded, in definition order (ladders first).
     pub fn milestones(&self) -> &[Milestone] {
         &self.milestones
     }
 
-    /// The milestones watching `metric`, by increasing threshold.
-    pub fn watching<'a>(&'a self, metric: &str) -> impl Iterator<Item = &'a Milestone> + 'a {
-        self.by_metric
-            .get(metric)
-            .into_iter()
-            .flatten()
-            .map(|&i| &self.milestones[i])
-    }
-
-    /// The metric with this key, if defined.
-    pub fn metric(&self, key: &str) -> Option<&Metric> {
-        self.source.metrics.iter().find(|m| m.key == key)
-    }
-
-    /// The milestone with this key, if defined.
+    /// The milestone with this key.
     pub fn milestone(&self, key: &str) -> Option<&Milestone> {
-        self.milestones.iter().find(|m| m.key == key)
+        self.index.get(key).map(|&i| &self.milestones[i])
     }
+
+    /// Index of the milestone with this key.
+    pub fn milestone_index(&self, key: &str) -> Option<usize> {
+        self.index.get(key).copied()
+    }
+
+    /// The metric with this key.
+    pub fn metric(&self, key: &str) -> Option<&Metric> {
+        self.metrics.get(key).map(|&i| &self.source.metrics[i])
+    }
+
+    /// Indices of milestones of `scope` watching `metric`, lowest threshold first.
+    pub fn watching(&self, scope: Scope, metric: &str) -> &[usize] {
+        // A borrowed-key lookup without allocating would need a custom key type; metric keys
+        // are at most 64 bytes, so this allocation is cheap and keeps the map simple.
+        self.watching
+            .get(&(scope, metric.to_owned()))
+            .map_or(&[], Vec::as_slice)
+    }
+
+    /// Indices of anniversary milestones of `scope`.
+    pub fn timed(&self, scope: Scope) -> &[usize] {
+        &self.timed[scope as usize]
+    }
+
+    /// Indices of member-count milestones.
+    pub fn member_milestones(&self) -> &[usize] {
+        &self.members
+    }
+
+    /// Indices of milestones that wait for `i` (`after = i`).
+    pub fn dependents(&self, i: usize) -> &[usize] {
+        &self.dependents[i]
+    }
+
+    /// A stable hash of the definitions: changes whenever they do.
+    pub fn fingerprint(&self) -> u64 {
+        self.fingerprint
+    }
+
+    /// The locale chain to try for `locale`: itself, its language, the configured fallbacks,
+    /// then `en`.
+    pub fn locale_chain<'a>(&'a self, locale: &'a str) -> Vec<&'a str> {
+        let mut chain: Vec<&str> = Vec::new();
+        let push = |l: &'a str, chain: &mut Vec<&'a str>| {
+            if !chain.contains(&l) {
+                chain.push(l);
+            }
+        };
+        let mut at = Some(locale);
+        while let Some(l) = at {
+            if chain.contains(&l) {
+                break;
+            }
+            push(l, &mut chain);
+            if let Some((language, _)) = l.split_once('-') {
+                push(language, &mut chain);
+            }
+            at = self.source.fallback.get(l).map(String::as_str);
+        }
+        push(DEFAULT_LOCALE, &mut chain);
+        chain
+    }
+
+    /// The template of `field` (`name` or `description`) of milestone `m` in the first locale of
+    /// `locale`'s chain that has it.
+    ///
+    /// Keys tried in each locale: `{milestone}.{field}`, then for a ladder step
+    /// `{ladder}.name_first` (the step at 1) and `{ladder}.{field}`.
+    pub fn template<'a>(&'a self, m: &'a Milestone, field: &str, locale: &str) -> &'a str {
+        let mut keys = vec![format!("{}.{field}", m.key)];
+        if let Some(ladder) = &m.ladder {
+            if field == "name" && m.count == 1 {
+                keys.push(format!("{ladder}.name_first"));
+            }
+            keys.push(format!("{ladder}.{field}"));
+        }
+        for l in self.locale_chain(locale) {
+            let Some(strings) = self.source.messages.get(l) else {
+                continue;
+            };
+            if let Some(text) = keys.iter().find_map(|k| strings.get(k)) {
+                return text;
+            }
+        }
+        if field == "name" {
+            &m.name
+        } else {
+            &m.description
+        }
+    }
+
+    /// The time zone of subjects without one of their own.
+    pub fn default_time_zone(&self) -> TimeZone {
+        self.source
+            .time_zone
+            .as_deref()
+            .and_then(|tz| TimeZone::get(tz).ok())
+            .unwrap_or(TimeZone::UTC)
+    }
+
+    /// Whether the subject is in the holdout (control) group: stable across runs and machines.
+    pub fn in_holdout(&self, project: &str, subject: &str) -> bool {
+        let Some(h) = self.source.holdout else {
+            return false;
+        };
+        let bucket = crate::engine::stable_hash(&[project.as_bytes(), subject.as_bytes()]) % 10_000;
+        (bucket as f64) < h.percent * 100.0
+    }
+}
+
+fn threshold_of(m: &Milestone) -> u64 {
+    match m.rule {
+        Rule::Total { threshold, .. } => threshold,
+        _ => u64::MAX,
+    }
+}
+
+fn fingerprint(defs: &Definitions) -> u64 {
+    let json = serde_json::to_vec(defs).unwrap_or_default();
+    crate::engine::stable_hash(&[&json])
 }
 
 /// Whether `key` is a valid metric or milestone key: `[a-z0-9_.:-]{1,64}`.
@@ -277,24 +1374,16 @@ pub fn is_valid_key(key: &str) -> bool {
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"_.:-".contains(&b))
 }
 
-/// Names of `{placeholders}` in `text` that are not in `known`.
-fn unknown_placeholders<'a>(text: &'a str, known: &[&str]) -> Vec<&'a str> {
-    placeholders(text)
-        .filter(|name| !known.contains(name))
-        .collect()
+/// Whether `tag` looks like a BCP 47 language tag we support (`en`, `pt-BR`, `zh-Hant`).
+pub fn is_valid_locale(tag: &str) -> bool {
+    let mut parts = tag.split('-');
+    let language = parts.next().unwrap_or_default();
+    (2..=3).contains(&language.len())
+        && language.bytes().all(|b| b.is_ascii_lowercase())
+        && parts.all(|p| (2..=8).contains(&p.len()) && p.bytes().all(|b| b.is_ascii_alphanumeric()))
 }
 
-fn placeholders(text: &str) -> impl Iterator<Item = &str> {
-    text.split('{')
-        .skip(1)
-        .filter_map(|rest| rest.split_once('}').map(|(name, _)| name))
-}
-
-/// Fills `{name}` placeholders; unknown ones are left as they are (validation rejects them).
-fn fill(template: &str, values: &[(&str, &str)]) -> String {
-    values
-        .iter()
-        .fold(template.to_owned(), |text, (name, value)| {
-            text.replace(&format!("{{{name}}}"), value)
-        })
+/// Whether `tz` is an IANA time zone known to the bundled database.
+pub fn is_valid_time_zone(tz: &str) -> bool {
+    TimeZone::get(tz).is_ok()
 }

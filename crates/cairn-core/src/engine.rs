@@ -1,153 +1,773 @@
-//! The engine: applies one event to one subject's state and reports what it unlocked.
+//! The engine: applies one event (or a clock tick) to one subject's state and reports what it
+//! unlocked.
 //!
-//! A *subject* is whoever owns counters and awards (a user of a product, later also an account).
-//! Its host keeps a [`SubjectState`] and is its single writer; the engine is a pure function of
-//! `(state, event, now, definitions)`. Every milestone is awarded at most once per subject: the
-//! state remembers earned milestones, and a jump that crosses several thresholds awards each once.
+//! A *subject* owns counters and awards: an end user, or an account (a team). Its host keeps a
+//! [`SubjectState`] and is its single writer; the engine is a pure function of
+//! `(state, event | tick, now, definitions)`:
+//!
+//! - every milestone is awarded at most once per subject; a jump that crosses several
+//!   thresholds awards each of them, once, lowest first;
+//! - an event whose idempotency key was seen in the last [`IDEMPOTENCY_WINDOW`] (up to
+//!   [`IDEMPOTENCY_KEYS`] keys) is a *duplicate*: it changes nothing and returns the original
+//!   result, awards included;
+//! - an event is applied whole or not at all: every error leaves the state unchanged;
+//! - when the definitions change, milestones that the state already satisfies are awarded
+//!   retroactively with `celebrate = false`; earned awards always stay;
+//! - [`Outcome::next_due`] is the next instant at which a time milestone could fire or a streak
+//!   could lapse, so the host can set an alarm and call [`SubjectState::tick`].
+//!
+//! Streaks count periods (days or ISO weeks) in the subject's time zone, in arrival order: a late
+//! event for a period before the streak's latest one does not change the streak.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
-use jiff::{SignedDuration, Timestamp};
+use jiff::civil::Date;
+use jiff::tz::TimeZone;
+use jiff::{SignedDuration, Timestamp, ToSpan};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::definitions::Compiled;
+use crate::definitions::{Aggregate, Compiled, Kind, Milestone, Period, Rule, Scope};
 
 /// How far in the future an event's timestamp may be (client clocks drift).
 pub const MAX_CLOCK_SKEW: SignedDuration = SignedDuration::from_mins(5);
+/// How long an idempotency key is remembered.
+pub const IDEMPOTENCY_WINDOW: SignedDuration = SignedDuration::from_hours(24);
+/// How many idempotency keys a subject remembers at most (the newest).
+pub const IDEMPOTENCY_KEYS: usize = 128;
+/// A time milestone detected more than this long after it was due is recorded without
+/// celebrating (e.g. a sign-up date learned years later).
+pub const TIME_GRACE: SignedDuration = SignedDuration::from_hours(24);
+
+/// Whose state this is: a user or an account of a project.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Subject<'a> {
+    /// The project's id.
+    pub project: &'a str,
+    /// User or account.
+    pub scope: Scope,
+    /// The user's or account's id in the product.
+    pub id: &'a str,
+}
+
+impl Subject<'_> {
+    /// A stable textual id, `{project}/{user|account}/{id}`: award ids and holdout derive from it.
+    pub fn key(&self) -> String {
+        let scope = match self.scope {
+            Scope::User => "user",
+            Scope::Account => "account",
+        };
+        format!("{}/{scope}/{}", self.project, self.id)
+    }
+}
+
+/// Facts about a subject that events may carry.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Traits {
+    /// When the user signed up or the account was created.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created_at: Option<Timestamp>,
+    /// IANA time zone, e.g. `Europe/Paris`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tz: Option<String>,
+}
 
 /// One usage event for one subject.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Event<'a> {
     /// The metric's key.
     pub metric: &'a str,
-    /// How much the metric grows: 1 for an occurrence.
-    pub amount: u64,
+    /// For `count` metrics, occurrences (default 1, at least 1); for `sum` metrics the amount
+    /// added (required).
+    pub value: Option<u64>,
     /// When it happened.
     pub at: Timestamp,
+    /// Makes retries safe: a key seen before is a duplicate.
+    pub idempotency_key: Option<&'a str>,
+    /// For account subjects: the member (user id) who did it.
+    pub member: Option<&'a str>,
+    /// Traits to record (a newer value replaces an older one).
+    pub traits: Option<&'a Traits>,
+    /// History being imported: awards are recorded with `celebrate = false`.
+    pub backfill: bool,
 }
 
-/// Why an event was not applied. Nothing in the state changes when it is returned.
+impl<'a> Event<'a> {
+    /// An occurrence of `metric` at `at`, with nothing else set.
+    pub fn new(metric: &'a str, at: Timestamp) -> Self {
+        Self {
+            metric,
+            value: None,
+            at,
+            idempotency_key: None,
+            member: None,
+            traits: None,
+            backfill: false,
+        }
+    }
+}
+
+/// Why an event was not applied. The state is unchanged when one is returned.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum EventError {
     /// The metric is not in the definitions.
     #[error("unknown metric \"{0}\"")]
     UnknownMetric(String),
-    /// The amount is 0.
-    #[error("amount must be greater than 0")]
-    ZeroAmount,
+    /// A count metric's value is 0.
+    #[error("value must be at least 1 for a count metric")]
+    ZeroValue,
+    /// A sum metric's event has no value.
+    #[error("value is required for metric \"{0}\", which sums values")]
+    MissingValue(String),
     /// The timestamp is after `now` plus [`MAX_CLOCK_SKEW`].
     #[error("timestamp {0} is in the future")]
     FutureTimestamp(Timestamp),
+    /// The time zone is not an IANA zone.
+    #[error("unknown time zone \"{0}\"")]
+    UnknownTimeZone(String),
+    /// The milestone is not defined.
+    #[error("unknown milestone \"{0}\"")]
+    UnknownMilestone(String),
+    /// Only `custom` milestones of the subject's scope can be awarded by API.
+    #[error("milestone \"{0}\" is not a custom milestone of this kind of subject")]
+    NotCustom(String),
 }
 
 /// A milestone a subject has earned.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Earned {
-    /// When the crossing event happened.
+    /// When it was reached.
+    #[serde(rename = "t")]
     pub achieved_at: Timestamp,
-    /// The metric total right after the crossing event.
+    /// The value that reached it (total, members, streak length…).
+    #[serde(rename = "v")]
     pub value: u64,
+    /// Whether it is to be celebrated (false for history, holdout and retroactive awards).
+    #[serde(rename = "c")]
+    pub celebrate: bool,
 }
 
-/// Everything the engine remembers about one subject. Small by design: it is read and written
-/// whole by the host on every event.
+/// A streak in progress: consecutive periods with activity on one metric.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StreakRun {
+    /// Index of the latest period with activity (days or weeks since 1970-01-01, local).
+    pub last: i64,
+    /// Length of the current run, in periods with activity.
+    pub len: u32,
+    /// Missed periods bridged in the current run.
+    pub frozen: u32,
+    /// Longest run ever.
+    pub best: u32,
+}
+
+/// A remembered idempotency key and the result it had.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Seen {
+    /// 64-bit hash of the key.
+    pub k: u64,
+    /// When it was first seen.
+    pub t: Timestamp,
+    /// The metric's total after it.
+    pub total: u64,
+    /// The milestones it awarded.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub awards: Vec<String>,
+}
+
+/// Everything the engine remembers about one subject. Small by design: the host reads and
+/// writes it whole.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SubjectState {
-    /// Metric key -> total.
+    /// Metric key → total (occurrences or sum).
     #[serde(default)]
     pub totals: BTreeMap<String, u64>,
-    /// Milestone key -> when and at what value it was earned.
+    /// Milestone key → when, at what value, and whether to celebrate.
     #[serde(default)]
     pub earned: BTreeMap<String, Earned>,
+    /// `{metric}/{day|week}/{freezes}` → the streak in progress.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub streaks: BTreeMap<String, StreakRun>,
+    /// Distinct members (account subjects).
+    #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
+    pub members: BTreeSet<String>,
+    /// The subject's traits.
+    #[serde(default)]
+    pub traits: Traits,
+    /// Recent idempotency keys, oldest first.
+    #[serde(default, skip_serializing_if = "VecDeque::is_empty")]
+    pub recent: VecDeque<Seen>,
+    /// Fingerprint of the definitions last evaluated against.
+    #[serde(default)]
+    pub fingerprint: Option<u64>,
 }
 
-/// A milestone newly earned by one event.
+/// A milestone newly earned.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Award {
     /// Deterministic id: see [`award_id`].
     pub id: String,
     /// Milestone key.
     pub milestone: String,
-    /// Title with placeholders filled.
-    pub title: String,
-    /// When it was earned.
+    /// Its kind.
+    pub kind: Kind,
+    /// Its tier.
+    pub tier: String,
+    /// User or account.
+    pub scope: Scope,
+    /// When it was reached.
     pub achieved_at: Timestamp,
-    /// The total that crossed the threshold.
+    /// The value that reached it.
     pub value: u64,
+    /// Whether to celebrate it.
+    pub celebrate: bool,
 }
 
-/// What one event did.
+/// What one event or tick did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Outcome {
-    /// The event's metric total after the event.
+    /// The event's idempotency key was seen before: nothing changed, and this is the original
+    /// result.
+    pub duplicate: bool,
+    /// The event metric's total after the event (0 for ticks).
     pub total: u64,
-    /// Awards newly earned, by increasing threshold. Empty most of the time.
+    /// Awards newly earned (for a duplicate: the ones the original earned).
     pub awards: Vec<Award>,
+    /// The next instant a time milestone could fire or a streak could lapse.
+    pub next_due: Option<Timestamp>,
 }
 
 impl SubjectState {
-    /// Applies `event` for the subject `subject` (a stable id such as `project/user`).
-    ///
-    /// Either the event is applied whole and the outcome returned, or an error is returned and
-    /// the state is unchanged.
+    /// Applies `event` to `subject`'s state. Either the whole event is applied, or an error is
+    /// returned and the state is unchanged.
     pub fn apply(
         &mut self,
         defs: &Compiled,
-        subject: &str,
+        subject: Subject<'_>,
         event: &Event<'_>,
         now: Timestamp,
     ) -> Result<Outcome, EventError> {
-        if defs.metric(event.metric).is_none() {
-            return Err(EventError::UnknownMetric(event.metric.to_owned()));
-        }
-        if event.amount == 0 {
-            return Err(EventError::ZeroAmount);
-        }
+        let metric = defs
+            .metric(event.metric)
+            .ok_or_else(|| EventError::UnknownMetric(event.metric.to_owned()))?;
+        let amount = match (metric.aggregate, event.value) {
+            (Aggregate::Count, None) => 1,
+            (Aggregate::Count, Some(0)) => return Err(EventError::ZeroValue),
+            (Aggregate::Count | Aggregate::Sum, Some(v)) => v,
+            (Aggregate::Sum, None) => {
+                return Err(EventError::MissingValue(event.metric.to_owned()));
+            }
+        };
         if event.at > now + MAX_CLOCK_SKEW {
             return Err(EventError::FutureTimestamp(event.at));
         }
-        let total = self.totals.entry(event.metric.to_owned()).or_default();
-        *total = total.saturating_add(event.amount);
-        let total = *total;
-        let mut awards = Vec::new();
-        for m in defs
-            .watching(event.metric)
-            .take_while(|m| m.threshold <= total)
-        {
-            if self.earned.contains_key(&m.key) {
-                continue;
+        if let Some(tz) = event.traits.and_then(|t| t.tz.as_deref()) {
+            if TimeZone::get(tz).is_err() {
+                return Err(EventError::UnknownTimeZone(tz.to_owned()));
             }
-            self.earned.insert(
-                m.key.clone(),
-                Earned {
-                    achieved_at: event.at,
-                    value: total,
-                },
-            );
-            awards.push(Award {
-                id: award_id(subject, &m.key),
-                milestone: m.key.clone(),
-                title: m.title.clone(),
-                achieved_at: event.at,
-                value: total,
+        }
+        let key_hash = event.idempotency_key.map(|k| stable_hash(&[k.as_bytes()]));
+        self.forget_old_keys(now);
+        if let Some(seen) = key_hash.and_then(|k| self.recent.iter().find(|s| s.k == k)) {
+            let awards = seen
+                .awards
+                .iter()
+                .filter_map(|m| self.award_of(defs, subject, m))
+                .collect();
+            return Ok(Outcome {
+                duplicate: true,
+                total: seen.total,
+                awards,
+                next_due: self.next_due(defs, subject, now),
             });
         }
-        Ok(Outcome { total, awards })
+
+        let mut awards = self.reconcile(defs, subject, now);
+        if let Some(traits) = event.traits {
+            if traits.created_at.is_some() {
+                self.traits.created_at = traits.created_at;
+            }
+            if traits.tz.is_some() {
+                self.traits.tz.clone_from(&traits.tz);
+            }
+        }
+        let total = self.totals.entry(event.metric.to_owned()).or_default();
+        *total = total.saturating_add(amount);
+        let total = *total;
+        let mut members_changed = false;
+        if let (Scope::Account, Some(member)) = (subject.scope, event.member) {
+            members_changed = self.members.insert(member.to_owned());
+        }
+        let tz = self.time_zone(defs);
+        let watching = defs.watching(subject.scope, event.metric);
+        for &i in watching {
+            if let Rule::Streak {
+                metric,
+                period,
+                freezes,
+                ..
+            } = &defs.milestones()[i].rule
+            {
+                let run_key = streak_key(metric, *period, *freezes);
+                let p = period_index(event.at, &tz, *period);
+                let run = self.streaks.get(&run_key).copied();
+                self.streaks.insert(run_key, advance(run, p, *freezes));
+            }
+        }
+        let celebrate = !event.backfill && !defs.in_holdout(subject.project, &subject.key());
+        let mut candidates: Vec<usize> = watching.to_vec();
+        if members_changed {
+            candidates.extend_from_slice(defs.member_milestones());
+        }
+        if event.traits.is_some_and(|t| t.created_at.is_some()) {
+            candidates.extend_from_slice(defs.timed(subject.scope));
+        }
+        self.evaluate(
+            defs,
+            subject,
+            candidates,
+            Trigger::Event {
+                at: event.at,
+                celebrate,
+            },
+            now,
+            &mut awards,
+        );
+
+        if let Some(k) = key_hash {
+            if self.recent.len() == IDEMPOTENCY_KEYS {
+                self.recent.pop_front();
+            }
+            let keys = awards.iter().map(|a| a.milestone.clone()).collect();
+            self.recent.push_back(Seen {
+                k,
+                t: now,
+                total,
+                awards: keys,
+            });
+        }
+        Ok(Outcome {
+            duplicate: false,
+            total,
+            awards,
+            next_due: self.next_due(defs, subject, now),
+        })
+    }
+
+    /// Advances the clock: awards time milestones now due and closes lapsed streaks.
+    pub fn tick(&mut self, defs: &Compiled, subject: Subject<'_>, now: Timestamp) -> Outcome {
+        let mut awards = self.reconcile(defs, subject, now);
+        let tz = self.time_zone(defs);
+        let lapsed: Vec<String> = self
+            .streaks
+            .iter()
+            .filter(|(key, run)| {
+                run.len > 0 && lapse_instant(key, run, &tz).is_some_and(|t| t <= now)
+            })
+            .map(|(key, _)| key.clone())
+            .collect();
+        for key in lapsed {
+            if let Some(run) = self.streaks.get_mut(&key) {
+                run.len = 0;
+                run.frozen = 0;
+            }
+        }
+        let celebrate = !defs.in_holdout(subject.project, &subject.key());
+        self.evaluate(
+            defs,
+            subject,
+            defs.timed(subject.scope).to_vec(),
+            Trigger::Tick { celebrate },
+            now,
+            &mut awards,
+        );
+        Outcome {
+            duplicate: false,
+            total: 0,
+            awards,
+            next_due: self.next_due(defs, subject, now),
+        }
+    }
+
+    /// Awards the custom milestone `key` (idempotent: a second call is a duplicate).
+    pub fn award_custom(
+        &mut self,
+        defs: &Compiled,
+        subject: Subject<'_>,
+        key: &str,
+        now: Timestamp,
+        celebrate: bool,
+    ) -> Result<Outcome, EventError> {
+        let i = defs
+            .milestone_index(key)
+            .ok_or_else(|| EventError::UnknownMilestone(key.to_owned()))?;
+        let m = &defs.milestones()[i];
+        if m.kind != Kind::Custom || m.scope != subject.scope {
+            return Err(EventError::NotCustom(key.to_owned()));
+        }
+        if self.earned.contains_key(key) {
+            let awards = self.award_of(defs, subject, key).into_iter().collect();
+            return Ok(Outcome {
+                duplicate: true,
+                total: 0,
+                awards,
+                next_due: self.next_due(defs, subject, now),
+            });
+        }
+        let mut awards = self.reconcile(defs, subject, now);
+        let celebrate = celebrate && !defs.in_holdout(subject.project, &subject.key());
+        awards.push(self.earn(defs, subject, i, now, 0, celebrate));
+        self.evaluate(
+            defs,
+            subject,
+            defs.dependents(i).to_vec(),
+            Trigger::Event { at: now, celebrate },
+            now,
+            &mut awards,
+        );
+        Ok(Outcome {
+            duplicate: false,
+            total: 0,
+            awards,
+            next_due: self.next_due(defs, subject, now),
+        })
     }
 
     /// The subject's total for `metric` (0 when never seen).
     pub fn total(&self, metric: &str) -> u64 {
         self.totals.get(metric).copied().unwrap_or(0)
     }
+
+    /// The streak run of a streak milestone's rule, as of `now` (length 0 once lapsed).
+    pub fn streak(&self, defs: &Compiled, rule: &Rule, now: Timestamp) -> Option<StreakRun> {
+        let Rule::Streak {
+            metric,
+            period,
+            freezes,
+            ..
+        } = rule
+        else {
+            return None;
+        };
+        let key = streak_key(metric, *period, *freezes);
+        let mut run = self.streaks.get(&key).copied()?;
+        if lapse_instant(&key, &run, &self.time_zone(defs)).is_some_and(|t| t <= now) {
+            run.len = 0;
+        }
+        Some(run)
+    }
+
+    /// The subject's time zone: its own, else the project's default.
+    pub fn time_zone(&self, defs: &Compiled) -> TimeZone {
+        self.traits
+            .tz
+            .as_deref()
+            .and_then(|tz| TimeZone::get(tz).ok())
+            .unwrap_or_else(|| defs.default_time_zone())
+    }
+
+    /// When anniversary milestone `m` is due for this subject, if its `created_at` is known.
+    pub fn due(&self, defs: &Compiled, m: &Milestone) -> Option<Timestamp> {
+        let Rule::Anniversary { months } = m.rule else {
+            return None;
+        };
+        anniversary(self.traits.created_at?, &self.time_zone(defs), months)
+    }
+
+    /// The award of an earned milestone, rebuilt from the state.
+    fn award_of(&self, defs: &Compiled, subject: Subject<'_>, key: &str) -> Option<Award> {
+        let earned = self.earned.get(key)?;
+        let m = defs.milestone(key);
+        Some(Award {
+            id: award_id(&subject.key(), key),
+            milestone: key.to_owned(),
+            kind: m.map_or(Kind::Custom, |m| m.kind),
+            tier: m.map_or_else(|| "early".into(), |m| m.tier.clone()),
+            scope: subject.scope,
+            achieved_at: earned.achieved_at,
+            value: earned.value,
+            celebrate: earned.celebrate,
+        })
+    }
+
+    /// After a definitions change: awards what the state already satisfies, without
+    /// celebrating. Returns those awards.
+    fn reconcile(&mut self, defs: &Compiled, subject: Subject<'_>, now: Timestamp) -> Vec<Award> {
+        let mut awards = Vec::new();
+        if self.fingerprint == Some(defs.fingerprint()) {
+            return awards;
+        }
+        let first_time =
+            self.fingerprint.is_none() && self.earned.is_empty() && self.totals.is_empty();
+        self.fingerprint = Some(defs.fingerprint());
+        if first_time {
+            return awards;
+        }
+        let all: Vec<usize> = (0..defs.milestones().len()).collect();
+        self.evaluate(defs, subject, all, Trigger::Retroactive, now, &mut awards);
+        awards
+    }
+
+    /// Awards every candidate (and, transitively, what waits for it) that is now satisfied.
+    fn evaluate(
+        &mut self,
+        defs: &Compiled,
+        subject: Subject<'_>,
+        mut queue: Vec<usize>,
+        trigger: Trigger,
+        now: Timestamp,
+        awards: &mut Vec<Award>,
+    ) {
+        queue.reverse();
+        while let Some(i) = queue.pop() {
+            let m = &defs.milestones()[i];
+            if m.scope != subject.scope || self.earned.contains_key(&m.key) {
+                continue;
+            }
+            if m.after
+                .is_some_and(|a| !self.earned.contains_key(&defs.milestones()[a].key))
+            {
+                continue;
+            }
+            let Some((value, at, late)) = self.satisfied(defs, m, trigger, now) else {
+                continue;
+            };
+            if m.available.is_some_and(|w| !w.contains(at)) {
+                continue;
+            }
+            let celebrate = match trigger {
+                Trigger::Event { celebrate, .. } | Trigger::Tick { celebrate } => {
+                    celebrate && !late
+                }
+                Trigger::Retroactive => false,
+            };
+            awards.push(self.earn(defs, subject, i, at, value, celebrate));
+            queue.extend(defs.dependents(i).iter().rev());
+        }
+    }
+
+    /// Whether `m` is satisfied: the value that satisfies it, when, and whether that was long
+    /// enough ago that it should not be celebrated.
+    fn satisfied(
+        &self,
+        defs: &Compiled,
+        m: &Milestone,
+        trigger: Trigger,
+        now: Timestamp,
+    ) -> Option<(u64, Timestamp, bool)> {
+        let at = match trigger {
+            Trigger::Event { at, .. } => at,
+            Trigger::Tick { .. } | Trigger::Retroactive => now,
+        };
+        match &m.rule {
+            Rule::Total { metric, threshold } => {
+                let total = self.total(metric);
+                (total >= *threshold).then_some((total, at, false))
+            }
+            Rule::Members { members } => {
+                let n = self.members.len() as u64;
+                (n >= *members).then_some((n, at, false))
+            }
+            Rule::Anniversary { .. } => {
+                let due = self.due(defs, m)?;
+                (due <= now).then(|| (m.count, due, now.duration_since(due) > TIME_GRACE))
+            }
+            Rule::Streak { length, .. } => {
+                let run = self.streaks.get(&streak_key_of(&m.rule)?)?;
+                (run.best >= *length).then_some((u64::from(run.best), at, false))
+            }
+            Rule::Adoption { metrics } => metrics.iter().all(|x| self.total(x) > 0).then_some((
+                metrics.len() as u64,
+                at,
+                false,
+            )),
+            Rule::Custom => None,
+        }
+    }
+
+    fn earn(
+        &mut self,
+        defs: &Compiled,
+        subject: Subject<'_>,
+        i: usize,
+        at: Timestamp,
+        value: u64,
+        celebrate: bool,
+    ) -> Award {
+        let m = &defs.milestones()[i];
+        self.earned.insert(
+            m.key.clone(),
+            Earned {
+                achieved_at: at,
+                value,
+                celebrate,
+            },
+        );
+        Award {
+            id: award_id(&subject.key(), &m.key),
+            milestone: m.key.clone(),
+            kind: m.kind,
+            tier: m.tier.clone(),
+            scope: m.scope,
+            achieved_at: at,
+            value,
+            celebrate,
+        }
+    }
+
+    fn forget_old_keys(&mut self, now: Timestamp) {
+        while self
+            .recent
+            .front()
+            .is_some_and(|s| now.duration_since(s.t) > IDEMPOTENCY_WINDOW)
+        {
+            self.recent.pop_front();
+        }
+    }
+
+    /// The next instant at which something could fire without an event.
+    pub fn next_due(
+        &self,
+        defs: &Compiled,
+        subject: Subject<'_>,
+        now: Timestamp,
+    ) -> Option<Timestamp> {
+        let tz = self.time_zone(defs);
+        let anniversaries = defs
+            .timed(subject.scope)
+            .iter()
+            .map(|&i| &defs.milestones()[i])
+            .filter(|m| !self.earned.contains_key(&m.key))
+            .filter_map(|m| self.due(defs, m));
+        let lapses = self
+            .streaks
+            .iter()
+            .filter(|(_, run)| run.len > 0)
+            .filter_map(|(key, run)| lapse_instant(key, run, &tz));
+        anniversaries.chain(lapses).filter(|&t| t > now).min()
+    }
 }
 
-/// The award id of `milestone` for `subject`: stable across runs, machines and retries, so that
-/// storing an award twice (e.g. a retried ledger write) is idempotent.
+#[derive(Debug, Clone, Copy)]
+enum Trigger {
+    /// An event at `at`.
+    Event { at: Timestamp, celebrate: bool },
+    /// The clock.
+    Tick { celebrate: bool },
+    /// A definitions change.
+    Retroactive,
+}
+
+fn streak_key(metric: &str, period: Period, freezes: u32) -> String {
+    let unit = match period {
+        Period::Day => "day",
+        Period::Week => "week",
+    };
+    format!("{metric}/{unit}/{freezes}")
+}
+
+fn streak_key_of(rule: &Rule) -> Option<String> {
+    match rule {
+        Rule::Streak {
+            metric,
+            period,
+            freezes,
+            ..
+        } => Some(streak_key(metric, *period, *freezes)),
+        _ => None,
+    }
+}
+
+/// The run after activity in period `p`.
+fn advance(run: Option<StreakRun>, p: i64, freezes: u32) -> StreakRun {
+    let Some(mut run) = run else {
+        return StreakRun {
+            last: p,
+            len: 1,
+            frozen: 0,
+            best: 1,
+        };
+    };
+    if p <= run.last {
+        return run; // same period, or late: arrival order
+    }
+    let gap = u32::try_from(p - run.last - 1).unwrap_or(u32::MAX);
+    if run.len > 0 && gap <= freezes.saturating_sub(run.frozen) {
+        run.frozen += gap;
+        run.len += 1;
+    } else {
+        run.len = 1;
+        run.frozen = 0;
+    }
+    run.last = p;
+    run.best = run.best.max(run.len);
+    run
+}
+
+/// Index of the day (or ISO week) containing `at` in `tz`, counted from 1970-01-01.
+pub fn period_index(at: Timestamp, tz: &TimeZone, period: Period) -> i64 {
+    let date = at.to_zoned(tz.clone()).date();
+    let day = date
+        .since(Date::constant(1970, 1, 1))
+        .map_or(0, |span| i64::from(span.get_days()));
+    match period {
+        Period::Day => day,
+        // 1970-01-01 was a Thursday: shift so that weeks start on Monday.
+        Period::Week => (day + 3).div_euclid(7),
+    }
+}
+
+/// The instant period `index` starts in `tz`.
+fn period_start(index: i64, tz: &TimeZone, period: Period) -> Option<Timestamp> {
+    let day = match period {
+        Period::Day => index,
+        Period::Week => index * 7 - 3,
+    };
+    let date = Date::constant(1970, 1, 1).checked_add(day.days()).ok()?;
+    Some(date.to_zoned(tz.clone()).ok()?.timestamp())
+}
+
+/// When the run `key` lapses: the start of the first period it can no longer bridge.
+fn lapse_instant(key: &str, run: &StreakRun, tz: &TimeZone) -> Option<Timestamp> {
+    let mut parts = key.rsplitn(3, '/');
+    let freezes: u32 = parts.next()?.parse().ok()?;
+    let period = match parts.next()? {
+        "day" => Period::Day,
+        _ => Period::Week,
+    };
+    let left = i64::from(freezes.saturating_sub(run.frozen));
+    period_start(run.last + 2 + left, tz, period)
+}
+
+/// `created_at` + `months` in calendar terms in `tz`; a 29 February anniversary falls on
+/// 28 February in common years.
+pub fn anniversary(created_at: Timestamp, tz: &TimeZone, months: u32) -> Option<Timestamp> {
+    let zoned = created_at.to_zoned(tz.clone());
+    Some(
+        zoned
+            .checked_add(i64::from(months).months())
+            .ok()?
+            .timestamp(),
+    )
+}
+
+/// A stable 64-bit hash of `parts` (SHA-256, length-prefixed parts): the same on every machine
+/// and in every release.
+pub fn stable_hash(parts: &[&[u8]]) -> u64 {
+    let mut h = Sha256::new();
+    for part in parts {
+        h.update((part.len() as u64).to_le_bytes());
+        h.update(part);
+    }
+    let digest = h.finalize();
+    u64::from_le_bytes(digest[..8].try_into().unwrap_or_default())
+}
+
+/// The award id of `milestone` for the subject with key `subject` (see [`Subject::key`]):
+/// stable across runs, machines and retries, so storing an award twice is idempotent.
 pub fn award_id(subject: &str, milestone: &str) -> String {
     let digest = Sha256::new()
+        .chain_update((subject.len() as u64).to_le_bytes())
         .chain_update(subject.as_bytes())
-        .chain_update([0])
         .chain_update(milestone.as_bytes())
         .finalize();
     let mut id = String::with_capacity(3 + 24);

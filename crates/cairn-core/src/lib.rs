@@ -6,17 +6,26 @@
 //! and the awards out:
 //!
 //! ```text
-//! (subject state, event, now, definitions) -> (new state, outcome)
+//! (subject state, event | tick, now, definitions) -> (new state, outcome)
 //! ```
 //!
 //! Because of that shape, the exactly-once guarantee is a property of this crate alone (tested
-//! natively with property tests) and the hosts only have to be single writers of a subject's state.
+//! natively with property tests) and the hosts only have to be single writers of a subject's
+//! state.
+//!
+//! - [`definitions`]: the `cairn.toml` / JSON model, validation, compiled rules.
+//! - [`engine`]: applying events and clock ticks to a subject's state.
+//! - [`progress`]: ladders, locked milestones with plain-words criteria, streaks.
+//! - [`messages`]: localized templates with named placeholders.
+//! - [`wire`]: every JSON shape that crosses HTTP.
 //!
 //! This crate never depends on `worker`, `leptos` or `web-sys`.
 
 pub mod definitions;
 pub mod engine;
+pub mod messages;
+pub mod progress;
 pub mod wire;
 
-pub use definitions::{Definitions, Problem};
-pub use engine::{Event, Outcome, SubjectState};
+pub use definitions::{Compiled, Definitions, Problem};
+pub use engine::{Event, Outcome, Subject, SubjectState};

@@ -9,8 +9,9 @@ use std::collections::BTreeMap;
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
-use crate::definitions::Compiled;
-use crate::engine::{Award, SubjectState, award_id};
+use crate::definitions::{Badge, Channel, Compiled, Cta, Kind, Period, Scope};
+use crate::engine::{Award, Subject, SubjectState, award_id};
+use crate::progress;
 
 /// Request headers of the client (browser) API.
 pub mod headers {
@@ -27,12 +28,15 @@ pub mod headers {
 pub struct ClientEvent {
     /// Metric key, e.g. `project_created`.
     pub event: String,
-    /// How much the metric grows; 1 when absent.
+    /// Occurrences for a count metric (default 1); the amount for a sum metric (required).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub value: Option<u64>,
     /// When it happened; the server's clock when absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timestamp: Option<Timestamp>,
+    /// Makes retries safe: the same key within 24 hours is answered as a duplicate.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub idempotency_key: Option<String>,
 }
 
 /// Answer to `POST /v1/client/events`.
@@ -42,24 +46,45 @@ pub struct TrackResponse {
     pub metric: String,
     /// The user's total for that metric after this event.
     pub total: u64,
-    /// Milestones newly reached by this event (usually none); each appears in exactly one
-    /// response, ever.
+    /// The idempotency key was seen before; this is the original result.
+    #[serde(default)]
+    pub duplicate: bool,
+    /// Milestones newly reached by this event (usually none).
     pub awards: Vec<AwardView>,
 }
 
-/// An earned milestone as shown to clients.
+/// An earned milestone as shown to clients, in the caller's locale.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AwardView {
     /// Deterministic award id (`aw_…`).
     pub id: String,
     /// Milestone key, e.g. `projects.10`.
     pub milestone: String,
+    /// Its kind.
+    pub kind: Kind,
+    /// Its tier (`early`, `mid`, `advanced`, or the project's own).
+    pub tier: String,
+    /// A user's own award, or one of their account's.
+    pub scope: Scope,
     /// Title to show, e.g. `10 projects!`.
     pub title: String,
+    /// One line of copy.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub description: String,
+    /// Badge art.
+    pub badge: Badge,
+    /// How it may be celebrated.
+    pub channels: Vec<Channel>,
+    /// The call to action after the celebration.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cta: Option<Cta>,
     /// When it was reached.
     pub achieved_at: Timestamp,
-    /// The total that reached it.
+    /// The value that reached it.
     pub value: u64,
+    /// Whether to celebrate it (false for imported history, the holdout group and awards
+    /// granted retroactively after a definitions change).
+    pub celebrate: bool,
 }
 
 /// Answer to `GET /v1/client/me`: the calling user's totals, awards and progress.
@@ -67,12 +92,16 @@ pub struct AwardView {
 pub struct MeResponse {
     /// The user's id.
     pub user_id: String,
-    /// Metric key -> total.
+    /// Metric key → total.
     pub totals: BTreeMap<String, u64>,
     /// Earned milestones, oldest first.
     pub awards: Vec<AwardView>,
     /// One entry per ladder.
     pub progress: Vec<LadderProgress>,
+    /// Milestones not earned yet, with their criteria.
+    pub locked: Vec<LockedMilestone>,
+    /// Streaks watched by the definitions.
+    pub streaks: Vec<StreakProgress>,
 }
 
 /// Where a user stands on one ladder.
@@ -92,6 +121,43 @@ pub struct LadderProgress {
     pub percent: u8,
 }
 
+/// A milestone not earned yet.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LockedMilestone {
+    /// Milestone key.
+    pub milestone: String,
+    /// Its kind.
+    pub kind: Kind,
+    /// Its tier.
+    pub tier: String,
+    /// Localized title.
+    pub name: String,
+    /// What it takes, in plain words ("10 projects created").
+    pub criteria: String,
+    /// Current value, where it has one (total, members, streak, metrics adopted).
+    pub current: Option<u64>,
+    /// Value to reach, where it has one.
+    pub target: Option<u64>,
+    /// `current` / `target`, 0–100.
+    pub percent: u8,
+    /// Last instant it can be earned (limited-time badges).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub available_until: Option<Timestamp>,
+}
+
+/// A streak in progress.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StreakProgress {
+    /// The metric.
+    pub metric: String,
+    /// Days or weeks.
+    pub period: Period,
+    /// Current run (0 once lapsed).
+    pub current: u32,
+    /// Longest run.
+    pub best: u32,
+}
+
 /// The one error shape of the API.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ErrorBody {
@@ -109,49 +175,89 @@ pub struct ErrorDetail {
     /// The offending field, when there is one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub path: Option<String>,
+    /// Every problem, when there are several (e.g. invalid definitions).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub details: Vec<ProblemDetail>,
 }
 
-impl From<Award> for AwardView {
-    fn from(a: Award) -> Self {
+/// One of several problems.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProblemDetail {
+    /// Where, e.g. `milestones[3].threshold`.
+    pub path: String,
+    /// What, in plain words.
+    pub message: String,
+}
+
+impl AwardView {
+    /// The view of `award` in `locale`.
+    pub fn build(defs: &Compiled, award: &Award, locale: &str) -> Self {
+        let m = defs.milestone(&award.milestone);
         Self {
-            id: a.id,
-            milestone: a.milestone,
-            title: a.title,
-            achieved_at: a.achieved_at,
-            value: a.value,
+            id: award.id.clone(),
+            milestone: award.milestone.clone(),
+            kind: award.kind,
+            tier: award.tier.clone(),
+            scope: award.scope,
+            title: m.map_or_else(
+                || award.milestone.clone(),
+                |m| progress::title(defs, m, locale),
+            ),
+            description: m
+                .map(|m| progress::description(defs, m, locale))
+                .unwrap_or_default(),
+            badge: m.map(|m| m.badge.clone()).unwrap_or_else(|| Badge {
+                icon: Some("star".into()),
+                image: None,
+                alt: "A star".into(),
+            }),
+            channels: m.map(|m| m.policy.channels.clone()).unwrap_or_default(),
+            cta: m.and_then(|m| m.policy.cta.clone()),
+            achieved_at: award.achieved_at,
+            value: award.value,
+            celebrate: award.celebrate,
         }
     }
 }
 
 impl MeResponse {
-    /// Builds the view of `state` for `user_id` under `defs`; `subject` is the id awards are
-    /// keyed by (see [`award_id`]).
-    pub fn build(defs: &Compiled, subject: &str, user_id: &str, state: &SubjectState) -> Self {
+    /// The view of `state` for user `subject` under `defs`, in `locale`, as of `now`.
+    pub fn build(
+        defs: &Compiled,
+        subject: Subject<'_>,
+        state: &SubjectState,
+        now: Timestamp,
+        locale: &str,
+    ) -> Self {
+        let key = subject.key();
         let mut awards: Vec<AwardView> = state
             .earned
             .iter()
-            .map(|(key, earned)| AwardView {
-                id: award_id(subject, key),
-                milestone: key.clone(),
-                title: defs
-                    .milestone(key)
-                    .map_or_else(|| key.clone(), |m| m.title.clone()),
-                achieved_at: earned.achieved_at,
-                value: earned.value,
+            .map(|(milestone, earned)| {
+                let m = defs.milestone(milestone);
+                let award = Award {
+                    id: award_id(&key, milestone),
+                    milestone: milestone.clone(),
+                    kind: m.map_or(Kind::Custom, |m| m.kind),
+                    tier: m.map_or_else(|| "early".into(), |m| m.tier.clone()),
+                    scope: subject.scope,
+                    achieved_at: earned.achieved_at,
+                    value: earned.value,
+                    celebrate: earned.celebrate,
+                };
+                AwardView::build(defs, &award, locale)
             })
             .collect();
-        awards.sort_by_key(|a| (a.achieved_at, a.value));
-        let progress = defs
-            .source()
-            .ladders
-            .iter()
-            .map(|l| LadderProgress::of(&l.key, &l.metric, &l.thresholds, state.total(&l.metric)))
-            .collect();
+        awards.sort_by(|a, b| {
+            (a.achieved_at, a.value, &a.milestone).cmp(&(b.achieved_at, b.value, &b.milestone))
+        });
         Self {
-            user_id: user_id.to_owned(),
+            user_id: subject.id.to_owned(),
             totals: state.totals.clone(),
             awards,
-            progress,
+            progress: progress::ladders(defs, state),
+            locked: progress::locked(defs, state, subject.scope, now, locale),
+            streaks: progress::streaks(defs, state, now),
         }
     }
 }
@@ -168,7 +274,9 @@ impl LadderProgress {
             .unwrap_or(0);
         let percent = match next {
             None => 100,
-            Some(next) => ((current - previous) * 100 / (next - previous)) as u8,
+            Some(next) => {
+                u8::try_from((current - previous) * 100 / (next - previous)).unwrap_or(100)
+            }
         };
         Self {
             ladder: ladder.to_owned(),

@@ -13,13 +13,12 @@ use web_sys::{CanvasRenderingContext2d, Element, HtmlCanvasElement, HtmlElement,
 wasm_bindgen_test_configure!(run_in_browser);
 
 fn award(id: &str, title: &str) -> AwardView {
-    AwardView {
-        id: id.into(),
-        milestone: "projects.1".into(),
-        title: title.into(),
-        achieved_at: "2026-01-01T00:00:00Z".parse().unwrap(),
-        value: 1,
-    }
+    serde_json::from_value(serde_json::json!({
+        "id": id, "milestone": "projects.1", "kind": "usage", "tier": "early", "scope": "user",
+        "title": title, "badge": {"icon": "medal", "alt": "A medal"}, "channels": ["confetti", "badge"],
+        "achieved_at": "2026-01-01T00:00:00Z", "value": 1, "celebrate": true
+    }))
+    .unwrap()
 }
 
 async fn next_frame() {

@@ -2,13 +2,12 @@ use cairn_core::wire::AwardView;
 use cairn_widget::logic::{BurstOptions, Celebrations, Confetti, REMEMBERED_AWARDS, Rng};
 
 fn award(id: &str) -> AwardView {
-    AwardView {
-        id: id.into(),
-        milestone: "projects.1".into(),
-        title: "First project!".into(),
-        achieved_at: "2026-01-01T00:00:00Z".parse().unwrap(),
-        value: 1,
-    }
+    serde_json::from_value(serde_json::json!({
+        "id": id, "milestone": "projects.1", "kind": "usage", "tier": "early", "scope": "user",
+        "title": "First project!", "badge": {"icon": "medal", "alt": "A medal"}, "channels": ["confetti", "badge"],
+        "achieved_at": "2026-01-01T00:00:00Z", "value": 1, "celebrate": true
+    }))
+    .unwrap()
 }
 
 #[test]
@@ -114,4 +113,12 @@ fn particles_fade_out_at_the_end_of_life() {
     assert_eq!(p.opacity(), 1.0);
     p.age = p.life * 0.9;
     assert!(p.opacity() < 0.5 && p.opacity() > 0.0);
+}
+
+#[test]
+fn toast_caption_prefers_the_description() {
+    let mut a = award("a");
+    assert_eq!(cairn_widget::logic::toast_caption(&a), "Milestone reached");
+    a.description = "Next stop: 50.".into();
+    assert_eq!(cairn_widget::logic::toast_caption(&a), "Next stop: 50.");
 }

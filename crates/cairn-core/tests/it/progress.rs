@@ -1,0 +1,132 @@
+use cairn_core::engine::Event;
+use cairn_core::wire::MeResponse;
+
+use crate::{Run, acme, test_defs, ts};
+
+const NOW: &str = "2026-03-02T12:00:00Z";
+
+#[test]
+fn ladders_locked_milestones_and_streaks() {
+    let mut run = Run::user(test_defs());
+    run.apply(
+        &Event {
+            value: Some(2),
+            ..Event::new("a", ts(NOW))
+        },
+        ts(NOW),
+    );
+    run.ev("c", NOW);
+    let subject = run.subject();
+    let me = MeResponse::build(&run.defs, subject, &run.state, ts(NOW), "en");
+    let ladder = &me.progress[0];
+    assert_eq!(
+        (
+            ladder.current,
+            ladder.next,
+            ladder.remaining,
+            ladder.percent
+        ),
+        (2, Some(3), Some(1), 50)
+    );
+    let locked = |key: &str| {
+        me.locked
+            .iter()
+            .find(|l| l.milestone == key)
+            .unwrap_or_else(|| panic!("{key} locked"))
+    };
+    assert_eq!(locked("a.3").criteria, "3 apples");
+    assert_eq!(locked("rev.100").criteria, "100 cents");
+    assert_eq!(locked("adopt").criteria, "Use each of: apples and bananas");
+    assert_eq!(
+        (
+            locked("adopt").current,
+            locked("adopt").target,
+            locked("adopt").percent
+        ),
+        (Some(1), Some(2), 50)
+    );
+    assert_eq!(
+        locked("phase2").criteria,
+        "Use each of: cherries, after earning \u{201c}Adopted\u{201d}"
+    );
+    assert_eq!(locked("streak3").criteria, "Apples on 3 days in a row");
+    assert_eq!(
+        locked("streak3f").criteria,
+        "Bananas on 3 days in a row (1 missed day forgiven)"
+    );
+    assert_eq!(locked("weekly2").criteria, "Cherries on 2 weeks in a row");
+    assert_eq!(locked("anniv1").criteria, "1 year since your start");
+    assert_eq!(locked("vip").criteria, "Awarded by the team");
+    assert_eq!(
+        (locked("streak3").current, locked("streak3").target),
+        (Some(1), Some(3))
+    );
+    assert!(
+        me.locked.iter().all(|l| !l.milestone.starts_with("team.")),
+        "account milestones are not a user's"
+    );
+    assert!(
+        me.locked.iter().all(|l| l.milestone != "a.1"),
+        "earned ones are not locked"
+    );
+    assert_eq!(
+        me.awards
+            .iter()
+            .map(|a| a.title.as_str())
+            .collect::<Vec<_>>(),
+        ["1 apples"]
+    );
+    assert_eq!(
+        me.streaks
+            .iter()
+            .find(|s| s.metric == "a")
+            .map(|s| (s.current, s.best)),
+        Some((1, 1))
+    );
+}
+
+#[test]
+fn titles_are_localized_with_fallbacks() {
+    let defs = acme();
+    let mut run = Run::user(defs);
+    run.apply(
+        &Event {
+            value: Some(10),
+            ..Event::new("project_created", ts(NOW))
+        },
+        ts(NOW),
+    );
+    let subject = run.subject();
+    let title = |locale: &str| {
+        MeResponse::build(&run.defs, subject, &run.state, ts(NOW), locale)
+            .awards
+            .iter()
+            .map(|a| a.title.clone())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(title("en"), ["First project!", "10 projects!"]);
+    assert_eq!(title("fr"), ["Premier projet !", "10 projets !"]);
+    assert_eq!(
+        title("fr-CA"),
+        ["Premier projet !", "10 projets !"],
+        "fr-CA falls back to fr"
+    );
+    assert_eq!(
+        title("fr-BE"),
+        ["Premier projet !", "10 projets !"],
+        "a region falls back to its language"
+    );
+    assert_eq!(
+        title("de"),
+        ["First project!", "10 projects!"],
+        "anything else falls back to en"
+    );
+    let me = MeResponse::build(&run.defs, subject, &run.state, ts(NOW), "en");
+    assert_eq!(me.awards[1].description, "Next stop: 50.");
+    let fr = MeResponse::build(&run.defs, subject, &run.state, ts(NOW), "fr");
+    assert_eq!(fr.awards[1].description, "Prochaine étape : 50.");
+    assert_eq!(
+        me.awards[1].cta.as_ref().map(|c| c.label.as_str()),
+        Some("Try the next feature")
+    );
+}
