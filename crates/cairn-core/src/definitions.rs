@@ -429,8 +429,8 @@ pub struct Compiled {
     source: Definitions,
     milestones: Vec<Milestone>,
     index: HashMap<String, usize>,
-    /// (scope, metric) → milestones watching that metric, in evaluation order.
-    watching: HashMap<(Scope, String), Vec<usize>>,
+    /// (scope, metric) → milestones watching that metric.
+    watching: HashMap<(Scope, String), Watchers>,
     /// Milestones of kinds that depend on time or membership, per scope.
     timed: [Vec<usize>; 2],
     members: Vec<usize>,
@@ -438,6 +438,30 @@ pub struct Compiled {
     dependents: Vec<Vec<usize>>,
     metrics: HashMap<String, usize>,
     fingerprint: u64,
+}
+
+/// The milestones watching one metric.
+#[derive(Debug, Clone, Default)]
+pub struct Watchers {
+    /// Total rules as (threshold, milestone index), by increasing threshold: after an event only
+    /// the prefix at or below the new total can be newly satisfied.
+    pub totals: Vec<(u64, usize)>,
+    /// Streak and adoption rules, in definition order.
+    pub others: Vec<usize>,
+}
+
+impl Watchers {
+    /// Milestones that may be satisfied when the metric's total is `total`: totals up to it
+    /// (lowest first), then the others.
+    pub fn candidates(&self, total: u64) -> impl Iterator<Item = usize> + '_ {
+        let reached = self
+            .totals
+            .partition_point(|&(threshold, _)| threshold <= total);
+        self.totals[..reached]
+            .iter()
+            .map(|&(_, i)| i)
+            .chain(self.others.iter().copied())
+    }
 }
 
 /// Default tiers, after the growth playbook: small wins quietly, big ones loudly.
@@ -531,6 +555,9 @@ fn syntax_message(message: &str, line: Option<usize>) -> String {
     }
 }
 
+/// Milestones after expansion, and key → index.
+type Expanded = (Vec<Milestone>, HashMap<String, usize>);
+
 /// Collects problems while expanding definitions into milestones.
 struct Builder<'a> {
     defs: &'a Definitions,
@@ -556,7 +583,7 @@ impl<'a> Builder<'a> {
         });
     }
 
-    fn build(mut self) -> Result<(Vec<Milestone>, HashMap<String, usize>), Vec<Problem>> {
+    fn build(mut self) -> Result<Expanded, Vec<Problem>> {
         let defs = self.defs;
         if defs.version != 1 {
             self.report(
@@ -580,15 +607,15 @@ impl<'a> Builder<'a> {
         for (name, policy) in &defs.tiers {
             self.policy(&format!("tiers.{name}"), policy);
         }
-        if let Some(tz) = &defs.time_zone {
-            if !is_valid_time_zone(tz) {
-                self.report("time_zone", format!("unknown time zone \"{tz}\""));
-            }
+        if let Some(tz) = &defs.time_zone
+            && !is_valid_time_zone(tz)
+        {
+            self.report("time_zone", format!("unknown time zone \"{tz}\""));
         }
-        if let Some(h) = defs.holdout {
-            if !(0.0..=50.0).contains(&h.percent) || h.percent.is_nan() {
-                self.report("holdout.percent", "must be between 0 and 50");
-            }
+        if let Some(h) = defs.holdout
+            && (!(0.0..=50.0).contains(&h.percent) || h.percent.is_nan())
+        {
+            self.report("holdout.percent", "must be between 0 and 50");
         }
 
         let mut out: Vec<(String, Milestone, Option<String>)> = Vec::new();
@@ -694,13 +721,13 @@ impl<'a> Builder<'a> {
             }
         }
         for (path, _, after) in &out {
-            if let Some(after) = after {
-                if !index.contains_key(after) {
-                    self.report(
-                        format!("{path}.after"),
-                        format!("unknown milestone \"{after}\""),
-                    );
-                }
+            if let Some(after) = after
+                && !index.contains_key(after)
+            {
+                self.report(
+                    format!("{path}.after"),
+                    format!("unknown milestone \"{after}\""),
+                );
             }
         }
         let mut milestones: Vec<Milestone> = Vec::with_capacity(out.len());
@@ -784,10 +811,9 @@ impl<'a> Builder<'a> {
             from: Some(from),
             until: Some(until),
         }) = m.available
+            && from >= until
         {
-            if from >= until {
-                self.report(format!("{path}.available"), "`from` must be before `until`");
-            }
+            self.report(format!("{path}.available"), "`from` must be before `until`");
         }
         let Some(kind) = m.kind else {
             self.report(
@@ -1075,7 +1101,7 @@ impl<'a> Builder<'a> {
                 );
             }
             (None, Some(url)) if !url.starts_with("https://") => {
-                self.report(format!("{path}.image"), "must be an https:// URL")
+                self.report(format!("{path}.image"), "must be an https:// URL");
             }
             _ => {}
         }
@@ -1091,13 +1117,13 @@ impl<'a> Builder<'a> {
         if cta.label.trim().is_empty() {
             self.report(format!("{path}.label"), "must not be empty");
         }
-        if let Some(url) = &cta.url {
-            if !(url.starts_with('/') || url.starts_with("https://")) {
-                self.report(
-                    format!("{path}.url"),
-                    "must be a relative path or an https:// URL",
-                );
-            }
+        if let Some(url) = &cta.url
+            && !(url.starts_with('/') || url.starts_with("https://"))
+        {
+            self.report(
+                format!("{path}.url"),
+                "must be a relative path or an https:// URL",
+            );
         }
     }
 
@@ -1176,16 +1202,24 @@ pub fn kind_name(kind: Kind) -> &'static str {
 
 impl Compiled {
     fn new(source: Definitions, milestones: Vec<Milestone>, index: HashMap<String, usize>) -> Self {
-        let mut watching: HashMap<(Scope, String), Vec<usize>> = HashMap::new();
+        let mut watching: HashMap<(Scope, String), Watchers> = HashMap::new();
         let mut timed = [Vec::new(), Vec::new()];
         let mut members = Vec::new();
         let mut dependents = vec![Vec::new(); milestones.len()];
         for (i, m) in milestones.iter().enumerate() {
             match &m.rule {
-                Rule::Total { metric, .. } | Rule::Streak { metric, .. } => {
+                Rule::Total { metric, threshold } => {
                     watching
                         .entry((m.scope, metric.clone()))
                         .or_default()
+                        .totals
+                        .push((*threshold, i));
+                }
+                Rule::Streak { metric, .. } => {
+                    watching
+                        .entry((m.scope, metric.clone()))
+                        .or_default()
+                        .others
                         .push(i);
                 }
                 Rule::Adoption { metrics } => {
@@ -1193,6 +1227,7 @@ impl Compiled {
                         watching
                             .entry((m.scope, metric.clone()))
                             .or_default()
+                            .others
                             .push(i);
                     }
                 }
@@ -1207,7 +1242,7 @@ impl Compiled {
         // Within a metric, totals first by threshold (one jump awards in ascending order), then
         // the other kinds in definition order.
         for list in watching.values_mut() {
-            list.sort_by_key(|&i| (threshold_of(&milestones[i]), i));
+            list.totals.sort_unstable();
         }
         let metrics = source
             .metrics
@@ -1255,12 +1290,10 @@ impl Compiled {
     }
 
     /// Indices of milestones of `scope` watching `metric`, lowest threshold first.
-    pub fn watching(&self, scope: Scope, metric: &str) -> &[usize] {
+    pub fn watching(&self, scope: Scope, metric: &str) -> Option<&Watchers> {
         // A borrowed-key lookup without allocating would need a custom key type; metric keys
         // are at most 64 bytes, so this allocation is cheap and keeps the map simple.
-        self.watching
-            .get(&(scope, metric.to_owned()))
-            .map_or(&[], Vec::as_slice)
+        self.watching.get(&(scope, metric.to_owned()))
     }
 
     /// Indices of anniversary milestones of `scope`.
@@ -1351,13 +1384,6 @@ impl Compiled {
         };
         let bucket = crate::engine::stable_hash(&[project.as_bytes(), subject.as_bytes()]) % 10_000;
         (bucket as f64) < h.percent * 100.0
-    }
-}
-
-fn threshold_of(m: &Milestone) -> u64 {
-    match m.rule {
-        Rule::Total { threshold, .. } => threshold,
-        _ => u64::MAX,
     }
 }
 

@@ -260,10 +260,10 @@ impl SubjectState {
         if event.at > now + MAX_CLOCK_SKEW {
             return Err(EventError::FutureTimestamp(event.at));
         }
-        if let Some(tz) = event.traits.and_then(|t| t.tz.as_deref()) {
-            if TimeZone::get(tz).is_err() {
-                return Err(EventError::UnknownTimeZone(tz.to_owned()));
-            }
+        if let Some(tz) = event.traits.and_then(|t| t.tz.as_deref())
+            && TimeZone::get(tz).is_err()
+        {
+            return Err(EventError::UnknownTimeZone(tz.to_owned()));
         }
         let key_hash = event.idempotency_key.map(|k| stable_hash(&[k.as_bytes()]));
         self.forget_old_keys(now);
@@ -297,9 +297,9 @@ impl SubjectState {
         if let (Scope::Account, Some(member)) = (subject.scope, event.member) {
             members_changed = self.members.insert(member.to_owned());
         }
+        let watchers = defs.watching(subject.scope, event.metric);
         let tz = self.time_zone(defs);
-        let watching = defs.watching(subject.scope, event.metric);
-        for &i in watching {
+        for &i in watchers.map_or(&[][..], |w| &w.others) {
             if let Rule::Streak {
                 metric,
                 period,
@@ -313,8 +313,10 @@ impl SubjectState {
                 self.streaks.insert(run_key, advance(run, p, *freezes));
             }
         }
-        let celebrate = !event.backfill && !defs.in_holdout(subject.project, &subject.key());
-        let mut candidates: Vec<usize> = watching.to_vec();
+        let celebrate = !event.backfill && !in_holdout(defs, subject);
+        let mut candidates: Vec<usize> = watchers
+            .map(|w| w.candidates(total).collect())
+            .unwrap_or_default();
         if members_changed {
             candidates.extend_from_slice(defs.member_milestones());
         }
@@ -371,7 +373,7 @@ impl SubjectState {
                 run.frozen = 0;
             }
         }
-        let celebrate = !defs.in_holdout(subject.project, &subject.key());
+        let celebrate = !in_holdout(defs, subject);
         self.evaluate(
             defs,
             subject,
@@ -414,7 +416,7 @@ impl SubjectState {
             });
         }
         let mut awards = self.reconcile(defs, subject, now);
-        let celebrate = celebrate && !defs.in_holdout(subject.project, &subject.key());
+        let celebrate = celebrate && !in_holdout(defs, subject);
         awards.push(self.earn(defs, subject, i, now, 0, celebrate));
         self.evaluate(
             defs,
@@ -655,6 +657,12 @@ enum Trigger {
     Tick { celebrate: bool },
     /// A definitions change.
     Retroactive,
+}
+
+/// Holdout membership; the subject key is only built when the project has a holdout.
+fn in_holdout(defs: &Compiled, subject: Subject<'_>) -> bool {
+    defs.source().holdout.is_some_and(|h| h.percent > 0.0)
+        && defs.in_holdout(subject.project, &subject.key())
 }
 
 fn streak_key(metric: &str, period: Period, freezes: u32) -> String {

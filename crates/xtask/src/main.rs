@@ -12,7 +12,7 @@ cargo xtask <command>
   dev     setup, build, then serve the demo on http://127.0.0.1:8787 with local persistence
   build   release artifacts: worker bundle, widget wasm + JS (wasm-opt, content-hashed), loader, demo site
   test    setup, fmt, clippy, native tests, widget tests in headless Chromium, end-to-end tests
-  bench   sizes of the shipped artifacts and wrangler dev's cold start
+    bench   engine per-event cost and state size (criterion), artifact sizes, wrangler dev cold start
 ";
 
 fn main() -> Result<()> {
@@ -126,6 +126,9 @@ fn test() -> Result<()> {
 
 fn bench() -> Result<()> {
     setup::setup()?;
+    eprintln!("\n== engine (criterion): one event at 10/100/1000 definitions, state size");
+    cmd::run(cmd::new("cargo").args(["bench", "-p", "cairn-core", "--bench", "engine"]))?;
+    eprintln!("\n== artifacts and wrangler dev");
     let a = build::build()?;
     println!(
         "\n{:<28} {:>10} {:>10} {:>10}",
