@@ -239,3 +239,118 @@ fn client_api_counts_answers_and_rejects_bad_input() {
             .contains("max-age=31536000")
     );
 }
+
+#[test]
+fn engine_features_through_the_worker() {
+    let app = App::start("api-engine").unwrap();
+    let post = |user: &str, body: &str, lang: &str| {
+        app.request(
+            "POST",
+            "/v1/client/events",
+            &[
+                ("x-cairn-key", DEMO_PUBLISHABLE_KEY),
+                ("x-cairn-user", user),
+                ("accept-language", lang),
+            ],
+            Some(body),
+        )
+        .unwrap()
+    };
+
+    // A retried event (same idempotency key) counts once and answers with the original result.
+    let body = r#"{"event":"project_created","idempotency_key":"evt-1"}"#;
+    let first = post("dora", body, "en").json();
+    let retry = post("dora", body, "en").json();
+    assert_eq!(
+        (first["total"].as_u64(), first["duplicate"].as_bool()),
+        (Some(1), Some(false))
+    );
+    assert_eq!(
+        (retry["total"].as_u64(), retry["duplicate"].as_bool()),
+        (Some(1), Some(true))
+    );
+    assert_eq!(
+        retry["awards"], first["awards"],
+        "a duplicate carries the original awards"
+    );
+    assert_eq!(first["awards"][0]["title"], "First project!");
+    assert_eq!(first["awards"][0]["tier"], "early");
+    assert_eq!(first["awards"][0]["celebrate"], true);
+    assert_eq!(first["awards"][0]["badge"]["alt"], "A medal");
+
+    // Titles in the caller's language, with fallbacks (fr-CA → fr).
+    let fr = post(
+        "emile",
+        r#"{"event":"project_created"}"#,
+        "fr-CA,fr;q=0.9,en;q=0.5",
+    )
+    .json();
+    assert_eq!(fr["awards"][0]["title"], "Premier projet !");
+
+    // Adoption: a project and an integration complete "setup".
+    let setup = post("dora", r#"{"event":"integration_connected"}"#, "en").json();
+    let keys: Vec<&str> = setup["awards"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["milestone"].as_str().unwrap())
+        .collect();
+    assert_eq!(keys, ["setup"]);
+
+    // Progress: locked milestones with their criteria in plain words.
+    let me = app
+        .client("GET", "/v1/client/me", "dora", None)
+        .unwrap()
+        .json();
+    let locked = me["locked"].as_array().unwrap();
+    let activation = locked
+        .iter()
+        .find(|l| l["milestone"] == "activation")
+        .expect("activation is locked");
+    assert_eq!(
+        activation["criteria"],
+        "Use each of: tasks completed and reports shared, after earning \u{201c}All set up\u{201d}"
+    );
+    assert_eq!(
+        (
+            activation["current"].as_u64(),
+            activation["target"].as_u64()
+        ),
+        (Some(0), Some(2))
+    );
+    assert!(
+        locked
+            .iter()
+            .all(|l| !l["milestone"].as_str().unwrap().starts_with("team.")),
+        "team milestones belong to accounts"
+    );
+    let weekly = me["streaks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["metric"] == "project_created")
+        .unwrap();
+    assert_eq!(
+        (weekly["period"].as_str(), weekly["current"].as_u64()),
+        (Some("week"), Some(1))
+    );
+
+    // Server-only metrics are refused from the browser; bad idempotency keys are 400.
+    let refused = post("dora", r#"{"event":"payment_processed","value":100}"#, "en");
+    assert_eq!(refused.status, 403, "{}", refused.body);
+    let long_key = format!(
+        r#"{{"event":"project_created","idempotency_key":"{}"}}"#,
+        "k".repeat(257)
+    );
+    let bad = post("dora", &long_key, "en");
+    assert_eq!(bad.status, 400, "{}", bad.body);
+    assert_eq!(bad.json()["error"]["code"], "invalid_idempotency_key");
+    let me_after = app
+        .client("GET", "/v1/client/me", "dora", None)
+        .unwrap()
+        .json();
+    assert_eq!(
+        me_after["totals"], me["totals"],
+        "refused events change nothing"
+    );
+}
