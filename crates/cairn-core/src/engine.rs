@@ -271,7 +271,7 @@ impl SubjectState {
             let awards = seen
                 .awards
                 .iter()
-                .filter_map(|m| self.award_of(defs, subject, m))
+                .filter_map(|m| self.award(defs, subject, m))
                 .collect();
             return Ok(Outcome {
                 duplicate: true,
@@ -407,7 +407,7 @@ impl SubjectState {
             return Err(EventError::NotCustom(key.to_owned()));
         }
         if self.earned.contains_key(key) {
-            let awards = self.award_of(defs, subject, key).into_iter().collect();
+            let awards = self.award(defs, subject, key).into_iter().collect();
             return Ok(Outcome {
                 duplicate: true,
                 total: 0,
@@ -476,7 +476,7 @@ impl SubjectState {
     }
 
     /// The award of an earned milestone, rebuilt from the state.
-    fn award_of(&self, defs: &Compiled, subject: Subject<'_>, key: &str) -> Option<Award> {
+    pub fn award(&self, defs: &Compiled, subject: Subject<'_>, key: &str) -> Option<Award> {
         let earned = self.earned.get(key)?;
         let m = defs.milestone(key);
         Some(Award {

@@ -10,7 +10,7 @@ use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
 use crate::definitions::{Badge, Channel, Compiled, Cta, Kind, Period, Scope};
-use crate::engine::{Award, Subject, SubjectState, award_id};
+use crate::engine::{Award, Subject, SubjectState};
 use crate::progress;
 
 /// Request headers of the client (browser) API.
@@ -229,24 +229,11 @@ impl MeResponse {
         now: Timestamp,
         locale: &str,
     ) -> Self {
-        let key = subject.key();
         let mut awards: Vec<AwardView> = state
             .earned
-            .iter()
-            .map(|(milestone, earned)| {
-                let m = defs.milestone(milestone);
-                let award = Award {
-                    id: award_id(&key, milestone),
-                    milestone: milestone.clone(),
-                    kind: m.map_or(Kind::Custom, |m| m.kind),
-                    tier: m.map_or_else(|| "early".into(), |m| m.tier.clone()),
-                    scope: subject.scope,
-                    achieved_at: earned.achieved_at,
-                    value: earned.value,
-                    celebrate: earned.celebrate,
-                };
-                AwardView::build(defs, &award, locale)
-            })
+            .keys()
+            .filter_map(|milestone| state.award(defs, subject, milestone))
+            .map(|award| AwardView::build(defs, &award, locale))
             .collect();
         awards.sort_by(|a, b| {
             (a.achieved_at, a.value, &a.milestone).cmp(&(b.achieved_at, b.value, &b.milestone))
