@@ -69,31 +69,70 @@ fn client_api_counts_answers_and_rejects_bad_input() {
     assert_eq!(bob["totals"], serde_json::json!({}));
     assert_eq!(bob["progress"][0]["next"], 1);
 
-    // Credentials.
+    // Credentials: publishable key + a user token signed with the project's identity secret.
+    let event = r#"{"event":"project_created"}"#;
+    let bearer = |token: &str| format!("Bearer {token}");
+    let now = cairn_e2e::now_secs();
+    let claims = |sub: &str, exp: i64| cairn_core::wire::UserClaims {
+        sub: sub.into(),
+        exp,
+        iat: None,
+        acct: None,
+        traits: None,
+    };
+    let good = bearer(&cairn_e2e::demo_token("u", None));
     check_error(
-        &post(&[("x-cairn-user", "u")], r#"{"event":"project_created"}"#),
+        &post(&[("authorization", &good)], event),
         401,
         "unauthorized",
     );
     check_error(
         &post(
-            &[("x-cairn-key", "pk_wrong"), ("x-cairn-user", "u")],
-            r#"{"event":"project_created"}"#,
+            &[("x-cairn-key", "pk_wrong"), ("authorization", &good)],
+            event,
         ),
         401,
         "unauthorized",
     );
+    check_error(&post(&[key], event), 401, "unauthorized");
+    let forged = bearer(&cairn_e2e::sign(
+        "not-the-identity-secret",
+        &claims("u", now + 600),
+    ));
     check_error(
-        &post(&[key], r#"{"event":"project_created"}"#),
+        &post(&[key, ("authorization", &forged)], event),
         401,
         "unauthorized",
     );
-    let long_user = "u".repeat(257);
+    let expired = bearer(&cairn_e2e::sign(
+        cairn_e2e::DEMO_IDENTITY_SECRET,
+        &claims("u", now - 3600),
+    ));
     check_error(
-        &post(
-            &[key, ("x-cairn-user", &long_user)],
-            r#"{"event":"project_created"}"#,
-        ),
+        &post(&[key, ("authorization", &expired)], event),
+        401,
+        "unauthorized",
+    );
+    let too_long = bearer(&cairn_e2e::sign(
+        cairn_e2e::DEMO_IDENTITY_SECRET,
+        &claims("u", now + 25 * 3600),
+    ));
+    check_error(
+        &post(&[key, ("authorization", &too_long)], event),
+        401,
+        "unauthorized",
+    );
+    let long_sub = bearer(&cairn_e2e::sign(
+        cairn_e2e::DEMO_IDENTITY_SECRET,
+        &claims(&"u".repeat(257), now + 600),
+    ));
+    check_error(
+        &post(&[key, ("authorization", &long_sub)], event),
+        401,
+        "unauthorized",
+    );
+    check_error(
+        &post(&[key, ("authorization", "Bearer not.a.jwt")], event),
         401,
         "unauthorized",
     );
@@ -102,9 +141,36 @@ fn client_api_counts_answers_and_rejects_bad_input() {
         401,
         "unauthorized",
     );
+    // A secret key is not a user token, and a user token is not a secret key.
+    check_error(
+        &post(
+            &[
+                key,
+                (
+                    "authorization",
+                    &format!("Bearer {}", cairn_e2e::DEMO_SECRET_KEY),
+                ),
+            ],
+            event,
+        ),
+        401,
+        "unauthorized",
+    );
+    check_error(
+        &app.request(
+            "POST",
+            "/v1/events",
+            &[("authorization", &good)],
+            Some(event),
+        )
+        .unwrap(),
+        401,
+        "unauthorized",
+    );
 
     // Bodies.
-    let user = ("x-cairn-user", "carol");
+    let carol = bearer(&cairn_e2e::demo_token("carol", None));
+    let user = ("authorization", carol.as_str());
     check_error(&post(&[key, user], "not json"), 400, "invalid_body");
     check_error(
         &post(&[key, user], r#"{"event":"project_created","extra":1}"#),
@@ -249,7 +315,10 @@ fn engine_features_through_the_worker() {
             "/v1/client/events",
             &[
                 ("x-cairn-key", DEMO_PUBLISHABLE_KEY),
-                ("x-cairn-user", user),
+                (
+                    "authorization",
+                    &format!("Bearer {}", cairn_e2e::demo_token(user, None)),
+                ),
                 ("accept-language", lang),
             ],
             Some(body),

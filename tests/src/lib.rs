@@ -14,7 +14,36 @@ use anyhow::{Context, Result, bail};
 use serde_json::Value;
 use xtask::wrangler::{Options, Wrangler};
 
-pub use xtask::DEMO_PUBLISHABLE_KEY;
+pub use xtask::{DEMO_IDENTITY_SECRET, DEMO_PUBLISHABLE_KEY, DEMO_SECRET_KEY, DEV_ADMIN_TOKEN};
+
+/// A user token for `claims`, signed with `secret` (what a product's backend does).
+pub fn sign(secret: &str, claims: &cairn_core::wire::UserClaims) -> String {
+    use hmac::Mac;
+    use jwt::SignWithKey;
+    let key: hmac::Hmac<sha2::Sha256> = hmac::Hmac::new_from_slice(secret.as_bytes()).unwrap();
+    claims.sign_with_key(&key).unwrap()
+}
+
+/// Seconds since the epoch.
+pub fn now_secs() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64
+}
+
+/// A demo-project token for `user`, valid for an hour.
+pub fn demo_token(user: &str, acct: Option<&str>) -> String {
+    let now = now_secs();
+    let claims = cairn_core::wire::UserClaims {
+        sub: user.into(),
+        exp: now + 3600,
+        iat: Some(now),
+        acct: acct.map(Into::into),
+        traits: None,
+    };
+    sign(DEMO_IDENTITY_SECRET, &claims)
+}
 
 /// Builds the release artifacts once per test binary, unless `cargo xtask test` already did
 /// (it sets `CAIRN_PREBUILT=1`).
@@ -152,12 +181,27 @@ impl App {
         user: &str,
         body: Option<&str>,
     ) -> Result<Reply> {
+        let auth = format!("Bearer {}", demo_token(user, None));
         self.request(
             method,
             path,
             &[
                 ("x-cairn-key", DEMO_PUBLISHABLE_KEY),
-                ("x-cairn-user", user),
+                ("authorization", &auth),
+            ],
+            body,
+        )
+    }
+
+    /// A server-API request with the demo project's secret key.
+    pub fn server(&self, method: &str, path: &str, body: Option<&str>) -> Result<Reply> {
+        let auth = format!("Bearer {DEMO_SECRET_KEY}");
+        self.request(
+            method,
+            path,
+            &[
+                ("authorization", &auth),
+                ("content-type", "application/json"),
             ],
             body,
         )

@@ -17,8 +17,8 @@ pub struct Client {
     pub api: String,
     /// Publishable key.
     pub key: String,
-    /// The identified user.
-    pub user: String,
+    /// The user token (HS256 JWT from the product's backend).
+    pub token: String,
 }
 
 /// A failed call: its message, and whether trying again may succeed.
@@ -61,7 +61,9 @@ impl Client {
     ) -> Result<T, CallError> {
         let headers = Headers::new().map_err(fatal)?;
         headers.set(headers::KEY, &self.key).map_err(fatal)?;
-        headers.set(headers::USER, &self.user).map_err(fatal)?;
+        headers
+            .set("authorization", &format!("Bearer {}", self.token))
+            .map_err(fatal)?;
         let init = RequestInit::new();
         init.set_method(method);
         if let Some(body) = body {

@@ -22,7 +22,8 @@ const TOAST_MS: u64 = 6_000;
 pub struct Widget {
     api: String,
     key: String,
-    user: RefCell<Option<String>>,
+    /// The identified user: their id (from the token) and their token.
+    user: RefCell<Option<Identity>>,
     /// Events tracked before `identify`; sent once a user is known.
     pending: RefCell<Vec<ClientEvent>>,
     celebrations: RefCell<Celebrations>,
@@ -93,10 +94,14 @@ impl Widget {
 
     fn dispatch(self: &Rc<Self>, cmd: &JsValue, a: JsValue, b: JsValue) {
         match cmd.as_string().as_deref() {
-            Some("identify") => match get_string(&a, "userId") {
-                Some(user) => self.identify(user),
-                None => warn("cairn('identify', {userId}) needs a userId string"),
-            },
+            Some("identify") => {
+                match get_string(&a, "token").and_then(|t| Identity::from_token(&t)) {
+                    Some(identity) => self.identify(identity),
+                    None => {
+                        warn("cairn('identify', {token}) needs the user token your backend signed")
+                    }
+                }
+            }
             Some("track") => match a.as_string() {
                 Some(metric) => {
                     let value = get_f64(&b, "value").map(|v| v as u64);
@@ -113,9 +118,9 @@ impl Widget {
         }
     }
 
-    fn identify(self: &Rc<Self>, user: String) {
+    fn identify(self: &Rc<Self>, user: Identity) {
         *self.celebrations.borrow_mut() =
-            Celebrations::from_json(local_storage_get(&self.storage_key(&user)).as_deref());
+            Celebrations::from_json(local_storage_get(&self.storage_key(&user.id)).as_deref());
         *self.user.borrow_mut() = Some(user);
         for event in self.pending.take() {
             self.track(event);
@@ -130,14 +135,14 @@ impl Widget {
         let client = Client {
             api: self.api.clone(),
             key: self.key.clone(),
-            user,
+            token: user.token.clone(),
         };
         let this = Rc::clone(self);
         wasm_bindgen_futures::spawn_local(async move {
             match client.track(&event).await {
                 Ok(answer) => {
                     for award in &answer.awards {
-                        this.offer(&client.user, award);
+                        this.offer(&user.id, award);
                     }
                     emit("cairn:track", &to_js(&answer));
                 }
@@ -189,6 +194,30 @@ impl Widget {
 
     fn storage_key(&self, user: &str) -> String {
         format!("cairn:celebrated:{}:{user}", self.key)
+    }
+}
+
+/// Who the widget acts for.
+#[derive(Debug, Clone)]
+struct Identity {
+    /// The user's id: the token's `sub`.
+    id: String,
+    token: String,
+}
+
+impl Identity {
+    /// Reads `sub` from the token's payload (the server verifies the signature; the widget only
+    /// needs the id to key its per-user memory).
+    fn from_token(token: &str) -> Option<Self> {
+        let payload = token.split('.').nth(1)?;
+        let base64 = payload.replace('-', "+").replace('_', "/");
+        let padded = format!("{base64}{}", "=".repeat((4 - base64.len() % 4) % 4));
+        let json = window().atob(&padded).ok()?;
+        let claims: cairn_core::wire::UserClaims = serde_json::from_str(&json).ok()?;
+        Some(Self {
+            id: claims.sub,
+            token: token.to_owned(),
+        })
     }
 }
 

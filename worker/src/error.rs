@@ -3,7 +3,7 @@
 //! Internal failures (storage, bindings) are logged and answered with a generic message: their
 //! details never reach the client.
 
-use cairn_core::wire::{ErrorBody, ErrorDetail};
+use cairn_core::wire::{ErrorBody, ErrorDetail, ProblemDetail};
 use worker::Response;
 
 /// Every way a request can fail.
@@ -19,8 +19,10 @@ pub enum ApiError {
     Unauthorized(String),
     /// 403: the credentials may not do this.
     Forbidden(String),
-    /// 404: no such route.
+    /// 404: no such route or resource.
     NotFound,
+    /// 409: a concurrent change won.
+    Conflict(String),
     /// 413: the body is over the limit.
     TooLarge(usize),
     /// 422: well-formed but not acceptable to the engine.
@@ -29,6 +31,8 @@ pub enum ApiError {
         message: String,
         path: Option<String>,
     },
+    /// 422: definitions with problems; every one is listed.
+    InvalidDefinitions(Vec<cairn_core::Problem>),
     /// 500: a failure on our side; the detail is logged, not returned.
     Internal(String),
 }
@@ -52,6 +56,7 @@ impl ApiError {
             Self::Unauthorized(message) => (401, "unauthorized", message.clone(), None),
             Self::Forbidden(message) => (403, "forbidden", message.clone(), None),
             Self::NotFound => (404, "not_found", "no such route".into(), None),
+            Self::Conflict(message) => (409, "conflict", message.clone(), None),
             Self::TooLarge(limit) => (
                 413,
                 "body_too_large",
@@ -63,6 +68,12 @@ impl ApiError {
                 message,
                 path,
             } => (422, code, message.clone(), path.clone()),
+            Self::InvalidDefinitions(problems) => (
+                422,
+                "invalid_definitions",
+                format!("{} problem(s) in the definitions", problems.len()),
+                None,
+            ),
             Self::Internal(_) => (500, "internal", "internal error; please retry".into(), None),
         }
     }
@@ -73,15 +84,38 @@ impl ApiError {
             worker::console_error!("internal error: {detail}");
         }
         let (status, code, message, path) = self.parts();
+        let details = match self {
+            Self::InvalidDefinitions(problems) => problems
+                .into_iter()
+                .map(|p| ProblemDetail {
+                    path: p.path,
+                    message: p.message,
+                })
+                .collect(),
+            _ => Vec::new(),
+        };
         let body = ErrorBody {
             error: ErrorDetail {
                 code: code.into(),
                 message,
                 path,
-                details: Vec::new(),
+                details,
             },
         };
         Ok(Response::from_json(&body)?.with_status(status))
+    }
+}
+
+impl ApiError {
+    /// This error as the `error` of a rejected event in a batch.
+    pub fn detail(&self) -> ErrorDetail {
+        let (_, code, message, path) = self.parts();
+        ErrorDetail {
+            code: code.into(),
+            message,
+            path,
+            details: Vec::new(),
+        }
     }
 }
 

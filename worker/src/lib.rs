@@ -7,6 +7,7 @@
 //! double-count or double-award. Static files (the widget and the demo site) are served by
 //! Workers static assets before this code runs.
 
+mod auth;
 mod error;
 mod project;
 mod routes;

@@ -1,52 +1,220 @@
-//! Projects: which product a request belongs to and that product's milestone definitions.
+//! Projects: which product a request belongs to, its keys, origins and definitions, in D1.
 //!
-//! For now a deployment has one fixed demo project, seeded from `examples/acme/cairn.toml`;
-//! project storage, key rotation and per-project definitions come with the identity issue and
-//! slot in behind [`Project::by_publishable_key`].
+//! Definitions versions never change once written, so compiled definitions are cached per
+//! isolate by (project, version).
 
-use std::sync::OnceLock;
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::rc::Rc;
 
-use cairn_core::Definitions;
-use cairn_core::definitions::Compiled;
+use cairn_core::wire::{CreatedProject, NewProject};
+use cairn_core::{Compiled, Definitions};
+use serde::Deserialize;
+use sha2::{Digest, Sha256};
+use worker::{D1Database, Env};
 
-/// The demo project's publishable key (development only; safe in HTML by design).
-pub const DEMO_PUBLISHABLE_KEY: &str = "pk_demo_acme_0000000000000000";
-const DEMO_PROJECT_ID: &str = "demo";
+use crate::error::{ApiError, ApiResult};
+
+/// Binding name of the D1 database in `wrangler.toml`.
+pub const DB: &str = "DB";
 
 /// A product using Cairn.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Project {
-    /// Stable id, part of every subject id.
-    pub id: &'static str,
-    /// Validated milestone definitions.
-    pub definitions: &'static Compiled,
+    /// Stable id (`prj_…`), part of every subject's name.
+    pub id: String,
+    /// Secrets user tokens may be signed with, current first.
+    pub identity_secrets: Vec<String>,
+    /// Origins allowed to call the client API (`*` allows any).
+    pub allowed_origins: Vec<String>,
+    /// Current definitions version (0: none yet).
+    pub definitions_version: i64,
 }
+
+#[derive(Deserialize)]
+struct Row {
+    id: String,
+    identity_secrets: String,
+    allowed_origins: String,
+    definitions_version: i64,
+}
+
+impl TryFrom<Row> for Project {
+    type Error = ApiError;
+    fn try_from(r: Row) -> ApiResult<Self> {
+        Ok(Self {
+            id: r.id,
+            identity_secrets: serde_json::from_str(&r.identity_secrets)?,
+            allowed_origins: serde_json::from_str(&r.allowed_origins)?,
+            definitions_version: r.definitions_version,
+        })
+    }
+}
+
+const COLUMNS: &str = "id, identity_secrets, allowed_origins, definitions_version";
 
 impl Project {
     /// The project whose publishable key is `key`.
-    pub fn by_publishable_key(key: &str) -> Option<Self> {
-        (key == DEMO_PUBLISHABLE_KEY).then(Self::demo)
+    pub async fn by_publishable_key(env: &Env, key: &str) -> ApiResult<Option<Self>> {
+        Self::find(env, "publishable_key", key).await
     }
 
-    /// The project with id `id`.
-    pub fn by_id(id: &str) -> Option<Self> {
-        (id == DEMO_PROJECT_ID).then(Self::demo)
+    /// The project whose secret key is `key` (compared by hash).
+    pub async fn by_secret_key(env: &Env, key: &str) -> ApiResult<Option<Self>> {
+        Self::find(env, "secret_key_hash", &hash_hex(key)).await
     }
 
-    fn demo() -> Self {
-        static DEFS: OnceLock<Compiled> = OnceLock::new();
-        let definitions = DEFS.get_or_init(|| {
-            Definitions::compile_toml(include_str!("../../examples/acme/cairn.toml"))
-                .expect("the bundled demo definitions are valid (tested in cairn-core)")
-        });
-        Self {
-            id: DEMO_PROJECT_ID,
-            definitions,
-        }
+    async fn find(env: &Env, column: &str, value: &str) -> ApiResult<Option<Self>> {
+        let db = env.d1(DB)?;
+        let row: Option<Row> = db
+            .prepare(format!(
+                "SELECT {COLUMNS} FROM projects WHERE {column} = ?1"
+            ))
+            .bind(&[value.into()])?
+            .first(None)
+            .await?;
+        row.map(Self::try_from).transpose()
     }
 
-    /// The name of the Durable Object that is the single writer of `user_id` in this project.
+    /// Whether a browser page at `origin` may call the client API of this project; `own` is the
+    /// API's own origin (the demo site and the API share it).
+    pub fn allows_origin(&self, origin: &str, own: &str) -> bool {
+        origin == own || self.allowed_origins.iter().any(|o| o == "*" || o == origin)
+    }
+
+    /// The name of the Durable Object that is the single writer of `user_id`.
     pub fn user_object(&self, user_id: &str) -> String {
         format!("{}/user/{user_id}", self.id)
     }
+
+    /// The name of the Durable Object that is the single writer of `account_id`.
+    pub fn account_object(&self, account_id: &str) -> String {
+        format!("{}/account/{account_id}", self.id)
+    }
+
+    /// The current definitions, compiled (cached per isolate).
+    pub async fn definitions(&self, env: &Env) -> ApiResult<Rc<Compiled>> {
+        definitions(env, &self.id, self.definitions_version).await
+    }
+}
+
+thread_local! {
+    static COMPILED: RefCell<HashMap<(String, i64), Rc<Compiled>>> = RefCell::new(HashMap::new());
+}
+
+/// Version `version` of `project`'s definitions, compiled; version 0 is "none yet".
+pub async fn definitions(env: &Env, project: &str, version: i64) -> ApiResult<Rc<Compiled>> {
+    let key = (project.to_owned(), version);
+    if let Some(hit) = COMPILED.with(|c| c.borrow().get(&key).cloned()) {
+        return Ok(hit);
+    }
+    let compiled = if version == 0 {
+        Definitions {
+            version: 1,
+            ..Definitions::default()
+        }
+        .compile()
+    } else {
+        let body: Option<String> = env
+            .d1(DB)?
+            .prepare("SELECT body FROM definitions WHERE project_id = ?1 AND version = ?2")
+            .bind(&[project.into(), (version as f64).into()])?
+            .first(Some("body"))
+            .await?;
+        let body = body.ok_or_else(|| {
+            ApiError::Internal(format!("definitions {project} v{version} missing"))
+        })?;
+        Definitions::from_json(&body).and_then(Definitions::compile)
+    }
+    .map_err(|e| ApiError::Internal(format!("stored definitions do not compile: {e}")))?;
+    let compiled = Rc::new(compiled);
+    COMPILED.with(|c| c.borrow_mut().insert(key, Rc::clone(&compiled)));
+    Ok(compiled)
+}
+
+/// Creates a project with fresh keys.
+pub async fn create(env: &Env, new: NewProject, now: &str) -> ApiResult<CreatedProject> {
+    let id = format!("prj_{}", random_token(12)?);
+    let publishable_key = format!("pk_{}", random_token(24)?);
+    let secret_key = format!("sk_{}", random_token(32)?);
+    let identity_secret = random_token(32)?;
+    env.d1(DB)?
+        .prepare(
+            "INSERT INTO projects (id, name, publishable_key, secret_key_hash, identity_secrets, allowed_origins, \
+             definitions_version, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, 0, ?7)",
+        )
+        .bind(&[
+            id.as_str().into(),
+            new.name.as_str().into(),
+            publishable_key.as_str().into(),
+            hash_hex(&secret_key).into(),
+            serde_json::to_string(&[&identity_secret])?.into(),
+            serde_json::to_string(&new.allowed_origins)?.into(),
+            now.into(),
+        ])?
+        .run()
+        .await?;
+    Ok(CreatedProject {
+        id,
+        name: new.name,
+        publishable_key,
+        secret_key,
+        identity_secret,
+        allowed_origins: new.allowed_origins,
+    })
+}
+
+/// Stores `defs` (already validated) as the project's next definitions version.
+pub async fn put_definitions(
+    env: &Env,
+    project: &Project,
+    defs: &Definitions,
+    now: &str,
+) -> ApiResult<i64> {
+    let db: D1Database = env.d1(DB)?;
+    let version = project.definitions_version + 1;
+    let body = serde_json::to_string(defs)?;
+    let results = db
+        .batch(vec![
+            db.prepare("INSERT INTO definitions (project_id, version, body, created_at) VALUES (?1, ?2, ?3, ?4)")
+                .bind(&[project.id.as_str().into(), (version as f64).into(), body.into(), now.into()])?,
+            db.prepare("UPDATE projects SET definitions_version = ?2 WHERE id = ?1 AND definitions_version = ?3")
+                .bind(&[project.id.as_str().into(), (version as f64).into(), (project.definitions_version as f64).into()])?,
+        ])
+        .await;
+    match results {
+        Ok(_) => Ok(version),
+        // Two concurrent PUTs: the primary key on (project, version) rejects the second.
+        Err(e) if e.to_string().contains("UNIQUE") => Err(ApiError::Conflict(
+            "the definitions changed meanwhile; retry".into(),
+        )),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// SHA-256 of `text`, hex.
+pub fn hash_hex(text: &str) -> String {
+    Sha256::digest(text.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// `bytes` random bytes from the platform's CSPRNG (Web Crypto), base32-ish lowercase.
+fn random_token(bytes: usize) -> ApiResult<String> {
+    let array = js_sys::Uint8Array::new_with_length(bytes as u32);
+    let crypto = js_sys::Reflect::get(&js_sys::global(), &"crypto".into()).map_err(js)?;
+    let get = js_sys::Reflect::get(&crypto, &"getRandomValues".into()).map_err(js)?;
+    let get: js_sys::Function = wasm_bindgen::JsCast::dyn_into(get).map_err(js)?;
+    get.call1(&crypto, &array).map_err(js)?;
+    const ALPHABET: &[u8] = b"abcdefghijkmnpqrstuvwxyz23456789";
+    Ok(array
+        .to_vec()
+        .iter()
+        .map(|b| ALPHABET[usize::from(*b) % ALPHABET.len()] as char)
+        .collect())
+}
+
+fn js(e: wasm_bindgen::JsValue) -> ApiError {
+    ApiError::Internal(format!("{e:?}"))
 }

@@ -1,32 +1,58 @@
 //! The route table: one free function per route, all answering through [`ApiError`].
 
+use std::collections::HashMap;
+
 use cairn_core::definitions::is_valid_key;
-use cairn_core::wire::{ClientEvent, headers};
+use cairn_core::engine::Traits;
+use cairn_core::wire::{
+    ClientEvent, DefinitionsResponse, ErrorDetail, EventResult, EventStatus, EventsResponse,
+    MAX_BATCH, MAX_ID_BYTES, NewProject, ServerEvent, TrackResponse, UserClaims, headers,
+};
+use cairn_core::{Compiled, Definitions};
+use futures_util::future::join_all;
+use serde::Deserialize;
 use worker::{Env, Headers, Method, Request, Response, Result};
 
+use crate::auth;
 use crate::error::{ApiError, ApiResult};
-use crate::project::Project;
-use crate::subject::{self, Command};
+use crate::project::{self, Project};
+use crate::subject::{self, Command, SubjectEvent, SubjectResult, Target};
 
 /// Largest request body accepted.
 pub const MAX_BODY_BYTES: usize = 1 << 20;
-/// Longest user id accepted, in bytes.
-pub const MAX_ID_BYTES: usize = 256;
 
 /// Answers one request to the worker (static assets never reach it).
 pub async fn handle(req: Request, env: Env) -> Result<Response> {
     let origin = req.headers().get("origin")?;
+    let own = req
+        .url()
+        .map(|u| u.origin().ascii_serialization())
+        .unwrap_or_default();
     if req.method() == Method::Options {
-        return cors(Response::empty()?.with_status(204), origin.as_deref(), true);
+        return preflight(&env, origin.as_deref(), &own)
+            .await
+            .or_else(ApiError::into_response);
     }
-    let result = match (req.method(), req.path().as_str()) {
+    let path = req.path();
+    let result = match (req.method(), path.as_str()) {
         (Method::Get, "/v1/health") => health(),
-        (Method::Post, "/v1/client/events") => client_events(req, &env).await,
-        (Method::Get, "/v1/client/me") => client_me(&req, &env).await,
+        (Method::Post, "/v1/projects") => create_project(req, &env).await,
+        (Method::Put, "/v1/definitions") => put_definitions(req, &env).await,
+        (Method::Get, "/v1/definitions") => get_definitions(&req, &env).await,
+        (Method::Post, "/v1/events") => server_events(req, &env).await,
+        (Method::Post, "/v1/client/events") => {
+            client_events(req, &env, origin.as_deref(), &own).await
+        }
+        (Method::Get, "/v1/client/me") => client_me(&req, &env, origin.as_deref(), &own).await,
+        (Method::Get, "/v1/demo/token") => demo_token(&req, &env).await,
         _ => Err(ApiError::NotFound),
     };
     let response = result.or_else(ApiError::into_response)?;
-    cors(response, origin.as_deref(), false)
+    if path.starts_with("/v1/client/") {
+        cors(response, origin.as_deref())
+    } else {
+        Ok(response)
+    }
 }
 
 /// `GET /v1/health`: does nothing; the ceiling that benchmarks compare routes with.
@@ -34,114 +60,464 @@ fn health() -> ApiResult<Response> {
     Ok(Response::ok("ok")?)
 }
 
-/// `POST /v1/client/events`: tracks one event for the calling user.
-async fn client_events(mut req: Request, env: &Env) -> ApiResult<Response> {
-    let caller = ClientCaller::from_request(&req)?;
-    let body = read_body(&mut req).await?;
-    let event: ClientEvent = serde_json::from_slice(&body)
-        .map_err(|e| ApiError::bad("invalid_body", format!("invalid JSON body: {e}"), None))?;
-    if !is_valid_key(&event.event) {
+/// `POST /v1/projects` (admin token): a new project and its keys, shown once.
+async fn create_project(mut req: Request, env: &Env) -> ApiResult<Response> {
+    auth::admin(&req, env)?;
+    let new: NewProject = parse_json(&read_body(&mut req).await?)?;
+    if new.name.trim().is_empty() || new.name.len() > MAX_ID_BYTES {
         return Err(ApiError::bad(
-            "invalid_metric",
-            "event must match [a-z0-9_.:-]{1,64}",
-            Some("event"),
+            "invalid_name",
+            format!("name must be 1 to {MAX_ID_BYTES} bytes"),
+            Some("name"),
         ));
     }
-    match caller.project.definitions.metric(&event.event) {
-        None => {
-            return Err(ApiError::Unprocessable {
-                code: "unknown_metric",
-                message: format!("unknown metric \"{}\"", event.event),
-                path: Some("event".into()),
-            });
+    for (i, origin) in new.allowed_origins.iter().enumerate() {
+        let ok = origin == "*"
+            || ((origin.starts_with("https://") || origin.starts_with("http://"))
+                && !origin.ends_with('/'));
+        if !ok {
+            return Err(ApiError::bad(
+                "invalid_origin",
+                "an origin is scheme://host[:port] without a path, or *",
+                Some(&format!("allowed_origins[{i}]")),
+            ));
         }
-        Some(metric) if !metric.client => {
-            return Err(ApiError::Forbidden(format!(
-                "metric \"{}\" may only be tracked with the secret key",
-                event.event
-            )));
-        }
-        Some(_) => {}
     }
-    if event
-        .idempotency_key
-        .as_ref()
-        .is_some_and(|k| k.is_empty() || k.len() > MAX_ID_BYTES)
-    {
+    let created = project::create(env, new, &subject::now().to_string()).await?;
+    Ok(Response::from_json(&created)?.with_status(201))
+}
+
+/// `PUT /v1/definitions` (secret key): validates (every problem at once) and stores a new version.
+async fn put_definitions(mut req: Request, env: &Env) -> ApiResult<Response> {
+    let project = auth::server(&req, env).await?;
+    let body = read_body(&mut req).await?;
+    let text = std::str::from_utf8(&body)
+        .map_err(|_| ApiError::bad("invalid_body", "the body is not UTF-8", None))?;
+    let is_toml = req
+        .headers()
+        .get("content-type")?
+        .is_some_and(|t| t.contains("toml"));
+    let defs = if is_toml {
+        Definitions::from_toml(text)
+    } else {
+        Definitions::from_json(text)
+    };
+    let defs = defs.map_err(|e| ApiError::InvalidDefinitions(e.problems()))?;
+    let problems = defs.validate();
+    if !problems.is_empty() {
+        return Err(ApiError::InvalidDefinitions(problems));
+    }
+    let version =
+        project::put_definitions(env, &project, &defs, &subject::now().to_string()).await?;
+    Ok(Response::from_json(&DefinitionsResponse {
+        version,
+        definitions: defs,
+    })?)
+}
+
+/// `GET /v1/definitions` (secret key): the current version.
+async fn get_definitions(req: &Request, env: &Env) -> ApiResult<Response> {
+    let project = auth::server(req, env).await?;
+    let defs = project.definitions(env).await?;
+    Ok(Response::from_json(&DefinitionsResponse {
+        version: project.definitions_version,
+        definitions: defs.source().clone(),
+    })?)
+}
+
+/// `POST /v1/events` (secret key): one event, or `{"events": [...]}` of up to 1,000.
+async fn server_events(mut req: Request, env: &Env) -> ApiResult<Response> {
+    let project = auth::server(&req, env).await?;
+    let body = read_body(&mut req).await?;
+    let value: serde_json::Value = parse_json(&body)?;
+    let (items, batch) = match value {
+        serde_json::Value::Object(mut map) if map.contains_key("events") => {
+            match map.remove("events") {
+                Some(serde_json::Value::Array(items)) if map.is_empty() => (items, true),
+                Some(serde_json::Value::Array(_)) => {
+                    return Err(ApiError::bad(
+                        "invalid_body",
+                        "a batch has only the field \"events\"",
+                        None,
+                    ));
+                }
+                _ => {
+                    return Err(ApiError::bad(
+                        "invalid_body",
+                        "events must be an array",
+                        Some("events"),
+                    ));
+                }
+            }
+        }
+        object @ serde_json::Value::Object(_) => (vec![object], false),
+        _ => {
+            return Err(ApiError::bad(
+                "invalid_body",
+                "the body must be an event object or {\"events\": [...]}",
+                None,
+            ));
+        }
+    };
+    if items.len() > MAX_BATCH {
+        return Err(ApiError::bad(
+            "batch_too_large",
+            format!("a batch holds at most {MAX_BATCH} events"),
+            Some("events"),
+        ));
+    }
+    if items.is_empty() {
+        return Err(ApiError::bad(
+            "invalid_body",
+            "the batch is empty",
+            Some("events"),
+        ));
+    }
+    let defs = project.definitions(env).await?;
+    let locale = auth::accept_language(&req)?.unwrap_or_else(|| "en".into());
+    let mut results: Vec<Option<EventResult>> = vec![None; items.len()];
+    let mut valid = Vec::with_capacity(items.len());
+    for (i, item) in items.into_iter().enumerate() {
+        let path = |field: &str| {
+            if batch {
+                format!("events[{i}].{field}")
+            } else {
+                field.to_owned()
+            }
+        };
+        match serde_json::from_value::<ServerEvent>(item)
+            .map_err(|e| {
+                ApiError::bad(
+                    "invalid_event",
+                    e.to_string(),
+                    Some(&path("")).map(|p| p.trim_end_matches('.')),
+                )
+            })
+            .and_then(|e| validate(&e, &defs, &path).map(|()| e))
+        {
+            Ok(event) => valid.push((i, event)),
+            Err(e) => results[i] = Some(rejected(e.detail())),
+        }
+    }
+    for (i, result) in ingest(env, &project, &locale, valid).await? {
+        results[i] = Some(result);
+    }
+    let results = results
+        .into_iter()
+        .map(|r| r.unwrap_or_else(|| rejected(ApiError::Internal("lost".into()).detail())))
+        .collect();
+    Ok(Response::from_json(&EventsResponse { results })?)
+}
+
+/// `POST /v1/client/events` (publishable key + user token): one event of a browser metric.
+async fn client_events(
+    mut req: Request,
+    env: &Env,
+    origin: Option<&str>,
+    own: &str,
+) -> ApiResult<Response> {
+    let now = subject::now();
+    let caller = auth::client(&req, env, now.as_second()).await?;
+    check_origin(&caller.project, origin, own)?;
+    let body = read_body(&mut req).await?;
+    let event: ClientEvent = parse_json(&body)?;
+    let defs = caller.project.definitions(env).await?;
+    let metric = event.event.clone();
+    let server_event = ServerEvent {
+        user_id: caller.claims.sub.clone(),
+        event: event.event,
+        value: event.value,
+        timestamp: event.timestamp,
+        idempotency_key: event.idempotency_key,
+        account_id: caller.claims.acct.clone(),
+        user: caller.claims.traits.clone(),
+    };
+    validate(&server_event, &defs, &str::to_owned)?;
+    if !defs.metric(&metric).is_some_and(|m| m.client) {
+        return Err(ApiError::Forbidden(format!(
+            "metric \"{metric}\" may only be tracked with the secret key"
+        )));
+    }
+    let (_, result) = ingest(
+        env,
+        &caller.project,
+        &caller.locale,
+        vec![(0, server_event)],
+    )
+    .await?
+    .remove(0);
+    if let Some(error) = result.error {
+        let status = if error.code == "invalid_value" {
+            400
+        } else {
+            422
+        };
+        return Ok(Response::from_json(&cairn_core::wire::ErrorBody { error })?.with_status(status));
+    }
+    Ok(Response::from_json(&TrackResponse {
+        metric,
+        total: result.total.unwrap_or_default(),
+        duplicate: result.status == EventStatus::Duplicate,
+        awards: result.awards,
+    })?)
+}
+
+/// `GET /v1/client/me` (publishable key + user token).
+async fn client_me(
+    req: &Request,
+    env: &Env,
+    origin: Option<&str>,
+    own: &str,
+) -> ApiResult<Response> {
+    let caller = auth::client(req, env, subject::now().as_second()).await?;
+    check_origin(&caller.project, origin, own)?;
+    let target = Target {
+        project: caller.project.id.clone(),
+        definitions_version: caller.project.definitions_version,
+        scope: cairn_core::definitions::Scope::User,
+        id: caller.claims.sub.clone(),
+        locale: caller.locale.clone(),
+    };
+    let me: serde_json::Value = subject::send(
+        env,
+        &caller.project.user_object(&caller.claims.sub),
+        &Command::Me { target },
+    )
+    .await?;
+    Ok(Response::from_json(&me)?)
+}
+
+#[derive(Deserialize)]
+struct DemoTokenQuery {
+    key: String,
+    user: String,
+    #[serde(default)]
+    acct: Option<String>,
+}
+
+/// `GET /v1/demo/token?key=pk_…&user=…`: a user token for the demo project, standing in for the
+/// product's backend. Only on local runs (`CAIRN_DEMO_TOKENS=on`), only for the demo project.
+async fn demo_token(req: &Request, env: &Env) -> ApiResult<Response> {
+    let enabled = env
+        .var("CAIRN_DEMO_TOKENS")
+        .map(|v| v.to_string() == "on")
+        .unwrap_or(false);
+    if !enabled {
+        return Err(ApiError::NotFound);
+    }
+    let q: DemoTokenQuery = req
+        .query()
+        .map_err(|e| ApiError::bad("invalid_query", e.to_string(), None))?;
+    let project = Project::by_publishable_key(env, &q.key)
+        .await?
+        .filter(|p| p.id == "prj_demo")
+        .ok_or(ApiError::NotFound)?;
+    let now = subject::now().as_second();
+    let claims = UserClaims {
+        sub: q.user,
+        exp: now + 3600,
+        iat: Some(now),
+        acct: q.acct,
+        traits: None,
+    };
+    let token = auth::sign_demo_token(&project.identity_secrets[0], &claims)?;
+    Ok(Response::from_json(&serde_json::json!({ "token": token }))?)
+}
+
+/// Applies validated events: one call per user Durable Object, then one per account Durable
+/// Object for the events that carry an account. Returns `(request index, result)` pairs.
+async fn ingest(
+    env: &Env,
+    project: &Project,
+    locale: &str,
+    events: Vec<(usize, ServerEvent)>,
+) -> ApiResult<Vec<(usize, EventResult)>> {
+    let mut by_user: Vec<(String, Vec<(usize, ServerEvent)>)> = Vec::new();
+    let mut index: HashMap<String, usize> = HashMap::new();
+    for (i, e) in events {
+        let slot = *index.entry(e.user_id.clone()).or_insert_with(|| {
+            by_user.push((e.user_id.clone(), Vec::new()));
+            by_user.len() - 1
+        });
+        by_user[slot].1.push((i, e));
+    }
+    let target = |scope, id: &str| Target {
+        project: project.id.clone(),
+        definitions_version: project.definitions_version,
+        scope,
+        id: id.to_owned(),
+        locale: locale.to_owned(),
+    };
+    let calls = by_user.iter().map(|(user, events)| {
+        let command = Command::Events {
+            target: target(cairn_core::definitions::Scope::User, user),
+            events: events.iter().map(|(_, e)| subject_event(e, None)).collect(),
+        };
+        async move {
+            subject::send::<Vec<SubjectResult>>(env, &project.user_object(user), &command).await
+        }
+    });
+    let answers = join_all(calls).await;
+
+    let mut out = Vec::new();
+    let mut by_account: Vec<(String, Vec<(usize, SubjectEvent)>)> = Vec::new();
+    let mut account_index: HashMap<String, usize> = HashMap::new();
+    for ((_, events), answer) in by_user.iter().zip(answers) {
+        let results = match answer {
+            Ok(results) if results.len() == events.len() => results,
+            Ok(_) => {
+                vec![
+                    SubjectResult::Rejected(ApiError::Internal("short answer".into()).detail());
+                    events.len()
+                ]
+            }
+            Err(e) => vec![SubjectResult::Rejected(e.detail()); events.len()],
+        };
+        for ((i, e), result) in events.iter().zip(results) {
+            let applied = matches!(result, SubjectResult::Applied { .. });
+            if let (true, Some(account)) = (applied, &e.account_id) {
+                let slot = *account_index.entry(account.clone()).or_insert_with(|| {
+                    by_account.push((account.clone(), Vec::new()));
+                    by_account.len() - 1
+                });
+                by_account[slot]
+                    .1
+                    .push((out.len(), subject_event(e, Some(&e.user_id))));
+            }
+            out.push((*i, to_result(result)));
+        }
+    }
+    let calls = by_account.iter().map(|(account, events)| {
+        let command = Command::Events {
+            target: target(cairn_core::definitions::Scope::Account, account),
+            events: events.iter().map(|(_, e)| e.clone()).collect(),
+        };
+        async move {
+            subject::send::<Vec<SubjectResult>>(env, &project.account_object(account), &command)
+                .await
+        }
+    });
+    for ((_, events), answer) in by_account.iter().zip(join_all(calls).await) {
+        let Ok(results) = answer else {
+            // The user's event counted; the account catches up when the event is retried with
+            // its idempotency key (the account deduplicates it too).
+            continue;
+        };
+        for ((slot, _), result) in events.iter().zip(results) {
+            if let SubjectResult::Applied { total, awards, .. } = result {
+                let user_result = &mut out[*slot].1;
+                user_result.account_total = Some(total);
+                user_result.awards.extend(awards);
+            }
+        }
+    }
+    Ok(out)
+}
+
+fn subject_event(e: &ServerEvent, member: Option<&str>) -> SubjectEvent {
+    SubjectEvent {
+        metric: e.event.clone(),
+        value: e.value,
+        timestamp: e.timestamp,
+        idempotency_key: e.idempotency_key.clone(),
+        member: member.map(str::to_owned),
+        // Traits describe the user; an account's own traits come from its own calls.
+        traits: if member.is_some() {
+            None
+        } else {
+            e.user.as_ref().map(|t| Traits {
+                created_at: t.created_at,
+                tz: t.tz.clone(),
+            })
+        },
+        backfill: false,
+    }
+}
+
+fn to_result(result: SubjectResult) -> EventResult {
+    match result {
+        SubjectResult::Applied {
+            duplicate,
+            total,
+            awards,
+        } => EventResult {
+            status: if duplicate {
+                EventStatus::Duplicate
+            } else {
+                EventStatus::Accepted
+            },
+            error: None,
+            total: Some(total),
+            account_total: None,
+            awards,
+        },
+        SubjectResult::Rejected(error) => rejected(error),
+    }
+}
+
+fn rejected(error: ErrorDetail) -> EventResult {
+    EventResult {
+        status: EventStatus::Rejected,
+        error: Some(error),
+        total: None,
+        account_total: None,
+        awards: Vec::new(),
+    }
+}
+
+/// Checks one event's fields before it reaches a Durable Object.
+fn validate(e: &ServerEvent, defs: &Compiled, path: &dyn Fn(&str) -> String) -> ApiResult<()> {
+    let id_ok = |id: &str| !id.is_empty() && id.len() <= MAX_ID_BYTES;
+    if !id_ok(&e.user_id) {
+        return Err(ApiError::bad(
+            "invalid_user_id",
+            format!("user_id must be 1 to {MAX_ID_BYTES} bytes"),
+            Some(&path("user_id")),
+        ));
+    }
+    if e.account_id.as_deref().is_some_and(|a| !id_ok(a)) {
+        return Err(ApiError::bad(
+            "invalid_account_id",
+            format!("account_id must be 1 to {MAX_ID_BYTES} bytes"),
+            Some(&path("account_id")),
+        ));
+    }
+    if e.idempotency_key.as_deref().is_some_and(|k| !id_ok(k)) {
         return Err(ApiError::bad(
             "invalid_idempotency_key",
             format!("idempotency_key must be 1 to {MAX_ID_BYTES} bytes"),
-            Some("idempotency_key"),
+            Some(&path("idempotency_key")),
         ));
     }
-    caller
-        .send(
-            env,
-            Command::Track {
-                project: caller.project.id.into(),
-                user_id: caller.user_id.clone(),
-                locale: caller.locale.clone(),
-                event,
-            },
-        )
-        .await
-}
-
-/// `GET /v1/client/me`: the calling user's totals, awards and progress.
-async fn client_me(req: &Request, env: &Env) -> ApiResult<Response> {
-    let caller = ClientCaller::from_request(req)?;
-    caller
-        .send(
-            env,
-            Command::Me {
-                project: caller.project.id.into(),
-                user_id: caller.user_id.clone(),
-                locale: caller.locale.clone(),
-            },
-        )
-        .await
-}
-
-/// Who is calling the client API.
-struct ClientCaller {
-    project: Project,
-    user_id: String,
-    /// The first language of `Accept-Language`, for localized titles.
-    locale: String,
-}
-
-impl ClientCaller {
-    fn from_request(req: &Request) -> ApiResult<Self> {
-        let key = req.headers().get(headers::KEY)?.unwrap_or_default();
-        let project = Project::by_publishable_key(&key).ok_or_else(|| {
-            ApiError::Unauthorized(format!(
-                "missing or unknown publishable key in {}",
-                headers::KEY
-            ))
-        })?;
-        let user_id = req.headers().get(headers::USER)?.unwrap_or_default();
-        if user_id.is_empty() || user_id.len() > MAX_ID_BYTES {
-            return Err(ApiError::Unauthorized(format!(
-                "{} must hold a user id of 1 to {MAX_ID_BYTES} bytes",
-                headers::USER
-            )));
-        }
-        let locale = req
-            .headers()
-            .get("accept-language")?
-            .and_then(|v| v.split([',', ';']).next().map(|l| l.trim().to_owned()))
-            .filter(|l| cairn_core::definitions::is_valid_locale(l))
-            .unwrap_or_else(|| cairn_core::definitions::DEFAULT_LOCALE.to_owned());
-        Ok(Self {
-            project,
-            user_id,
-            locale,
-        })
+    if !is_valid_key(&e.event) {
+        return Err(ApiError::bad(
+            "invalid_metric",
+            "event must match [a-z0-9_.:-]{1,64}",
+            Some(&path("event")),
+        ));
     }
-
-    async fn send(&self, env: &Env, command: Command) -> ApiResult<Response> {
-        subject::send(env, &self.project.user_object(&self.user_id), &command).await
+    if defs.metric(&e.event).is_none() {
+        return Err(ApiError::Unprocessable {
+            code: "unknown_metric",
+            message: format!("unknown metric \"{}\"", e.event),
+            path: Some(path("event")),
+        });
     }
+    Ok(())
+}
+
+fn check_origin(project: &Project, origin: Option<&str>, own: &str) -> ApiResult<()> {
+    match origin {
+        Some(origin) if !project.allows_origin(origin, own) => Err(ApiError::Forbidden(format!(
+            "origin {origin} is not allowed for this project"
+        ))),
+        _ => Ok(()),
+    }
+}
+
+fn parse_json<T: serde::de::DeserializeOwned>(body: &[u8]) -> ApiResult<T> {
+    serde_json::from_slice(body)
+        .map_err(|e| ApiError::bad("invalid_body", format!("invalid JSON body: {e}"), None))
 }
 
 async fn read_body(req: &mut Request) -> ApiResult<Vec<u8>> {
@@ -159,27 +535,47 @@ async fn read_body(req: &mut Request) -> ApiResult<Vec<u8>> {
     Ok(body)
 }
 
-/// Adds CORS headers. The client API is called from the product's own pages; which origins a
-/// project allows is enforced per project once projects are stored (identity issue).
-/// Responses relayed from a Durable Object have immutable headers, so a copy is set.
-fn cors(response: Response, origin: Option<&str>, preflight: bool) -> Result<Response> {
+/// A preflight cannot carry `X-Cairn-Key`: it is answered for origins some project allows;
+/// the real request is then checked against its own project's list.
+async fn preflight(env: &Env, origin: Option<&str>, own: &str) -> ApiResult<Response> {
+    let response = Response::empty()?.with_status(204);
+    let Some(origin) = origin else {
+        return Ok(response);
+    };
+    let allowed = origin == own
+        || {
+            let row: Option<serde_json::Value> = env
+            .d1(project::DB)?
+            .prepare("SELECT 1 AS ok FROM projects, json_each(projects.allowed_origins) WHERE json_each.value IN (?1, '*') LIMIT 1")
+            .bind(&[origin.into()])?
+            .first(None)
+            .await?;
+            row.is_some()
+        };
+    if !allowed {
+        return Ok(response);
+    }
+    let headers = Headers::new();
+    headers.set("access-control-allow-origin", origin)?;
+    headers.set("access-control-allow-methods", "GET, POST, OPTIONS")?;
+    headers.set(
+        "access-control-allow-headers",
+        &format!("content-type, authorization, {}", headers::KEY),
+    )?;
+    headers.set("access-control-max-age", "86400")?;
+    headers.set("vary", "origin")?;
+    Ok(response.with_headers(headers))
+}
+
+/// Adds the CORS answer header to a real request's response (its origin was checked, where it
+/// matters, by the route). Responses relayed from a Durable Object have immutable headers, so
+/// a copy is set.
+fn cors(response: Response, origin: Option<&str>) -> Result<Response> {
     let Some(origin) = origin else {
         return Ok(response);
     };
     let headers: Headers = response.headers().clone();
     headers.set("access-control-allow-origin", origin)?;
     headers.append("vary", "origin")?;
-    if preflight {
-        headers.set("access-control-allow-methods", "GET, POST, OPTIONS")?;
-        headers.set(
-            "access-control-allow-headers",
-            &format!(
-                "content-type, authorization, {}, {}",
-                headers::KEY,
-                headers::USER
-            ),
-        )?;
-        headers.set("access-control-max-age", "86400")?;
-    }
     Ok(response.with_headers(headers))
 }

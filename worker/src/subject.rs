@@ -1,16 +1,18 @@
-//! The `Subject` Durable Object: the single writer of one subject's counters and awards.
+//! The `Subject` Durable Object: the single writer of one subject's (a user's or an account's)
+//! counters and awards.
 //!
 //! It is thin on purpose. It owns the storage (one SQLite row holding the subject's
 //! [`SubjectState`], read once per object lifetime and kept in memory) and the single-writer
-//! guarantee; what an event means is decided by `cairn-core`. Reading the state, applying the
-//! event and writing the result happen synchronously, with no `await` in between, so the
-//! runtime commits them together and no other request can interleave.
+//! guarantee; what an event means is decided by `cairn-core`. A command carries all the events
+//! for this subject in one request (a batch costs one call per subject, not per event). Reading
+//! the state, applying the events and writing the result happen synchronously, with no `await`
+//! in between, so the runtime commits them together and no other request can interleave.
 
 use std::cell::RefCell;
 
 use cairn_core::definitions::Scope;
-use cairn_core::engine::EventError;
-use cairn_core::wire::{AwardView, ClientEvent, MeResponse, TrackResponse};
+use cairn_core::engine::{EventError, Traits};
+use cairn_core::wire::{AwardView, ErrorDetail, MeResponse};
 use cairn_core::{Event, Subject as SubjectRef, SubjectState};
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
@@ -20,53 +22,96 @@ use worker::{
 };
 
 use crate::error::{ApiError, ApiResult};
-use crate::project::Project;
+use crate::project;
 
 /// Binding name of the namespace in `wrangler.toml`.
 pub const BINDING: &str = "SUBJECT";
 
+/// Whose Durable Object, and under which definitions.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Target {
+    pub project: String,
+    pub definitions_version: i64,
+    pub scope: Scope,
+    pub id: String,
+    /// Locale of the titles in the answer.
+    pub locale: String,
+}
+
 /// What the worker asks of a subject. Internal: never crosses the public API.
 #[derive(Debug, Serialize, Deserialize)]
 pub enum Command {
-    /// Track one client event.
-    Track {
-        project: String,
-        user_id: String,
-        locale: String,
-        event: ClientEvent,
+    /// Apply events, in order.
+    Events {
+        target: Target,
+        events: Vec<SubjectEvent>,
     },
-    /// Read the user's totals, awards and progress.
-    Me {
-        project: String,
-        user_id: String,
-        locale: String,
-    },
+    /// Read totals, awards and progress.
+    Me { target: Target },
 }
 
-/// Sends `command` to the Durable Object of `subject_id` and returns its answer as is.
-pub async fn send(env: &Env, subject_id: &str, command: &Command) -> ApiResult<Response> {
+/// One event for this subject.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SubjectEvent {
+    pub metric: String,
+    pub value: Option<u64>,
+    pub timestamp: Option<Timestamp>,
+    pub idempotency_key: Option<String>,
+    /// For accounts: the member who did it.
+    pub member: Option<String>,
+    pub traits: Option<Traits>,
+    pub backfill: bool,
+}
+
+/// What happened to one event.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub enum SubjectResult {
+    Applied {
+        duplicate: bool,
+        total: u64,
+        awards: Vec<AwardView>,
+    },
+    Rejected(ErrorDetail),
+}
+
+/// Sends `command` to the Durable Object named `name` and returns its JSON answer.
+pub async fn send<T: serde::de::DeserializeOwned>(
+    env: &Env,
+    name: &str,
+    command: &Command,
+) -> ApiResult<T> {
     let stub = env
         .durable_object(BINDING)?
-        .id_from_name(subject_id)?
+        .id_from_name(name)?
         .get_stub()?;
     let mut init = RequestInit::new();
     init.with_method(Method::Post)
         .with_body(Some(serde_json::to_string(command)?.into()));
-    let req = Request::new_with_init(&format!("https://subject/{subject_id}"), &init)?;
-    Ok(stub.fetch_with_request(req).await?)
+    let req = Request::new_with_init("https://subject/", &init)?;
+    let mut response = stub.fetch_with_request(req).await?;
+    if response.status_code() != 200 {
+        return Err(ApiError::Internal(format!(
+            "subject {name} answered {}: {}",
+            response.status_code(),
+            response.text().await?
+        )));
+    }
+    Ok(response.json().await?)
 }
 
 #[durable_object]
 pub struct Subject {
     sql: SqlStorage,
+    env: Env,
     /// The state, loaded on first use.
     state: RefCell<Option<SubjectState>>,
 }
 
 impl DurableObject for Subject {
-    fn new(state: State, _env: Env) -> Self {
+    fn new(state: State, env: Env) -> Self {
         Self {
             sql: state.storage().sql(),
+            env,
             state: RefCell::new(None),
         }
     }
@@ -74,17 +119,8 @@ impl DurableObject for Subject {
     async fn fetch(&self, mut req: Request) -> Result<Response> {
         let command: Command = req.json().await?;
         let result = match command {
-            Command::Track {
-                project,
-                user_id,
-                locale,
-                event,
-            } => self.handle_track(&project, &user_id, &locale, &event),
-            Command::Me {
-                project,
-                user_id,
-                locale,
-            } => self.handle_me(&project, &user_id, &locale),
+            Command::Events { target, events } => self.handle_events(&target, &events).await,
+            Command::Me { target } => self.handle_me(&target).await,
         };
         result.or_else(ApiError::into_response)
     }
@@ -96,78 +132,74 @@ struct Row {
 }
 
 impl Subject {
-    fn handle_track(
-        &self,
-        project: &str,
-        user_id: &str,
-        locale: &str,
-        event: &ClientEvent,
-    ) -> ApiResult<Response> {
-        let project = known_project(project)?;
-        let defs = project.definitions;
+    async fn handle_events(&self, target: &Target, events: &[SubjectEvent]) -> ApiResult<Response> {
+        let defs =
+            project::definitions(&self.env, &target.project, target.definitions_version).await?;
+        // From here to the write: synchronous.
         let subject = SubjectRef {
-            project: project.id,
-            scope: Scope::User,
-            id: user_id,
+            project: &target.project,
+            scope: target.scope,
+            id: &target.id,
         };
         let now = now();
-        let event = Event {
-            value: event.value,
-            idempotency_key: event.idempotency_key.as_deref(),
-            ..Event::new(&event.event, event.timestamp.unwrap_or(now))
-        };
-        let outcome = self.with_state(|state| {
-            let mut next = state.clone();
-            let outcome = next.apply(defs, subject, &event, now)?;
-            Ok((next, outcome))
-        })?;
-        let body = TrackResponse {
-            metric: event.metric.to_owned(),
-            total: outcome.total,
-            duplicate: outcome.duplicate,
-            awards: outcome
-                .awards
-                .iter()
-                .map(|a| AwardView::build(defs, a, locale))
-                .collect(),
-        };
-        Ok(Response::from_json(&body)?)
+        let mut state = self.load()?;
+        let before = state.clone();
+        let results: Vec<SubjectResult> = events
+            .iter()
+            .map(|e| {
+                let event = Event {
+                    value: e.value,
+                    idempotency_key: e.idempotency_key.as_deref(),
+                    member: e.member.as_deref(),
+                    traits: e.traits.as_ref(),
+                    backfill: e.backfill,
+                    ..Event::new(&e.metric, e.timestamp.unwrap_or(now))
+                };
+                match state.apply(&defs, subject, &event, now) {
+                    Ok(out) => SubjectResult::Applied {
+                        duplicate: out.duplicate,
+                        total: out.total,
+                        awards: out
+                            .awards
+                            .iter()
+                            .map(|a| AwardView::build(&defs, a, &target.locale))
+                            .collect(),
+                    },
+                    Err(e) => SubjectResult::Rejected(event_error(&e).detail()),
+                }
+            })
+            .collect();
+        if state != before {
+            self.store(&state)?;
+        }
+        Ok(Response::from_json(&results)?)
     }
 
-    fn handle_me(&self, project: &str, user_id: &str, locale: &str) -> ApiResult<Response> {
-        let project = known_project(project)?;
+    async fn handle_me(&self, target: &Target) -> ApiResult<Response> {
+        let defs =
+            project::definitions(&self.env, &target.project, target.definitions_version).await?;
         let subject = SubjectRef {
-            project: project.id,
-            scope: Scope::User,
-            id: user_id,
+            project: &target.project,
+            scope: target.scope,
+            id: &target.id,
         };
         let state = self.load()?;
         Ok(Response::from_json(&MeResponse::build(
-            project.definitions,
+            &defs,
             subject,
             &state,
             now(),
-            locale,
+            &target.locale,
         ))?)
     }
 
-    /// Runs `change` on the current state and, when it succeeds, stores and keeps its new state.
-    /// Synchronous from read to write: the runtime cannot interleave another request.
-    fn with_state<T>(
-        &self,
-        change: impl FnOnce(&SubjectState) -> std::result::Result<(SubjectState, T), EventError>,
-    ) -> ApiResult<T> {
-        let current = self.load()?;
-        let (next, out) = change(&current).map_err(|e| event_error(&e))?;
-        if next != current {
-            self.sql.exec(
-                "INSERT INTO subject_state (id, state) VALUES (1, ?) \
-                 ON CONFLICT (id) DO UPDATE SET state = excluded.state",
-                vec![serde_json::to_string(&next)?.into()],
-            )?;
-            *self.state.borrow_mut() = Some(next);
-        }
-        Ok(out)
+    fn store(&self, state: &SubjectState) -> ApiResult<()> {
+        self.sql.exec(
+            "INSERT INTO subject_state (id, state) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET state = excluded.state",
+            vec![serde_json::to_string(state)?.into()],
+        )?;
+        *self.state.borrow_mut() = Some(state.clone());
+        Ok(())
     }
 
     fn load(&self) -> ApiResult<SubjectState> {
@@ -191,11 +223,8 @@ impl Subject {
     }
 }
 
-fn known_project(id: &str) -> ApiResult<Project> {
-    Project::by_id(id).ok_or_else(|| ApiError::Internal(format!("unknown project {id}")))
-}
-
-fn now() -> Timestamp {
+/// The current instant from the platform clock (the engine never reads one).
+pub fn now() -> Timestamp {
     Timestamp::from_millisecond(worker::Date::now().as_millis() as i64)
         .unwrap_or(Timestamp::UNIX_EPOCH)
 }
@@ -212,7 +241,7 @@ fn event_error(e: &EventError) -> ApiError {
             };
         }
         EventError::FutureTimestamp(_) => ("future_timestamp", "timestamp"),
-        EventError::UnknownTimeZone(_) => ("unknown_time_zone", "tz"),
+        EventError::UnknownTimeZone(_) => ("unknown_time_zone", "user.tz"),
         EventError::UnknownMilestone(_) | EventError::NotCustom(_) => {
             ("unknown_milestone", "milestone")
         }

@@ -13,13 +13,156 @@ use crate::definitions::{Badge, Channel, Compiled, Cta, Kind, Period, Scope};
 use crate::engine::{Award, Subject, SubjectState};
 use crate::progress;
 
-/// Request headers of the client (browser) API.
+/// Request headers.
 pub mod headers {
-    /// The project's publishable key (`pk_…`), safe to embed in HTML.
+    /// The project's publishable key (`pk_…`), safe to embed in HTML; with a user token in
+    /// `Authorization: Bearer …` on every client (browser) call.
     pub const KEY: &str = "x-cairn-key";
-    /// The end user's id. Interim identity for the walking skeleton: it is replaced by a signed
-    /// user token (`Authorization: Bearer …`) in the identity issue.
-    pub const USER: &str = "x-cairn-user";
+}
+
+/// Longest id (user, account, idempotency key) accepted, in bytes.
+pub const MAX_ID_BYTES: usize = 256;
+/// Most events in one `POST /v1/events` batch.
+pub const MAX_BATCH: usize = 1000;
+/// Longest validity of a user token.
+pub const MAX_TOKEN_LIFETIME_SECS: i64 = 24 * 3600;
+
+/// Claims of a user token: an HS256 JWT that the product's backend signs with the project's
+/// identity secret, so a browser can only ever act as that user (and that account).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserClaims {
+    /// The user's id in the product (1–256 bytes).
+    pub sub: String,
+    /// Expiry, seconds since the epoch; at most 24 hours ahead.
+    pub exp: i64,
+    /// Issued at, seconds since the epoch.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub iat: Option<i64>,
+    /// The user's account (team) id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub acct: Option<String>,
+    /// Facts about the user.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub traits: Option<UserTraits>,
+}
+
+/// Facts about a user, from a token or a server event.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UserTraits {
+    /// Display name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Email address.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    /// Sign-up instant (anniversaries count from it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created_at: Option<Timestamp>,
+    /// IANA time zone (streak days and anniversaries are local).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tz: Option<String>,
+    /// Preferred locale, e.g. `fr-CA`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub locale: Option<String>,
+}
+
+/// One event of `POST /v1/events` (server key). A body is one of these, or `{"events": [...]}`
+/// with up to [`MAX_BATCH`] of them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServerEvent {
+    /// The user's id in the product.
+    pub user_id: String,
+    /// Metric key.
+    pub event: String,
+    /// Occurrences for a count metric (default 1); the amount for a sum metric (required).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub value: Option<u64>,
+    /// When it happened; the server's clock when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timestamp: Option<Timestamp>,
+    /// Makes retries safe: the same key within 24 hours is answered as a duplicate.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub idempotency_key: Option<String>,
+    /// The user's account: the event also counts for the account (team milestones).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub account_id: Option<String>,
+    /// Facts about the user to record.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user: Option<UserTraits>,
+}
+
+/// Answer to `POST /v1/events`: one result per event, in request order.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EventsResponse {
+    /// The results.
+    pub results: Vec<EventResult>,
+}
+
+/// What happened to one event.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EventResult {
+    /// `accepted`, `duplicate` (seen before: this is the original result) or `rejected`.
+    pub status: EventStatus,
+    /// Why it was rejected.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<ErrorDetail>,
+    /// The user's total for the event's metric after it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub total: Option<u64>,
+    /// The account's total for the metric after it, when the event has an account.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub account_total: Option<u64>,
+    /// Awards it unlocked, the user's and the account's.
+    #[serde(default)]
+    pub awards: Vec<AwardView>,
+}
+
+/// Status of one event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EventStatus {
+    Accepted,
+    Duplicate,
+    Rejected,
+}
+
+/// Body of `POST /v1/projects` (admin token).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewProject {
+    /// Display name.
+    pub name: String,
+    /// Origins allowed to call the client API, e.g. `https://app.example.com`.
+    #[serde(default)]
+    pub allowed_origins: Vec<String>,
+}
+
+/// Answer to `POST /v1/projects`: the keys are shown this once.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CreatedProject {
+    /// Project id (`prj_…`).
+    pub id: String,
+    /// Display name.
+    pub name: String,
+    /// Publishable key (`pk_…`), for the embed.
+    pub publishable_key: String,
+    /// Secret key (`sk_…`), for the product's servers only; stored hashed.
+    pub secret_key: String,
+    /// Secret the product's backend signs user tokens with.
+    pub identity_secret: String,
+    /// Origins allowed to call the client API.
+    pub allowed_origins: Vec<String>,
+}
+
+/// Answer to `PUT /v1/definitions` and `GET /v1/definitions`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DefinitionsResponse {
+    /// Version number (1, 2, …); every `PUT` creates a new one.
+    pub version: i64,
+    /// The definitions.
+    pub definitions: crate::definitions::Definitions,
 }
 
 /// Body of `POST /v1/client/events`: one event for the calling user.

@@ -24,6 +24,24 @@ pub fn run(c: &mut Command) -> Result<()> {
     Ok(())
 }
 
+/// Runs `c` with its output captured; on failure the output is part of the error.
+pub fn run_quiet(c: &mut Command) -> Result<()> {
+    eprintln!("$ {}", show(c));
+    let out = c
+        .output()
+        .with_context(|| format!("cannot start {}", show(c)))?;
+    if !out.status.success() {
+        bail!(
+            "`{}` failed ({}):\n{}{}",
+            show(c),
+            out.status,
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    Ok(())
+}
+
 /// Runs `c` quietly and returns its trimmed stdout, or `None` if it cannot run or fails.
 pub fn output(c: &mut Command) -> Option<String> {
     let out = c.stderr(Stdio::null()).output().ok()?;

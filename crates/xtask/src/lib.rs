@@ -6,6 +6,7 @@
 
 pub mod build;
 pub mod cmd;
+pub mod seed;
 pub mod setup;
 pub mod wrangler;
 
@@ -30,5 +31,6 @@ pub fn npm_bin(name: &str) -> PathBuf {
     root().join("node_modules/.bin").join(name)
 }
 
-/// The publishable key of the demo project (see `worker/src/project.rs`).
-pub const DEMO_PUBLISHABLE_KEY: &str = "pk_demo_acme_0000000000000000";
+pub use seed::{
+    DEMO_IDENTITY_SECRET, DEMO_PROJECT_ID, DEMO_PUBLISHABLE_KEY, DEMO_SECRET_KEY, DEV_ADMIN_TOKEN,
+};

@@ -3,7 +3,10 @@
 use std::time::Instant;
 
 use anyhow::{Result, bail};
-use xtask::{DEMO_PUBLISHABLE_KEY, build, cmd, root, setup, target_dir, wrangler};
+use xtask::{
+    DEMO_IDENTITY_SECRET, DEMO_PROJECT_ID, DEMO_PUBLISHABLE_KEY, DEMO_SECRET_KEY, DEV_ADMIN_TOKEN,
+    build, cmd, root, setup, target_dir, wrangler,
+};
 
 const HELP: &str = "\
 cargo xtask <command>
@@ -42,10 +45,11 @@ fn dev() -> Result<()> {
         persist_to: root().join(".wrangler/state"),
         log: None,
     };
+    xtask::seed::prepare(&options.persist_to)?;
     println!(
         "\nCairn is starting on http://127.0.0.1:{port}\n\
          \n  demo site        http://127.0.0.1:{port}/\n  embed loader     http://127.0.0.1:{port}/cairn.js\
-         \n  publishable key  {DEMO_PUBLISHABLE_KEY}\n  state            {}\n\nStop with Ctrl-C.\n",
+                  \n  demo project     {DEMO_PROJECT_ID}         \n  publishable key  {DEMO_PUBLISHABLE_KEY}         \n  secret key       {DEMO_SECRET_KEY}   (development only)         \n  identity secret  {DEMO_IDENTITY_SECRET}   (signs user tokens; development only)         \n  admin token      {DEV_ADMIN_TOKEN}         \n  state            {}\n\nStop with Ctrl-C.\n",
         options.persist_to.display(),
         port = options.port,
     );

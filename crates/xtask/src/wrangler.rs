@@ -73,6 +73,11 @@ impl Wrangler {
         .arg(options.inspector_port.to_string())
         .arg("--persist-to")
         .arg(&options.persist_to)
+        // Local runs only: the admin token and the demo token endpoint.
+        .arg("--var")
+        .arg(format!("CAIRN_ADMIN_TOKEN:{}", crate::DEV_ADMIN_TOKEN))
+        .arg("--var")
+        .arg("CAIRN_DEMO_TOKENS:on")
         .env("WRANGLER_SEND_METRICS", "false")
         .env("CLOUDFLARE_CF_FETCH_ENABLED", "false")
         .env("WRANGLER_LOG_PATH", root().join("target/wrangler-logs"))
@@ -80,8 +85,10 @@ impl Wrangler {
         c
     }
 
-    /// Starts wrangler in its own process group and waits until it answers.
+    /// Prepares the local state (migrations, demo project), starts wrangler in its own process
+    /// group and waits until it answers.
     pub fn start(options: Options) -> Result<Self> {
+        crate::seed::prepare(&options.persist_to)?;
         let mut c = Self::command(&options);
         c.process_group(0);
         if let Some(log) = &options.log {

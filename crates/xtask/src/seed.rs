@@ -1,0 +1,64 @@
+//! Local state for development and tests: D1 migrations, and the demo project with fixed,
+//! development-only keys (never valid on a deployment: it is only ever seeded locally).
+
+use std::path::Path;
+
+use anyhow::{Context, Result};
+use sha2::{Digest, Sha256};
+
+use crate::{cmd, npm_bin, root};
+
+/// The demo project.
+pub const DEMO_PROJECT_ID: &str = "prj_demo";
+/// Its publishable key (safe in HTML by design).
+pub const DEMO_PUBLISHABLE_KEY: &str = "pk_demo_acme_0000000000000000";
+/// Its secret key: development only.
+pub const DEMO_SECRET_KEY: &str = "sk_demo_acme_dev_only_0000000000000000";
+/// The secret its (pretend) backend signs user tokens with: development only.
+pub const DEMO_IDENTITY_SECRET: &str = "demo-identity-secret-dev-only-00000000000000";
+/// The deployment admin token of local runs (`CAIRN_ADMIN_TOKEN`).
+pub const DEV_ADMIN_TOKEN: &str = "cairn-dev-admin-token-0000000000000000";
+
+/// Applies D1 migrations to the local state in `persist_to` and seeds the demo project.
+pub fn prepare(persist_to: &Path) -> Result<()> {
+    let wrangler = |args: &[&str]| {
+        let mut c = cmd::new(npm_bin("wrangler"));
+        c.args(["d1"])
+            .args(args)
+            .args(["--local", "--persist-to"])
+            .arg(persist_to);
+        c.env("WRANGLER_SEND_METRICS", "false")
+            .env("CI", "true")
+            .stdin(std::process::Stdio::null());
+        c
+    };
+    cmd::run_quiet(&mut wrangler(&["migrations", "apply", "cairn"]))?;
+    let seed = persist_to.with_extension("seed.sql");
+    std::fs::create_dir_all(persist_to)?;
+    std::fs::write(&seed, demo_sql()?).with_context(|| format!("writing {}", seed.display()))?;
+    cmd::run_quiet(&mut wrangler(&["execute", "cairn"]).arg("--file").arg(&seed))
+}
+
+/// SQL that creates (or resets the keys of) the demo project with the demo definitions.
+fn demo_sql() -> Result<String> {
+    let toml = std::fs::read_to_string(root().join("examples/acme/cairn.toml"))?;
+    let defs = cairn_core::Definitions::from_toml(&toml)?;
+    let json = serde_json::to_string(&defs)?;
+    let hash: String = Sha256::digest(DEMO_SECRET_KEY.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    let q = |s: &str| format!("'{}'", s.replace('\'', "''"));
+    Ok(format!(
+        "INSERT INTO projects (id, name, publishable_key, secret_key_hash, identity_secrets, allowed_origins, definitions_version, created_at) \
+         VALUES ({id}, 'Acme Projects (demo)', {pk}, {hash}, {secrets}, '[\"*\"]', 1, '2026-01-01T00:00:00Z') \
+         ON CONFLICT (id) DO UPDATE SET publishable_key = excluded.publishable_key, secret_key_hash = excluded.secret_key_hash, \
+         identity_secrets = excluded.identity_secrets;\n\
+         INSERT OR IGNORE INTO definitions (project_id, version, body, created_at) VALUES ({id}, 1, {body}, '2026-01-01T00:00:00Z');\n",
+        id = q(DEMO_PROJECT_ID),
+        pk = q(DEMO_PUBLISHABLE_KEY),
+        hash = q(&hash),
+        secrets = q(&serde_json::to_string(&[DEMO_IDENTITY_SECRET])?),
+        body = q(&json),
+    ))
+}

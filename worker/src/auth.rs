@@ -1,0 +1,163 @@
+//! Who is calling: the deployment admin, a product's server (secret key), or one of its users
+//! in a browser (publishable key + a user token signed by the product's backend).
+
+use cairn_core::definitions::{DEFAULT_LOCALE, is_valid_locale};
+use cairn_core::wire::{MAX_ID_BYTES, MAX_TOKEN_LIFETIME_SECS, UserClaims, headers};
+use hmac::{Hmac, Mac};
+use jwt::{Header, Token, VerifyWithKey};
+use sha2::{Digest, Sha256};
+use worker::{Env, Request};
+
+use crate::error::{ApiError, ApiResult};
+use crate::project::Project;
+
+/// Clock skew tolerated on token expiry, in seconds.
+const SKEW_SECS: i64 = 60;
+
+/// A browser call on behalf of one user.
+#[derive(Debug)]
+pub struct ClientCaller {
+    pub project: Project,
+    pub claims: UserClaims,
+    /// Locale for titles: the token's, else `Accept-Language`'s first, else `en`.
+    pub locale: String,
+}
+
+/// `Authorization: Bearer <token>`, if present.
+fn bearer(req: &Request) -> ApiResult<Option<String>> {
+    Ok(req
+        .headers()
+        .get("authorization")?
+        .and_then(|v| v.strip_prefix("Bearer ").map(|t| t.trim().to_owned())))
+}
+
+/// The deployment admin (`CAIRN_ADMIN_TOKEN`).
+pub fn admin(req: &Request, env: &Env) -> ApiResult<()> {
+    let expected = env
+        .secret("CAIRN_ADMIN_TOKEN")
+        .map(|s| s.to_string())
+        .map_err(|_| {
+            ApiError::Forbidden("this deployment has no admin token (CAIRN_ADMIN_TOKEN)".into())
+        })?;
+    let given = bearer(req)?.unwrap_or_default();
+    // Compare digests, so the comparison time says nothing about the token.
+    if given.is_empty() || Sha256::digest(given.as_bytes()) != Sha256::digest(expected.as_bytes()) {
+        return Err(ApiError::Unauthorized(
+            "missing or wrong admin token".into(),
+        ));
+    }
+    Ok(())
+}
+
+/// A product's server: `Authorization: Bearer sk_…`.
+pub async fn server(req: &Request, env: &Env) -> ApiResult<Project> {
+    let key = bearer(req)?.filter(|k| k.starts_with("sk_"));
+    let Some(key) = key else {
+        return Err(ApiError::Unauthorized(
+            "missing secret key: send Authorization: Bearer sk_…".into(),
+        ));
+    };
+    Project::by_secret_key(env, &key)
+        .await?
+        .ok_or_else(|| ApiError::Unauthorized("unknown secret key".into()))
+}
+
+/// A browser: `X-Cairn-Key: pk_…` and `Authorization: Bearer <user token>`.
+pub async fn client(req: &Request, env: &Env, now_secs: i64) -> ApiResult<ClientCaller> {
+    let key = req.headers().get(headers::KEY)?.unwrap_or_default();
+    if key.is_empty() {
+        return Err(ApiError::Unauthorized(format!(
+            "missing publishable key in {}",
+            headers::KEY
+        )));
+    }
+    let project = Project::by_publishable_key(env, &key)
+        .await?
+        .ok_or_else(|| ApiError::Unauthorized("unknown publishable key".into()))?;
+    let token = bearer(req)?.ok_or_else(|| {
+        ApiError::Unauthorized("missing user token: send Authorization: Bearer <token>".into())
+    })?;
+    let claims = verify(&token, &project.identity_secrets, now_secs)?;
+    let locale = claims
+        .traits
+        .as_ref()
+        .and_then(|t| t.locale.clone())
+        .or(accept_language(req)?)
+        .filter(|l| is_valid_locale(l))
+        .unwrap_or_else(|| DEFAULT_LOCALE.to_owned());
+    Ok(ClientCaller {
+        project,
+        claims,
+        locale,
+    })
+}
+
+/// The first language of `Accept-Language`.
+pub fn accept_language(req: &Request) -> ApiResult<Option<String>> {
+    Ok(req
+        .headers()
+        .get("accept-language")?
+        .and_then(|v| v.split([',', ';']).next().map(|l| l.trim().to_owned())))
+}
+
+/// Verifies an HS256 user token against any of `secrets` (two during a rotation).
+pub fn verify(token: &str, secrets: &[String], now_secs: i64) -> ApiResult<UserClaims> {
+    let mut verified = None;
+    for secret in secrets {
+        let key: Hmac<Sha256> = Hmac::new_from_slice(secret.as_bytes())
+            .map_err(|_| ApiError::Internal("bad identity secret".into()))?;
+        let result: Result<Token<Header, UserClaims, _>, jwt::Error> = token.verify_with_key(&key);
+        match result {
+            Ok(t) => {
+                verified = Some(t.claims().clone());
+                break;
+            }
+            Err(jwt::Error::InvalidSignature) => continue,
+            Err(jwt::Error::AlgorithmMismatch(..)) => {
+                return Err(ApiError::Unauthorized(
+                    "user token must be signed with HS256".into(),
+                ));
+            }
+            Err(e) => return Err(ApiError::Unauthorized(format!("invalid user token: {e}"))),
+        }
+    }
+    let claims = verified
+        .ok_or_else(|| ApiError::Unauthorized("user token signature does not match".into()))?;
+    if claims.exp + SKEW_SECS < now_secs {
+        return Err(ApiError::Unauthorized("user token expired".into()));
+    }
+    if claims.exp - now_secs > MAX_TOKEN_LIFETIME_SECS + SKEW_SECS
+        || claims
+            .iat
+            .is_some_and(|iat| claims.exp - iat > MAX_TOKEN_LIFETIME_SECS)
+    {
+        return Err(ApiError::Unauthorized(
+            "user tokens may be valid for at most 24 hours".into(),
+        ));
+    }
+    if claims.sub.is_empty() || claims.sub.len() > MAX_ID_BYTES {
+        return Err(ApiError::Unauthorized(format!(
+            "user token sub must be 1 to {MAX_ID_BYTES} bytes"
+        )));
+    }
+    if claims
+        .acct
+        .as_ref()
+        .is_some_and(|a| a.is_empty() || a.len() > MAX_ID_BYTES)
+    {
+        return Err(ApiError::Unauthorized(format!(
+            "user token acct must be 1 to {MAX_ID_BYTES} bytes"
+        )));
+    }
+    Ok(claims)
+}
+
+/// Signs a development token for the demo project (`GET /v1/demo/token`).
+pub fn sign_demo_token(secret: &str, claims: &UserClaims) -> ApiResult<String> {
+    use jwt::SignWithKey;
+    let key: Hmac<Sha256> = Hmac::new_from_slice(secret.as_bytes())
+        .map_err(|_| ApiError::Internal("bad secret".into()))?;
+    claims
+        .sign_with_key(&key)
+        .map_err(|e| ApiError::Internal(e.to_string()))
+}
