@@ -1,4 +1,5 @@
 //! End-to-end tests: one binary, one module per feature.
 
 mod api;
+mod server;
 mod skeleton;
