@@ -303,3 +303,59 @@ fn concurrent_events_for_one_user_count_exactly_once() {
         "exactly the unique events"
     );
 }
+
+#[test]
+fn anniversaries_fire_by_durable_object_alarm() {
+    use jiff::{Timestamp, ToSpan, tz::TimeZone};
+    let app = App::start("server-alarm").unwrap();
+    // Signed up a year ago, give or take three seconds: the anniversary is due in 3 s.
+    let due = Timestamp::now() + std::time::Duration::from_secs(3);
+    let due = Timestamp::from_second(due.as_second()).unwrap();
+    let created_at = due
+        .to_zoned(TimeZone::UTC)
+        .checked_sub(1.year())
+        .unwrap()
+        .timestamp();
+    let event = json!({"user_id": "ann", "event": "task_completed", "user": {"created_at": created_at.to_string(), "tz": "UTC"}});
+    let reply = app
+        .server("POST", "/v1/events", Some(&event.to_string()))
+        .unwrap()
+        .json();
+    assert_eq!(reply["results"][0]["status"], "accepted");
+    assert!(award_keys(&reply["results"][0]).is_empty(), "not due yet");
+    let anniversary = |me: &Value| {
+        me["awards"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|a| a["milestone"] == "anniversary.1")
+            .cloned()
+    };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    let award = loop {
+        let me = app
+            .client("GET", "/v1/client/me", "ann", None)
+            .unwrap()
+            .json();
+        if let Some(award) = anniversary(&me) {
+            break award;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no anniversary by alarm within 20 s: {me}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    };
+    assert!(Timestamp::now() >= due, "not before it was due");
+    assert_eq!(
+        award["achieved_at"]
+            .as_str()
+            .unwrap()
+            .parse::<Timestamp>()
+            .unwrap(),
+        due,
+        "to the second"
+    );
+    assert_eq!(award["celebrate"], true);
+    assert_eq!(award["title"], "One year with Acme");
+}

@@ -101,18 +101,27 @@ pub async fn send<T: serde::de::DeserializeOwned>(
 
 #[durable_object]
 pub struct Subject {
+    storage: State,
     sql: SqlStorage,
     env: Env,
     /// The state, loaded on first use.
     state: RefCell<Option<SubjectState>>,
+    /// Who this object is (stored, for alarms, which carry no request).
+    target: RefCell<Option<Target>>,
+    /// The alarm currently set, in milliseconds since the epoch.
+    scheduled: RefCell<Option<i64>>,
 }
 
 impl DurableObject for Subject {
     fn new(state: State, env: Env) -> Self {
+        let sql = state.storage().sql();
         Self {
-            sql: state.storage().sql(),
+            storage: state,
+            sql,
             env,
             state: RefCell::new(None),
+            target: RefCell::new(None),
+            scheduled: RefCell::new(None),
         }
     }
 
@@ -124,7 +133,22 @@ impl DurableObject for Subject {
         };
         result.or_else(ApiError::into_response)
     }
+
+    /// A time milestone is due or a streak lapses: advance the clock.
+    async fn alarm(&self) -> Result<Response> {
+        *self.scheduled.borrow_mut() = None;
+        match self.handle_alarm().await {
+            Ok(()) => Response::ok("ticked"),
+            Err(e) => {
+                worker::console_error!("alarm failed: {e:?}");
+                // The runtime retries a failed alarm.
+                Err(worker::Error::RustError("alarm failed".into()))
+            }
+        }
+    }
 }
+
+const META_TABLE: &str = "CREATE TABLE IF NOT EXISTS subject_meta (id INTEGER PRIMARY KEY CHECK (id = 1), target TEXT NOT NULL)";
 
 #[derive(Deserialize)]
 struct Row {
@@ -172,7 +196,104 @@ impl Subject {
         if state != before {
             self.store(&state)?;
         }
+        self.remember(target)?;
+        self.schedule(&defs, subject, &state, now).await?;
         Ok(Response::from_json(&results)?)
+    }
+
+    async fn handle_alarm(&self) -> ApiResult<()> {
+        let Some(target) = self.stored_target()? else {
+            return Ok(());
+        };
+        let defs =
+            project::definitions(&self.env, &target.project, target.definitions_version).await?;
+        let subject = SubjectRef {
+            project: &target.project,
+            scope: target.scope,
+            id: &target.id,
+        };
+        let now = now();
+        let mut state = self.load()?;
+        let before = state.clone();
+        let outcome = state.tick(&defs, subject, now);
+        if state != before {
+            self.store(&state)?;
+        }
+        if !outcome.awards.is_empty() {
+            worker::console_log!(
+                "{} award(s) by alarm for {}",
+                outcome.awards.len(),
+                target.id
+            );
+        }
+        self.schedule(&defs, subject, &state, now).await
+    }
+
+    /// Sets the alarm to the engine's next due instant (or clears it).
+    async fn schedule(
+        &self,
+        defs: &cairn_core::Compiled,
+        subject: SubjectRef<'_>,
+        state: &SubjectState,
+        now: Timestamp,
+    ) -> ApiResult<()> {
+        let due = state
+            .next_due(defs, subject, now)
+            .map(|t| t.as_millisecond());
+        if *self.scheduled.borrow() == due {
+            return Ok(());
+        }
+        match due {
+            Some(at) => {
+                self.storage
+                    .storage()
+                    .set_alarm((at - now.as_millisecond()).max(0))
+                    .await?
+            }
+            None => self.storage.storage().delete_alarm().await?,
+        }
+        *self.scheduled.borrow_mut() = due;
+        Ok(())
+    }
+
+    /// Stores who this object is, once (alarms need it).
+    fn remember(&self, target: &Target) -> ApiResult<()> {
+        let same = self.target.borrow().as_ref().is_some_and(|t| {
+            t.project == target.project
+                && t.definitions_version == target.definitions_version
+                && t.id == target.id
+        });
+        if same {
+            return Ok(());
+        }
+        self.sql.exec(META_TABLE, None)?;
+        self.sql.exec(
+            "INSERT INTO subject_meta (id, target) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET target = excluded.target",
+            vec![serde_json::to_string(target)?.into()],
+        )?;
+        *self.target.borrow_mut() = Some(target.clone());
+        Ok(())
+    }
+
+    fn stored_target(&self) -> ApiResult<Option<Target>> {
+        if let Some(t) = self.target.borrow().clone() {
+            return Ok(Some(t));
+        }
+        #[derive(Deserialize)]
+        struct Meta {
+            target: String,
+        }
+        self.sql.exec(META_TABLE, None)?;
+        let rows: Vec<Meta> = self
+            .sql
+            .exec("SELECT target FROM subject_meta WHERE id = 1", None)?
+            .to_array()?;
+        let target = rows
+            .first()
+            .map(|r| serde_json::from_str::<Target>(&r.target))
+            .transpose()?;
+        self.target.borrow_mut().clone_from(&target);
+        Ok(target)
     }
 
     async fn handle_me(&self, target: &Target) -> ApiResult<Response> {
