@@ -126,6 +126,11 @@ impl App {
         &self.dir
     }
 
+    /// Runs SQL against this app's local D1 database while it runs.
+    pub fn d1(&self, sql: &str) -> Result<()> {
+        xtask::seed::d1_execute(&self.dir.join("state"), sql)
+    }
+
     /// Stops wrangler and starts it again on the same state directory (and a new port).
     pub fn restart(&mut self) -> Result<()> {
         self.wrangler.stop();

@@ -9,6 +9,7 @@
 
 mod auth;
 mod error;
+mod ledger;
 mod project;
 mod routes;
 mod subject;

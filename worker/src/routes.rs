@@ -15,6 +15,7 @@ use worker::{Env, Headers, Method, Request, Response, Result};
 
 use crate::auth;
 use crate::error::{ApiError, ApiResult};
+use crate::ledger;
 use crate::project::{self, Project};
 use crate::subject::{self, Command, SubjectEvent, SubjectResult, Target};
 
@@ -45,6 +46,15 @@ pub async fn handle(req: Request, env: Env) -> Result<Response> {
         }
         (Method::Get, "/v1/client/me") => client_me(&req, &env, origin.as_deref(), &own).await,
         (Method::Get, "/v1/demo/token") => demo_token(&req, &env).await,
+        (Method::Get, "/v1/milestones") => list_milestones(&req, &env).await,
+        (Method::Post, p) if p.starts_with("/v1/milestones/") && p.ends_with("/celebrated") => {
+            let id = p["/v1/milestones/".len()..p.len() - "/celebrated".len()].to_owned();
+            celebrated(req, &env, &id).await
+        }
+        (Method::Post, p) if p.starts_with("/v1/milestones/") && p.ends_with("/award") => {
+            let key = p["/v1/milestones/".len()..p.len() - "/award".len()].to_owned();
+            award_custom(req, &env, &key).await
+        }
         _ => Err(ApiError::NotFound),
     };
     let response = result.or_else(ApiError::into_response)?;
@@ -285,6 +295,101 @@ async fn client_me(
     )
     .await?;
     Ok(Response::from_json(&me)?)
+}
+
+/// `GET /v1/milestones?subject=&milestone=&celebrated=&since=&cursor=&limit=` (secret key):
+/// the ledger, oldest first.
+async fn list_milestones(req: &Request, env: &Env) -> ApiResult<Response> {
+    let project = auth::server(req, env).await?;
+    let query: ledger::Query = req
+        .query()
+        .map_err(|e| ApiError::bad("invalid_query", e.to_string(), None))?;
+    Ok(Response::from_json(
+        &ledger::list(env, &project.id, &query).await?,
+    )?)
+}
+
+/// `POST /v1/milestones/{id}/celebrated` (secret key): how a person celebrated an award.
+async fn celebrated(mut req: Request, env: &Env, id: &str) -> ApiResult<Response> {
+    let project = auth::server(&req, env).await?;
+    let body: ledger::Celebrated = parse_json(&read_body(&mut req).await?)?;
+    if body.celebration_type.trim().is_empty() || body.celebration_type.len() > 64 {
+        return Err(ApiError::bad(
+            "invalid_body",
+            "celebration_type must be 1 to 64 bytes",
+            Some("celebration_type"),
+        ));
+    }
+    if !ledger::mark_celebrated(env, &project.id, id, &body, &subject::now().to_string()).await? {
+        return Err(ApiError::NotFound);
+    }
+    Ok(Response::from_json(
+        &serde_json::json!({ "id": id, "celebrated": true }),
+    )?)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AwardRequest {
+    #[serde(default)]
+    user_id: Option<String>,
+    #[serde(default)]
+    account_id: Option<String>,
+}
+
+/// `POST /v1/milestones/{key}/award` (secret key): awards a custom milestone to a user or an
+/// account (`{"user_id": …}` or `{"account_id": …}`); awarding it again is a duplicate.
+async fn award_custom(mut req: Request, env: &Env, key: &str) -> ApiResult<Response> {
+    let project = auth::server(&req, env).await?;
+    let body: AwardRequest = parse_json(&read_body(&mut req).await?)?;
+    let (scope, id, object) = match (&body.user_id, &body.account_id) {
+        (Some(u), None) => (
+            cairn_core::definitions::Scope::User,
+            u.clone(),
+            project.user_object(u),
+        ),
+        (None, Some(a)) => (
+            cairn_core::definitions::Scope::Account,
+            a.clone(),
+            project.account_object(a),
+        ),
+        _ => {
+            return Err(ApiError::bad(
+                "invalid_body",
+                "give exactly one of user_id and account_id",
+                None,
+            ));
+        }
+    };
+    if id.is_empty() || id.len() > MAX_ID_BYTES {
+        return Err(ApiError::bad(
+            "invalid_body",
+            format!("ids are 1 to {MAX_ID_BYTES} bytes"),
+            None,
+        ));
+    }
+    let target = Target {
+        project: project.id.clone(),
+        definitions_version: project.definitions_version,
+        scope,
+        id,
+        locale: auth::accept_language(&req)?.unwrap_or_else(|| "en".into()),
+    };
+    let result: SubjectResult = subject::send(
+        env,
+        &object,
+        &Command::Award {
+            target,
+            milestone: key.to_owned(),
+        },
+    )
+    .await?;
+    match to_result(result) {
+        EventResult {
+            error: Some(error), ..
+        } => Ok(Response::from_json(&cairn_core::wire::ErrorBody { error })?.with_status(422)),
+        ok => Ok(Response::from_json(&ok)?),
+    }
 }
 
 #[derive(Deserialize)]

@@ -10,8 +10,9 @@
 
 use std::cell::RefCell;
 
+use cairn_core::Compiled;
 use cairn_core::definitions::Scope;
-use cairn_core::engine::{EventError, Traits};
+use cairn_core::engine::{Award, EventError, Traits};
 use cairn_core::wire::{AwardView, ErrorDetail, MeResponse};
 use cairn_core::{Event, Subject as SubjectRef, SubjectState};
 use jiff::Timestamp;
@@ -22,6 +23,7 @@ use worker::{
 };
 
 use crate::error::{ApiError, ApiResult};
+use crate::ledger::{self, LedgerRow};
 use crate::project;
 
 /// Binding name of the namespace in `wrangler.toml`.
@@ -48,6 +50,8 @@ pub enum Command {
     },
     /// Read totals, awards and progress.
     Me { target: Target },
+    /// Award a custom milestone.
+    Award { target: Target, milestone: String },
 }
 
 /// One event for this subject.
@@ -110,6 +114,8 @@ pub struct Subject {
     target: RefCell<Option<Target>>,
     /// The alarm currently set, in milliseconds since the epoch.
     scheduled: RefCell<Option<i64>>,
+    /// When to retry copying the outbox to the ledger, after a failure.
+    retry_at: RefCell<Option<i64>>,
 }
 
 impl DurableObject for Subject {
@@ -122,6 +128,7 @@ impl DurableObject for Subject {
             state: RefCell::new(None),
             target: RefCell::new(None),
             scheduled: RefCell::new(None),
+            retry_at: RefCell::new(None),
         }
     }
 
@@ -130,6 +137,7 @@ impl DurableObject for Subject {
         let result = match command {
             Command::Events { target, events } => self.handle_events(&target, &events).await,
             Command::Me { target } => self.handle_me(&target).await,
+            Command::Award { target, milestone } => self.handle_award(&target, &milestone).await,
         };
         result.or_else(ApiError::into_response)
     }
@@ -147,6 +155,11 @@ impl DurableObject for Subject {
         }
     }
 }
+
+const OUTBOX_TABLE: &str =
+    "CREATE TABLE IF NOT EXISTS outbox (id TEXT PRIMARY KEY, row TEXT NOT NULL)";
+/// Delay before retrying a failed ledger write.
+const OUTBOX_RETRY_MS: i64 = 2_000;
 
 const META_TABLE: &str = "CREATE TABLE IF NOT EXISTS subject_meta (id INTEGER PRIMARY KEY CHECK (id = 1), target TEXT NOT NULL)";
 
@@ -168,6 +181,7 @@ impl Subject {
         let now = now();
         let mut state = self.load()?;
         let before = state.clone();
+        let mut fresh = Vec::new();
         let results: Vec<SubjectResult> = events
             .iter()
             .map(|e| {
@@ -180,25 +194,64 @@ impl Subject {
                     ..Event::new(&e.metric, e.timestamp.unwrap_or(now))
                 };
                 match state.apply(&defs, subject, &event, now) {
-                    Ok(out) => SubjectResult::Applied {
-                        duplicate: out.duplicate,
-                        total: out.total,
-                        awards: out
-                            .awards
-                            .iter()
-                            .map(|a| AwardView::build(&defs, a, &target.locale))
-                            .collect(),
-                    },
+                    Ok(out) => {
+                        if !out.duplicate {
+                            fresh.extend(out.awards.iter().cloned());
+                        }
+                        SubjectResult::Applied {
+                            duplicate: out.duplicate,
+                            total: out.total,
+                            awards: out
+                                .awards
+                                .iter()
+                                .map(|a| AwardView::build(&defs, a, &target.locale))
+                                .collect(),
+                        }
+                    }
                     Err(e) => SubjectResult::Rejected(event_error(&e).detail()),
                 }
             })
             .collect();
         if state != before {
-            self.store(&state)?;
+            self.store(&state, &defs, subject, &fresh, now)?;
         }
         self.remember(target)?;
+        self.flush_outbox().await;
         self.schedule(&defs, subject, &state, now).await?;
         Ok(Response::from_json(&results)?)
+    }
+
+    async fn handle_award(&self, target: &Target, milestone: &str) -> ApiResult<Response> {
+        let defs =
+            project::definitions(&self.env, &target.project, target.definitions_version).await?;
+        let subject = SubjectRef {
+            project: &target.project,
+            scope: target.scope,
+            id: &target.id,
+        };
+        let now = now();
+        let mut state = self.load()?;
+        let result = match state.award_custom(&defs, subject, milestone, now, true) {
+            Ok(out) => {
+                if !out.duplicate {
+                    self.store(&state, &defs, subject, &out.awards, now)?;
+                }
+                SubjectResult::Applied {
+                    duplicate: out.duplicate,
+                    total: 0,
+                    awards: out
+                        .awards
+                        .iter()
+                        .map(|a| AwardView::build(&defs, a, &target.locale))
+                        .collect(),
+                }
+            }
+            Err(e) => SubjectResult::Rejected(event_error(&e).detail()),
+        };
+        self.remember(target)?;
+        self.flush_outbox().await;
+        self.schedule(&defs, subject, &state, now).await?;
+        Ok(Response::from_json(&result)?)
     }
 
     async fn handle_alarm(&self) -> ApiResult<()> {
@@ -215,9 +268,11 @@ impl Subject {
         let now = now();
         let mut state = self.load()?;
         let before = state.clone();
+        self.flush_outbox().await;
         let outcome = state.tick(&defs, subject, now);
         if state != before {
-            self.store(&state)?;
+            self.store(&state, &defs, subject, &outcome.awards, now)?;
+            self.flush_outbox().await;
         }
         if !outcome.awards.is_empty() {
             worker::console_log!(
@@ -227,6 +282,44 @@ impl Subject {
             );
         }
         self.schedule(&defs, subject, &state, now).await
+    }
+
+    /// Copies the outbox to the D1 ledger and empties it; on failure, keeps it and asks for a
+    /// retry by alarm.
+    async fn flush_outbox(&self) {
+        let rows = match self.outbox() {
+            Ok(rows) if rows.is_empty() => return,
+            Ok(rows) => rows,
+            Err(e) => return worker::console_error!("outbox unreadable: {e:?}"),
+        };
+        match ledger::write(&self.env, &rows).await {
+            Ok(()) => {
+                for row in &rows {
+                    let _ = self.sql.exec(
+                        "DELETE FROM outbox WHERE id = ?",
+                        vec![row.id.as_str().into()],
+                    );
+                }
+                *self.retry_at.borrow_mut() = None;
+            }
+            Err(e) => {
+                worker::console_error!("ledger write failed, retrying by alarm: {e:?}");
+                *self.retry_at.borrow_mut() = Some(now().as_millisecond() + OUTBOX_RETRY_MS);
+            }
+        }
+    }
+
+    fn outbox(&self) -> ApiResult<Vec<LedgerRow>> {
+        #[derive(Deserialize)]
+        struct Out {
+            row: String,
+        }
+        self.sql.exec(OUTBOX_TABLE, None)?;
+        let rows: Vec<Out> = self.sql.exec("SELECT row FROM outbox", None)?.to_array()?;
+        Ok(rows
+            .iter()
+            .map(|r| serde_json::from_str(&r.row))
+            .collect::<serde_json::Result<_>>()?)
     }
 
     /// Sets the alarm to the engine's next due instant (or clears it).
@@ -240,6 +333,11 @@ impl Subject {
         let due = state
             .next_due(defs, subject, now)
             .map(|t| t.as_millisecond());
+        let retry = *self.retry_at.borrow();
+        let due = match (due, retry) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
         if *self.scheduled.borrow() == due {
             return Ok(());
         }
@@ -314,11 +412,30 @@ impl Subject {
         ))?)
     }
 
-    fn store(&self, state: &SubjectState) -> ApiResult<()> {
+    /// Writes the state and the ledger rows of its new awards, in one synchronous step.
+    fn store(
+        &self,
+        state: &SubjectState,
+        defs: &Compiled,
+        subject: SubjectRef<'_>,
+        awards: &[Award],
+        now: Timestamp,
+    ) -> ApiResult<()> {
         self.sql.exec(
             "INSERT INTO subject_state (id, state) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET state = excluded.state",
             vec![serde_json::to_string(state)?.into()],
         )?;
+        if !awards.is_empty() {
+            self.sql.exec(OUTBOX_TABLE, None)?;
+            let now = now.to_string();
+            for award in awards {
+                let row = LedgerRow::new(defs, subject, award, &now);
+                self.sql.exec(
+                    "INSERT INTO outbox (id, row) VALUES (?, ?) ON CONFLICT (id) DO NOTHING",
+                    vec![row.id.as_str().into(), serde_json::to_string(&row)?.into()],
+                )?;
+            }
+        }
         *self.state.borrow_mut() = Some(state.clone());
         Ok(())
     }

@@ -39,6 +39,18 @@ pub fn prepare(persist_to: &Path) -> Result<()> {
     cmd::run_quiet(&mut wrangler(&["execute", "cairn"]).arg("--file").arg(&seed))
 }
 
+/// Runs `sql` against the local D1 database in `persist_to` (tests use it to inject failures).
+pub fn d1_execute(persist_to: &Path, sql: &str) -> Result<()> {
+    let mut c = cmd::new(npm_bin("wrangler"));
+    c.args(["d1", "execute", "cairn", "--local", "--persist-to"])
+        .arg(persist_to)
+        .args(["--command", sql]);
+    c.env("WRANGLER_SEND_METRICS", "false")
+        .env("CI", "true")
+        .stdin(std::process::Stdio::null());
+    cmd::run_quiet(&mut c)
+}
+
 /// SQL that creates (or resets the keys of) the demo project with the demo definitions.
 fn demo_sql() -> Result<String> {
     let toml = std::fs::read_to_string(root().join("examples/acme/cairn.toml"))?;

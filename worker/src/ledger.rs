@@ -1,0 +1,255 @@
+//! The milestone ledger in D1: written through each Durable Object's outbox, read by people.
+//!
+//! A Durable Object puts every award into its own SQLite outbox in the same synchronous step as
+//! the state change, then copies the outbox to D1 (`INSERT … ON CONFLICT (id) DO NOTHING`, so a
+//! repeated copy is harmless) and empties it. If D1 fails, the rows stay in the outbox and the
+//! object's alarm retries: no award can exist in a Durable Object and be missing from the ledger
+//! for longer than the retry takes.
+
+use cairn_core::definitions::{Scope, kind_name};
+use cairn_core::engine::Award;
+use cairn_core::{Compiled, Subject, progress};
+use serde::{Deserialize, Serialize};
+use worker::{D1Database, Env};
+
+use crate::error::{ApiError, ApiResult};
+use crate::project::DB;
+
+/// One ledger row, as written and as listed by `GET /v1/milestones`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LedgerRow {
+    pub id: String,
+    pub project_id: String,
+    pub subject_type: String,
+    pub subject_id: String,
+    pub milestone_key: String,
+    pub milestone_name: String,
+    pub kind: String,
+    pub tier: String,
+    pub value: i64,
+    pub achieved_at: String,
+    pub celebrate: i64,
+    pub holdout: i64,
+    #[serde(default)]
+    pub seen_at: Option<String>,
+    #[serde(default)]
+    pub celebrated: i64,
+    #[serde(default)]
+    pub celebrated_at: Option<String>,
+    #[serde(default)]
+    pub celebration_type: Option<String>,
+    #[serde(default)]
+    pub notes: Option<String>,
+    pub created_at: String,
+}
+
+impl LedgerRow {
+    /// The row for `award` of `subject`.
+    pub fn new(defs: &Compiled, subject: Subject<'_>, award: &Award, now: &str) -> Self {
+        let name = defs.milestone(&award.milestone).map_or_else(
+            || award.milestone.clone(),
+            |m| progress::title(defs, m, "en"),
+        );
+        Self {
+            id: award.id.clone(),
+            project_id: subject.project.to_owned(),
+            subject_type: match subject.scope {
+                Scope::User => "user",
+                Scope::Account => "account",
+            }
+            .into(),
+            subject_id: subject.id.to_owned(),
+            milestone_key: award.milestone.clone(),
+            milestone_name: name,
+            kind: kind_name(award.kind).into(),
+            tier: award.tier.clone(),
+            value: i64::try_from(award.value).unwrap_or(i64::MAX),
+            achieved_at: award.achieved_at.to_string(),
+            celebrate: i64::from(award.celebrate),
+            holdout: i64::from(defs.in_holdout(subject.project, &subject.key())),
+            seen_at: None,
+            celebrated: 0,
+            celebrated_at: None,
+            celebration_type: None,
+            notes: None,
+            created_at: now.to_owned(),
+        }
+    }
+}
+
+/// Copies `rows` into the ledger; rows already there are left as they are.
+pub async fn write(env: &Env, rows: &[LedgerRow]) -> ApiResult<()> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let db: D1Database = env.d1(DB)?;
+    let statements = rows
+        .iter()
+        .map(|r| {
+            db.prepare(
+                "INSERT INTO milestones (id, project_id, subject_type, subject_id, milestone_key, milestone_name, kind, tier, \
+                 value, achieved_at, celebrate, holdout, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13) \
+                 ON CONFLICT (id) DO NOTHING",
+            )
+            .bind(&[
+                r.id.as_str().into(),
+                r.project_id.as_str().into(),
+                r.subject_type.as_str().into(),
+                r.subject_id.as_str().into(),
+                r.milestone_key.as_str().into(),
+                r.milestone_name.as_str().into(),
+                r.kind.as_str().into(),
+                r.tier.as_str().into(),
+                (r.value as f64).into(),
+                r.achieved_at.as_str().into(),
+                (r.celebrate as f64).into(),
+                (r.holdout as f64).into(),
+                r.created_at.as_str().into(),
+            ])
+        })
+        .collect::<worker::Result<Vec<_>>>()?;
+    db.batch(statements)
+        .await
+        .map_err(|e| ApiError::Internal(format!("ledger write failed: {e}")))?;
+    Ok(())
+}
+
+/// Filters of `GET /v1/milestones`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Query {
+    /// `user:ID` or `account:ID`.
+    #[serde(default)]
+    pub subject: Option<String>,
+    /// Milestone key.
+    #[serde(default)]
+    pub milestone: Option<String>,
+    /// `true` / `false`: recorded as celebrated by a person or not.
+    #[serde(default)]
+    pub celebrated: Option<bool>,
+    /// Only awards achieved at or after this instant (RFC 3339).
+    #[serde(default)]
+    pub since: Option<jiff::Timestamp>,
+    /// Opaque cursor from the previous page.
+    #[serde(default)]
+    pub cursor: Option<String>,
+    /// Page size, 1–200 (default 50).
+    #[serde(default)]
+    pub limit: Option<u32>,
+}
+
+/// One page of ledger rows, oldest first.
+#[derive(Debug, Serialize)]
+pub struct Page {
+    pub milestones: Vec<LedgerRow>,
+    /// Pass as `cursor` for the next page; absent on the last page.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_cursor: Option<String>,
+}
+
+/// Lists `project`'s ledger.
+pub async fn list(env: &Env, project: &str, q: &Query) -> ApiResult<Page> {
+    let limit = q.limit.unwrap_or(50);
+    if !(1..=200).contains(&limit) {
+        return Err(ApiError::bad(
+            "invalid_query",
+            "limit must be 1 to 200",
+            Some("limit"),
+        ));
+    }
+    let mut sql = String::from("SELECT * FROM milestones WHERE project_id = ?1");
+    let mut args: Vec<wasm_bindgen::JsValue> = vec![project.into()];
+    let mut push = |clause: &str, value: wasm_bindgen::JsValue, sql: &mut String| {
+        args.push(value);
+        sql.push_str(&format!(" AND {clause} ?{}", args.len()));
+    };
+    if let Some(subject) = &q.subject {
+        let (kind, id) = subject
+            .split_once(':')
+            .filter(|(k, _)| matches!(*k, "user" | "account"))
+            .ok_or_else(|| {
+                ApiError::bad(
+                    "invalid_query",
+                    "subject is user:ID or account:ID",
+                    Some("subject"),
+                )
+            })?;
+        push("subject_type =", kind.into(), &mut sql);
+        push("subject_id =", id.into(), &mut sql);
+    }
+    if let Some(m) = &q.milestone {
+        push("milestone_key =", m.as_str().into(), &mut sql);
+    }
+    if let Some(c) = q.celebrated {
+        push("celebrated =", f64::from(u8::from(c)).into(), &mut sql);
+    }
+    if let Some(since) = q.since {
+        push("achieved_at >=", since.to_string().into(), &mut sql);
+    }
+    if let Some(cursor) = &q.cursor {
+        let (at, id) = cursor
+            .split_once('|')
+            .ok_or_else(|| ApiError::bad("invalid_query", "unknown cursor", Some("cursor")))?;
+        args.push(at.into());
+        args.push(id.into());
+        let (a, b) = (args.len() - 1, args.len());
+        sql.push_str(&format!(
+            " AND (achieved_at > ?{a} OR (achieved_at = ?{a} AND id > ?{b}))"
+        ));
+    }
+    sql.push_str(&format!(" ORDER BY achieved_at, id LIMIT {}", limit + 1));
+    let mut rows: Vec<LedgerRow> = env
+        .d1(DB)?
+        .prepare(sql)
+        .bind(&args)?
+        .all()
+        .await?
+        .results()?;
+    let next_cursor = if rows.len() > limit as usize {
+        rows.truncate(limit as usize);
+        rows.last().map(|r| format!("{}|{}", r.achieved_at, r.id))
+    } else {
+        None
+    };
+    Ok(Page {
+        milestones: rows,
+        next_cursor,
+    })
+}
+
+/// Body of `POST /v1/milestones/{id}/celebrated`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Celebrated {
+    /// How, e.g. `email`, `gift`, `social_shoutout`, `case_study`.
+    pub celebration_type: String,
+    /// Free notes.
+    #[serde(default)]
+    pub notes: Option<String>,
+}
+
+/// Records how a person celebrated award `id`; `false` if there is no such award.
+pub async fn mark_celebrated(
+    env: &Env,
+    project: &str,
+    id: &str,
+    body: &Celebrated,
+    now: &str,
+) -> ApiResult<bool> {
+    let result = env
+        .d1(DB)?
+        .prepare(
+            "UPDATE milestones SET celebrated = 1, celebrated_at = ?3, celebration_type = ?4, notes = ?5 \
+             WHERE project_id = ?1 AND id = ?2",
+        )
+        .bind(&[
+            project.into(),
+            id.into(),
+            now.into(),
+            body.celebration_type.as_str().into(),
+            body.notes.as_deref().map_or(wasm_bindgen::JsValue::NULL, Into::into),
+        ])?
+        .run()
+        .await?;
+    Ok(result.meta()?.and_then(|m| m.changes).unwrap_or(0) > 0)
+}
