@@ -116,7 +116,7 @@ fn awards_reach_the_ledger_and_people_record_celebrations() {
                     next.replace('+', "%2B")
                         .replace(':', "%3A")
                         .replace('|', "%7C")
-                )
+                );
             }
             None => break,
         }

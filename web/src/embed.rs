@@ -98,7 +98,7 @@ impl Widget {
                 match get_string(&a, "token").and_then(|t| Identity::from_token(&t)) {
                     Some(identity) => self.identify(identity),
                     None => {
-                        warn("cairn('identify', {token}) needs the user token your backend signed")
+                        warn("cairn('identify', {token}) needs the user token your backend signed");
                     }
                 }
             }

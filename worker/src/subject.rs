@@ -346,7 +346,7 @@ impl Subject {
                 self.storage
                     .storage()
                     .set_alarm((at - now.as_millisecond()).max(0))
-                    .await?
+                    .await?;
             }
             None => self.storage.storage().delete_alarm().await?,
         }

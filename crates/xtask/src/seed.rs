@@ -36,7 +36,7 @@ pub fn prepare(persist_to: &Path) -> Result<()> {
     let seed = persist_to.with_extension("seed.sql");
     std::fs::create_dir_all(persist_to)?;
     std::fs::write(&seed, demo_sql()?).with_context(|| format!("writing {}", seed.display()))?;
-    cmd::run_quiet(&mut wrangler(&["execute", "cairn"]).arg("--file").arg(&seed))
+    cmd::run_quiet(wrangler(&["execute", "cairn"]).arg("--file").arg(&seed))
 }
 
 /// Runs `sql` against the local D1 database in `persist_to` (tests use it to inject failures).
