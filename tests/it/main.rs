@@ -4,3 +4,4 @@ mod api;
 mod ledger;
 mod server;
 mod skeleton;
+mod users;

@@ -198,6 +198,26 @@ impl App {
         )
     }
 
+    /// A client-API request with `token` (e.g. one carrying an account).
+    pub fn client_with(
+        &self,
+        method: &str,
+        path: &str,
+        token: &str,
+        body: Option<&str>,
+    ) -> Result<Reply> {
+        let auth = format!("Bearer {token}");
+        self.request(
+            method,
+            path,
+            &[
+                ("x-cairn-key", DEMO_PUBLISHABLE_KEY),
+                ("authorization", &auth),
+            ],
+            body,
+        )
+    }
+
     /// A server-API request with the demo project's secret key.
     pub fn server(&self, method: &str, path: &str, body: Option<&str>) -> Result<Reply> {
         let auth = format!("Bearer {DEMO_SECRET_KEY}");

@@ -253,3 +253,34 @@ pub async fn mark_celebrated(
         .await?;
     Ok(result.meta()?.and_then(|m| m.changes).unwrap_or(0) > 0)
 }
+
+/// Records the first time a member saw award `id` (theirs, or their account's).
+pub async fn mark_seen(
+    env: &Env,
+    project: &str,
+    id: &str,
+    user: &str,
+    account: Option<&str>,
+    now: &str,
+) -> ApiResult<()> {
+    let account = account.map_or(wasm_bindgen::JsValue::NULL, Into::into);
+    env.d1(DB)?
+        .prepare(
+            "UPDATE milestones SET seen_at = ?5 WHERE project_id = ?1 AND id = ?2 AND seen_at IS NULL \
+             AND ((subject_type = 'user' AND subject_id = ?3) OR (subject_type = 'account' AND subject_id = ?4))",
+        )
+        .bind(&[project.into(), id.into(), user.into(), account, now.into()])?
+        .run()
+        .await?;
+    Ok(())
+}
+
+/// Deletes a user's ledger rows (erasure).
+pub async fn erase_user(env: &Env, project: &str, user: &str) -> ApiResult<()> {
+    env.d1(DB)?
+        .prepare("DELETE FROM milestones WHERE project_id = ?1 AND subject_type = 'user' AND subject_id = ?2")
+        .bind(&[project.into(), user.into()])?
+        .run()
+        .await?;
+    Ok(())
+}

@@ -5,8 +5,9 @@ use std::collections::HashMap;
 use cairn_core::definitions::is_valid_key;
 use cairn_core::engine::Traits;
 use cairn_core::wire::{
-    ClientEvent, DefinitionsResponse, ErrorDetail, EventResult, EventStatus, EventsResponse,
-    MAX_BATCH, MAX_ID_BYTES, NewProject, ServerEvent, TrackResponse, UserClaims, headers,
+    AccountView, ClientEvent, DefinitionsResponse, ErrorDetail, EventResult, EventStatus,
+    EventsResponse, MAX_BATCH, MAX_ID_BYTES, NewProject, ServerEvent, TrackResponse, UserClaims,
+    headers,
 };
 use cairn_core::{Compiled, Definitions};
 use futures_util::future::join_all;
@@ -47,6 +48,20 @@ pub async fn handle(req: Request, env: Env) -> Result<Response> {
         (Method::Get, "/v1/client/me") => client_me(&req, &env, origin.as_deref(), &own).await,
         (Method::Get, "/v1/demo/token") => demo_token(&req, &env).await,
         (Method::Get, "/v1/milestones") => list_milestones(&req, &env).await,
+        (Method::Post, p) if p.starts_with("/v1/client/awards/") && p.ends_with("/seen") => {
+            let id = p["/v1/client/awards/".len()..p.len() - "/seen".len()].to_owned();
+            client_seen(&req, &env, origin.as_deref(), &own, &id).await
+        }
+        (Method::Get, p) if p.starts_with("/v1/users/") => match decode(&p["/v1/users/".len()..]) {
+            Ok(id) => get_user(&req, &env, &id).await,
+            Err(e) => Err(e),
+        },
+        (Method::Delete, p) if p.starts_with("/v1/users/") => {
+            match decode(&p["/v1/users/".len()..]) {
+                Ok(id) => erase_user(&req, &env, &id).await,
+                Err(e) => Err(e),
+            }
+        }
         (Method::Post, p) if p.starts_with("/v1/milestones/") && p.ends_with("/celebrated") => {
             let id = p["/v1/milestones/".len()..p.len() - "/celebrated".len()].to_owned();
             celebrated(req, &env, &id).await
@@ -272,7 +287,7 @@ async fn client_events(
     })?)
 }
 
-/// `GET /v1/client/me` (publishable key + user token).
+/// `GET /v1/client/me` (publishable key + user token): the user's and their account's view.
 async fn client_me(
     req: &Request,
     env: &Env,
@@ -281,20 +296,151 @@ async fn client_me(
 ) -> ApiResult<Response> {
     let caller = auth::client(req, env, subject::now().as_second()).await?;
     check_origin(&caller.project, origin, own)?;
-    let target = Target {
-        project: caller.project.id.clone(),
-        definitions_version: caller.project.definitions_version,
-        scope: cairn_core::definitions::Scope::User,
-        id: caller.claims.sub.clone(),
-        locale: caller.locale.clone(),
-    };
-    let me: serde_json::Value = subject::send(
+    let me = view(
         env,
-        &caller.project.user_object(&caller.claims.sub),
-        &Command::Me { target },
+        &caller.project,
+        &caller.claims.sub,
+        caller.claims.acct.as_deref(),
+        &caller.locale,
     )
     .await?;
     Ok(Response::from_json(&me)?)
+}
+
+/// `GET /v1/users/{user_id}?account_id=` (secret key): what `/v1/client/me` shows that user.
+async fn get_user(req: &Request, env: &Env, user_id: &str) -> ApiResult<Response> {
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Query {
+        #[serde(default)]
+        account_id: Option<String>,
+    }
+    let project = auth::server(req, env).await?;
+    let q: Query = req
+        .query()
+        .map_err(|e| ApiError::bad("invalid_query", e.to_string(), None))?;
+    check_id(user_id, "user_id")?;
+    let locale = auth::accept_language(req)?.unwrap_or_else(|| "en".into());
+    let me = view(env, &project, user_id, q.account_id.as_deref(), &locale).await?;
+    Ok(Response::from_json(&me)?)
+}
+
+/// A user's view, with their account's when `account` is given.
+async fn view(
+    env: &Env,
+    project: &Project,
+    user: &str,
+    account: Option<&str>,
+    locale: &str,
+) -> ApiResult<serde_json::Value> {
+    let target = |scope, id: &str| Target {
+        project: project.id.clone(),
+        definitions_version: project.definitions_version,
+        scope,
+        id: id.to_owned(),
+        locale: locale.to_owned(),
+    };
+    let account = match account {
+        Some(a) => {
+            let command = Command::Account {
+                target: target(cairn_core::definitions::Scope::Account, a),
+            };
+            Some(subject::send::<AccountView>(env, &project.account_object(a), &command).await?)
+        }
+        None => None,
+    };
+    let command = Command::Me {
+        target: target(cairn_core::definitions::Scope::User, user),
+        account,
+    };
+    subject::send(env, &project.user_object(user), &command).await
+}
+
+/// `POST /v1/client/awards/{id}/seen` (publishable key + user token): the widget acknowledges
+/// a celebration, once for all tabs and devices of this user.
+async fn client_seen(
+    req: &Request,
+    env: &Env,
+    origin: Option<&str>,
+    own: &str,
+    award_id: &str,
+) -> ApiResult<Response> {
+    let caller = auth::client(req, env, subject::now().as_second()).await?;
+    check_origin(&caller.project, origin, own)?;
+    let well_formed = award_id.len() == 27
+        && award_id.starts_with("aw_")
+        && award_id[3..].bytes().all(|b| b.is_ascii_hexdigit());
+    if !well_formed {
+        return Err(ApiError::bad(
+            "invalid_award_id",
+            "an award id is aw_ and 24 hex digits",
+            Some("id"),
+        ));
+    }
+    let user = &caller.claims.sub;
+    let command = Command::Seen {
+        award_id: award_id.to_owned(),
+    };
+    let _: bool = subject::send(env, &caller.project.user_object(user), &command).await?;
+    let now = subject::now().to_string();
+    ledger::mark_seen(
+        env,
+        &caller.project.id,
+        award_id,
+        user,
+        caller.claims.acct.as_deref(),
+        &now,
+    )
+    .await?;
+    Ok(Response::from_json(
+        &serde_json::json!({ "id": award_id, "seen": true }),
+    )?)
+}
+
+/// `DELETE /v1/users/{user_id}` (secret key): erases the user's state, ledger rows and account
+/// memberships. Totals they added to an account stay as anonymous aggregates.
+async fn erase_user(req: &Request, env: &Env, user_id: &str) -> ApiResult<Response> {
+    let project = auth::server(req, env).await?;
+    check_id(user_id, "user_id")?;
+    let accounts: Vec<String> =
+        subject::send(env, &project.user_object(user_id), &Command::Erase).await?;
+    for account in &accounts {
+        let target = Target {
+            project: project.id.clone(),
+            definitions_version: project.definitions_version,
+            scope: cairn_core::definitions::Scope::Account,
+            id: account.clone(),
+            locale: "en".into(),
+        };
+        let command = Command::Forget {
+            target,
+            member: user_id.to_owned(),
+        };
+        let _: bool = subject::send(env, &project.account_object(account), &command).await?;
+    }
+    ledger::erase_user(env, &project.id, user_id).await?;
+    Ok(Response::from_json(
+        &serde_json::json!({ "user_id": user_id, "erased": true, "accounts": accounts }),
+    )?)
+}
+
+fn check_id(id: &str, field: &str) -> ApiResult<()> {
+    if id.is_empty() || id.len() > MAX_ID_BYTES {
+        return Err(ApiError::bad(
+            "invalid_id",
+            format!("{field} must be 1 to {MAX_ID_BYTES} bytes"),
+            Some(field),
+        ));
+    }
+    Ok(())
+}
+
+/// A percent-decoded path segment.
+fn decode(segment: &str) -> ApiResult<String> {
+    percent_encoding::percent_decode_str(segment)
+        .decode_utf8()
+        .map(|s| s.into_owned())
+        .map_err(|_| ApiError::bad("invalid_path", "the path is not UTF-8", None))
 }
 
 /// `GET /v1/milestones?subject=&milestone=&celebrated=&since=&cursor=&limit=` (secret key):
@@ -526,6 +672,11 @@ fn subject_event(e: &ServerEvent, member: Option<&str>) -> SubjectEvent {
         timestamp: e.timestamp,
         idempotency_key: e.idempotency_key.clone(),
         member: member.map(str::to_owned),
+        account: if member.is_none() {
+            e.account_id.clone()
+        } else {
+            None
+        },
         // Traits describe the user; an account's own traits come from its own calls.
         traits: if member.is_some() {
             None

@@ -13,7 +13,7 @@ use std::cell::RefCell;
 use cairn_core::Compiled;
 use cairn_core::definitions::Scope;
 use cairn_core::engine::{Award, EventError, Traits};
-use cairn_core::wire::{AwardView, ErrorDetail, MeResponse};
+use cairn_core::wire::{AccountView, AwardView, ErrorDetail, MeResponse};
 use cairn_core::{Event, Subject as SubjectRef, SubjectState};
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
@@ -48,10 +48,22 @@ pub enum Command {
         target: Target,
         events: Vec<SubjectEvent>,
     },
-    /// Read totals, awards and progress.
-    Me { target: Target },
+    /// Read a user's totals, awards and progress, with their account's view (whose `seen`
+    /// flags are set from this user's acknowledgements).
+    Me {
+        target: Target,
+        account: Option<AccountView>,
+    },
+    /// Read an account's totals, awards and progress.
+    Account { target: Target },
     /// Award a custom milestone.
     Award { target: Target, milestone: String },
+    /// This user acknowledged an award (theirs or their account's).
+    Seen { award_id: String },
+    /// Erase everything of this subject; answers the accounts the user was seen in.
+    Erase,
+    /// An account forgets an erased member.
+    Forget { target: Target, member: String },
 }
 
 /// One event for this subject.
@@ -63,6 +75,9 @@ pub struct SubjectEvent {
     pub idempotency_key: Option<String>,
     /// For accounts: the member who did it.
     pub member: Option<String>,
+    /// For users: the account the event also counted for (remembered for erasure).
+    #[serde(default)]
+    pub account: Option<String>,
     pub traits: Option<Traits>,
     pub backfill: bool,
 }
@@ -136,7 +151,11 @@ impl DurableObject for Subject {
         let command: Command = req.json().await?;
         let result = match command {
             Command::Events { target, events } => self.handle_events(&target, &events).await,
-            Command::Me { target } => self.handle_me(&target).await,
+            Command::Me { target, account } => self.handle_me(&target, account).await,
+            Command::Account { target } => self.handle_account(&target).await,
+            Command::Seen { award_id } => self.handle_seen(&award_id),
+            Command::Erase => self.handle_erase().await,
+            Command::Forget { target, member } => self.handle_forget(&target, &member).await,
             Command::Award { target, milestone } => self.handle_award(&target, &milestone).await,
         };
         result.or_else(ApiError::into_response)
@@ -155,6 +174,9 @@ impl DurableObject for Subject {
         }
     }
 }
+
+const SEEN_TABLE: &str = "CREATE TABLE IF NOT EXISTS seen (id TEXT PRIMARY KEY, at TEXT NOT NULL)";
+const ACCOUNTS_TABLE: &str = "CREATE TABLE IF NOT EXISTS accounts (id TEXT PRIMARY KEY)";
 
 const OUTBOX_TABLE: &str =
     "CREATE TABLE IF NOT EXISTS outbox (id TEXT PRIMARY KEY, row TEXT NOT NULL)";
@@ -214,6 +236,17 @@ impl Subject {
             .collect();
         if state != before {
             self.store(&state, &defs, subject, &fresh, now)?;
+        }
+        let accounts: std::collections::BTreeSet<&str> =
+            events.iter().filter_map(|e| e.account.as_deref()).collect();
+        if !accounts.is_empty() {
+            self.sql.exec(ACCOUNTS_TABLE, None)?;
+            for account in accounts {
+                self.sql.exec(
+                    "INSERT INTO accounts (id) VALUES (?) ON CONFLICT (id) DO NOTHING",
+                    vec![account.into()],
+                )?;
+            }
         }
         self.remember(target)?;
         self.flush_outbox().await;
@@ -394,7 +427,11 @@ impl Subject {
         Ok(target)
     }
 
-    async fn handle_me(&self, target: &Target) -> ApiResult<Response> {
+    async fn handle_me(
+        &self,
+        target: &Target,
+        account: Option<AccountView>,
+    ) -> ApiResult<Response> {
         let defs =
             project::definitions(&self.env, &target.project, target.definitions_version).await?;
         let subject = SubjectRef {
@@ -403,13 +440,85 @@ impl Subject {
             id: &target.id,
         };
         let state = self.load()?;
-        Ok(Response::from_json(&MeResponse::build(
+        let mut me = MeResponse::build(&defs, subject, &state, now(), &target.locale);
+        let seen = self.seen_ids()?;
+        me.account = account;
+        let account_awards = me.account.iter_mut().flat_map(|a| a.awards.iter_mut());
+        for award in me.awards.iter_mut().chain(account_awards) {
+            award.seen = seen.contains(&award.id);
+        }
+        Ok(Response::from_json(&me)?)
+    }
+
+    async fn handle_account(&self, target: &Target) -> ApiResult<Response> {
+        let defs =
+            project::definitions(&self.env, &target.project, target.definitions_version).await?;
+        let subject = SubjectRef {
+            project: &target.project,
+            scope: target.scope,
+            id: &target.id,
+        };
+        let state = self.load()?;
+        Ok(Response::from_json(&AccountView::build(
             &defs,
             subject,
             &state,
             now(),
             &target.locale,
         ))?)
+    }
+
+    fn handle_seen(&self, award_id: &str) -> ApiResult<Response> {
+        self.sql.exec(SEEN_TABLE, None)?;
+        self.sql.exec(
+            "INSERT INTO seen (id, at) VALUES (?, ?) ON CONFLICT (id) DO NOTHING",
+            vec![award_id.into(), now().to_string().into()],
+        )?;
+        Ok(Response::from_json(&true)?)
+    }
+
+    fn seen_ids(&self) -> ApiResult<std::collections::BTreeSet<String>> {
+        #[derive(Deserialize)]
+        struct Id {
+            id: String,
+        }
+        self.sql.exec(SEEN_TABLE, None)?;
+        let rows: Vec<Id> = self.sql.exec("SELECT id FROM seen", None)?.to_array()?;
+        Ok(rows.into_iter().map(|r| r.id).collect())
+    }
+
+    /// Erases this subject: state, outbox, acknowledgements, alarm. Answers the accounts the
+    /// user counted for, so that they can forget the member.
+    async fn handle_erase(&self) -> ApiResult<Response> {
+        #[derive(Deserialize)]
+        struct Id {
+            id: String,
+        }
+        self.sql.exec(ACCOUNTS_TABLE, None)?;
+        let accounts: Vec<Id> = self.sql.exec("SELECT id FROM accounts", None)?.to_array()?;
+        let accounts: Vec<String> = accounts.into_iter().map(|a| a.id).collect();
+        self.storage.storage().delete_alarm().await?;
+        self.storage.storage().delete_all().await?;
+        *self.state.borrow_mut() = None;
+        *self.target.borrow_mut() = None;
+        *self.scheduled.borrow_mut() = None;
+        *self.retry_at.borrow_mut() = None;
+        Ok(Response::from_json(&accounts)?)
+    }
+
+    async fn handle_forget(&self, target: &Target, member: &str) -> ApiResult<Response> {
+        let defs =
+            project::definitions(&self.env, &target.project, target.definitions_version).await?;
+        let subject = SubjectRef {
+            project: &target.project,
+            scope: target.scope,
+            id: &target.id,
+        };
+        let mut state = self.load()?;
+        if state.forget_member(member) {
+            self.store(&state, &defs, subject, &[], now())?;
+        }
+        Ok(Response::from_json(&true)?)
     }
 
     /// Writes the state and the ledger rows of its new awards, in one synchronous step.

@@ -434,6 +434,12 @@ impl SubjectState {
         })
     }
 
+    /// Forgets `member` (erasure of a user): they no longer count as a member. Totals they
+    /// contributed stay, as anonymous aggregates, and so do awards already earned.
+    pub fn forget_member(&mut self, member: &str) -> bool {
+        self.members.remove(member)
+    }
+
     /// The subject's total for `metric` (0 when never seen).
     pub fn total(&self, metric: &str) -> u64 {
         self.totals.get(metric).copied().unwrap_or(0)

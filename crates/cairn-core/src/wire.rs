@@ -228,6 +228,10 @@ pub struct AwardView {
     /// Whether to celebrate it (false for imported history, the holdout group and awards
     /// granted retroactively after a definitions change).
     pub celebrate: bool,
+    /// Whether this user has acknowledged it (`POST /v1/client/awards/{id}/seen`); an account
+    /// award is acknowledged by each member for themselves.
+    #[serde(default)]
+    pub seen: bool,
 }
 
 /// Answer to `GET /v1/client/me`: the calling user's totals, awards and progress.
@@ -245,6 +249,24 @@ pub struct MeResponse {
     pub locked: Vec<LockedMilestone>,
     /// Streaks watched by the definitions.
     pub streaks: Vec<StreakProgress>,
+    /// The user's account (team), when the caller names one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub account: Option<AccountView>,
+}
+
+/// An account's side of `GET /v1/client/me`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccountView {
+    /// The account's id.
+    pub account_id: String,
+    /// Metric key → the account's total.
+    pub totals: BTreeMap<String, u64>,
+    /// Distinct members seen.
+    pub members: u64,
+    /// The account's awards (`seen` is the calling member's).
+    pub awards: Vec<AwardView>,
+    /// The account's milestones not earned yet.
+    pub locked: Vec<LockedMilestone>,
 }
 
 /// Where a user stands on one ladder.
@@ -359,6 +381,7 @@ impl AwardView {
             achieved_at: award.achieved_at,
             value: award.value,
             celebrate: award.celebrate,
+            seen: false,
         }
     }
 }
@@ -388,6 +411,27 @@ impl MeResponse {
             progress: progress::ladders(defs, state),
             locked: progress::locked(defs, state, subject.scope, now, locale),
             streaks: progress::streaks(defs, state, now),
+            account: None,
+        }
+    }
+}
+
+impl AccountView {
+    /// The view of account `subject`'s `state`.
+    pub fn build(
+        defs: &Compiled,
+        subject: Subject<'_>,
+        state: &SubjectState,
+        now: Timestamp,
+        locale: &str,
+    ) -> Self {
+        let me = MeResponse::build(defs, subject, state, now, locale);
+        Self {
+            account_id: subject.id.to_owned(),
+            totals: me.totals,
+            members: state.members.len() as u64,
+            awards: me.awards,
+            locked: me.locked,
         }
     }
 }
