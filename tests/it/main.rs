@@ -4,4 +4,5 @@ mod api;
 mod ledger;
 mod server;
 mod skeleton;
+mod stream;
 mod users;

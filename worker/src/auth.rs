@@ -65,19 +65,45 @@ pub async fn server(req: &Request, env: &Env) -> ApiResult<Project> {
 /// A browser: `X-Cairn-Key: pk_…` and `Authorization: Bearer <user token>`.
 pub async fn client(req: &Request, env: &Env, now_secs: i64) -> ApiResult<ClientCaller> {
     let key = req.headers().get(headers::KEY)?.unwrap_or_default();
+    let token = bearer(req)?;
+    client_with(req, env, now_secs, &key, token.as_deref()).await
+}
+
+/// A browser's WebSocket, which cannot send headers: `?key=pk_…&token=…`.
+pub async fn client_from_query(req: &Request, env: &Env, now_secs: i64) -> ApiResult<ClientCaller> {
+    #[derive(serde::Deserialize)]
+    struct Query {
+        #[serde(default)]
+        key: String,
+        #[serde(default)]
+        token: Option<String>,
+    }
+    let q: Query = req
+        .query()
+        .map_err(|e| ApiError::bad("invalid_query", e.to_string(), None))?;
+    client_with(req, env, now_secs, &q.key, q.token.as_deref()).await
+}
+
+async fn client_with(
+    req: &Request,
+    env: &Env,
+    now_secs: i64,
+    key: &str,
+    token: Option<&str>,
+) -> ApiResult<ClientCaller> {
     if key.is_empty() {
         return Err(ApiError::Unauthorized(format!(
             "missing publishable key in {}",
             headers::KEY
         )));
     }
-    let project = Project::by_publishable_key(env, &key)
+    let project = Project::by_publishable_key(env, key)
         .await?
         .ok_or_else(|| ApiError::Unauthorized("unknown publishable key".into()))?;
-    let token = bearer(req)?.ok_or_else(|| {
+    let token = token.ok_or_else(|| {
         ApiError::Unauthorized("missing user token: send Authorization: Bearer <token>".into())
     })?;
-    let claims = verify(&token, &project.identity_secrets, now_secs)?;
+    let claims = verify(token, &project.identity_secrets, now_secs)?;
     let locale = claims
         .traits
         .as_ref()

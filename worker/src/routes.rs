@@ -48,6 +48,12 @@ pub async fn handle(req: Request, env: Env) -> Result<Response> {
         (Method::Get, "/v1/client/me") => client_me(&req, &env, origin.as_deref(), &own).await,
         (Method::Get, "/v1/demo/token") => demo_token(&req, &env).await,
         (Method::Get, "/v1/milestones") => list_milestones(&req, &env).await,
+        (Method::Get, "/v1/client/stream") => {
+            // WebSockets are not subject to CORS: answered as is.
+            return client_stream(&req, &env, origin.as_deref(), &own)
+                .await
+                .or_else(ApiError::into_response);
+        }
         (Method::Post, p) if p.starts_with("/v1/client/awards/") && p.ends_with("/seen") => {
             let id = p["/v1/client/awards/".len()..p.len() - "/seen".len()].to_owned();
             client_seen(&req, &env, origin.as_deref(), &own, &id).await
@@ -305,6 +311,48 @@ async fn client_me(
     )
     .await?;
     Ok(Response::from_json(&me)?)
+}
+
+/// `GET /v1/client/stream?key=pk_…&token=…`: a WebSocket to the user's Durable Object, which
+/// pushes every award (the user's and their account's) the moment it happens.
+async fn client_stream(
+    req: &Request,
+    env: &Env,
+    origin: Option<&str>,
+    own: &str,
+) -> ApiResult<Response> {
+    let upgrade = req
+        .headers()
+        .get("upgrade")?
+        .is_some_and(|u| u.eq_ignore_ascii_case("websocket"));
+    if !upgrade {
+        return Err(ApiError::bad(
+            "websocket_required",
+            "connect to this route with a WebSocket",
+            None,
+        ));
+    }
+    let caller = auth::client_from_query(req, env, subject::now().as_second()).await?;
+    check_origin(&caller.project, origin, own)?;
+    let target = Target {
+        project: caller.project.id.clone(),
+        definitions_version: caller.project.definitions_version,
+        scope: cairn_core::definitions::Scope::User,
+        id: caller.claims.sub.clone(),
+        locale: caller.locale.clone(),
+    };
+    let headers = Headers::new();
+    headers.set("upgrade", "websocket")?;
+    headers.set("x-cairn-target", &serde_json::to_string(&target)?)?;
+    let mut init = worker::RequestInit::new();
+    init.with_headers(headers);
+    let forward = Request::new_with_init("https://subject/stream", &init)?;
+    let name = caller.project.user_object(&caller.claims.sub);
+    let stub = env
+        .durable_object(subject::BINDING)?
+        .id_from_name(&name)?
+        .get_stub()?;
+    Ok(stub.fetch_with_request(forward).await?)
 }
 
 /// `GET /v1/users/{user_id}?account_id=` (secret key): what `/v1/client/me` shows that user.

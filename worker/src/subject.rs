@@ -13,12 +13,13 @@ use std::cell::RefCell;
 use cairn_core::Compiled;
 use cairn_core::definitions::Scope;
 use cairn_core::engine::{Award, EventError, Traits};
-use cairn_core::wire::{AccountView, AwardView, ErrorDetail, MeResponse};
+use cairn_core::wire::{AccountView, AwardView, ErrorDetail, MeResponse, StreamMessage};
 use cairn_core::{Event, Subject as SubjectRef, SubjectState};
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 use worker::{
     DurableObject, Env, Method, Request, RequestInit, Response, Result, SqlStorage, State,
+    WebSocket, WebSocketIncomingMessage, WebSocketPair, WebSocketRequestResponsePair,
     durable_object,
 };
 
@@ -64,6 +65,8 @@ pub enum Command {
     Erase,
     /// An account forgets an erased member.
     Forget { target: Target, member: String },
+    /// Push awards (of this user's account) to this user's open streams.
+    Push { awards: Vec<AwardView> },
 }
 
 /// One event for this subject.
@@ -148,6 +151,9 @@ impl DurableObject for Subject {
     }
 
     async fn fetch(&self, mut req: Request) -> Result<Response> {
+        if req.path() == "/stream" {
+            return self.handle_stream(&req).or_else(ApiError::into_response);
+        }
         let command: Command = req.json().await?;
         let result = match command {
             Command::Events { target, events } => self.handle_events(&target, &events).await,
@@ -155,10 +161,42 @@ impl DurableObject for Subject {
             Command::Account { target } => self.handle_account(&target).await,
             Command::Seen { award_id } => self.handle_seen(&award_id),
             Command::Erase => self.handle_erase().await,
+            Command::Push { awards } => {
+                self.push(&awards);
+                Response::from_json(&true).map_err(ApiError::from)
+            }
             Command::Forget { target, member } => self.handle_forget(&target, &member).await,
             Command::Award { target, milestone } => self.handle_award(&target, &milestone).await,
         };
         result.or_else(ApiError::into_response)
+    }
+
+    /// The widget sends nothing but pings (answered without waking the object).
+    async fn websocket_message(
+        &self,
+        _ws: WebSocket,
+        _message: WebSocketIncomingMessage,
+    ) -> Result<()> {
+        Ok(())
+    }
+
+    async fn websocket_close(
+        &self,
+        ws: WebSocket,
+        code: usize,
+        reason: String,
+        _was_clean: bool,
+    ) -> Result<()> {
+        let code = u16::try_from(code)
+            .ok()
+            .filter(|c| (1000..5000).contains(c) && *c != 1005 && *c != 1006)
+            .unwrap_or(1000);
+        let _ = ws.close(Some(code), Some(reason));
+        Ok(())
+    }
+
+    async fn websocket_error(&self, _ws: WebSocket, _error: worker::Error) -> Result<()> {
+        Ok(())
     }
 
     /// A time milestone is due or a streak lapses: advance the clock.
@@ -172,6 +210,15 @@ impl DurableObject for Subject {
                 Err(worker::Error::RustError("alarm failed".into()))
             }
         }
+    }
+}
+
+/// Most members an account award is pushed to in real time (all members see it in /me).
+const MAX_FAN_OUT: usize = 500;
+
+async fn subject_send_quiet(env: &Env, name: &str, command: &Command) {
+    if let Err(e) = send::<bool>(env, name, command).await {
+        worker::console_error!("push to {name} failed: {e:?}");
     }
 }
 
@@ -237,6 +284,7 @@ impl Subject {
         if state != before {
             self.store(&state, &defs, subject, &fresh, now)?;
         }
+        self.deliver(target, &defs, &state, &fresh).await;
         let accounts: std::collections::BTreeSet<&str> =
             events.iter().filter_map(|e| e.account.as_deref()).collect();
         if !accounts.is_empty() {
@@ -268,6 +316,7 @@ impl Subject {
             Ok(out) => {
                 if !out.duplicate {
                     self.store(&state, &defs, subject, &out.awards, now)?;
+                    self.deliver(target, &defs, &state, &out.awards).await;
                 }
                 SubjectResult::Applied {
                     duplicate: out.duplicate,
@@ -305,6 +354,7 @@ impl Subject {
         let outcome = state.tick(&defs, subject, now);
         if state != before {
             self.store(&state, &defs, subject, &outcome.awards, now)?;
+            self.deliver(&target, &defs, &state, &outcome.awards).await;
             self.flush_outbox().await;
         }
         if !outcome.awards.is_empty() {
@@ -315,6 +365,63 @@ impl Subject {
             );
         }
         self.schedule(&defs, subject, &state, now).await
+    }
+
+    /// Accepts a WebSocket on which this user's awards are pushed (hibernation API: the object
+    /// may sleep while sockets stay open). `ping` is answered `pong` without waking it.
+    fn handle_stream(&self, req: &Request) -> ApiResult<Response> {
+        let target = req.headers().get("x-cairn-target")?.unwrap_or_default();
+        let target: Target = serde_json::from_str(&target)?;
+        self.remember(&target)?;
+        let pair = WebSocketPair::new()?;
+        self.storage.accept_web_socket(&pair.server);
+        let ping = WebSocketRequestResponsePair::new("ping", "pong")
+            .map_err(|e| ApiError::Internal(format!("{e:?}")))?;
+        self.storage.set_websocket_auto_response(&ping);
+        Ok(Response::from_websocket(pair.client)?)
+    }
+
+    /// Sends `awards` to this object's open streams.
+    fn push(&self, awards: &[AwardView]) {
+        let sockets = self.storage.get_websockets();
+        for award in awards {
+            let message = StreamMessage::Award {
+                award: award.clone(),
+            };
+            for socket in &sockets {
+                // A socket that is closing just misses it; /v1/client/me still lists the award.
+                let _ = socket.send(&message);
+            }
+        }
+    }
+
+    /// Pushes new awards to this user's streams; an account's awards go to every member's.
+    async fn deliver(
+        &self,
+        target: &Target,
+        defs: &Compiled,
+        state: &SubjectState,
+        awards: &[Award],
+    ) {
+        if awards.is_empty() {
+            return;
+        }
+        let views: Vec<AwardView> = awards
+            .iter()
+            .map(|a| AwardView::build(defs, a, &target.locale))
+            .collect();
+        match target.scope {
+            Scope::User => self.push(&views),
+            Scope::Account => {
+                let command = Command::Push { awards: views };
+                let sends = state.members.iter().take(MAX_FAN_OUT).map(|member| {
+                    let name = format!("{}/user/{member}", target.project);
+                    let command = &command;
+                    async move { subject_send_quiet(&self.env, &name, command).await }
+                });
+                futures_util::future::join_all(sends).await;
+            }
+        }
     }
 
     /// Copies the outbox to the D1 ledger and empties it; on failure, keeps it and asks for a

@@ -323,6 +323,19 @@ pub struct StreakProgress {
     pub best: u32,
 }
 
+/// A message on `GET /v1/client/stream` (a WebSocket), from the server to the widget.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum StreamMessage {
+    /// An award for this user or their account, the moment it happens (also the ones triggered
+    /// by server-side events and alarms). The same award may also arrive in an HTTP answer: the
+    /// widget celebrates each award id once.
+    Award {
+        /// The award.
+        award: AwardView,
+    },
+}
+
 /// The one error shape of the API.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ErrorBody {
