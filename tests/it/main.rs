@@ -2,6 +2,7 @@
 
 mod api;
 mod ledger;
+mod openapi;
 mod server;
 mod skeleton;
 mod stream;

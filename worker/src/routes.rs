@@ -38,6 +38,7 @@ pub async fn handle(req: Request, env: Env) -> Result<Response> {
     let path = req.path();
     let result = match (req.method(), path.as_str()) {
         (Method::Get, "/v1/health") => health(),
+        (Method::Get, "/openapi.json") => openapi(),
         (Method::Post, "/v1/projects") => create_project(req, &env).await,
         (Method::Put, "/v1/definitions") => put_definitions(req, &env).await,
         (Method::Get, "/v1/definitions") => get_definitions(&req, &env).await,
@@ -89,6 +90,14 @@ pub async fn handle(req: Request, env: Env) -> Result<Response> {
 /// `GET /v1/health`: does nothing; the ceiling that benchmarks compare routes with.
 fn health() -> ApiResult<Response> {
     Ok(Response::ok("ok")?)
+}
+
+/// `GET /openapi.json`: the OpenAPI 3.1 description of this API.
+fn openapi() -> ApiResult<Response> {
+    let headers = Headers::new();
+    headers.set("content-type", "application/json")?;
+    headers.set("access-control-allow-origin", "*")?;
+    Ok(Response::ok(include_str!("openapi.json"))?.with_headers(headers))
 }
 
 /// `POST /v1/projects` (admin token): a new project and its keys, shown once.

@@ -1,0 +1,92 @@
+//! `GET /openapi.json` describes exactly the routes the worker has.
+
+use std::collections::BTreeSet;
+
+use cairn_e2e::App;
+
+/// Routes in the worker's route table: `(METHOD, path)` with `{}` for path parameters.
+fn routes_in_source() -> BTreeSet<(String, String)> {
+    let source = std::fs::read_to_string(xtask::root().join("worker/src/routes.rs")).unwrap();
+    let mut routes = BTreeSet::new();
+    for line in source.lines().map(str::trim) {
+        let Some(rest) = line.strip_prefix("(Method::") else {
+            continue;
+        };
+        let (method, rest) = rest.split_once(',').unwrap();
+        let method = method.to_uppercase();
+        if let Some(path) = rest
+            .trim()
+            .strip_prefix('"')
+            .and_then(|r| r.split('"').next())
+        {
+            routes.insert((method, path.to_owned()));
+        } else if let Some(prefix) = rest
+            .split("starts_with(\"")
+            .nth(1)
+            .and_then(|r| r.split('"').next())
+        {
+            let suffix = rest
+                .split("ends_with(\"")
+                .nth(1)
+                .and_then(|r| r.split('"').next())
+                .unwrap_or("");
+            routes.insert((method, format!("{prefix}{{}}{suffix}")));
+        }
+    }
+    routes
+}
+
+#[test]
+fn the_document_matches_the_routes() {
+    let app = App::start("openapi").unwrap();
+    let reply = app.request("GET", "/openapi.json", &[], None).unwrap();
+    assert_eq!(reply.status, 200);
+    assert!(
+        reply
+            .header("content-type")
+            .unwrap()
+            .contains("application/json")
+    );
+    let doc = reply.json();
+    assert_eq!(doc["openapi"], "3.1.0");
+    let mut documented = BTreeSet::new();
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for method in item.as_object().unwrap().keys() {
+            let normalized: String = path
+                .split('/')
+                .map(|s| if s.starts_with('{') { "{}" } else { s })
+                .collect::<Vec<_>>()
+                .join("/");
+            documented.insert((method.to_uppercase(), normalized));
+        }
+    }
+    assert_eq!(
+        documented,
+        routes_in_source(),
+        "documented routes (left) vs the route table (right)"
+    );
+
+    // Every documented route answers (never 404 for the route itself), and every $ref resolves.
+    for (method, path) in &documented {
+        let concrete = path.replace("{}", "aw_000000000000000000000000");
+        let reply = app.request(method, &concrete, &[], None).unwrap();
+        let route_missing =
+            reply.status == 404 && reply.json()["error"]["message"] == "no such route";
+        assert!(
+            !route_missing,
+            "{method} {path} is documented but not routed"
+        );
+    }
+    let text = reply.body;
+    for reference in text
+        .split("\"$ref\": \"#/")
+        .skip(1)
+        .map(|r| r.split('"').next().unwrap())
+    {
+        let mut node = &doc;
+        for part in reference.split('/') {
+            node = &node[part];
+        }
+        assert!(!node.is_null(), "$ref #/{reference} does not resolve");
+    }
+}
