@@ -359,3 +359,113 @@ fn anniversaries_fire_by_durable_object_alarm() {
     assert_eq!(award["celebrate"], true);
     assert_eq!(award["title"], "One year with Acme");
 }
+
+#[test]
+fn keys_rotate_with_overlapping_identity_secrets() {
+    use cairn_e2e::{DEMO_IDENTITY_SECRET, DEMO_PUBLISHABLE_KEY, DEMO_SECRET_KEY, now_secs, sign};
+    let app = App::start("server-keys").unwrap();
+    let claims = cairn_core::wire::UserClaims {
+        sub: "kim".into(),
+        exp: now_secs() + 600,
+        iat: None,
+        acct: None,
+        traits: None,
+    };
+    let me = |pk: &str, token: &str| {
+        app.request(
+            "GET",
+            "/v1/client/me",
+            &[
+                ("x-cairn-key", pk),
+                ("authorization", &format!("Bearer {token}")),
+            ],
+            None,
+        )
+        .unwrap()
+        .status
+    };
+    let old_token = sign(DEMO_IDENTITY_SECRET, &claims);
+    assert_eq!(me(DEMO_PUBLISHABLE_KEY, &old_token), 200);
+
+    // A new identity secret: tokens of both secrets work during the rotation.
+    let rotated = app
+        .server(
+            "POST",
+            "/v1/keys/rotate",
+            Some(r#"{"key":"identity_secret"}"#),
+        )
+        .unwrap();
+    assert_eq!(rotated.status, 200, "{}", rotated.body);
+    let new_secret = rotated.json()["value"].as_str().unwrap().to_owned();
+    let new_token = sign(&new_secret, &claims);
+    assert_eq!(
+        (
+            me(DEMO_PUBLISHABLE_KEY, &old_token),
+            me(DEMO_PUBLISHABLE_KEY, &new_token)
+        ),
+        (200, 200)
+    );
+    // Retiring the previous one ends the overlap.
+    app.server(
+        "POST",
+        "/v1/keys/rotate",
+        Some(r#"{"key":"identity_secret","retire_previous":true}"#),
+    )
+    .unwrap();
+    assert_eq!(
+        (
+            me(DEMO_PUBLISHABLE_KEY, &old_token),
+            me(DEMO_PUBLISHABLE_KEY, &new_token)
+        ),
+        (401, 200)
+    );
+
+    // A new publishable key replaces the old one at once.
+    let pk = app
+        .server(
+            "POST",
+            "/v1/keys/rotate",
+            Some(r#"{"key":"publishable_key"}"#),
+        )
+        .unwrap()
+        .json()["value"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(
+        (me(DEMO_PUBLISHABLE_KEY, &new_token), me(&pk, &new_token)),
+        (401, 200)
+    );
+
+    // A new secret key replaces the old one at once.
+    let sk = app
+        .server("POST", "/v1/keys/rotate", Some(r#"{"key":"secret_key"}"#))
+        .unwrap()
+        .json()["value"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(
+        app.server("GET", "/v1/definitions", None).unwrap().status,
+        401,
+        "the old {DEMO_SECRET_KEY} is dead"
+    );
+    let with_new = app
+        .request(
+            "GET",
+            "/v1/definitions",
+            &[("authorization", &format!("Bearer {sk}"))],
+            None,
+        )
+        .unwrap();
+    assert_eq!(with_new.status, 200);
+    let bad = app
+        .request(
+            "POST",
+            "/v1/keys/rotate",
+            &[("authorization", &format!("Bearer {sk}"))],
+            Some(r#"{"key":"secret_key","retire_previous":true}"#),
+        )
+        .unwrap();
+    assert_eq!(bad.status, 400);
+}

@@ -138,7 +138,8 @@ pub fn verify(token: &str, secrets: &[String], now_secs: i64) -> ApiResult<UserC
                 verified = Some(t.claims().clone());
                 break;
             }
-            Err(jwt::Error::InvalidSignature) => continue,
+            // A signature made with another secret: try the next one (rotation).
+            Err(jwt::Error::InvalidSignature | jwt::Error::RustCryptoMac(_)) => continue,
             Err(jwt::Error::AlgorithmMismatch(..)) => {
                 return Err(ApiError::Unauthorized(
                     "user token must be signed with HS256".into(),

@@ -192,6 +192,74 @@ pub async fn put_definitions(
     }
 }
 
+/// Which key `POST /v1/keys/rotate` replaces.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum KeyKind {
+    /// A new identity secret becomes current; the previous one stays valid until retired.
+    IdentitySecret,
+    /// A new secret key; the old one stops working at once.
+    SecretKey,
+    /// A new publishable key; the old one stops working at once.
+    PublishableKey,
+}
+
+/// Rotates `kind` of `project`; returns the new value (shown once). With `retire_previous`
+/// and `IdentitySecret`, only drops the previous identity secrets and returns the current one.
+pub async fn rotate(
+    env: &Env,
+    project: &Project,
+    kind: KeyKind,
+    retire_previous: bool,
+) -> ApiResult<String> {
+    let db = env.d1(DB)?;
+    let (value, statement) = match kind {
+        KeyKind::IdentitySecret if retire_previous => {
+            let current = project
+                .identity_secrets
+                .first()
+                .cloned()
+                .unwrap_or_default();
+            let json = serde_json::to_string(&[&current])?;
+            (
+                current,
+                db.prepare("UPDATE projects SET identity_secrets = ?2 WHERE id = ?1")
+                    .bind(&[project.id.as_str().into(), json.into()])?,
+            )
+        }
+        KeyKind::IdentitySecret => {
+            let new = random_token(32)?;
+            let mut secrets = vec![new.clone()];
+            secrets.extend(project.identity_secrets.first().cloned());
+            let json = serde_json::to_string(&secrets)?;
+            (
+                new,
+                db.prepare("UPDATE projects SET identity_secrets = ?2 WHERE id = ?1")
+                    .bind(&[project.id.as_str().into(), json.into()])?,
+            )
+        }
+        KeyKind::SecretKey => {
+            let new = format!("sk_{}", random_token(32)?);
+            let hash = hash_hex(&new);
+            (
+                new,
+                db.prepare("UPDATE projects SET secret_key_hash = ?2 WHERE id = ?1")
+                    .bind(&[project.id.as_str().into(), hash.into()])?,
+            )
+        }
+        KeyKind::PublishableKey => {
+            let new = format!("pk_{}", random_token(24)?);
+            (
+                new.clone(),
+                db.prepare("UPDATE projects SET publishable_key = ?2 WHERE id = ?1")
+                    .bind(&[project.id.as_str().into(), new.into()])?,
+            )
+        }
+    };
+    statement.run().await?;
+    Ok(value)
+}
+
 /// SHA-256 of `text`, hex.
 pub fn hash_hex(text: &str) -> String {
     Sha256::digest(text.as_bytes())

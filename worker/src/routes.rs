@@ -43,6 +43,7 @@ pub async fn handle(req: Request, env: Env) -> Result<Response> {
         (Method::Put, "/v1/definitions") => put_definitions(req, &env).await,
         (Method::Get, "/v1/definitions") => get_definitions(&req, &env).await,
         (Method::Post, "/v1/events") => server_events(req, &env).await,
+        (Method::Post, "/v1/keys/rotate") => rotate_key(req, &env).await,
         (Method::Post, "/v1/client/events") => {
             client_events(req, &env, origin.as_deref(), &own).await
         }
@@ -125,6 +126,32 @@ async fn create_project(mut req: Request, env: &Env) -> ApiResult<Response> {
     }
     let created = project::create(env, new, &subject::now().to_string()).await?;
     Ok(Response::from_json(&created)?.with_status(201))
+}
+
+/// `POST /v1/keys/rotate` (secret key): `{"key": "identity_secret" | "secret_key" |
+/// "publishable_key", "retire_previous"?: true}`. Identity secrets overlap (two valid) until
+/// the previous one is retired; the other keys are replaced at once.
+async fn rotate_key(mut req: Request, env: &Env) -> ApiResult<Response> {
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Rotate {
+        key: project::KeyKind,
+        #[serde(default)]
+        retire_previous: bool,
+    }
+    let project = auth::server(&req, env).await?;
+    let body: Rotate = parse_json(&read_body(&mut req).await?)?;
+    if body.retire_previous && body.key != project::KeyKind::IdentitySecret {
+        return Err(ApiError::bad(
+            "invalid_body",
+            "only identity secrets overlap and can be retired",
+            Some("retire_previous"),
+        ));
+    }
+    let value = project::rotate(env, &project, body.key, body.retire_previous).await?;
+    Ok(Response::from_json(
+        &serde_json::json!({ "key": body.key, "value": value }),
+    )?)
 }
 
 /// `PUT /v1/definitions` (secret key): validates (every problem at once) and stores a new version.
