@@ -24,15 +24,16 @@ export function recordEvents() {
   addEventListener("cairn:error", (e) => window.__seen.errors.push(e.detail));
 }
 
-// Count of painted pixels on the widget's confetti canvas (inside its shadow root).
-export function confettiPixels() {
+// Count of painted pixels on the widget's confetti canvas (inside its shadow root), or 0 while
+// fewer than `min` are painted (so it can be awaited with page.waitForFunction).
+export function confettiPixels(min = 1) {
   const host = document.querySelector("cairn-layer");
   const canvas = host && host.shadowRoot && host.shadowRoot.querySelector("canvas.confetti");
   if (!canvas || !canvas.width) return 0;
   const data = canvas.getContext("2d").getImageData(0, 0, canvas.width, canvas.height).data;
   let n = 0;
   for (let i = 3; i < data.length; i += 16) if (data[i] > 0) n++;
-  return n;
+  return n >= min ? n : 0;
 }
 
 // Titles of the toasts on screen.

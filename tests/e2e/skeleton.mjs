@@ -19,7 +19,7 @@ try {
     const awards = await page.evaluate(() => window.__seen.awards.length);
     if (awards > celebrations.length) {
       // A celebration began: the canvas must actually draw and the toast must show.
-      const pixels = await page.waitForFunction(confettiPixels, null, { timeout: 5000 }).then((h) => h.jsonValue());
+      const pixels = await page.waitForFunction(confettiPixels, 200, { timeout: 5000 }).then((h) => h.jsonValue());
       await page.waitForFunction((t) => t > 0, (await page.evaluate(toastTitles)).length, { timeout: 5000 });
       const toasts = await page.evaluate(toastTitles);
       await page.screenshot({ path: `${artifacts}/celebration-${i}.png` });

@@ -423,3 +423,31 @@ fn engine_features_through_the_worker() {
         "refused events change nothing"
     );
 }
+
+#[test]
+fn browsers_are_rate_limited_per_user() {
+    let app = App::start("api-rate").unwrap();
+    let mut limited = None;
+    for i in 0..150 {
+        let reply = app.client("GET", "/v1/client/me", "eager", None).unwrap();
+        if reply.status == 429 {
+            limited = Some((i, reply));
+            break;
+        }
+        assert_eq!(reply.status, 200, "{}", reply.body);
+    }
+    let (after, reply) = limited.expect("a 429 within 150 requests");
+    assert!(
+        after >= 100,
+        "not before the limit of 100 per 10 s: {after}"
+    );
+    assert_eq!(reply.json()["error"]["code"], "rate_limited");
+    assert_eq!(reply.header("retry-after"), Some("10"));
+    // Another user is not affected.
+    assert_eq!(
+        app.client("GET", "/v1/client/me", "calm", None)
+            .unwrap()
+            .status,
+        200
+    );
+}

@@ -57,9 +57,27 @@ pub async fn server(req: &Request, env: &Env) -> ApiResult<Project> {
             "missing secret key: send Authorization: Bearer sk_…".into(),
         ));
     };
-    Project::by_secret_key(env, &key)
+    let project = Project::by_secret_key(env, &key)
         .await?
-        .ok_or_else(|| ApiError::Unauthorized("unknown secret key".into()))
+        .ok_or_else(|| ApiError::Unauthorized("unknown secret key".into()))?;
+    limit(env, "SERVER_RATE_LIMITER", format!("sk:{}", project.id)).await?;
+    Ok(project)
+}
+
+/// Seconds a client waits after a 429 (the limiters' period).
+const RATE_PERIOD_SECS: u32 = 10;
+
+/// Counts one request against `binding` for `key`; 429 when over.
+async fn limit(env: &Env, binding: &str, key: String) -> ApiResult<()> {
+    // A deployment without the binding is not limited (e.g. an older wrangler.toml).
+    let Ok(limiter) = env.rate_limiter(binding) else {
+        return Ok(());
+    };
+    if limiter.limit(key).await?.success {
+        Ok(())
+    } else {
+        Err(ApiError::RateLimited(RATE_PERIOD_SECS))
+    }
 }
 
 /// A browser: `X-Cairn-Key: pk_…` and `Authorization: Bearer <user token>`.
@@ -104,6 +122,12 @@ async fn client_with(
         ApiError::Unauthorized("missing user token: send Authorization: Bearer <token>".into())
     })?;
     let claims = verify(token, &project.identity_secrets, now_secs)?;
+    limit(
+        env,
+        "CLIENT_RATE_LIMITER",
+        format!("{}:{}", project.id, claims.sub),
+    )
+    .await?;
     let locale = claims
         .traits
         .as_ref()

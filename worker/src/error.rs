@@ -23,6 +23,8 @@ pub enum ApiError {
     NotFound,
     /// 409: a concurrent change won.
     Conflict(String),
+    /// 429: over the rate limit; retry after this many seconds.
+    RateLimited(u32),
     /// 413: the body is over the limit.
     TooLarge(usize),
     /// 422: well-formed but not acceptable to the engine.
@@ -57,6 +59,12 @@ impl ApiError {
             Self::Forbidden(message) => (403, "forbidden", message.clone(), None),
             Self::NotFound => (404, "not_found", "no such route".into(), None),
             Self::Conflict(message) => (409, "conflict", message.clone(), None),
+            Self::RateLimited(after) => (
+                429,
+                "rate_limited",
+                format!("too many requests; retry in {after} s"),
+                None,
+            ),
             Self::TooLarge(limit) => (
                 413,
                 "body_too_large",
@@ -84,6 +92,10 @@ impl ApiError {
             worker::console_error!("internal error: {detail}");
         }
         let (status, code, message, path) = self.parts();
+        let retry_after = match self {
+            Self::RateLimited(after) => Some(after),
+            _ => None,
+        };
         let details = match self {
             Self::InvalidDefinitions(problems) => problems
                 .into_iter()
@@ -102,7 +114,13 @@ impl ApiError {
                 details,
             },
         };
-        Ok(Response::from_json(&body)?.with_status(status))
+        let response = Response::from_json(&body)?.with_status(status);
+        if let Some(after) = retry_after {
+            let headers = response.headers().clone();
+            headers.set("retry-after", &after.to_string())?;
+            return Ok(response.with_headers(headers));
+        }
+        Ok(response)
     }
 }
 
