@@ -85,14 +85,22 @@ fn accounts_acknowledgements_and_erasure() {
         (bad.status, bad.json()["error"]["code"].as_str()),
         (400, Some("invalid_award_id"))
     );
-    let ledger = app
-        .server("GET", "/v1/milestones?subject=account:team-1", None)
-        .unwrap()
-        .json();
-    assert!(
-        ledger["milestones"][0]["seen_at"].is_string(),
-        "first seen is recorded in the ledger: {ledger}"
-    );
+    // The ledger records the first time a member saw it (through the outbox, by alarm).
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        let ledger = app
+            .server("GET", "/v1/milestones?subject=account:team-1", None)
+            .unwrap()
+            .json();
+        if ledger["milestones"][0]["seen_at"].is_string() {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "seen_at never recorded: {ledger}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
 
     // The server reads the same view.
     let server_view = app

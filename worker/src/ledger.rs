@@ -1,10 +1,11 @@
 //! The milestone ledger in D1: written through each Durable Object's outbox, read by people.
 //!
 //! A Durable Object puts every award into its own SQLite outbox in the same synchronous step as
-//! the state change, then copies the outbox to D1 (`INSERT … ON CONFLICT (id) DO NOTHING`, so a
-//! repeated copy is harmless) and empties it. If D1 fails, the rows stay in the outbox and the
-//! object's alarm retries: no award can exist in a Durable Object and be missing from the ledger
-//! for longer than the retry takes.
+//! the state change, and sets its alarm to fire at once. The alarm, off the request path, copies
+//! the outbox to D1 in one batch (`INSERT … ON CONFLICT (id) DO NOTHING`, so a repeated copy is
+//! harmless) and empties it. If D1 fails, the rows stay in the outbox and the alarm retries: no
+//! award can exist in a Durable Object and be missing from the ledger for longer than the retry
+//! takes. Acknowledgements (`seen`) travel the same way.
 
 use cairn_core::definitions::{Scope, kind_name};
 use cairn_core::engine::Award;
@@ -77,41 +78,106 @@ impl LedgerRow {
     }
 }
 
-/// Copies `rows` into the ledger; rows already there are left as they are.
-pub async fn write(env: &Env, rows: &[LedgerRow]) -> ApiResult<()> {
-    if rows.is_empty() {
-        return Ok(());
+/// A pending ledger change, kept in a Durable Object's outbox until D1 has it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(tag = "op", rename_all = "snake_case")]
+pub enum OutboxItem {
+    /// A new award's row.
+    Award(LedgerRow),
+    /// A member saw an award (their own or their account's).
+    Seen {
+        project: String,
+        id: String,
+        user: String,
+        account: Option<String>,
+        at: String,
+    },
+}
+
+impl OutboxItem {
+    /// The outbox key: one entry per award, and per acknowledgement.
+    pub fn key(&self) -> String {
+        match self {
+            Self::Award(row) => row.id.clone(),
+            Self::Seen { id, .. } => format!("seen:{id}"),
+        }
+    }
+}
+
+/// How long an acknowledgement waits for its award's ledger row before it is dropped.
+const SEEN_PATIENCE: jiff::SignedDuration = jiff::SignedDuration::from_hours(1);
+
+/// Applies `items` to the ledger in one batch; returns the keys that are done. Award rows
+/// already there are left as they are; an acknowledgement whose award row is not there yet
+/// stays pending (up to an hour).
+pub async fn flush(
+    env: &Env,
+    items: &[OutboxItem],
+    now: jiff::Timestamp,
+) -> ApiResult<Vec<String>> {
+    if items.is_empty() {
+        return Ok(Vec::new());
     }
     let db: D1Database = env.d1(DB)?;
-    let statements = rows
-        .iter()
-        .map(|r| {
-            db.prepare(
-                "INSERT INTO milestones (id, project_id, subject_type, subject_id, milestone_key, milestone_name, kind, tier, \
-                 value, achieved_at, celebrate, holdout, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13) \
-                 ON CONFLICT (id) DO NOTHING",
-            )
-            .bind(&[
-                r.id.as_str().into(),
-                r.project_id.as_str().into(),
-                r.subject_type.as_str().into(),
-                r.subject_id.as_str().into(),
-                r.milestone_key.as_str().into(),
-                r.milestone_name.as_str().into(),
-                r.kind.as_str().into(),
-                r.tier.as_str().into(),
-                (r.value as f64).into(),
-                r.achieved_at.as_str().into(),
-                (r.celebrate as f64).into(),
-                (r.holdout as f64).into(),
-                r.created_at.as_str().into(),
-            ])
-        })
-        .collect::<worker::Result<Vec<_>>>()?;
-    db.batch(statements)
+    let mut statements = Vec::with_capacity(items.len());
+    for item in items {
+        statements.push(match item {
+            OutboxItem::Award(r) => db
+                .prepare(
+                    "INSERT INTO milestones (id, project_id, subject_type, subject_id, milestone_key, milestone_name, kind, tier, \
+                     value, achieved_at, celebrate, holdout, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13) \
+                     ON CONFLICT (id) DO NOTHING",
+                )
+                .bind(&[
+                    r.id.as_str().into(),
+                    r.project_id.as_str().into(),
+                    r.subject_type.as_str().into(),
+                    r.subject_id.as_str().into(),
+                    r.milestone_key.as_str().into(),
+                    r.milestone_name.as_str().into(),
+                    r.kind.as_str().into(),
+                    r.tier.as_str().into(),
+                    (r.value as f64).into(),
+                    r.achieved_at.as_str().into(),
+                    (r.celebrate as f64).into(),
+                    (r.holdout as f64).into(),
+                    r.created_at.as_str().into(),
+                ])?,
+            OutboxItem::Seen { project, id, user, account, at } => db
+                .prepare(
+                    "UPDATE milestones SET seen_at = coalesce(seen_at, ?5) WHERE project_id = ?1 AND id = ?2 \
+                     AND ((subject_type = 'user' AND subject_id = ?3) OR (subject_type = 'account' AND subject_id = ?4))",
+                )
+                .bind(&[
+                    project.as_str().into(),
+                    id.as_str().into(),
+                    user.as_str().into(),
+                    account.as_deref().map_or(wasm_bindgen::JsValue::NULL, Into::into),
+                    at.as_str().into(),
+                ])?,
+        });
+    }
+    let results = db
+        .batch(statements)
         .await
         .map_err(|e| ApiError::Internal(format!("ledger write failed: {e}")))?;
-    Ok(())
+    let mut done = Vec::with_capacity(items.len());
+    for (item, result) in items.iter().zip(results) {
+        let finished = match item {
+            OutboxItem::Award(_) => true,
+            OutboxItem::Seen { at, .. } => {
+                let changed = result.meta()?.and_then(|m| m.changes).unwrap_or(0) > 0;
+                let expired = at
+                    .parse::<jiff::Timestamp>()
+                    .is_ok_and(|t| now.duration_since(t) > SEEN_PATIENCE);
+                changed || expired
+            }
+        };
+        if finished {
+            done.push(item.key());
+        }
+    }
+    Ok(done)
 }
 
 /// Filters of `GET /v1/milestones`.
@@ -252,27 +318,6 @@ pub async fn mark_celebrated(
         .run()
         .await?;
     Ok(result.meta()?.and_then(|m| m.changes).unwrap_or(0) > 0)
-}
-
-/// Records the first time a member saw award `id` (theirs, or their account's).
-pub async fn mark_seen(
-    env: &Env,
-    project: &str,
-    id: &str,
-    user: &str,
-    account: Option<&str>,
-    now: &str,
-) -> ApiResult<()> {
-    let account = account.map_or(wasm_bindgen::JsValue::NULL, Into::into);
-    env.d1(DB)?
-        .prepare(
-            "UPDATE milestones SET seen_at = ?5 WHERE project_id = ?1 AND id = ?2 AND seen_at IS NULL \
-             AND ((subject_type = 'user' AND subject_id = ?3) OR (subject_type = 'account' AND subject_id = ?4))",
-        )
-        .bind(&[project.into(), id.into(), user.into(), account, now.into()])?
-        .run()
-        .await?;
-    Ok(())
 }
 
 /// Deletes a user's ledger rows (erasure).

@@ -65,6 +65,16 @@ impl Project {
     }
 
     async fn find(env: &Env, column: &str, value: &str) -> ApiResult<Option<Self>> {
+        let cache_key = format!("{column}={value}");
+        let now = worker::Date::now().as_millis();
+        if let Some(hit) = PROJECTS.with(|c| {
+            c.borrow()
+                .get(&cache_key)
+                .filter(|(_, until)| *until > now)
+                .map(|(p, _)| p.clone())
+        }) {
+            return Ok(Some(hit));
+        }
         let db = env.d1(DB)?;
         let row: Option<Row> = db
             .prepare(format!(
@@ -73,7 +83,14 @@ impl Project {
             .bind(&[value.into()])?
             .first(None)
             .await?;
-        row.map(Self::try_from).transpose()
+        let project = row.map(Self::try_from).transpose()?;
+        if let Some(p) = &project {
+            PROJECTS.with(|c| {
+                c.borrow_mut()
+                    .insert(cache_key, (p.clone(), now + PROJECT_TTL_MS))
+            });
+        }
+        Ok(project)
     }
 
     /// Whether a browser page at `origin` may call the client API of this project; `own` is the
@@ -98,7 +115,17 @@ impl Project {
     }
 }
 
+/// How long an isolate trusts its copy of a project: a key rotation or new definitions reach
+/// every isolate within this time (at once in the isolate that made the change).
+const PROJECT_TTL_MS: u64 = 10_000;
+
+/// Forgets this isolate's copies of projects (after a change).
+pub fn forget_cached_projects() {
+    PROJECTS.with(|c| c.borrow_mut().clear());
+}
+
 thread_local! {
+    static PROJECTS: RefCell<HashMap<String, (Project, u64)>> = RefCell::new(HashMap::new());
     static COMPILED: RefCell<HashMap<(String, i64), Rc<Compiled>>> = RefCell::new(HashMap::new());
 }
 
@@ -182,6 +209,7 @@ pub async fn put_definitions(
                 .bind(&[project.id.as_str().into(), (version as f64).into(), (project.definitions_version as f64).into()])?,
         ])
         .await;
+    forget_cached_projects();
     match results {
         Ok(_) => Ok(version),
         // Two concurrent PUTs: the primary key on (project, version) rejects the second.
@@ -257,6 +285,7 @@ pub async fn rotate(
         }
     };
     statement.run().await?;
+    forget_cached_projects();
     Ok(value)
 }
 

@@ -10,7 +10,8 @@ use cairn_core::wire::{
     headers,
 };
 use cairn_core::{Compiled, Definitions};
-use futures_util::future::join_all;
+use futures_util::StreamExt;
+use futures_util::stream;
 use serde::Deserialize;
 use worker::{Env, Headers, Method, Request, Response, Result};
 
@@ -19,6 +20,9 @@ use crate::error::{ApiError, ApiResult};
 use crate::ledger;
 use crate::project::{self, Project};
 use crate::subject::{self, Command, SubjectEvent, SubjectResult, Target};
+
+/// Most Durable Object calls a batch keeps in flight at once.
+const MAX_IN_FLIGHT: usize = 32;
 
 /// Largest request body accepted.
 pub const MAX_BODY_BYTES: usize = 1 << 20;
@@ -463,19 +467,12 @@ async fn client_seen(
     }
     let user = &caller.claims.sub;
     let command = Command::Seen {
+        project: caller.project.id.clone(),
+        user: user.clone(),
+        account: caller.claims.acct.clone(),
         award_id: award_id.to_owned(),
     };
     let _: bool = subject::send(env, &caller.project.user_object(user), &command).await?;
-    let now = subject::now().to_string();
-    ledger::mark_seen(
-        env,
-        &caller.project.id,
-        award_id,
-        user,
-        caller.claims.acct.as_deref(),
-        &now,
-    )
-    .await?;
     Ok(Response::from_json(
         &serde_json::json!({ "id": award_id, "seen": true }),
     )?)
@@ -692,7 +689,7 @@ async fn ingest(
             subject::send::<Vec<SubjectResult>>(env, &project.user_object(user), &command).await
         }
     });
-    let answers = join_all(calls).await;
+    let answers: Vec<_> = stream::iter(calls).buffered(MAX_IN_FLIGHT).collect().await;
 
     let mut out = Vec::new();
     let mut by_account: Vec<(String, Vec<(usize, SubjectEvent)>)> = Vec::new();
@@ -732,7 +729,12 @@ async fn ingest(
                 .await
         }
     });
-    for ((_, events), answer) in by_account.iter().zip(join_all(calls).await) {
+    for ((_, events), answer) in by_account.iter().zip(
+        stream::iter(calls)
+            .buffered(MAX_IN_FLIGHT)
+            .collect::<Vec<_>>()
+            .await,
+    ) {
         let Ok(results) = answer else {
             // The user's event counted; the account catches up when the event is retried with
             // its idempotency key (the account deduplicates it too).

@@ -15,6 +15,7 @@ use cairn_core::definitions::Scope;
 use cairn_core::engine::{Award, EventError, Traits};
 use cairn_core::wire::{AccountView, AwardView, ErrorDetail, MeResponse, StreamMessage};
 use cairn_core::{Event, Subject as SubjectRef, SubjectState};
+use futures_util::StreamExt;
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 use worker::{
@@ -24,7 +25,7 @@ use worker::{
 };
 
 use crate::error::{ApiError, ApiResult};
-use crate::ledger::{self, LedgerRow};
+use crate::ledger::{self, LedgerRow, OutboxItem};
 use crate::project;
 
 /// Binding name of the namespace in `wrangler.toml`.
@@ -60,7 +61,12 @@ pub enum Command {
     /// Award a custom milestone.
     Award { target: Target, milestone: String },
     /// This user acknowledged an award (theirs or their account's).
-    Seen { award_id: String },
+    Seen {
+        project: String,
+        user: String,
+        account: Option<String>,
+        award_id: String,
+    },
     /// Erase everything of this subject; answers the accounts the user was seen in.
     Erase,
     /// An account forgets an erased member.
@@ -159,7 +165,21 @@ impl DurableObject for Subject {
             Command::Events { target, events } => self.handle_events(&target, &events).await,
             Command::Me { target, account } => self.handle_me(&target, account).await,
             Command::Account { target } => self.handle_account(&target).await,
-            Command::Seen { award_id } => self.handle_seen(&award_id),
+            Command::Seen {
+                project,
+                user,
+                account,
+                award_id,
+            } => {
+                self.handle_seen(OutboxItem::Seen {
+                    project,
+                    id: award_id,
+                    user,
+                    account,
+                    at: now().to_string(),
+                })
+                .await
+            }
             Command::Erase => self.handle_erase().await,
             Command::Push { awards } => {
                 self.push(&awards);
@@ -212,6 +232,9 @@ impl DurableObject for Subject {
         }
     }
 }
+
+/// Pushes to members kept in flight at once.
+const MAX_FAN_OUT_IN_FLIGHT: usize = 32;
 
 /// Most members an account award is pushed to in real time (all members see it in /me).
 const MAX_FAN_OUT: usize = 500;
@@ -297,7 +320,6 @@ impl Subject {
             }
         }
         self.remember(target)?;
-        self.flush_outbox().await;
         self.schedule(&defs, subject, &state, now).await?;
         Ok(Response::from_json(&results)?)
     }
@@ -331,14 +353,15 @@ impl Subject {
             Err(e) => SubjectResult::Rejected(event_error(&e).detail()),
         };
         self.remember(target)?;
-        self.flush_outbox().await;
         self.schedule(&defs, subject, &state, now).await?;
         Ok(Response::from_json(&result)?)
     }
 
     async fn handle_alarm(&self) -> ApiResult<()> {
+        let now = now();
+        self.flush_outbox(now).await;
         let Some(target) = self.stored_target()? else {
-            return Ok(());
+            return self.schedule_retry_only(now).await;
         };
         let defs =
             project::definitions(&self.env, &target.project, target.definitions_version).await?;
@@ -347,24 +370,28 @@ impl Subject {
             scope: target.scope,
             id: &target.id,
         };
-        let now = now();
         let mut state = self.load()?;
         let before = state.clone();
-        self.flush_outbox().await;
         let outcome = state.tick(&defs, subject, now);
         if state != before {
             self.store(&state, &defs, subject, &outcome.awards, now)?;
             self.deliver(&target, &defs, &state, &outcome.awards).await;
-            self.flush_outbox().await;
-        }
-        if !outcome.awards.is_empty() {
-            worker::console_log!(
-                "{} award(s) by alarm for {}",
-                outcome.awards.len(),
-                target.id
-            );
+            self.flush_outbox(now).await;
         }
         self.schedule(&defs, subject, &state, now).await
+    }
+
+    /// With no subject known yet (e.g. only acknowledgements): an alarm for the outbox only.
+    async fn schedule_retry_only(&self, now: Timestamp) -> ApiResult<()> {
+        let retry = *self.retry_at.borrow();
+        if let Some(at) = retry {
+            self.storage
+                .storage()
+                .set_alarm((at - now.as_millisecond()).max(0))
+                .await?;
+            *self.scheduled.borrow_mut() = Some(at);
+        }
+        Ok(())
     }
 
     /// Accepts a WebSocket on which this user's awards are pushed (hibernation API: the object
@@ -419,37 +446,44 @@ impl Subject {
                     let command = &command;
                     async move { subject_send_quiet(&self.env, &name, command).await }
                 });
-                futures_util::future::join_all(sends).await;
+                futures_util::stream::iter(sends)
+                    .buffer_unordered(MAX_FAN_OUT_IN_FLIGHT)
+                    .collect::<Vec<()>>()
+                    .await;
             }
         }
     }
 
-    /// Copies the outbox to the D1 ledger and empties it; on failure, keeps it and asks for a
-    /// retry by alarm.
-    async fn flush_outbox(&self) {
-        let rows = match self.outbox() {
-            Ok(rows) if rows.is_empty() => return,
-            Ok(rows) => rows,
+    /// Copies the outbox to the D1 ledger (one batch) and removes what is done; on failure, or
+    /// while acknowledgements wait for their award's row, asks for a retry by alarm.
+    async fn flush_outbox(&self, now: Timestamp) {
+        let items = match self.outbox() {
+            Ok(items) if items.is_empty() => {
+                *self.retry_at.borrow_mut() = None;
+                return;
+            }
+            Ok(items) => items,
             Err(e) => return worker::console_error!("outbox unreadable: {e:?}"),
         };
-        match ledger::write(&self.env, &rows).await {
-            Ok(()) => {
-                for row in &rows {
-                    let _ = self.sql.exec(
-                        "DELETE FROM outbox WHERE id = ?",
-                        vec![row.id.as_str().into()],
-                    );
+        match ledger::flush(&self.env, &items, now).await {
+            Ok(done) => {
+                for key in &done {
+                    let _ = self
+                        .sql
+                        .exec("DELETE FROM outbox WHERE id = ?", vec![key.as_str().into()]);
                 }
-                *self.retry_at.borrow_mut() = None;
+                let pending = done.len() < items.len();
+                *self.retry_at.borrow_mut() =
+                    pending.then(|| now.as_millisecond() + OUTBOX_RETRY_MS);
             }
             Err(e) => {
                 worker::console_error!("ledger write failed, retrying by alarm: {e:?}");
-                *self.retry_at.borrow_mut() = Some(now().as_millisecond() + OUTBOX_RETRY_MS);
+                *self.retry_at.borrow_mut() = Some(now.as_millisecond() + OUTBOX_RETRY_MS);
             }
         }
     }
 
-    fn outbox(&self) -> ApiResult<Vec<LedgerRow>> {
+    fn outbox(&self) -> ApiResult<Vec<OutboxItem>> {
         #[derive(Deserialize)]
         struct Out {
             row: String,
@@ -458,8 +492,26 @@ impl Subject {
         let rows: Vec<Out> = self.sql.exec("SELECT row FROM outbox", None)?.to_array()?;
         Ok(rows
             .iter()
-            .map(|r| serde_json::from_str(&r.row))
-            .collect::<serde_json::Result<_>>()?)
+            .filter_map(|r| match serde_json::from_str(&r.row) {
+                Ok(item) => Some(item),
+                Err(e) => {
+                    worker::console_error!("outbox entry unreadable, skipped: {e}");
+                    None
+                }
+            })
+            .collect())
+    }
+
+    /// Puts `item` in the outbox (same synchronous step as the change it records) and asks for
+    /// the alarm to copy it to the ledger right away.
+    fn enqueue(&self, item: &OutboxItem, now: Timestamp) -> ApiResult<()> {
+        self.sql.exec(OUTBOX_TABLE, None)?;
+        self.sql.exec(
+            "INSERT INTO outbox (id, row) VALUES (?, ?) ON CONFLICT (id) DO NOTHING",
+            vec![item.key().into(), serde_json::to_string(item)?.into()],
+        )?;
+        *self.retry_at.borrow_mut() = Some(now.as_millisecond());
+        Ok(())
     }
 
     /// Sets the alarm to the engine's next due instant (or clears it).
@@ -575,12 +627,27 @@ impl Subject {
         ))?)
     }
 
-    fn handle_seen(&self, award_id: &str) -> ApiResult<Response> {
+    /// Records an acknowledgement here (it drives `seen` in /me) and, through the outbox, in
+    /// the ledger's `seen_at`.
+    async fn handle_seen(&self, item: OutboxItem) -> ApiResult<Response> {
+        let OutboxItem::Seen { id, at, .. } = &item else {
+            return Err(ApiError::Internal("not a seen item".into()));
+        };
         self.sql.exec(SEEN_TABLE, None)?;
         self.sql.exec(
             "INSERT INTO seen (id, at) VALUES (?, ?) ON CONFLICT (id) DO NOTHING",
-            vec![award_id.into(), now().to_string().into()],
+            vec![id.as_str().into(), at.as_str().into()],
         )?;
+        let now = now();
+        self.enqueue(&item, now)?;
+        let soon = self
+            .scheduled
+            .borrow()
+            .is_none_or(|at| at > now.as_millisecond());
+        if soon {
+            self.storage.storage().set_alarm(0).await?;
+            *self.scheduled.borrow_mut() = Some(now.as_millisecond());
+        }
         Ok(Response::from_json(&true)?)
     }
 
@@ -641,16 +708,11 @@ impl Subject {
             "INSERT INTO subject_state (id, state) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET state = excluded.state",
             vec![serde_json::to_string(state)?.into()],
         )?;
-        if !awards.is_empty() {
-            self.sql.exec(OUTBOX_TABLE, None)?;
-            let now = now.to_string();
-            for award in awards {
-                let row = LedgerRow::new(defs, subject, award, &now);
-                self.sql.exec(
-                    "INSERT INTO outbox (id, row) VALUES (?, ?) ON CONFLICT (id) DO NOTHING",
-                    vec![row.id.as_str().into(), serde_json::to_string(&row)?.into()],
-                )?;
-            }
+        for award in awards {
+            self.enqueue(
+                &OutboxItem::Award(LedgerRow::new(defs, subject, award, &now.to_string())),
+                now,
+            )?;
         }
         *self.state.borrow_mut() = Some(state.clone());
         Ok(())

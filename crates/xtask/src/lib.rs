@@ -6,6 +6,7 @@
 
 pub mod build;
 pub mod cmd;
+pub mod load;
 pub mod seed;
 pub mod setup;
 pub mod wrangler;

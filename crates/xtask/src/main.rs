@@ -184,6 +184,120 @@ fn bench() -> Result<()> {
         "\nwrangler dev cold start to first 200 (3 runs): min {:.2?}, median {:.2?}, max {:.2?}",
         cold[0], cold[1], cold[2]
     );
+    load_bench()?;
+    Ok(())
+}
+
+/// Throughput on loopback against `wrangler dev`, in one run, each figure next to the no-op
+/// ceiling measured in the same run.
+fn load_bench() -> Result<()> {
+    use std::sync::Arc;
+    use std::time::Duration;
+    use xtask::load;
+
+    let dir = target_dir().join("bench/load");
+    let _ = std::fs::remove_dir_all(&dir);
+    let w = wrangler::Wrangler::start(wrangler::Options::ephemeral(
+        dir.join("state"),
+        dir.join("wrangler.log"),
+    )?)?;
+    let secs = std::env::var("CAIRN_BENCH_SECS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(8);
+    let duration = Duration::from_secs(secs);
+    let connections = 8;
+    let auth = format!("Bearer {DEMO_SECRET_KEY}");
+    let event = |user: String, n: usize| {
+        format!(r#"{{"user_id":"{user}","event":"project_created","idempotency_key":"k{n}"}}"#)
+    };
+    // Warm the isolate, the caches and the Durable Objects first.
+    load::run(
+        "warm-up",
+        &w.base,
+        Some(&auth),
+        connections,
+        Duration::from_secs(2),
+        Arc::new(move |_, n| {
+            (
+                "POST",
+                "/v1/events".into(),
+                Some(format!(
+                    r#"{{"user_id":"warm-{}","event":"project_created"}}"#,
+                    n % 1000
+                )),
+                1,
+            )
+        }),
+    )?;
+    let ceiling = load::run(
+        "no-op route (GET /v1/health)",
+        &w.base,
+        None,
+        connections,
+        duration,
+        Arc::new(|_, _| ("GET", "/v1/health".into(), None, 0)),
+    )?;
+    let hot = load::run(
+        "single events, one hot user",
+        &w.base,
+        Some(&auth),
+        connections,
+        duration,
+        Arc::new(move |_, n| ("POST", "/v1/events".into(), Some(event("hot".into(), n)), 1)),
+    )?;
+    let spread = load::run(
+        "single events, 1,000 users",
+        &w.base,
+        Some(&auth),
+        connections,
+        duration,
+        Arc::new(move |_, n| {
+            (
+                "POST",
+                "/v1/events".into(),
+                Some(event(format!("u{}", n % 1000), n)),
+                1,
+            )
+        }),
+    )?;
+    let batched = load::run(
+        "1,000-event batches, 1,000 users",
+        &w.base,
+        Some(&auth),
+        connections,
+        duration,
+        Arc::new(move |_, n| {
+            let events: Vec<String> = (0..1000)
+                .map(|i| event(format!("b{}", (n * 7 + i) % 1000), n * 1000 + i))
+                .collect();
+            (
+                "POST",
+                "/v1/events".into(),
+                Some(format!(r#"{{"events":[{}]}}"#, events.join(","))),
+                1000,
+            )
+        }),
+    )?;
+    println!(
+        "\nload on loopback, {connections} connections, {secs} s each (wrangler dev, one workerd):"
+    );
+    println!(
+        "{:<36} {:>10} {:>12} {:>9} {:>9} {:>9} {:>7}",
+        "scenario", "req/s", "events/s", "p50", "p99", "ceiling", "errors"
+    );
+    for r in [&ceiling, &hot, &spread, &batched] {
+        println!(
+            "{:<36} {:>10.0} {:>12.0} {:>9.1?} {:>9.1?} {:>8.2}x {:>7}",
+            r.name,
+            r.requests_per_sec(),
+            r.events_per_sec(),
+            r.p50,
+            r.p99,
+            r.requests_per_sec() / ceiling.requests_per_sec(),
+            r.errors
+        );
+    }
     Ok(())
 }
 

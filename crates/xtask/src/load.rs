@@ -1,0 +1,129 @@
+//! A small closed-loop load generator for `cargo xtask bench`: N connections on loopback, each
+//! sending its next request when the previous answer arrived, for a fixed time.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use anyhow::{Result, bail};
+
+/// One scenario's result.
+#[derive(Debug, Clone)]
+pub struct Report {
+    pub name: String,
+    pub requests: usize,
+    pub events: usize,
+    pub errors: usize,
+    pub elapsed: Duration,
+    pub p50: Duration,
+    pub p99: Duration,
+}
+
+impl Report {
+    pub fn requests_per_sec(&self) -> f64 {
+        self.requests as f64 / self.elapsed.as_secs_f64()
+    }
+
+    pub fn events_per_sec(&self) -> f64 {
+        self.events as f64 / self.elapsed.as_secs_f64()
+    }
+}
+
+/// What to send: `(method, path, body)` for request number `n` of connection `c`, and how
+/// many events it carries.
+pub type Make = dyn Fn(usize, usize) -> (&'static str, String, Option<String>, usize) + Send + Sync;
+
+/// Runs `make` on `connections` connections to `base` for `duration`; `auth` is sent as the
+/// `authorization` header. Only loopback addresses are accepted.
+pub fn run(
+    name: &str,
+    base: &str,
+    auth: Option<&str>,
+    connections: usize,
+    duration: Duration,
+    make: Arc<Make>,
+) -> Result<Report> {
+    if !(base.starts_with("http://127.0.0.1:") || base.starts_with("http://localhost:")) {
+        bail!("load tests target loopback only, not {base}");
+    }
+    let counter = Arc::new(AtomicUsize::new(0));
+    let started = Instant::now();
+    let threads: Vec<_> = (0..connections)
+        .map(|c| {
+            let base = base.to_owned();
+            let auth = auth.map(str::to_owned);
+            let make = Arc::clone(&make);
+            let counter = Arc::clone(&counter);
+            std::thread::spawn(move || {
+                let agent: ureq::Agent = ureq::Agent::config_builder()
+                    .http_status_as_error(false)
+                    .timeout_global(Some(Duration::from_secs(30)))
+                    .build()
+                    .into();
+                let mut latencies = Vec::new();
+                let (mut events, mut errors) = (0, 0);
+                let deadline = started + duration;
+                while Instant::now() < deadline {
+                    let n = counter.fetch_add(1, Ordering::Relaxed);
+                    let (method, path, body, carried) = make(c, n);
+                    let url = format!("{base}{path}");
+                    let mut request = ureq::http::Request::builder().method(method).uri(&url);
+                    if let Some(auth) = &auth {
+                        request = request.header("authorization", auth);
+                    }
+                    let sent = Instant::now();
+                    let result = match body {
+                        Some(body) => request
+                            .body(body)
+                            .map_err(|e| e.to_string())
+                            .and_then(|r| agent.run(r).map_err(|e| e.to_string())),
+                        None => request
+                            .body(())
+                            .map_err(|e| e.to_string())
+                            .and_then(|r| agent.run(r).map_err(|e| e.to_string())),
+                    };
+                    match result {
+                        Ok(mut response) if response.status().is_success() => {
+                            let _ = response.body_mut().read_to_vec();
+                            latencies.push(sent.elapsed());
+                            events += carried;
+                        }
+                        Ok(mut response) => {
+                            let _ = response.body_mut().read_to_vec();
+                            errors += 1;
+                        }
+                        Err(_) => errors += 1,
+                    }
+                }
+                (latencies, events, errors)
+            })
+        })
+        .collect();
+    let mut latencies = Vec::new();
+    let (mut events, mut errors) = (0, 0);
+    for t in threads {
+        let (l, e, x) = t
+            .join()
+            .map_err(|_| anyhow::anyhow!("a load thread panicked"))?;
+        latencies.extend(l);
+        events += e;
+        errors += x;
+    }
+    let elapsed = started.elapsed();
+    latencies.sort();
+    let pick = |q: f64| {
+        latencies
+            .get(((latencies.len() as f64 * q) as usize).min(latencies.len().saturating_sub(1)))
+            .copied()
+            .unwrap_or_default()
+    };
+    Ok(Report {
+        name: name.to_owned(),
+        requests: latencies.len(),
+        events,
+        errors,
+        elapsed,
+        p50: pick(0.5),
+        p99: pick(0.99),
+    })
+}
