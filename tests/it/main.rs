@@ -1,6 +1,7 @@
 //! End-to-end tests: one binary, one module per feature.
 
 mod api;
+mod import;
 mod ledger;
 mod openapi;
 mod server;

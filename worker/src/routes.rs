@@ -46,7 +46,8 @@ pub async fn handle(req: Request, env: Env) -> Result<Response> {
         (Method::Post, "/v1/projects") => create_project(req, &env).await,
         (Method::Put, "/v1/definitions") => put_definitions(req, &env).await,
         (Method::Get, "/v1/definitions") => get_definitions(&req, &env).await,
-        (Method::Post, "/v1/events") => server_events(req, &env).await,
+        (Method::Post, "/v1/events") => server_events(req, &env, false).await,
+        (Method::Post, "/v1/import") => server_events(req, &env, true).await,
         (Method::Post, "/v1/keys/rotate") => rotate_key(req, &env).await,
         (Method::Post, "/v1/client/events") => {
             client_events(req, &env, origin.as_deref(), &own).await
@@ -197,7 +198,8 @@ async fn get_definitions(req: &Request, env: &Env) -> ApiResult<Response> {
 }
 
 /// `POST /v1/events` (secret key): one event, or `{"events": [...]}` of up to 1,000.
-async fn server_events(mut req: Request, env: &Env) -> ApiResult<Response> {
+/// `POST /v1/import` takes the same body as history: awards are recorded, never celebrated.
+async fn server_events(mut req: Request, env: &Env, backfill: bool) -> ApiResult<Response> {
     let project = auth::server(&req, env).await?;
     let body = read_body(&mut req).await?;
     let value: serde_json::Value = parse_json(&body)?;
@@ -270,7 +272,7 @@ async fn server_events(mut req: Request, env: &Env) -> ApiResult<Response> {
             Err(e) => results[i] = Some(rejected(e.detail())),
         }
     }
-    for (i, result) in ingest(env, &project, &locale, valid).await? {
+    for (i, result) in ingest(env, &project, &locale, valid, backfill).await? {
         results[i] = Some(result);
     }
     let results = results
@@ -314,6 +316,7 @@ async fn client_events(
         &caller.project,
         &caller.locale,
         vec![(0, server_event)],
+        false,
     )
     .await?
     .remove(0);
@@ -663,6 +666,7 @@ async fn ingest(
     project: &Project,
     locale: &str,
     events: Vec<(usize, ServerEvent)>,
+    backfill: bool,
 ) -> ApiResult<Vec<(usize, EventResult)>> {
     let mut by_user: Vec<(String, Vec<(usize, ServerEvent)>)> = Vec::new();
     let mut index: HashMap<String, usize> = HashMap::new();
@@ -683,7 +687,10 @@ async fn ingest(
     let calls = by_user.iter().map(|(user, events)| {
         let command = Command::Events {
             target: target(cairn_core::definitions::Scope::User, user),
-            events: events.iter().map(|(_, e)| subject_event(e, None)).collect(),
+            events: events
+                .iter()
+                .map(|(_, e)| subject_event(e, None, backfill))
+                .collect(),
         };
         async move {
             subject::send::<Vec<SubjectResult>>(env, &project.user_object(user), &command).await
@@ -714,7 +721,7 @@ async fn ingest(
                 });
                 by_account[slot]
                     .1
-                    .push((out.len(), subject_event(e, Some(&e.user_id))));
+                    .push((out.len(), subject_event(e, Some(&e.user_id), backfill)));
             }
             out.push((*i, to_result(result)));
         }
@@ -751,7 +758,7 @@ async fn ingest(
     Ok(out)
 }
 
-fn subject_event(e: &ServerEvent, member: Option<&str>) -> SubjectEvent {
+fn subject_event(e: &ServerEvent, member: Option<&str>, backfill: bool) -> SubjectEvent {
     SubjectEvent {
         metric: e.event.clone(),
         value: e.value,
@@ -772,7 +779,7 @@ fn subject_event(e: &ServerEvent, member: Option<&str>) -> SubjectEvent {
                 tz: t.tz.clone(),
             })
         },
-        backfill: false,
+        backfill,
     }
 }
 

@@ -245,6 +245,7 @@ async fn subject_send_quiet(env: &Env, name: &str, command: &Command) {
     }
 }
 
+const IMPORTED_TABLE: &str = "CREATE TABLE IF NOT EXISTS imported (key TEXT PRIMARY KEY)";
 const SEEN_TABLE: &str = "CREATE TABLE IF NOT EXISTS seen (id TEXT PRIMARY KEY, at TEXT NOT NULL)";
 const ACCOUNTS_TABLE: &str = "CREATE TABLE IF NOT EXISTS accounts (id TEXT PRIMARY KEY)";
 
@@ -274,9 +275,24 @@ impl Subject {
         let mut state = self.load()?;
         let before = state.clone();
         let mut fresh = Vec::new();
+        let mut imported_keys = Vec::new();
         let results: Vec<SubjectResult> = events
             .iter()
             .map(|e| {
+                // History is imported in bulk: its keys are remembered for good (the engine's
+                // window holds only the latest keys), so a resumed import never counts twice.
+                let import_key = e.idempotency_key.as_deref().filter(|_| e.backfill);
+                if let Some(key) = import_key {
+                    if imported_keys.iter().any(|k| k == key)
+                        || self.was_imported(key).unwrap_or(false)
+                    {
+                        return SubjectResult::Applied {
+                            duplicate: true,
+                            total: state.total(&e.metric),
+                            awards: Vec::new(),
+                        };
+                    }
+                }
                 let event = Event {
                     value: e.value,
                     idempotency_key: e.idempotency_key.as_deref(),
@@ -290,6 +306,7 @@ impl Subject {
                         if !out.duplicate {
                             fresh.extend(out.awards.iter().cloned());
                         }
+                        imported_keys.extend(import_key.map(str::to_owned));
                         SubjectResult::Applied {
                             duplicate: out.duplicate,
                             total: out.total,
@@ -306,6 +323,15 @@ impl Subject {
             .collect();
         if state != before {
             self.store(&state, &defs, subject, &fresh, now)?;
+        }
+        if !imported_keys.is_empty() {
+            self.sql.exec(IMPORTED_TABLE, None)?;
+            for key in &imported_keys {
+                self.sql.exec(
+                    "INSERT INTO imported (key) VALUES (?) ON CONFLICT (key) DO NOTHING",
+                    vec![key.as_str().into()],
+                )?;
+            }
         }
         self.deliver(target, &defs, &state, &fresh).await;
         let accounts: std::collections::BTreeSet<&str> =
@@ -693,6 +719,21 @@ impl Subject {
             self.store(&state, &defs, subject, &[], now())?;
         }
         Ok(Response::from_json(&true)?)
+    }
+
+    /// Whether an imported event with idempotency key `key` was applied before.
+    fn was_imported(&self, key: &str) -> ApiResult<bool> {
+        #[derive(Deserialize)]
+        struct Hit {
+            #[allow(dead_code, reason = "the row's presence is the answer")]
+            key: String,
+        }
+        self.sql.exec(IMPORTED_TABLE, None)?;
+        let rows: Vec<Hit> = self
+            .sql
+            .exec("SELECT key FROM imported WHERE key = ?", vec![key.into()])?
+            .to_array()?;
+        Ok(!rows.is_empty())
     }
 
     /// Writes the state and the ledger rows of its new awards, in one synchronous step.

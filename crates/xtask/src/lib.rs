@@ -6,6 +6,7 @@
 
 pub mod build;
 pub mod cmd;
+pub mod import;
 pub mod load;
 pub mod seed;
 pub mod setup;

@@ -15,7 +15,9 @@ cargo xtask <command>
   dev     setup, build, then serve the demo on http://127.0.0.1:8787 with local persistence
   build   release artifacts: worker bundle, widget wasm + JS (wasm-opt, content-hashed), loader, demo site
   test    setup, fmt, clippy, native tests, widget tests in headless Chromium, end-to-end tests
-    bench   engine per-event cost and state size (criterion), artifact sizes, wrangler dev cold start
+    import  FILE.jsonl|FILE.csv [--base URL] [--key sk_…]: backfill history (resumable; the key
+          may also come from CAIRN_SECRET_KEY; defaults: the local demo)
+  bench   engine per-event cost and state size (criterion), artifact sizes, wrangler dev cold start
 ";
 
 fn main() -> Result<()> {
@@ -28,12 +30,52 @@ fn main() -> Result<()> {
         Some("dev") => dev(),
         Some("test") => test(),
         Some("bench") => bench(),
+        Some("import") => import(&args[1..]),
         None | Some("help" | "--help" | "-h") => {
             print!("{HELP}");
             Ok(())
         }
         Some(other) => bail!("unknown command `{other}`\n\n{HELP}"),
     }
+}
+
+fn import(args: &[String]) -> Result<()> {
+    let mut file = None;
+    let mut base = "http://127.0.0.1:8787".to_owned();
+    let mut key = std::env::var("CAIRN_SECRET_KEY").unwrap_or_else(|_| DEMO_SECRET_KEY.to_owned());
+    let mut args = args.iter();
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "--base" => {
+                base = args
+                    .next()
+                    .cloned()
+                    .ok_or_else(|| anyhow::anyhow!("--base needs a URL"))?
+            }
+            "--key" => {
+                key = args
+                    .next()
+                    .cloned()
+                    .ok_or_else(|| anyhow::anyhow!("--key needs a secret key"))?
+            }
+            other if file.is_none() => file = Some(std::path::PathBuf::from(other)),
+            other => bail!("unexpected argument `{other}`\n\n{HELP}"),
+        }
+    }
+    let file = file.ok_or_else(|| anyhow::anyhow!("name the file to import\n\n{HELP}"))?;
+    let options = xtask::import::Options {
+        file,
+        base,
+        secret_key: key,
+        stop_after_batches: None,
+        progress_bar: true,
+    };
+    let s = xtask::import::run(&options)?;
+    println!(
+        "imported {} events (resumed at {}): {} accepted, {} duplicate, {} rejected",
+        s.total, s.resumed_from, s.accepted, s.duplicate, s.rejected
+    );
+    Ok(())
 }
 
 fn dev() -> Result<()> {
