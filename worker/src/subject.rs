@@ -42,6 +42,17 @@ pub struct Target {
     pub locale: String,
 }
 
+impl Target {
+    /// The engine's view of this subject.
+    pub fn subject(&self) -> SubjectRef<'_> {
+        SubjectRef {
+            project: &self.project,
+            scope: self.scope,
+            id: &self.id,
+        }
+    }
+}
+
 /// What the worker asks of a subject. Internal: never crosses the public API.
 #[derive(Debug, Serialize, Deserialize)]
 pub enum Command {
@@ -263,14 +274,9 @@ struct Row {
 
 impl Subject {
     async fn handle_events(&self, target: &Target, events: &[SubjectEvent]) -> ApiResult<Response> {
-        let defs =
-            project::definitions(&self.env, &target.project, target.definitions_version).await?;
+        let defs = self.definitions(target).await?;
         // From here to the write: synchronous.
-        let subject = SubjectRef {
-            project: &target.project,
-            scope: target.scope,
-            id: &target.id,
-        };
+        let subject = target.subject();
         let now = now();
         let mut state = self.load()?;
         let before = state.clone();
@@ -282,16 +288,15 @@ impl Subject {
                 // History is imported in bulk: its keys are remembered for good (the engine's
                 // window holds only the latest keys), so a resumed import never counts twice.
                 let import_key = e.idempotency_key.as_deref().filter(|_| e.backfill);
-                if let Some(key) = import_key {
-                    if imported_keys.iter().any(|k| k == key)
-                        || self.was_imported(key).unwrap_or(false)
-                    {
-                        return SubjectResult::Applied {
-                            duplicate: true,
-                            total: state.total(&e.metric),
-                            awards: Vec::new(),
-                        };
-                    }
+                if let Some(key) = import_key
+                    && (imported_keys.iter().any(|k| k == key)
+                        || self.was_imported(key).unwrap_or(false))
+                {
+                    return SubjectResult::Applied {
+                        duplicate: true,
+                        total: state.total(&e.metric),
+                        awards: Vec::new(),
+                    };
                 }
                 let event = Event {
                     value: e.value,
@@ -351,13 +356,8 @@ impl Subject {
     }
 
     async fn handle_award(&self, target: &Target, milestone: &str) -> ApiResult<Response> {
-        let defs =
-            project::definitions(&self.env, &target.project, target.definitions_version).await?;
-        let subject = SubjectRef {
-            project: &target.project,
-            scope: target.scope,
-            id: &target.id,
-        };
+        let defs = self.definitions(target).await?;
+        let subject = target.subject();
         let now = now();
         let mut state = self.load()?;
         let result = match state.award_custom(&defs, subject, milestone, now, true) {
@@ -389,13 +389,8 @@ impl Subject {
         let Some(target) = self.stored_target()? else {
             return self.schedule_retry_only(now).await;
         };
-        let defs =
-            project::definitions(&self.env, &target.project, target.definitions_version).await?;
-        let subject = SubjectRef {
-            project: &target.project,
-            scope: target.scope,
-            id: &target.id,
-        };
+        let defs = self.definitions(&target).await?;
+        let subject = target.subject();
         let mut state = self.load()?;
         let before = state.clone();
         let outcome = state.tick(&defs, subject, now);
@@ -617,13 +612,8 @@ impl Subject {
         target: &Target,
         account: Option<AccountView>,
     ) -> ApiResult<Response> {
-        let defs =
-            project::definitions(&self.env, &target.project, target.definitions_version).await?;
-        let subject = SubjectRef {
-            project: &target.project,
-            scope: target.scope,
-            id: &target.id,
-        };
+        let defs = self.definitions(target).await?;
+        let subject = target.subject();
         let state = self.load()?;
         let mut me = MeResponse::build(&defs, subject, &state, now(), &target.locale);
         let seen = self.seen_ids()?;
@@ -636,13 +626,8 @@ impl Subject {
     }
 
     async fn handle_account(&self, target: &Target) -> ApiResult<Response> {
-        let defs =
-            project::definitions(&self.env, &target.project, target.definitions_version).await?;
-        let subject = SubjectRef {
-            project: &target.project,
-            scope: target.scope,
-            id: &target.id,
-        };
+        let defs = self.definitions(target).await?;
+        let subject = target.subject();
         let state = self.load()?;
         Ok(Response::from_json(&AccountView::build(
             &defs,
@@ -707,18 +692,18 @@ impl Subject {
     }
 
     async fn handle_forget(&self, target: &Target, member: &str) -> ApiResult<Response> {
-        let defs =
-            project::definitions(&self.env, &target.project, target.definitions_version).await?;
-        let subject = SubjectRef {
-            project: &target.project,
-            scope: target.scope,
-            id: &target.id,
-        };
+        let defs = self.definitions(target).await?;
+        let subject = target.subject();
         let mut state = self.load()?;
         if state.forget_member(member) {
             self.store(&state, &defs, subject, &[], now())?;
         }
         Ok(Response::from_json(&true)?)
+    }
+
+    /// The target's definitions, compiled (cached per isolate).
+    async fn definitions(&self, target: &Target) -> ApiResult<std::rc::Rc<Compiled>> {
+        project::definitions(&self.env, &target.project, target.definitions_version).await
     }
 
     /// Whether an imported event with idempotency key `key` was applied before.

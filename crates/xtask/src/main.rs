@@ -50,13 +50,13 @@ fn import(args: &[String]) -> Result<()> {
                 base = args
                     .next()
                     .cloned()
-                    .ok_or_else(|| anyhow::anyhow!("--base needs a URL"))?
+                    .ok_or_else(|| anyhow::anyhow!("--base needs a URL"))?;
             }
             "--key" => {
                 key = args
                     .next()
                     .cloned()
-                    .ok_or_else(|| anyhow::anyhow!("--key needs a secret key"))?
+                    .ok_or_else(|| anyhow::anyhow!("--key needs a secret key"))?;
             }
             other if file.is_none() => file = Some(std::path::PathBuf::from(other)),
             other => bail!("unexpected argument `{other}`\n\n{HELP}"),
