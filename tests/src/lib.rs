@@ -186,16 +186,7 @@ impl App {
         user: &str,
         body: Option<&str>,
     ) -> Result<Reply> {
-        let auth = format!("Bearer {}", demo_token(user, None));
-        self.request(
-            method,
-            path,
-            &[
-                ("x-cairn-key", DEMO_PUBLISHABLE_KEY),
-                ("authorization", &auth),
-            ],
-            body,
-        )
+        self.client_with(method, path, &demo_token(user, None), body)
     }
 
     /// A client-API request with `token` (e.g. one carrying an account).

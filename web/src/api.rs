@@ -1,6 +1,6 @@
 //! The client API, over `fetch`. Shapes come from `cairn_core::wire`.
 
-use cairn_core::wire::{ClientEvent, ErrorBody, MeResponse, TrackResponse, headers};
+use cairn_core::wire::{ClientEvent, ErrorBody, TrackResponse, headers};
 use serde::de::DeserializeOwned;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
@@ -43,14 +43,6 @@ impl Client {
             }
         }
         unreachable!("the loop returns")
-    }
-
-    /// `GET /v1/client/me`.
-    #[allow(dead_code, reason = "used by the ladder and shelf components")]
-    pub async fn me(&self) -> Result<MeResponse, String> {
-        self.call("GET", "/v1/client/me", None)
-            .await
-            .map_err(|e| e.message)
     }
 
     async fn call<T: DeserializeOwned>(

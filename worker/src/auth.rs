@@ -81,14 +81,25 @@ async fn limit(env: &Env, binding: &str, key: String) -> ApiResult<()> {
 }
 
 /// A browser: `X-Cairn-Key: pk_…` and `Authorization: Bearer <user token>`.
-pub async fn client(req: &Request, env: &Env, now_secs: i64) -> ApiResult<ClientCaller> {
+/// `origin` is the page's (`Origin` header), `own` the API's: the project must allow it.
+pub async fn client(
+    req: &Request,
+    env: &Env,
+    origin: Option<&str>,
+    own: &str,
+) -> ApiResult<ClientCaller> {
     let key = req.headers().get(headers::KEY)?.unwrap_or_default();
     let token = bearer(req)?;
-    client_with(req, env, now_secs, &key, token.as_deref()).await
+    client_with(req, env, &key, token.as_deref(), origin, own).await
 }
 
 /// A browser's WebSocket, which cannot send headers: `?key=pk_…&token=…`.
-pub async fn client_from_query(req: &Request, env: &Env, now_secs: i64) -> ApiResult<ClientCaller> {
+pub async fn client_from_query(
+    req: &Request,
+    env: &Env,
+    origin: Option<&str>,
+    own: &str,
+) -> ApiResult<ClientCaller> {
     #[derive(serde::Deserialize)]
     struct Query {
         #[serde(default)]
@@ -99,15 +110,16 @@ pub async fn client_from_query(req: &Request, env: &Env, now_secs: i64) -> ApiRe
     let q: Query = req
         .query()
         .map_err(|e| ApiError::bad("invalid_query", e.to_string(), None))?;
-    client_with(req, env, now_secs, &q.key, q.token.as_deref()).await
+    client_with(req, env, &q.key, q.token.as_deref(), origin, own).await
 }
 
 async fn client_with(
     req: &Request,
     env: &Env,
-    now_secs: i64,
     key: &str,
     token: Option<&str>,
+    origin: Option<&str>,
+    own: &str,
 ) -> ApiResult<ClientCaller> {
     if key.is_empty() {
         return Err(ApiError::Unauthorized(format!(
@@ -121,6 +133,12 @@ async fn client_with(
     let token = token.ok_or_else(|| {
         ApiError::Unauthorized("missing user token: send Authorization: Bearer <token>".into())
     })?;
+    if let Some(origin) = origin.filter(|o| !project.allows_origin(o, own)) {
+        return Err(ApiError::Forbidden(format!(
+            "origin {origin} is not allowed for this project"
+        )));
+    }
+    let now_secs = worker::Date::now().as_millis() as i64 / 1000;
     let claims = verify(token, &project.identity_secrets, now_secs)?;
     limit(
         env,

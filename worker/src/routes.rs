@@ -289,9 +289,7 @@ async fn client_events(
     origin: Option<&str>,
     own: &str,
 ) -> ApiResult<Response> {
-    let now = subject::now();
-    let caller = auth::client(&req, env, now.as_second()).await?;
-    check_origin(&caller.project, origin, own)?;
+    let caller = auth::client(&req, env, origin, own).await?;
     let body = read_body(&mut req).await?;
     let event: ClientEvent = parse_json(&body)?;
     let defs = caller.project.definitions(env).await?;
@@ -343,8 +341,7 @@ async fn client_me(
     origin: Option<&str>,
     own: &str,
 ) -> ApiResult<Response> {
-    let caller = auth::client(req, env, subject::now().as_second()).await?;
-    check_origin(&caller.project, origin, own)?;
+    let caller = auth::client(req, env, origin, own).await?;
     let me = view(
         env,
         &caller.project,
@@ -375,8 +372,7 @@ async fn client_stream(
             None,
         ));
     }
-    let caller = auth::client_from_query(req, env, subject::now().as_second()).await?;
-    check_origin(&caller.project, origin, own)?;
+    let caller = auth::client_from_query(req, env, origin, own).await?;
     let target = Target {
         project: caller.project.id.clone(),
         definitions_version: caller.project.definitions_version,
@@ -456,8 +452,7 @@ async fn client_seen(
     own: &str,
     award_id: &str,
 ) -> ApiResult<Response> {
-    let caller = auth::client(req, env, subject::now().as_second()).await?;
-    check_origin(&caller.project, origin, own)?;
+    let caller = auth::client(req, env, origin, own).await?;
     let well_formed = award_id.len() == 27
         && award_id.starts_with("aw_")
         && award_id[3..].bytes().all(|b| b.is_ascii_hexdigit());
@@ -591,13 +586,14 @@ async fn award_custom(mut req: Request, env: &Env, key: &str) -> ApiResult<Respo
             ));
         }
     };
-    if id.is_empty() || id.len() > MAX_ID_BYTES {
-        return Err(ApiError::bad(
-            "invalid_body",
-            format!("ids are 1 to {MAX_ID_BYTES} bytes"),
-            None,
-        ));
-    }
+    check_id(
+        &id,
+        if scope == cairn_core::definitions::Scope::User {
+            "user_id"
+        } else {
+            "account_id"
+        },
+    )?;
     let target = Target {
         project: project.id.clone(),
         definitions_version: project.definitions_version,
@@ -853,15 +849,6 @@ fn validate(e: &ServerEvent, defs: &Compiled, path: &dyn Fn(&str) -> String) -> 
         });
     }
     Ok(())
-}
-
-fn check_origin(project: &Project, origin: Option<&str>, own: &str) -> ApiResult<()> {
-    match origin {
-        Some(origin) if !project.allows_origin(origin, own) => Err(ApiError::Forbidden(format!(
-            "origin {origin} is not allowed for this project"
-        ))),
-        _ => Ok(()),
-    }
 }
 
 fn parse_json<T: serde::de::DeserializeOwned>(body: &[u8]) -> ApiResult<T> {

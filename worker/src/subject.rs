@@ -113,6 +113,21 @@ pub enum SubjectResult {
     Rejected(ErrorDetail),
 }
 
+impl SubjectResult {
+    /// The result of an applied event (or custom award) `out`, titles in `locale`.
+    fn applied(defs: &Compiled, out: &cairn_core::Outcome, total: u64, locale: &str) -> Self {
+        Self::Applied {
+            duplicate: out.duplicate,
+            total,
+            awards: out
+                .awards
+                .iter()
+                .map(|a| AwardView::build(defs, a, locale))
+                .collect(),
+        }
+    }
+}
+
 /// Sends `command` to the Durable Object named `name` and returns its JSON answer.
 pub async fn send<T: serde::de::DeserializeOwned>(
     env: &Env,
@@ -312,15 +327,7 @@ impl Subject {
                             fresh.extend(out.awards.iter().cloned());
                         }
                         imported_keys.extend(import_key.map(str::to_owned));
-                        SubjectResult::Applied {
-                            duplicate: out.duplicate,
-                            total: out.total,
-                            awards: out
-                                .awards
-                                .iter()
-                                .map(|a| AwardView::build(&defs, a, &target.locale))
-                                .collect(),
-                        }
+                        SubjectResult::applied(&defs, &out, out.total, &target.locale)
                     }
                     Err(e) => SubjectResult::Rejected(event_error(&e).detail()),
                 }
@@ -338,7 +345,6 @@ impl Subject {
                 )?;
             }
         }
-        self.deliver(target, &defs, &state, &fresh).await;
         let accounts: std::collections::BTreeSet<&str> =
             events.iter().filter_map(|e| e.account.as_deref()).collect();
         if !accounts.is_empty() {
@@ -351,6 +357,8 @@ impl Subject {
             }
         }
         self.remember(target)?;
+        // Everything above is written in one synchronous step; now the asynchronous part.
+        self.deliver(target, &defs, &state, &fresh).await;
         self.schedule(&defs, subject, &state, now).await?;
         Ok(Response::from_json(&results)?)
     }
@@ -366,15 +374,7 @@ impl Subject {
                     self.store(&state, &defs, subject, &out.awards, now)?;
                     self.deliver(target, &defs, &state, &out.awards).await;
                 }
-                SubjectResult::Applied {
-                    duplicate: out.duplicate,
-                    total: 0,
-                    awards: out
-                        .awards
-                        .iter()
-                        .map(|a| AwardView::build(&defs, a, &target.locale))
-                        .collect(),
-                }
+                SubjectResult::applied(&defs, &out, 0, &target.locale)
             }
             Err(e) => SubjectResult::Rejected(event_error(&e).detail()),
         };

@@ -21,34 +21,33 @@ pub const DEV_ADMIN_TOKEN: &str = "cairn-dev-admin-token-0000000000000000";
 
 /// Applies D1 migrations to the local state in `persist_to` and seeds the demo project.
 pub fn prepare(persist_to: &Path) -> Result<()> {
-    let wrangler = |args: &[&str]| {
-        let mut c = cmd::new(npm_bin("wrangler"));
-        c.args(["d1"])
-            .args(args)
-            .args(["--local", "--persist-to"])
-            .arg(persist_to);
-        c.env("WRANGLER_SEND_METRICS", "false")
-            .env("CI", "true")
-            .stdin(std::process::Stdio::null());
-        c
-    };
-    cmd::run_quiet(&mut wrangler(&["migrations", "apply", "cairn"]))?;
+    cmd::run_quiet(&mut d1(&["migrations", "apply", "cairn"], persist_to))?;
     let seed = persist_to.with_extension("seed.sql");
     std::fs::create_dir_all(persist_to)?;
     std::fs::write(&seed, demo_sql()?).with_context(|| format!("writing {}", seed.display()))?;
-    cmd::run_quiet(wrangler(&["execute", "cairn"]).arg("--file").arg(&seed))
+    cmd::run_quiet(
+        d1(&["execute", "cairn"], persist_to)
+            .arg("--file")
+            .arg(&seed),
+    )
 }
 
 /// Runs `sql` against the local D1 database in `persist_to` (tests use it to inject failures).
 pub fn d1_execute(persist_to: &Path, sql: &str) -> Result<()> {
+    cmd::run_quiet(d1(&["execute", "cairn"], persist_to).args(["--command", sql]))
+}
+
+/// `wrangler d1 <subcommand> --local --persist-to <persist_to>`, offline and non-interactive.
+fn d1(subcommand: &[&str], persist_to: &Path) -> std::process::Command {
     let mut c = cmd::new(npm_bin("wrangler"));
-    c.args(["d1", "execute", "cairn", "--local", "--persist-to"])
-        .arg(persist_to)
-        .args(["--command", sql]);
+    c.arg("d1")
+        .args(subcommand)
+        .args(["--local", "--persist-to"])
+        .arg(persist_to);
     c.env("WRANGLER_SEND_METRICS", "false")
         .env("CI", "true")
         .stdin(std::process::Stdio::null());
-    cmd::run_quiet(&mut c)
+    c
 }
 
 /// SQL that creates (or resets the keys of) the demo project with the demo definitions.
