@@ -1,17 +1,24 @@
-//! The milestone ledger in D1: written through each Durable Object's outbox, read by people.
+//! The milestone ledger in D1: written through outboxes, read by people.
 //!
-//! A Durable Object puts every award into its own SQLite outbox in the same synchronous step as
-//! the state change, and sets its alarm to fire at once. The alarm, off the request path, copies
-//! the outbox to D1 in one batch (`INSERT … ON CONFLICT (id) DO NOTHING`, so a repeated copy is
-//! harmless) and empties it. If D1 fails, the rows stay in the outbox and the alarm retries: no
-//! award can exist in a Durable Object and be missing from the ledger for longer than the retry
-//! takes. Acknowledgements (`seen`) travel the same way.
+//! A subject's Durable Object puts every award into its own SQLite [`Outbox`] in the same
+//! synchronous step as the state change, and sets its alarm to fire at once. The alarm, off the
+//! request path, hands the outbox to the project's [`LedgerWriter`](crate::writer::LedgerWriter)
+//! (one RPC) and empties it once the writer has stored the items in its own outbox. The writer
+//! copies its outbox to D1 in batches of up to [`FLUSH_BATCH`] rows
+//! (`INSERT … ON CONFLICT (id) DO NOTHING`, so a repeated copy is harmless) from its alarm, and
+//! keeps what D1 did not take for the next try. At every step an item is deleted only after the
+//! next holder has it durably: no award can exist in a Durable Object and be missing from the
+//! ledger for longer than the retries take. Acknowledgements (`seen`) travel the same way.
+//!
+//! Why the writer: a batch that awards a thousand users at once would otherwise send a thousand
+//! one-row writes to D1 (a single database) in the same instant; the writer turns them into a
+//! few batches.
 
 use cairn_core::definitions::{Scope, kind_name};
 use cairn_core::engine::Award;
 use cairn_core::{Compiled, Subject, progress};
 use serde::{Deserialize, Serialize};
-use worker::{D1Database, Env};
+use worker::{D1Database, Env, SqlStorage};
 
 use crate::error::{ApiError, ApiResult};
 use crate::project::DB;
@@ -83,7 +90,7 @@ impl LedgerRow {
 #[serde(tag = "op", rename_all = "snake_case")]
 pub enum OutboxItem {
     /// A new award's row.
-    Award(LedgerRow),
+    Award(Box<LedgerRow>),
     /// A member saw an award (their own or their account's).
     Seen {
         project: String,
@@ -101,6 +108,92 @@ impl OutboxItem {
             Self::Award(row) => row.id.clone(),
             Self::Seen { id, .. } => format!("seen:{id}"),
         }
+    }
+}
+
+impl OutboxItem {
+    /// The subject the item belongs to, as `user:ID` or `account:ID`.
+    pub fn subject(&self) -> String {
+        match self {
+            Self::Award(row) => format!("{}:{}", row.subject_type, row.subject_id),
+            Self::Seen { user, .. } => format!("user:{user}"),
+        }
+    }
+
+    /// The project the item belongs to.
+    pub fn project(&self) -> &str {
+        match self {
+            Self::Award(row) => &row.project_id,
+            Self::Seen { project, .. } => project,
+        }
+    }
+
+    /// When the item was made (for erasure: items made before it are dropped).
+    pub fn made_at(&self) -> Option<jiff::Timestamp> {
+        match self {
+            Self::Award(row) => row.created_at.parse().ok(),
+            Self::Seen { at, .. } => at.parse().ok(),
+        }
+    }
+}
+
+/// Most items copied to D1 in one batch.
+pub const FLUSH_BATCH: usize = 200;
+
+/// A Durable Object's outbox: ledger items kept in its SQLite storage until the next holder
+/// has them. Writes are synchronous, so they commit with the change they record.
+pub struct Outbox<'a>(pub &'a SqlStorage);
+
+impl Outbox<'_> {
+    const TABLE: &'static str =
+        "CREATE TABLE IF NOT EXISTS outbox (id TEXT PRIMARY KEY, row TEXT NOT NULL)";
+
+    /// Adds `item` (an item already there, by key, is kept as it is).
+    pub fn push(&self, item: &OutboxItem) -> ApiResult<()> {
+        self.0.exec(Self::TABLE, None)?;
+        self.0.exec(
+            "INSERT INTO outbox (id, row) VALUES (?, ?) ON CONFLICT (id) DO NOTHING",
+            vec![item.key().into(), serde_json::to_string(item)?.into()],
+        )?;
+        Ok(())
+    }
+
+    /// Up to `limit` items, oldest first. An unreadable entry is reported and removed.
+    pub fn items(&self, limit: usize) -> ApiResult<Vec<OutboxItem>> {
+        #[derive(Deserialize)]
+        struct Out {
+            id: String,
+            row: String,
+        }
+        self.0.exec(Self::TABLE, None)?;
+        let rows: Vec<Out> = self
+            .0
+            .exec(
+                "SELECT id, row FROM outbox ORDER BY rowid LIMIT ?",
+                vec![(limit as f64).into()],
+            )?
+            .to_array()?;
+        let mut items = Vec::with_capacity(rows.len());
+        for r in rows {
+            match serde_json::from_str(&r.row) {
+                Ok(item) => items.push(item),
+                Err(e) => {
+                    worker::console_error!("outbox entry {} unreadable, dropped: {e}", r.id);
+                    self.remove(std::slice::from_ref(&r.id))?;
+                }
+            }
+        }
+        Ok(items)
+    }
+
+    /// Removes the items with these keys.
+    pub fn remove(&self, keys: &[String]) -> ApiResult<()> {
+        self.0.exec(Self::TABLE, None)?;
+        for key in keys {
+            self.0
+                .exec("DELETE FROM outbox WHERE id = ?", vec![key.as_str().into()])?;
+        }
+        Ok(())
     }
 }
 

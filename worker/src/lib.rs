@@ -12,11 +12,14 @@ mod error;
 mod ledger;
 mod project;
 mod routes;
+mod rpc;
 mod subject;
+mod writer;
 
 use worker::{Context, Env, Request, Response, Result, event};
 
 pub use subject::Subject;
+pub use writer::LedgerWriter;
 
 #[event(fetch)]
 async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {

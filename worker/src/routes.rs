@@ -20,6 +20,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::ledger;
 use crate::project::{self, Project};
 use crate::subject::{self, Command, SubjectEvent, SubjectResult, Target};
+use crate::writer;
 
 /// Most Durable Object calls a batch keeps in flight at once.
 const MAX_IN_FLIGHT: usize = 32;
@@ -497,6 +498,8 @@ async fn erase_user(req: &Request, env: &Env, user_id: &str) -> ApiResult<Respon
         };
         let _: bool = subject::send(env, &project.account_object(account), &command).await?;
     }
+    // Pending ledger items first (the writer also drops any that arrive late), then the rows.
+    writer::erase(env, &project.id, user_id).await?;
     ledger::erase_user(env, &project.id, user_id).await?;
     Ok(Response::from_json(
         &serde_json::json!({ "user_id": user_id, "erased": true, "accounts": accounts }),

@@ -19,14 +19,14 @@ use futures_util::StreamExt;
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 use worker::{
-    DurableObject, Env, Method, Request, RequestInit, Response, Result, SqlStorage, State,
-    WebSocket, WebSocketIncomingMessage, WebSocketPair, WebSocketRequestResponsePair,
-    durable_object,
+    DurableObject, Env, Request, Response, Result, SqlStorage, State, WebSocket,
+    WebSocketIncomingMessage, WebSocketPair, WebSocketRequestResponsePair, durable_object,
 };
 
 use crate::error::{ApiError, ApiResult};
-use crate::ledger::{self, LedgerRow, OutboxItem};
-use crate::project;
+use crate::ledger::{LedgerRow, Outbox, OutboxItem};
+use crate::rpc::{self, json};
+use crate::{project, writer};
 
 /// Binding name of the namespace in `wrangler.toml`.
 pub const BINDING: &str = "SUBJECT";
@@ -128,29 +128,13 @@ impl SubjectResult {
     }
 }
 
-/// Sends `command` to the Durable Object named `name` and returns its JSON answer.
+/// Sends `command` to the Durable Object named `name` and returns its answer.
 pub async fn send<T: serde::de::DeserializeOwned>(
     env: &Env,
     name: &str,
     command: &Command,
 ) -> ApiResult<T> {
-    let stub = env
-        .durable_object(BINDING)?
-        .id_from_name(name)?
-        .get_stub()?;
-    let mut init = RequestInit::new();
-    init.with_method(Method::Post)
-        .with_body(Some(serde_json::to_string(command)?.into()));
-    let req = Request::new_with_init("https://subject/", &init)?;
-    let mut response = stub.fetch_with_request(req).await?;
-    if response.status_code() != 200 {
-        return Err(ApiError::Internal(format!(
-            "subject {name} answered {}: {}",
-            response.status_code(),
-            response.text().await?
-        )));
-    }
-    Ok(response.json().await?)
+    rpc::call(env, BINDING, name, command).await
 }
 
 #[durable_object]
@@ -182,39 +166,12 @@ impl DurableObject for Subject {
         }
     }
 
-    async fn fetch(&self, mut req: Request) -> Result<Response> {
+    /// Only the WebSocket upgrade arrives by fetch; commands come by RPC ([`Subject::command`]).
+    async fn fetch(&self, req: Request) -> Result<Response> {
         if req.path() == "/stream" {
             return self.handle_stream(&req).or_else(ApiError::into_response);
         }
-        let command: Command = req.json().await?;
-        let result = match command {
-            Command::Events { target, events } => self.handle_events(&target, &events).await,
-            Command::Me { target, account } => self.handle_me(&target, account).await,
-            Command::Account { target } => self.handle_account(&target).await,
-            Command::Seen {
-                project,
-                user,
-                account,
-                award_id,
-            } => {
-                self.handle_seen(OutboxItem::Seen {
-                    project,
-                    id: award_id,
-                    user,
-                    account,
-                    at: now().to_string(),
-                })
-                .await
-            }
-            Command::Erase => self.handle_erase().await,
-            Command::Push { awards } => {
-                self.push(&awards);
-                Response::from_json(&true).map_err(ApiError::from)
-            }
-            Command::Forget { target, member } => self.handle_forget(&target, &member).await,
-            Command::Award { target, milestone } => self.handle_award(&target, &milestone).await,
-        };
-        result.or_else(ApiError::into_response)
+        ApiError::NotFound.into_response()
     }
 
     /// The widget sends nothing but pings (answered without waking the object).
@@ -275,9 +232,7 @@ const IMPORTED_TABLE: &str = "CREATE TABLE IF NOT EXISTS imported (key TEXT PRIM
 const SEEN_TABLE: &str = "CREATE TABLE IF NOT EXISTS seen (id TEXT PRIMARY KEY, at TEXT NOT NULL)";
 const ACCOUNTS_TABLE: &str = "CREATE TABLE IF NOT EXISTS accounts (id TEXT PRIMARY KEY)";
 
-const OUTBOX_TABLE: &str =
-    "CREATE TABLE IF NOT EXISTS outbox (id TEXT PRIMARY KEY, row TEXT NOT NULL)";
-/// Delay before retrying a failed ledger write.
+/// Delay before retrying a failed hand-over to the ledger writer.
 const OUTBOX_RETRY_MS: i64 = 2_000;
 
 const META_TABLE: &str = "CREATE TABLE IF NOT EXISTS subject_meta (id INTEGER PRIMARY KEY CHECK (id = 1), target TEXT NOT NULL)";
@@ -287,8 +242,57 @@ struct Row {
     state: String,
 }
 
+/// The RPC interface the worker calls (see [`rpc`]).
+#[wasm_bindgen::prelude::wasm_bindgen(
+    wasm_bindgen = ::worker::wasm_bindgen,
+    wasm_bindgen_futures = ::worker::wasm_bindgen_futures,
+    js_sys = ::worker::js_sys
+)]
 impl Subject {
-    async fn handle_events(&self, target: &Target, events: &[SubjectEvent]) -> ApiResult<Response> {
+    /// Runs one [`Command`] (JSON) and answers its result (JSON); a failure is thrown.
+    pub async fn command(
+        &self,
+        command: String,
+    ) -> std::result::Result<wasm_bindgen::JsValue, wasm_bindgen::JsValue> {
+        rpc::answer(match serde_json::from_str::<Command>(&command) {
+            Ok(command) => self.dispatch(command).await,
+            Err(e) => Err(ApiError::Internal(format!("unreadable command: {e}"))),
+        })
+    }
+}
+
+impl Subject {
+    async fn dispatch(&self, command: Command) -> ApiResult<String> {
+        match command {
+            Command::Events { target, events } => self.handle_events(&target, &events).await,
+            Command::Me { target, account } => self.handle_me(&target, account).await,
+            Command::Account { target } => self.handle_account(&target).await,
+            Command::Seen {
+                project,
+                user,
+                account,
+                award_id,
+            } => {
+                self.handle_seen(OutboxItem::Seen {
+                    project,
+                    id: award_id,
+                    user,
+                    account,
+                    at: now().to_string(),
+                })
+                .await
+            }
+            Command::Erase => self.handle_erase().await,
+            Command::Push { awards } => {
+                self.push(&awards);
+                json(&true)
+            }
+            Command::Forget { target, member } => self.handle_forget(&target, &member).await,
+            Command::Award { target, milestone } => self.handle_award(&target, &milestone).await,
+        }
+    }
+
+    async fn handle_events(&self, target: &Target, events: &[SubjectEvent]) -> ApiResult<String> {
         let defs = self.definitions(target).await?;
         // From here to the write: synchronous.
         let subject = target.subject();
@@ -360,10 +364,10 @@ impl Subject {
         // Everything above is written in one synchronous step; now the asynchronous part.
         self.deliver(target, &defs, &state, &fresh).await;
         self.schedule(&defs, subject, &state, now).await?;
-        Ok(Response::from_json(&results)?)
+        json(&results)
     }
 
-    async fn handle_award(&self, target: &Target, milestone: &str) -> ApiResult<Response> {
+    async fn handle_award(&self, target: &Target, milestone: &str) -> ApiResult<String> {
         let defs = self.definitions(target).await?;
         let subject = target.subject();
         let now = now();
@@ -380,7 +384,7 @@ impl Subject {
         };
         self.remember(target)?;
         self.schedule(&defs, subject, &state, now).await?;
-        Ok(Response::from_json(&result)?)
+        json(&result)
     }
 
     async fn handle_alarm(&self) -> ApiResult<()> {
@@ -475,10 +479,11 @@ impl Subject {
         }
     }
 
-    /// Copies the outbox to the D1 ledger (one batch) and removes what is done; on failure, or
-    /// while acknowledgements wait for their award's row, asks for a retry by alarm.
+    /// Hands the outbox to the project's ledger writer and removes what it took; on failure,
+    /// asks for a retry by alarm.
     async fn flush_outbox(&self, now: Timestamp) {
-        let items = match self.outbox() {
+        let outbox = Outbox(&self.sql);
+        let items = match outbox.items(usize::MAX >> 1) {
             Ok(items) if items.is_empty() => {
                 *self.retry_at.borrow_mut() = None;
                 return;
@@ -486,51 +491,23 @@ impl Subject {
             Ok(items) => items,
             Err(e) => return worker::console_error!("outbox unreadable: {e:?}"),
         };
-        match ledger::flush(&self.env, &items, now).await {
-            Ok(done) => {
-                for key in &done {
-                    let _ = self
-                        .sql
-                        .exec("DELETE FROM outbox WHERE id = ?", vec![key.as_str().into()]);
-                }
-                let pending = done.len() < items.len();
-                *self.retry_at.borrow_mut() =
-                    pending.then(|| now.as_millisecond() + OUTBOX_RETRY_MS);
-            }
+        let handed = writer::append(&self.env, &items).await.and_then(|()| {
+            let keys: Vec<String> = items.iter().map(OutboxItem::key).collect();
+            outbox.remove(&keys)
+        });
+        *self.retry_at.borrow_mut() = match handed {
+            Ok(()) => None,
             Err(e) => {
-                worker::console_error!("ledger write failed, retrying by alarm: {e:?}");
-                *self.retry_at.borrow_mut() = Some(now.as_millisecond() + OUTBOX_RETRY_MS);
+                worker::console_error!("ledger hand-over failed, retrying by alarm: {e:?}");
+                Some(now.as_millisecond() + OUTBOX_RETRY_MS)
             }
-        }
-    }
-
-    fn outbox(&self) -> ApiResult<Vec<OutboxItem>> {
-        #[derive(Deserialize)]
-        struct Out {
-            row: String,
-        }
-        self.sql.exec(OUTBOX_TABLE, None)?;
-        let rows: Vec<Out> = self.sql.exec("SELECT row FROM outbox", None)?.to_array()?;
-        Ok(rows
-            .iter()
-            .filter_map(|r| match serde_json::from_str(&r.row) {
-                Ok(item) => Some(item),
-                Err(e) => {
-                    worker::console_error!("outbox entry unreadable, skipped: {e}");
-                    None
-                }
-            })
-            .collect())
+        };
     }
 
     /// Puts `item` in the outbox (same synchronous step as the change it records) and asks for
-    /// the alarm to copy it to the ledger right away.
+    /// the alarm to hand it to the ledger right away.
     fn enqueue(&self, item: &OutboxItem, now: Timestamp) -> ApiResult<()> {
-        self.sql.exec(OUTBOX_TABLE, None)?;
-        self.sql.exec(
-            "INSERT INTO outbox (id, row) VALUES (?, ?) ON CONFLICT (id) DO NOTHING",
-            vec![item.key().into(), serde_json::to_string(item)?.into()],
-        )?;
+        Outbox(&self.sql).push(item)?;
         *self.retry_at.borrow_mut() = Some(now.as_millisecond());
         Ok(())
     }
@@ -607,11 +584,7 @@ impl Subject {
         Ok(target)
     }
 
-    async fn handle_me(
-        &self,
-        target: &Target,
-        account: Option<AccountView>,
-    ) -> ApiResult<Response> {
+    async fn handle_me(&self, target: &Target, account: Option<AccountView>) -> ApiResult<String> {
         let defs = self.definitions(target).await?;
         let subject = target.subject();
         let state = self.load()?;
@@ -622,25 +595,25 @@ impl Subject {
         for award in me.awards.iter_mut().chain(account_awards) {
             award.seen = seen.contains(&award.id);
         }
-        Ok(Response::from_json(&me)?)
+        json(&me)
     }
 
-    async fn handle_account(&self, target: &Target) -> ApiResult<Response> {
+    async fn handle_account(&self, target: &Target) -> ApiResult<String> {
         let defs = self.definitions(target).await?;
         let subject = target.subject();
         let state = self.load()?;
-        Ok(Response::from_json(&AccountView::build(
+        json(&AccountView::build(
             &defs,
             subject,
             &state,
             now(),
             &target.locale,
-        ))?)
+        ))
     }
 
     /// Records an acknowledgement here (it drives `seen` in /me) and, through the outbox, in
     /// the ledger's `seen_at`.
-    async fn handle_seen(&self, item: OutboxItem) -> ApiResult<Response> {
+    async fn handle_seen(&self, item: OutboxItem) -> ApiResult<String> {
         let OutboxItem::Seen { id, at, .. } = &item else {
             return Err(ApiError::Internal("not a seen item".into()));
         };
@@ -659,7 +632,7 @@ impl Subject {
             self.storage.storage().set_alarm(0).await?;
             *self.scheduled.borrow_mut() = Some(now.as_millisecond());
         }
-        Ok(Response::from_json(&true)?)
+        json(&true)
     }
 
     fn seen_ids(&self) -> ApiResult<std::collections::BTreeSet<String>> {
@@ -674,7 +647,7 @@ impl Subject {
 
     /// Erases this subject: state, outbox, acknowledgements, alarm. Answers the accounts the
     /// user counted for, so that they can forget the member.
-    async fn handle_erase(&self) -> ApiResult<Response> {
+    async fn handle_erase(&self) -> ApiResult<String> {
         #[derive(Deserialize)]
         struct Id {
             id: String,
@@ -688,17 +661,17 @@ impl Subject {
         *self.target.borrow_mut() = None;
         *self.scheduled.borrow_mut() = None;
         *self.retry_at.borrow_mut() = None;
-        Ok(Response::from_json(&accounts)?)
+        json(&accounts)
     }
 
-    async fn handle_forget(&self, target: &Target, member: &str) -> ApiResult<Response> {
+    async fn handle_forget(&self, target: &Target, member: &str) -> ApiResult<String> {
         let defs = self.definitions(target).await?;
         let subject = target.subject();
         let mut state = self.load()?;
         if state.forget_member(member) {
             self.store(&state, &defs, subject, &[], now())?;
         }
-        Ok(Response::from_json(&true)?)
+        json(&true)
     }
 
     /// The target's definitions, compiled (cached per isolate).
@@ -736,7 +709,12 @@ impl Subject {
         )?;
         for award in awards {
             self.enqueue(
-                &OutboxItem::Award(LedgerRow::new(defs, subject, award, &now.to_string())),
+                &OutboxItem::Award(Box::new(LedgerRow::new(
+                    defs,
+                    subject,
+                    award,
+                    &now.to_string(),
+                ))),
                 now,
             )?;
         }
