@@ -4,6 +4,7 @@ mod api;
 mod import;
 mod ledger;
 mod openapi;
+mod realtime;
 mod server;
 mod skeleton;
 mod stream;

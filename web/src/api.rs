@@ -1,6 +1,6 @@
 //! The client API, over `fetch`. Shapes come from `cairn_core::wire`.
 
-use cairn_core::wire::{ClientEvent, ErrorBody, TrackResponse, headers};
+use cairn_core::wire::{ClientEvent, ErrorBody, MeResponse, TrackResponse, headers};
 use serde::de::DeserializeOwned;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
@@ -43,6 +43,25 @@ impl Client {
             }
         }
         unreachable!("the loop returns")
+    }
+
+    /// `GET /v1/client/me`: the user's awards (and their account's) with `seen` flags.
+    pub async fn me(&self) -> Result<MeResponse, String> {
+        self.call("GET", "/v1/client/me", None)
+            .await
+            .map_err(|e| e.message)
+    }
+
+    /// `POST /v1/client/awards/{id}/seen`: this user saw the celebration (on any device).
+    pub async fn seen(&self, award_id: &str) -> Result<(), String> {
+        let path = format!(
+            "/v1/client/awards/{}/seen",
+            js_sys::encode_uri_component(award_id)
+        );
+        self.call::<serde_json::Value>("POST", &path, Some("{}"))
+            .await
+            .map(drop)
+            .map_err(|e| e.message)
     }
 
     async fn call<T: DeserializeOwned>(

@@ -13,7 +13,15 @@ use web_sys::{
 use crate::api::Client;
 use crate::confetti::Painter;
 use crate::logic::{Celebrations, toast_caption};
+use crate::stream::Stream;
 use crate::view::{STYLES, Toast, Toasts};
+
+/// Awards reached while the page was closed are celebrated on the next visit if they are at
+/// most this old (and nobody saw them on another device).
+const CATCH_UP_HOURS: i64 = 72;
+
+/// How long the tab that celebrates an award keeps other tabs from celebrating it too.
+const CLAIM_MS: i32 = 30_000;
 
 /// How long a toast stays, in milliseconds.
 const TOAST_MS: u64 = 6_000;
@@ -30,6 +38,14 @@ pub struct Widget {
     toasts: RwSignal<Vec<Toast>>,
     next_toast: Cell<u64>,
     painter: Rc<Painter>,
+    /// The shadow host, removed by `shutdown`.
+    host: HtmlElement,
+    /// The real-time stream of the identified user.
+    stream: RefCell<Option<Rc<Stream>>>,
+    /// Functions registered with `cairn('on', 'award', fn)`.
+    listeners: RefCell<Vec<js_sys::Function>>,
+    /// Set by `shutdown`.
+    stopped: Cell<bool>,
 }
 
 /// Starts the widget: called once by the embed loader.
@@ -55,8 +71,77 @@ pub fn start(key: String, api: String, queue: JsValue) -> Result<(), JsValue> {
         let args = js_sys::Array::from(&call);
         widget.dispatch(&args.get(0), args.get(1), args.get(2));
     }
+    let on_visible = {
+        let widget = Rc::downgrade(&widget);
+        Closure::<dyn Fn()>::new(move || {
+            let visible = document().visibility_state() == web_sys::VisibilityState::Visible;
+            if let (true, Some(widget)) = (visible, widget.upgrade()) {
+                widget.on_visible();
+            }
+        })
+    };
+    document().add_event_listener_with_callback(
+        "visibilitychange",
+        on_visible.as_ref().unchecked_ref(),
+    )?;
+    on_visible.forget();
     emit("cairn:ready", &JsValue::NULL);
     Ok(())
+}
+
+/// Runs `f` if this tab can take the Web Lock `name` now (no other tab holds it), and keeps
+/// the lock for `hold_ms`; where the browser has no Web Locks, runs `f` at once.
+fn claim(name: &str, hold_ms: i32, f: impl FnOnce() + 'static) {
+    let locks = js_sys::Reflect::get(&window().navigator(), &"locks".into())
+        .ok()
+        .filter(JsValue::is_object);
+    let request = locks.as_ref().and_then(|l| {
+        js_sys::Reflect::get(l, &"request".into())
+            .ok()?
+            .dyn_into::<js_sys::Function>()
+            .ok()
+    });
+    let (Some(locks), Some(request)) = (locks, request) else {
+        return f();
+    };
+    let options = js_sys::Object::new();
+    let _ = js_sys::Reflect::set(&options, &"ifAvailable".into(), &JsValue::TRUE);
+    let callback = Closure::once_into_js(move |lock: JsValue| -> JsValue {
+        if lock.is_null() {
+            return JsValue::UNDEFINED; // another tab has it
+        }
+        f();
+        // Resolving later keeps the lock that long.
+        js_sys::Promise::new(&mut |resolve, _| {
+            let _ =
+                window().set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, hold_ms);
+        })
+        .into()
+    });
+    let _ = request.call3(&locks, &name.into(), &options, &callback);
+}
+
+/// The award of `cairn('celebrate', {title, description?, tier?, icon?})`: a preview, shown
+/// but never sent or stored.
+fn preview(options: &JsValue) -> Result<AwardView, serde_json::Error> {
+    let text = |field: &str| get_string(options, field);
+    let json = serde_json::json!({
+        "id": format!("preview-{}", js_sys::Date::now()),
+        "milestone": "preview",
+        "kind": "custom",
+        "tier": text("tier").unwrap_or_else(|| "mid".into()),
+        "scope": "user",
+        "title": text("title").unwrap_or_else(|| "Milestone reached!".into()),
+        "description": text("description").unwrap_or_default(),
+        "badge": {"icon": text("icon").unwrap_or_else(|| "medal".into()), "image": text("image"), "alt": text("alt").unwrap_or_else(|| "A badge".into())},
+        "channels": ["confetti", "badge"],
+        "cta": null,
+        "achieved_at": jiff::Timestamp::from_millisecond(js_sys::Date::now() as i64).unwrap_or(jiff::Timestamp::UNIX_EPOCH),
+        "value": 0,
+        "celebrate": true,
+        "seen": false,
+    });
+    serde_json::from_value(json)
 }
 
 impl Widget {
@@ -89,6 +174,10 @@ impl Widget {
             toasts,
             next_toast: Cell::new(0),
             painter: Painter::new(canvas),
+            host,
+            stream: RefCell::new(None),
+            listeners: RefCell::new(Vec::new()),
+            stopped: Cell::new(false),
         }))
     }
 
@@ -114,17 +203,99 @@ impl Widget {
                 }
                 None => warn("cairn('track', metric) needs a metric name"),
             },
+            Some("on") => match (a.as_string().as_deref(), b.dyn_into::<js_sys::Function>()) {
+                (Some("award"), Ok(f)) => self.listeners.borrow_mut().push(f),
+                _ => warn("cairn('on', 'award', fn) needs the event name and a function"),
+            },
+            Some("celebrate") => match preview(&a) {
+                Ok(award) => self.celebrate(&award),
+                Err(e) => warn(&format!("cairn('celebrate', …): {e}")),
+            },
+            Some("shutdown") => self.shutdown(),
             other => warn(&format!("cairn: unknown command {other:?}")),
         }
+    }
+
+    /// Stops everything: the stream, the layer, `window.cairn` (a queue again, so a later
+    /// loader can start over).
+    fn shutdown(&self) {
+        self.stopped.set(true);
+        if let Some(stream) = self.stream.take() {
+            stream.close();
+        }
+        self.host.remove();
+        let window = window();
+        let _ = js_sys::Reflect::set(&window, &"cairn".into(), &JsValue::UNDEFINED);
+        let _ = js_sys::Reflect::set(&window, &"__cairnLoader".into(), &JsValue::UNDEFINED);
+        emit("cairn:shutdown", &JsValue::NULL);
+    }
+
+    fn client(&self, user: &Identity) -> Client {
+        Client {
+            api: self.api.clone(),
+            key: self.key.clone(),
+            token: user.token.clone(),
+        }
+    }
+
+    /// Celebrates what the user reached while away (server-side events, other devices that did
+    /// not show it): recent, celebratable, not acknowledged anywhere.
+    fn catch_up(self: &Rc<Self>) {
+        let Some(user) = self.user.borrow().clone() else {
+            return;
+        };
+        let client = self.client(&user);
+        let this = Rc::clone(self);
+        wasm_bindgen_futures::spawn_local(async move {
+            let Ok(me) = client.me().await else {
+                return;
+            };
+            let horizon = jiff::Timestamp::from_millisecond(js_sys::Date::now() as i64)
+                .ok()
+                .and_then(|now| {
+                    now.checked_sub(jiff::SignedDuration::from_hours(CATCH_UP_HOURS))
+                        .ok()
+                });
+            let account = me.account.iter().flat_map(|a| a.awards.iter());
+            for award in me.awards.iter().chain(account) {
+                let recent = horizon.is_none_or(|h| award.achieved_at >= h);
+                if !award.seen && recent {
+                    this.offer(&user.id, award);
+                }
+            }
+        });
     }
 
     fn identify(self: &Rc<Self>, user: Identity) {
         *self.celebrations.borrow_mut() =
             Celebrations::from_json(local_storage_get(&self.storage_key(&user.id)).as_deref());
+        if let Some(stream) = self.stream.take() {
+            stream.close();
+        }
+        let this = Rc::downgrade(self);
+        let id = user.id.clone();
+        let stream = Stream::open(&self.api, &self.key, &user.token, move |award| {
+            if let Some(this) = this.upgrade() {
+                this.offer(&id, &award);
+            }
+        });
+        *self.stream.borrow_mut() = Some(stream);
         *self.user.borrow_mut() = Some(user);
         for event in self.pending.take() {
             self.track(event);
         }
+        self.catch_up();
+    }
+
+    /// The page became visible again: reconnect the stream now and fetch what was missed.
+    fn on_visible(self: &Rc<Self>) {
+        if self.stopped.get() {
+            return;
+        }
+        if let Some(stream) = self.stream.borrow().as_ref() {
+            stream.wake();
+        }
+        self.catch_up();
     }
 
     fn track(self: &Rc<Self>, event: ClientEvent) {
@@ -132,11 +303,7 @@ impl Widget {
             self.pending.borrow_mut().push(event);
             return;
         };
-        let client = Client {
-            api: self.api.clone(),
-            key: self.key.clone(),
-            token: user.token.clone(),
-        };
+        let client = self.client(&user);
         let this = Rc::clone(self);
         wasm_bindgen_futures::spawn_local(async move {
             match client.track(&event).await {
@@ -157,17 +324,41 @@ impl Widget {
         });
     }
 
-    /// Celebrates `award` unless this browser already did.
+    /// Celebrates `award` unless this browser already did, in any tab. The tab that first
+    /// takes the award's Web Lock celebrates it and holds the lock for [`CLAIM_MS`]; other tabs
+    /// find it taken and skip it. Later arrivals find it in the celebrated set in localStorage
+    /// (shared by the tabs, but propagated between them asynchronously — hence the lock). Then
+    /// the award is acknowledged, so other devices do not celebrate it again.
     fn offer(self: &Rc<Self>, user: &str, award: &AwardView) {
-        let fresh = self.celebrations.borrow_mut().offer(award);
-        if !fresh {
+        if !award.celebrate || self.stopped.get() {
             return;
         }
-        local_storage_set(
-            &self.storage_key(user),
-            &self.celebrations.borrow().to_json(),
-        );
-        self.celebrate(award);
+        let this = Rc::clone(self);
+        let user = user.to_owned();
+        let award = award.clone();
+        let lock = format!("{}:{}", self.storage_key(&user), award.id);
+        claim(&lock, CLAIM_MS, move || {
+            let key = this.storage_key(&user);
+            let mut set = Celebrations::from_json(local_storage_get(&key).as_deref());
+            if !set.offer(&award) {
+                return;
+            }
+            local_storage_set(&key, &set.to_json());
+            *this.celebrations.borrow_mut() = set;
+            this.celebrate(&award);
+            let Some(identity) = this.user.borrow().clone() else {
+                return;
+            };
+            let client = this.client(&identity);
+            wasm_bindgen_futures::spawn_local(async move {
+                if let Err(message) = client.seen(&award.id).await {
+                    warn(&format!(
+                        "cairn: acknowledging {} failed: {message}",
+                        award.id
+                    ));
+                }
+            });
+        });
     }
 
     /// Shows the toast and the confetti for `award`, and tells the host page.
@@ -189,7 +380,13 @@ impl Widget {
         if !prefers_reduced_motion() {
             self.painter.burst();
         }
-        emit("cairn:award", &to_js(award));
+        let detail = to_js(award);
+        for f in self.listeners.borrow().iter() {
+            if let Err(e) = f.call1(&JsValue::NULL, &detail) {
+                web_sys::console::error_2(&"cairn: an award listener failed".into(), &e);
+            }
+        }
+        emit("cairn:award", &detail);
     }
 
     fn storage_key(&self, user: &str) -> String {

@@ -201,3 +201,34 @@ pub fn toast_caption(award: &AwardView) -> String {
         award.description.clone()
     }
 }
+
+/// Reconnection delays of the real-time stream: exponential from one second, capped at 30 s,
+/// with jitter (so a server restart does not bring every client back in the same instant).
+/// The random fraction comes from the caller, which keeps this pure.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Backoff {
+    failures: u32,
+}
+
+impl Backoff {
+    /// First delay, in milliseconds.
+    pub const FIRST_MS: u32 = 1_000;
+    /// Longest delay, in milliseconds.
+    pub const MAX_MS: u32 = 30_000;
+
+    /// The delay before the next attempt, given a random `fraction` in `[0, 1)`: between half
+    /// and all of the exponential step.
+    pub fn next_delay_ms(&mut self, fraction: f64) -> u32 {
+        let step = Self::FIRST_MS
+            .saturating_mul(1 << self.failures.min(5))
+            .min(Self::MAX_MS);
+        self.failures = self.failures.saturating_add(1);
+        let fraction = fraction.clamp(0.0, 1.0);
+        step / 2 + (f64::from(step / 2) * fraction) as u32
+    }
+
+    /// The connection is healthy again: start over.
+    pub fn reset(&mut self) {
+        self.failures = 0;
+    }
+}

@@ -1,5 +1,5 @@
 use cairn_core::wire::AwardView;
-use cairn_widget::logic::{BurstOptions, Celebrations, Confetti, REMEMBERED_AWARDS, Rng};
+use cairn_widget::logic::{Backoff, BurstOptions, Celebrations, Confetti, REMEMBERED_AWARDS, Rng};
 
 fn award(id: &str) -> AwardView {
     serde_json::from_value(serde_json::json!({
@@ -121,4 +121,19 @@ fn toast_caption_prefers_the_description() {
     assert_eq!(cairn_widget::logic::toast_caption(&a), "Milestone reached");
     a.description = "Next stop: 50.".into();
     assert_eq!(cairn_widget::logic::toast_caption(&a), "Next stop: 50.");
+}
+
+#[test]
+fn reconnect_delays_grow_cap_and_reset() {
+    let mut b = Backoff::default();
+    // With the largest jitter each step is the full exponential delay.
+    let full: Vec<u32> = (0..8).map(|_| b.next_delay_ms(0.999_999)).collect();
+    assert_eq!(full, [999, 1999, 3999, 7999, 15999, 29999, 29999, 29999]);
+    b.reset();
+    // With no jitter, half of it; never zero, never above the cap.
+    assert_eq!(b.next_delay_ms(0.0), 500);
+    assert_eq!(b.next_delay_ms(-3.0), 1000, "fractions are clamped");
+    for _ in 0..100 {
+        assert!((500..=Backoff::MAX_MS).contains(&b.next_delay_ms(2.0)));
+    }
 }
