@@ -1,6 +1,7 @@
 //! The client API, over `fetch`. Shapes come from `cairn_core::wire`.
 
-use cairn_core::wire::{ClientEvent, ErrorBody, MeResponse, TrackResponse, headers};
+use cairn_core::wire::{AwardView, ClientEvent, ErrorBody, TrackResponse, headers};
+use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
@@ -19,6 +20,19 @@ pub struct Client {
     pub key: String,
     /// The user token (HS256 JWT from the product's backend).
     pub token: String,
+}
+
+/// The awards of a `MeResponse` (`cairn_core::wire`).
+#[derive(Debug, Deserialize)]
+pub struct MeAwards {
+    pub awards: Vec<AwardView>,
+    pub account: Option<AccountAwards>,
+}
+
+/// The awards of an `AccountView`.
+#[derive(Debug, Deserialize)]
+pub struct AccountAwards {
+    pub awards: Vec<AwardView>,
 }
 
 /// A failed call: its message, and whether trying again may succeed.
@@ -45,8 +59,9 @@ impl Client {
         unreachable!("the loop returns")
     }
 
-    /// `GET /v1/client/me`: the user's awards (and their account's) with `seen` flags.
-    pub async fn me(&self) -> Result<MeResponse, String> {
+    /// `GET /v1/client/me`, the awards only: the user's and their account's, with `seen`
+    /// flags. (Reading just these keeps the widget small.)
+    pub async fn me(&self) -> Result<MeAwards, String> {
         self.call("GET", "/v1/client/me", None)
             .await
             .map_err(|e| e.message)

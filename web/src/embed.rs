@@ -121,27 +121,32 @@ fn claim(name: &str, hold_ms: i32, f: impl FnOnce() + 'static) {
     let _ = request.call3(&locks, &name.into(), &options, &callback);
 }
 
-/// The award of `cairn('celebrate', {title, description?, tier?, icon?})`: a preview, shown
-/// but never sent or stored.
-fn preview(options: &JsValue) -> Result<AwardView, serde_json::Error> {
+/// The award of `cairn('celebrate', {title, description?, tier?, icon?, image?, alt?})`: a
+/// preview, shown but never sent or stored.
+fn preview(options: &JsValue) -> AwardView {
+    use cairn_core::definitions::{Badge, Channel, Kind, Scope};
     let text = |field: &str| get_string(options, field);
-    let json = serde_json::json!({
-        "id": format!("preview-{}", js_sys::Date::now()),
-        "milestone": "preview",
-        "kind": "custom",
-        "tier": text("tier").unwrap_or_else(|| "mid".into()),
-        "scope": "user",
-        "title": text("title").unwrap_or_else(|| "Milestone reached!".into()),
-        "description": text("description").unwrap_or_default(),
-        "badge": {"icon": text("icon").unwrap_or_else(|| "medal".into()), "image": text("image"), "alt": text("alt").unwrap_or_else(|| "A badge".into())},
-        "channels": ["confetti", "badge"],
-        "cta": null,
-        "achieved_at": jiff::Timestamp::from_millisecond(js_sys::Date::now() as i64).unwrap_or(jiff::Timestamp::UNIX_EPOCH),
-        "value": 0,
-        "celebrate": true,
-        "seen": false,
-    });
-    serde_json::from_value(json)
+    let now = js_sys::Date::now() as i64;
+    AwardView {
+        id: format!("preview-{now}"),
+        milestone: "preview".into(),
+        kind: Kind::Custom,
+        tier: text("tier").unwrap_or_else(|| "mid".into()),
+        scope: Scope::User,
+        title: text("title").unwrap_or_else(|| "Milestone reached!".into()),
+        description: text("description").unwrap_or_default(),
+        badge: Badge {
+            icon: Some(text("icon").unwrap_or_else(|| "medal".into())),
+            image: text("image"),
+            alt: text("alt").unwrap_or_else(|| "A badge".into()),
+        },
+        channels: vec![Channel::Confetti, Channel::Badge],
+        cta: None,
+        achieved_at: jiff::Timestamp::from_millisecond(now).unwrap_or_default(),
+        value: 0,
+        celebrate: true,
+        seen: false,
+    }
 }
 
 impl Widget {
@@ -207,10 +212,7 @@ impl Widget {
                 (Some("award"), Ok(f)) => self.listeners.borrow_mut().push(f),
                 _ => warn("cairn('on', 'award', fn) needs the event name and a function"),
             },
-            Some("celebrate") => match preview(&a) {
-                Ok(award) => self.celebrate(&award),
-                Err(e) => warn(&format!("cairn('celebrate', …): {e}")),
-            },
+            Some("celebrate") => self.celebrate(&preview(&a)),
             Some("shutdown") => self.shutdown(),
             other => warn(&format!("cairn: unknown command {other:?}")),
         }
@@ -250,15 +252,10 @@ impl Widget {
             let Ok(me) = client.me().await else {
                 return;
             };
-            let horizon = jiff::Timestamp::from_millisecond(js_sys::Date::now() as i64)
-                .ok()
-                .and_then(|now| {
-                    now.checked_sub(jiff::SignedDuration::from_hours(CATCH_UP_HOURS))
-                        .ok()
-                });
+            let horizon = js_sys::Date::now() as i64 - CATCH_UP_HOURS * 3_600_000;
             let account = me.account.iter().flat_map(|a| a.awards.iter());
             for award in me.awards.iter().chain(account) {
-                let recent = horizon.is_none_or(|h| award.achieved_at >= h);
+                let recent = award.achieved_at.as_millisecond() >= horizon;
                 if !award.seen && recent {
                     this.offer(&user.id, award);
                 }
