@@ -34,7 +34,6 @@ pub struct Widget {
     user: RefCell<Option<Identity>>,
     /// Events tracked before `identify`; sent once a user is known.
     pending: RefCell<Vec<ClientEvent>>,
-    celebrations: RefCell<Celebrations>,
     toasts: RwSignal<Vec<Toast>>,
     next_toast: Cell<u64>,
     painter: Rc<Painter>,
@@ -175,7 +174,6 @@ impl Widget {
             key,
             user: RefCell::new(None),
             pending: RefCell::new(Vec::new()),
-            celebrations: RefCell::new(Celebrations::default()),
             toasts,
             next_toast: Cell::new(0),
             painter: Painter::new(canvas),
@@ -264,8 +262,6 @@ impl Widget {
     }
 
     fn identify(self: &Rc<Self>, user: Identity) {
-        *self.celebrations.borrow_mut() =
-            Celebrations::from_json(local_storage_get(&self.storage_key(&user.id)).as_deref());
         if let Some(stream) = self.stream.take() {
             stream.close();
         }
@@ -341,7 +337,6 @@ impl Widget {
                 return;
             }
             local_storage_set(&key, &set.to_json());
-            *this.celebrations.borrow_mut() = set;
             this.celebrate(&award);
             let Some(identity) = this.user.borrow().clone() else {
                 return;

@@ -186,6 +186,11 @@ impl Outbox<'_> {
         Ok(items)
     }
 
+    /// Every item, oldest first.
+    pub fn all(&self) -> ApiResult<Vec<OutboxItem>> {
+        self.items(usize::MAX >> 1)
+    }
+
     /// Removes the items with these keys.
     pub fn remove(&self, keys: &[String]) -> ApiResult<()> {
         self.0.exec(Self::TABLE, None)?;

@@ -483,7 +483,7 @@ impl Subject {
     /// asks for a retry by alarm.
     async fn flush_outbox(&self, now: Timestamp) {
         let outbox = Outbox(&self.sql);
-        let items = match outbox.items(usize::MAX >> 1) {
+        let items = match outbox.all() {
             Ok(items) if items.is_empty() => {
                 *self.retry_at.borrow_mut() = None;
                 return;

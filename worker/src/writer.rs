@@ -156,7 +156,7 @@ impl LedgerWriter {
         )?;
         let outbox = Outbox(&self.sql);
         let mine: Vec<String> = outbox
-            .items(usize::MAX >> 1)?
+            .all()?
             .iter()
             .filter(|item| item.subject() == subject)
             .map(OutboxItem::key)
