@@ -1,7 +1,8 @@
 /*! Cairn embed loader: <script async src="https://HOST/cairn.js" data-key="pk_..."></script>
- * Public contract (see README, "Embedding"): reads data-key (and optional data-api) from its own
- * tag, derives the API origin from its own src, keeps cairn(...) calls made before load in
- * window.cairn.q and hands them to the widget, which then owns window.cairn. */
+ * Public contract (see README, "Embedding"): reads data-key (and the optional data-api,
+ * data-theme, data-corner, data-locale, data-share-url) from its own tag, derives the API origin
+ * from its own src, keeps cairn(...) calls made before load in window.cairn.q and hands them to
+ * the widget, which then owns window.cairn. */
 (function (w, d) {
   var s = d.currentScript;
   if (!s || w.__cairnLoader) return;
@@ -12,7 +13,7 @@
   import(u("__CAIRN_JS__"))
     .then(function (m) {
       return m.default({ module_or_path: u("__CAIRN_WASM__") }).then(function () {
-        m.start(s.getAttribute("data-key") || "", s.getAttribute("data-api") || new URL(src).origin, c.q || []);
+        m.start(s.getAttribute("data-key") || "", s.getAttribute("data-api") || new URL(src).origin, c.q || [], s.dataset);
       });
     })
     .catch(function (e) { console.error("cairn: could not load the widget", e); });

@@ -1,7 +1,6 @@
 //! The client API, over `fetch`. Shapes come from `cairn_core::wire`.
 
-use cairn_core::wire::{AwardView, ClientEvent, ErrorBody, TrackResponse, headers};
-use serde::Deserialize;
+use cairn_core::wire::{ClientEvent, ErrorBody, TrackResponse, headers};
 use serde::de::DeserializeOwned;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
@@ -22,18 +21,7 @@ pub struct Client {
     pub token: String,
 }
 
-/// The awards of a `MeResponse` (`cairn_core::wire`).
-#[derive(Debug, Deserialize)]
-pub struct MeAwards {
-    pub awards: Vec<AwardView>,
-    pub account: Option<AccountAwards>,
-}
-
-/// The awards of an `AccountView`.
-#[derive(Debug, Deserialize)]
-pub struct AccountAwards {
-    pub awards: Vec<AwardView>,
-}
+pub use crate::logic::Me;
 
 /// A failed call: its message, and whether trying again may succeed.
 struct CallError {
@@ -59,9 +47,9 @@ impl Client {
         unreachable!("the loop returns")
     }
 
-    /// `GET /v1/client/me`, the awards only: the user's and their account's, with `seen`
-    /// flags. (Reading just these keeps the widget small.)
-    pub async fn me(&self) -> Result<MeAwards, String> {
+    /// `GET /v1/client/me`: awards (with `seen` flags), ladders and locked milestones, the
+    /// user's and their account's.
+    pub async fn me(&self) -> Result<Me, String> {
         self.call("GET", "/v1/client/me", None)
             .await
             .map_err(|e| e.message)

@@ -1,4 +1,8 @@
 //! Paints [`Confetti`] on a full-viewport, click-through canvas, one animation frame at a time.
+//!
+//! The canvas is a manual popover: while a burst runs it is in the browser's top layer, above
+//! the host page's modals and `<dialog>`s (shown again on each burst so it is the topmost).
+//! No worker, no `eval`: CSP-safe apart from `'wasm-unsafe-eval'`.
 
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -7,7 +11,11 @@ use leptos::prelude::request_animation_frame;
 use wasm_bindgen::JsCast;
 use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement};
 
-use crate::logic::{BurstOptions, Confetti};
+use crate::logic::{BurstOptions, Confetti, Shape};
+
+/// Most particles in flight at once: bursts beyond it are trimmed, so a flood of awards never
+/// stalls the page.
+pub const MAX_PARTICLES: usize = 2_000;
 
 /// The confetti layer of one widget.
 pub struct Painter {
@@ -28,8 +36,8 @@ impl Painter {
         })
     }
 
-    /// Launches a burst from the bottom centre of the viewport.
-    pub fn burst(self: &Rc<Self>) {
+    /// Launches a burst with `options` from each of its origins.
+    pub fn burst(self: &Rc<Self>, options: BurstOptions) {
         let window = web_sys::window().expect("window");
         let width = window
             .inner_width()
@@ -44,7 +52,15 @@ impl Painter {
         let dpr = window.device_pixel_ratio().max(1.0);
         self.canvas.set_width((width * dpr) as u32);
         self.canvas.set_height((height * dpr) as u32);
-        self.sim.borrow_mut().burst(width / 2.0, height * 0.9);
+        {
+            let mut sim = self.sim.borrow_mut();
+            sim.set_options(options);
+            sim.burst_all(width, height);
+            let excess = sim.particles.len().saturating_sub(MAX_PARTICLES);
+            sim.particles.drain(..excess);
+        }
+        let _ = self.canvas.hide_popover();
+        let _ = self.canvas.show_popover();
         if !self.running.replace(true) {
             *self.last.borrow_mut() = now();
             let this = Rc::clone(self);
@@ -61,6 +77,7 @@ impl Painter {
             request_animation_frame(move || self.frame());
         } else {
             *self.running.borrow_mut() = false;
+            let _ = self.canvas.hide_popover();
         }
     }
 
@@ -83,9 +100,10 @@ impl Painter {
             f64::from(self.canvas.height()),
         );
         let sim = self.sim.borrow();
+        let mut font_set = false;
         for p in &sim.particles {
             ctx.set_global_alpha(p.opacity());
-            ctx.set_fill_style_str(&sim.options.colors[p.color]);
+            ctx.set_fill_style_str(&sim.options.colors[p.color % sim.options.colors.len().max(1)]);
             let (sin, cos) = p.angle.sin_cos();
             let _ = ctx.set_transform(
                 cos * dpr,
@@ -95,7 +113,23 @@ impl Painter {
                 p.x * dpr,
                 p.y * dpr,
             );
-            ctx.fill_rect(-p.size / 2.0, -p.size / 2.0, p.size, p.size);
+            match sim.options.shapes.get(p.shape).unwrap_or(&Shape::Square) {
+                Shape::Square => ctx.fill_rect(-p.size / 2.0, -p.size / 2.0, p.size, p.size),
+                Shape::Circle => {
+                    ctx.begin_path();
+                    let _ = ctx.arc(0.0, 0.0, p.size / 2.0, 0.0, std::f64::consts::TAU);
+                    ctx.fill();
+                }
+                Shape::Emoji(text) => {
+                    if !font_set {
+                        ctx.set_font("16px sans-serif");
+                        ctx.set_text_align("center");
+                        ctx.set_text_baseline("middle");
+                        font_set = true;
+                    }
+                    let _ = ctx.fill_text(text, 0.0, 0.0);
+                }
+            }
         }
         ctx.set_global_alpha(1.0);
     }

@@ -3,18 +3,21 @@
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
+use cairn_core::definitions::Channel;
 use cairn_core::wire::{AwardView, ClientEvent};
 use leptos::prelude::*;
 use wasm_bindgen::prelude::*;
-use web_sys::{
-    CustomEvent, CustomEventInit, HtmlCanvasElement, HtmlElement, ShadowRootInit, ShadowRootMode,
-};
+use web_sys::{HtmlCanvasElement, HtmlElement, ShadowRootInit, ShadowRootMode};
 
 use crate::api::Client;
 use crate::confetti::Painter;
-use crate::logic::{Celebrations, toast_caption};
+use crate::dom::{
+    document, emit, get, get_f64, get_string, local_storage_get, local_storage_set,
+    prefers_reduced_motion, to_js, warn, window,
+};
+use crate::logic::{BurstOptions, Celebrations, Corner, Shape, Strings, is_rtl};
 use crate::stream::Stream;
-use crate::view::{STYLES, Toast, Toasts};
+use crate::view::{BadgePlacement, LadderPlacement, Layer, STYLES, Shelf, Ui};
 
 /// Awards reached while the page was closed are celebrated on the next visit if they are at
 /// most this old (and nobody saw them on another device).
@@ -22,9 +25,6 @@ const CATCH_UP_HOURS: i64 = 72;
 
 /// How long the tab that celebrates an award keeps other tabs from celebrating it too.
 const CLAIM_MS: i32 = 30_000;
-
-/// How long a toast stays, in milliseconds.
-const TOAST_MS: u64 = 6_000;
 
 /// One running widget.
 pub struct Widget {
@@ -34,11 +34,18 @@ pub struct Widget {
     user: RefCell<Option<Identity>>,
     /// Events tracked before `identify`; sent once a user is known.
     pending: RefCell<Vec<ClientEvent>>,
-    toasts: RwSignal<Vec<Toast>>,
-    next_toast: Cell<u64>,
+    ui: Ui,
     painter: Rc<Painter>,
-    /// The shadow host, removed by `shutdown`.
+    /// Confetti settings (`cairn('configure', {confetti})`), scaled per tier.
+    confetti: RefCell<BurstOptions>,
+    /// `data-locale` of the script tag: wins over the token's and the browser's.
+    forced_locale: Option<String>,
+    /// `light`, `dark` or `auto`, given to every shadow host.
+    theme: RefCell<String>,
+    /// The floating layer's shadow host, removed by `shutdown`.
     host: HtmlElement,
+    /// Inline placements mounted so far.
+    placements: RefCell<Vec<HtmlElement>>,
     /// The real-time stream of the identified user.
     stream: RefCell<Option<Rc<Stream>>>,
     /// Functions registered with `cairn('on', 'award', fn)`.
@@ -51,10 +58,13 @@ pub struct Widget {
 ///
 /// `queue` holds the `arguments` of every `cairn(...)` call made before the widget loaded; they
 /// are replayed in order, then `window.cairn` is replaced by the live dispatcher.
+///
+/// `options` is the script tag's `dataset`: `theme` (`light`, `dark`, `auto`), `corner`
+/// (`bottom-end`, `bottom-start`, `top-end`, `top-start`), `locale`, `shareUrl`.
 #[wasm_bindgen]
-pub fn start(key: String, api: String, queue: JsValue) -> Result<(), JsValue> {
+pub fn start(key: String, api: String, queue: JsValue, options: JsValue) -> Result<(), JsValue> {
     console_error_panic_hook::set_once();
-    let widget = Widget::mount(key, api)?;
+    let widget = Widget::mount(key, api, &options)?;
     let dispatch = {
         let widget = Rc::clone(&widget);
         Closure::<dyn Fn(JsValue, JsValue, JsValue)>::new(
@@ -84,6 +94,7 @@ pub fn start(key: String, api: String, queue: JsValue) -> Result<(), JsValue> {
         on_visible.as_ref().unchecked_ref(),
     )?;
     on_visible.forget();
+    widget.watch_placements();
     emit("cairn:ready", &JsValue::NULL);
     Ok(())
 }
@@ -120,10 +131,10 @@ fn claim(name: &str, hold_ms: i32, f: impl FnOnce() + 'static) {
     let _ = request.call3(&locks, &name.into(), &options, &callback);
 }
 
-/// The award of `cairn('celebrate', {title, description?, tier?, icon?, image?, alt?})`: a
-/// preview, shown but never sent or stored.
+/// The award of `cairn('celebrate', {title, description?, tier?, icon?, image?, alt?, cta?})`:
+/// a preview, shown but never sent or stored.
 fn preview(options: &JsValue) -> AwardView {
-    use cairn_core::definitions::{Badge, Channel, Kind, Scope};
+    use cairn_core::definitions::{Badge, Cta, CtaKind, Kind, Scope};
     let text = |field: &str| get_string(options, field);
     let now = js_sys::Date::now() as i64;
     AwardView {
@@ -140,7 +151,11 @@ fn preview(options: &JsValue) -> AwardView {
             alt: text("alt").unwrap_or_else(|| "A badge".into()),
         },
         channels: vec![Channel::Confetti, Channel::Badge],
-        cta: None,
+        cta: get(options, "cta").map(|cta| Cta {
+            kind: CtaKind::NextFeature,
+            label: get_string(&cta, "label").unwrap_or_else(|| "Continue".into()),
+            url: get_string(&cta, "url"),
+        }),
         achieved_at: jiff::Timestamp::from_millisecond(now).unwrap_or_default(),
         value: 0,
         celebrate: true,
@@ -148,12 +163,104 @@ fn preview(options: &JsValue) -> AwardView {
     }
 }
 
+/// Parses `cairn('configure', {confetti: {...}})` over `base`; a field of the wrong type or
+/// value is reported and ignored.
+fn confetti_options(base: &BurstOptions, o: &JsValue) -> BurstOptions {
+    let mut out = base.clone();
+    let number = |field: &str, lo: f64, hi: f64| {
+        let v = get_f64(o, field)?;
+        if v.is_finite() && (lo..=hi).contains(&v) {
+            Some(v)
+        } else {
+            warn(&format!(
+                "cairn: confetti.{field} must be a number from {lo} to {hi}"
+            ));
+            None
+        }
+    };
+    if let Some(v) = number("particles", 1.0, 2_000.0) {
+        out.particles = v as usize;
+    }
+    if let Some(v) = number("spread", 1.0, 360.0) {
+        out.spread = v;
+    }
+    if let Some(v) = number("velocity", 50.0, 5_000.0) {
+        out.velocity = v;
+    }
+    if let Some(v) = number("gravity", -5_000.0, 10_000.0) {
+        out.gravity = v;
+    }
+    if let Some(v) = number("decay", 0.01, 1.0) {
+        out.decay = v;
+    }
+    if let Some(v) = number("duration", 0.2, 15.0) {
+        out.duration = v;
+    }
+    let strings = |field: &str| -> Option<Vec<String>> {
+        let list = get(o, field)?;
+        let list: Vec<String> = js_sys::Array::from(&list)
+            .iter()
+            .filter_map(|v| v.as_string())
+            .collect();
+        (!list.is_empty()).then_some(list)
+    };
+    if let Some(colors) = strings("colors") {
+        out.colors = colors;
+    }
+    if let Some(shapes) = strings("shapes") {
+        let shapes: Vec<Shape> = shapes.iter().filter_map(|s| Shape::parse(s)).collect();
+        if shapes.is_empty() {
+            warn("cairn: confetti.shapes lists square, circle or short texts (emoji)");
+        } else {
+            out.shapes = shapes;
+        }
+    }
+    if let Some(origin) = get(o, "origin") {
+        match (get_f64(&origin, "x"), get_f64(&origin, "y")) {
+            (Some(x), Some(y)) if (0.0..=1.0).contains(&x) && (0.0..=1.0).contains(&y) => {
+                out.origins = vec![(x, y)];
+            }
+            _ => warn("cairn: confetti.origin is {x, y}, fractions of the viewport from 0 to 1"),
+        }
+    }
+    out
+}
+
+/// Creates a shadow root on `host` with the widget's styles and an empty container.
+fn shadow_container(host: &HtmlElement, class: &str) -> Result<HtmlElement, JsValue> {
+    let shadow = host.attach_shadow(&ShadowRootInit::new(ShadowRootMode::Open))?;
+    let style = document().create_element("style")?;
+    style.set_text_content(Some(STYLES));
+    shadow.append_child(&style)?;
+    let root: HtmlElement = document().create_element("div")?.unchecked_into();
+    root.set_class_name(class);
+    shadow.append_child(&root)?;
+    Ok(root)
+}
+
 impl Widget {
-    /// Creates the shadow host at the end of `<body>` and mounts the floating layer in it.
-    pub fn mount(key: String, api: String) -> Result<Rc<Self>, JsValue> {
+    /// Creates the floating layer's shadow host at the end of `<body>` and mounts it.
+    pub fn mount(key: String, api: String, options: &JsValue) -> Result<Rc<Self>, JsValue> {
         let document = document();
+        let theme = get_string(options, "theme")
+            .filter(|t| matches!(t.as_str(), "light" | "dark" | "auto"))
+            .unwrap_or_else(|| "light".into());
+        let corner = get_string(options, "corner")
+            .and_then(|c| Corner::parse(&c))
+            .unwrap_or_default();
+        let forced_locale = get_string(options, "locale");
+        let locale = forced_locale
+            .clone()
+            .or_else(|| window().navigator().language())
+            .unwrap_or_else(|| "en".into());
+        let share_url = get_string(options, "shareUrl")
+            .or_else(|| window().location().origin().ok())
+            .unwrap_or_default();
+
         let host: HtmlElement = document.create_element("cairn-layer")?.unchecked_into();
         host.set_attribute("data-cairn-host", "layer")?;
+        host.set_attribute("data-theme", &theme)?;
+        host.set_attribute("data-corner", corner.as_str())?;
         let shadow = host.attach_shadow(&ShadowRootInit::new(ShadowRootMode::Open))?;
         let style = document.create_element("style")?;
         style.set_text_content(Some(STYLES));
@@ -162,26 +269,114 @@ impl Widget {
         canvas.set_class_name("confetti");
         canvas.set_attribute("aria-hidden", "true")?;
         canvas.set_attribute("part", "confetti")?;
+        canvas.set_attribute("popover", "manual")?;
         shadow.append_child(&canvas)?;
         let root: HtmlElement = document.create_element("div")?.unchecked_into();
         shadow.append_child(&root)?;
         document.body().ok_or("no <body>")?.append_child(&host)?;
 
-        let toasts = RwSignal::new(Vec::new());
-        mount_to(root, move || view! { <Toasts toasts=toasts /> }).forget();
+        let ui = Ui::new(
+            Strings::for_locale(&locale),
+            if is_rtl(&locale) { "rtl" } else { "ltr" },
+            share_url,
+        );
+        mount_to(root, move || view! { <Layer ui=ui /> }).forget();
         Ok(Rc::new(Self {
             api,
             key,
             user: RefCell::new(None),
             pending: RefCell::new(Vec::new()),
-            toasts,
-            next_toast: Cell::new(0),
+            ui,
             painter: Painter::new(canvas),
+            confetti: RefCell::new(BurstOptions::default()),
+            forced_locale,
+            theme: RefCell::new(theme),
             host,
+            placements: RefCell::new(Vec::new()),
             stream: RefCell::new(None),
             listeners: RefCell::new(Vec::new()),
             stopped: Cell::new(false),
         }))
+    }
+
+    /// Renders every `[data-cairn]` element not rendered yet, each in its own shadow root.
+    pub fn mount_placements(&self) {
+        let Ok(nodes) = document().query_selector_all("[data-cairn]:not([data-cairn-mounted])")
+        else {
+            return;
+        };
+        for i in 0..nodes.length() {
+            let Some(el) = nodes.get(i).and_then(|n| n.dyn_into::<HtmlElement>().ok()) else {
+                continue;
+            };
+            let kind = el.get_attribute("data-cairn").unwrap_or_default();
+            let _ = el.set_attribute("data-cairn-mounted", "");
+            if !el.has_attribute("data-theme") {
+                let _ = el.set_attribute("data-theme", &self.theme.borrow());
+            }
+            let root = match shadow_container(&el, "inline") {
+                Ok(root) => root,
+                Err(_) => {
+                    warn("cairn: a [data-cairn] element must not have a shadow root already");
+                    continue;
+                }
+            };
+            let ui = self.ui;
+            let attr = |name: &str| el.get_attribute(name).unwrap_or_default();
+            let label_id = format!("cairn-label-{i}");
+            let _ = root.set_attribute("part", &format!("placement {kind}"));
+            match kind.as_str() {
+                "ladder" => {
+                    let metric = attr("data-metric");
+                    mount_to(root.clone(), move || {
+                        view! { <LadderPlacement ui=ui metric=metric label_id=label_id /> }
+                    })
+                    .forget();
+                }
+                "shelf" => mount_to(root.clone(), move || view! { <Shelf ui=ui /> }).forget(),
+                "badge" => {
+                    let milestone = attr("data-milestone");
+                    mount_to(root.clone(), move || {
+                        view! { <BadgePlacement ui=ui milestone=milestone /> }
+                    })
+                    .forget();
+                }
+                other => {
+                    warn(&format!(
+                        "cairn: unknown placement data-cairn=\"{other}\" (ladder, shelf or badge)"
+                    ));
+                    continue;
+                }
+            }
+            let dir = ui.dir;
+            let strings = ui.strings;
+            Effect::new(move || {
+                let _ = root.set_attribute("dir", dir.get());
+                let _ = root.set_attribute("lang", strings.get().lang);
+            });
+            self.placements.borrow_mut().push(el);
+        }
+    }
+
+    /// Mounts placements now and whenever the host page adds some (single-page apps).
+    fn watch_placements(self: &Rc<Self>) {
+        self.mount_placements();
+        let this = Rc::downgrade(self);
+        let callback = Closure::<dyn Fn()>::new(move || {
+            if let Some(this) = this.upgrade().filter(|w| !w.stopped.get()) {
+                this.mount_placements();
+            }
+        });
+        if let (Ok(observer), Some(body)) = (
+            web_sys::MutationObserver::new(callback.as_ref().unchecked_ref()),
+            document().body(),
+        ) {
+            let init = web_sys::MutationObserverInit::new();
+            init.set_child_list(true);
+            init.set_subtree(true);
+            let _ = observer.observe_with_options(&body, &init);
+        }
+        callback.forget();
     }
 
     fn dispatch(self: &Rc<Self>, cmd: &JsValue, a: JsValue, b: JsValue) {
@@ -210,20 +405,64 @@ impl Widget {
                 (Some("award"), Ok(f)) => self.listeners.borrow_mut().push(f),
                 _ => warn("cairn('on', 'award', fn) needs the event name and a function"),
             },
+            Some("open") => match a.as_string().as_deref() {
+                Some("shelf") => {
+                    self.ui.shelf_open.set(true);
+                    self.refresh();
+                }
+                _ => warn("cairn('open', 'shelf') is the one thing to open"),
+            },
+            Some("close") => {
+                self.ui.shelf_open.set(false);
+                self.ui.sharing.set(None);
+            }
+            Some("configure") => self.configure(&a),
             Some("celebrate") => self.celebrate(&preview(&a)),
             Some("shutdown") => self.shutdown(),
             other => warn(&format!("cairn: unknown command {other:?}")),
         }
     }
 
-    /// Stops everything: the stream, the layer, `window.cairn` (a queue again, so a later
-    /// loader can start over).
+    /// `cairn('configure', {confetti?, theme?, corner?})`.
+    fn configure(&self, o: &JsValue) {
+        if let Some(confetti) = get(o, "confetti") {
+            let next = confetti_options(&self.confetti.borrow(), &confetti);
+            *self.confetti.borrow_mut() = next;
+        }
+        if let Some(theme) = get_string(o, "theme") {
+            if matches!(theme.as_str(), "light" | "dark" | "auto") {
+                let _ = self.host.set_attribute("data-theme", &theme);
+                for el in self.placements.borrow().iter() {
+                    let _ = el.set_attribute("data-theme", &theme);
+                }
+                *self.theme.borrow_mut() = theme;
+            } else {
+                warn("cairn: theme is light, dark or auto");
+            }
+        }
+        if let Some(corner) = get_string(o, "corner") {
+            match Corner::parse(&corner) {
+                Some(c) => {
+                    let _ = self.host.set_attribute("data-corner", c.as_str());
+                }
+                None => warn("cairn: corner is bottom-end, bottom-start, top-end or top-start"),
+            }
+        }
+    }
+
+    /// Stops everything: the stream, the layer, the placements, `window.cairn` (a queue
+    /// again, so a later loader can start over).
     fn shutdown(&self) {
         self.stopped.set(true);
         if let Some(stream) = self.stream.take() {
             stream.close();
         }
         self.host.remove();
+        for el in self.placements.take() {
+            if let Some(shadow) = el.shadow_root() {
+                shadow.set_inner_html("");
+            }
+        }
         let window = window();
         let _ = js_sys::Reflect::set(&window, &"cairn".into(), &JsValue::UNDEFINED);
         let _ = js_sys::Reflect::set(&window, &"__cairnLoader".into(), &JsValue::UNDEFINED);
@@ -238,24 +477,39 @@ impl Widget {
         }
     }
 
-    /// Celebrates what the user reached while away (server-side events, other devices that did
-    /// not show it): recent, celebratable, not acknowledged anywhere.
-    fn catch_up(self: &Rc<Self>) {
+    /// Reads `/v1/client/me` into the components; then `then` gets it.
+    fn load(self: &Rc<Self>, then: impl FnOnce(&Rc<Self>, &Identity, &crate::api::Me) + 'static) {
         let Some(user) = self.user.borrow().clone() else {
             return;
         };
         let client = self.client(&user);
         let this = Rc::clone(self);
         wasm_bindgen_futures::spawn_local(async move {
-            let Ok(me) = client.me().await else {
-                return;
-            };
+            match client.me().await {
+                Ok(me) => {
+                    this.ui.me.set(Some(me.clone()));
+                    then(&this, &user, &me);
+                }
+                Err(message) => warn(&format!(
+                    "cairn: reading the user's state failed: {message}"
+                )),
+            }
+        });
+    }
+
+    /// Reads the user's state again (after an award, or when the shelf opens).
+    fn refresh(self: &Rc<Self>) {
+        self.load(|_, _, _| {});
+    }
+
+    /// Reads the user's state and celebrates what they reached while away (server-side
+    /// events, other devices that did not show it): recent, celebratable, not acknowledged.
+    fn catch_up(self: &Rc<Self>) {
+        self.load(|this, user, me| {
             let horizon = js_sys::Date::now() as i64 - CATCH_UP_HOURS * 3_600_000;
-            let account = me.account.iter().flat_map(|a| a.awards.iter());
-            for award in me.awards.iter().chain(account) {
-                let recent = award.achieved_at.as_millisecond() >= horizon;
-                if !award.seen && recent {
-                    this.offer(&user.id, award);
+            for award in me.earned() {
+                if !award.seen && award.achieved_at.as_millisecond() >= horizon {
+                    this.offer(&user.id, &award);
                 }
             }
         });
@@ -270,8 +524,15 @@ impl Widget {
         let stream = Stream::open(&self.api, &self.key, &user.token, move |award| {
             if let Some(this) = this.upgrade() {
                 this.offer(&id, &award);
+                this.refresh();
             }
         });
+        if self.forced_locale.is_none() {
+            if let Some(locale) = &user.locale {
+                self.ui.strings.set(Strings::for_locale(locale));
+                self.ui.dir.set(if is_rtl(locale) { "rtl" } else { "ltr" });
+            }
+        }
         *self.stream.borrow_mut() = Some(stream);
         *self.user.borrow_mut() = Some(user);
         for event in self.pending.take() {
@@ -301,8 +562,16 @@ impl Widget {
         wasm_bindgen_futures::spawn_local(async move {
             match client.track(&event).await {
                 Ok(answer) => {
+                    this.ui.me.update(|me| {
+                        if let Some(me) = me {
+                            me.set_total(&answer.metric, answer.total);
+                        }
+                    });
                     for award in &answer.awards {
                         this.offer(&user.id, award);
+                    }
+                    if !answer.awards.is_empty() {
+                        this.refresh();
                     }
                     emit("cairn:track", &to_js(&answer));
                 }
@@ -353,24 +622,15 @@ impl Widget {
         });
     }
 
-    /// Shows the toast and the confetti for `award`, and tells the host page.
+    /// Shows the toast and the confetti for `award` (as its channels say, the burst sized by
+    /// its tier; a glow instead of particles under reduced motion), and tells the host page.
     pub fn celebrate(self: &Rc<Self>, award: &AwardView) {
-        let id = self.next_toast.get();
-        self.next_toast.set(id + 1);
-        self.toasts.update(|ts| {
-            ts.push(Toast {
-                id,
-                title: award.title.clone(),
-                caption: toast_caption(award),
-            });
-        });
-        let toasts = self.toasts;
-        set_timeout(
-            move || toasts.update(|ts| ts.retain(|t| t.id != id)),
-            std::time::Duration::from_millis(TOAST_MS),
-        );
-        if !prefers_reduced_motion() {
-            self.painter.burst();
+        if award.channels.contains(&Channel::Badge) {
+            self.ui.toast(award);
+        }
+        if award.channels.contains(&Channel::Confetti) && !prefers_reduced_motion() {
+            let options = BurstOptions::for_tier(&award.tier, &self.confetti.borrow());
+            self.painter.burst(options);
         }
         let detail = to_js(award);
         for f in self.listeners.borrow().iter() {
@@ -392,6 +652,8 @@ struct Identity {
     /// The user's id: the token's `sub`.
     id: String,
     token: String,
+    /// `traits.locale` of the token.
+    locale: Option<String>,
 }
 
 impl Identity {
@@ -406,6 +668,7 @@ impl Identity {
         Some(Self {
             id: claims.sub,
             token: token.to_owned(),
+            locale: claims.traits.and_then(|t| t.locale),
         })
     }
 }
@@ -413,58 +676,4 @@ impl Identity {
 /// A fresh key per tracked event, so retries are counted once.
 fn new_idempotency_key() -> Option<String> {
     window().crypto().ok().map(|c| c.random_uuid())
-}
-
-fn emit(name: &str, detail: &JsValue) {
-    let init = CustomEventInit::new();
-    init.set_detail(detail);
-    if let Ok(event) = CustomEvent::new_with_event_init_dict(name, &init) {
-        let _ = window().dispatch_event(&event);
-    }
-}
-
-fn to_js<T: serde::Serialize>(value: &T) -> JsValue {
-    serde_json::to_string(value)
-        .ok()
-        .and_then(|s| js_sys::JSON::parse(&s).ok())
-        .unwrap_or(JsValue::NULL)
-}
-
-fn get_string(obj: &JsValue, field: &str) -> Option<String> {
-    js_sys::Reflect::get(obj, &field.into()).ok()?.as_string()
-}
-
-fn get_f64(obj: &JsValue, field: &str) -> Option<f64> {
-    if obj.is_undefined() || obj.is_null() {
-        return None;
-    }
-    js_sys::Reflect::get(obj, &field.into()).ok()?.as_f64()
-}
-
-fn local_storage_get(key: &str) -> Option<String> {
-    window()
-        .local_storage()
-        .ok()
-        .flatten()?
-        .get_item(key)
-        .ok()
-        .flatten()
-}
-
-fn local_storage_set(key: &str, value: &str) {
-    if let Some(storage) = window().local_storage().ok().flatten() {
-        let _ = storage.set_item(key, value);
-    }
-}
-
-fn prefers_reduced_motion() -> bool {
-    window()
-        .match_media("(prefers-reduced-motion: reduce)")
-        .ok()
-        .flatten()
-        .is_some_and(|m| m.matches())
-}
-
-fn warn(message: &str) {
-    web_sys::console::warn_1(&message.into());
 }

@@ -2,7 +2,8 @@
 
 use std::collections::VecDeque;
 
-use cairn_core::wire::AwardView;
+use cairn_core::wire::{AwardView, LadderProgress, LockedMilestone};
+use serde::Deserialize;
 
 /// How many celebrated award ids are remembered per user. Awards are rare (a handful per user),
 /// so this bounds storage without ever forgetting a real one.
@@ -87,6 +88,71 @@ pub struct BurstOptions {
     pub duration: f64,
     /// Colours, as CSS colour strings.
     pub colors: Vec<String>,
+    /// Shapes, picked at random per particle.
+    pub shapes: Vec<Shape>,
+    /// Where bursts start, as fractions of the viewport's width and height.
+    pub origins: Vec<(f64, f64)>,
+}
+
+/// The shape of a confetti piece.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Shape {
+    /// A paper rectangle.
+    Square,
+    /// A round piece.
+    Circle,
+    /// A character drawn as text, e.g. an emoji.
+    Emoji(String),
+}
+
+impl Shape {
+    /// Parses `square`, `circle`, or anything else as an emoji/text particle.
+    pub fn parse(text: &str) -> Option<Self> {
+        match text.trim() {
+            "" => None,
+            "square" => Some(Self::Square),
+            "circle" => Some(Self::Circle),
+            other if other.chars().count() <= 4 => Some(Self::Emoji(other.to_owned())),
+            _ => None,
+        }
+    }
+}
+
+impl BurstOptions {
+    /// The burst for a tier, louder as the milestone is bigger (growth playbook), scaled from
+    /// `base` (the defaults or the host's configuration): `early` is a small pop (half the
+    /// particles, narrower, slower), `mid` is `base`, `advanced` fills the screen (from the
+    /// left, the centre and the right, a third more particles each, wider, longer). Unknown
+    /// tiers get `mid`.
+    pub fn for_tier(tier: &str, base: &Self) -> Self {
+        let base = base.clone();
+        let scale = |n: usize, f: f64| ((n as f64 * f).round() as usize).max(1);
+        match tier {
+            "early" => Self {
+                particles: scale(base.particles, 0.5),
+                spread: base.spread * 0.8,
+                velocity: base.velocity * 0.85,
+                ..base
+            },
+            "advanced" => {
+                let y = base.origins.first().map_or(0.9, |o| o.1);
+                Self {
+                    particles: scale(base.particles, 1.35),
+                    spread: (base.spread * 1.3).min(360.0),
+                    velocity: base.velocity * 1.2,
+                    duration: base.duration * 1.25,
+                    origins: vec![(0.1, y), (0.5, y), (0.9, y)],
+                    ..base
+                }
+            }
+            _ => base,
+        }
+    }
+
+    /// Total particles of one burst (every origin).
+    pub fn total_particles(&self) -> usize {
+        self.particles * self.origins.len().max(1)
+    }
 }
 
 impl Default for BurstOptions {
@@ -103,6 +169,8 @@ impl Default for BurstOptions {
             ]
             .map(String::from)
             .to_vec(),
+            shapes: vec![Shape::Square, Shape::Circle],
+            origins: vec![(0.5, 0.9)],
         }
     }
 }
@@ -119,6 +187,8 @@ pub struct Particle {
     pub size: f64,
     /// Index into the burst's colours.
     pub color: usize,
+    /// Index into the burst's shapes.
+    pub shape: usize,
     /// Seconds lived so far.
     pub age: f64,
     /// Seconds it lives.
@@ -152,6 +222,18 @@ impl Confetti {
         }
     }
 
+    /// Replaces the options of the next bursts (particles in flight keep theirs).
+    pub fn set_options(&mut self, options: BurstOptions) {
+        self.options = options;
+    }
+
+    /// Launches a burst from every origin of the options, in a `width` × `height` viewport.
+    pub fn burst_all(&mut self, width: f64, height: f64) {
+        for (fx, fy) in self.options.origins.clone() {
+            self.burst(width * fx, height * fy);
+        }
+    }
+
     /// Launches a burst from `(x, y)` (CSS pixels), upwards.
     pub fn burst(&mut self, x: f64, y: f64) {
         let o = &self.options;
@@ -169,6 +251,8 @@ impl Confetti {
                 size: self.rng.range(6.0, 11.0),
                 color: (self.rng.next_f64() * o.colors.len() as f64) as usize
                     % o.colors.len().max(1),
+                shape: (self.rng.next_f64() * o.shapes.len() as f64) as usize
+                    % o.shapes.len().max(1),
                 age: 0.0,
                 life: o.duration * self.rng.range(0.7, 1.0),
             });
@@ -193,12 +277,312 @@ impl Confetti {
     }
 }
 
-/// The line under a toast's title: the milestone's description, or a plain default.
-pub fn toast_caption(award: &AwardView) -> String {
+/// The line under a toast's title: the milestone's description (localized by the server from
+/// the definitions' messages), or the built-in default of the UI language.
+pub fn toast_caption(award: &AwardView, strings: &Strings) -> String {
     if award.description.is_empty() {
-        "Milestone reached".to_owned()
+        strings.reached.to_owned()
     } else {
         award.description.clone()
+    }
+}
+
+/// The widget's built-in UI strings in one language. Milestone titles and descriptions come
+/// localized from the definitions; these are the words around them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Strings {
+    /// BCP 47 language of these strings.
+    pub lang: &'static str,
+    pub reached: &'static str,
+    pub dismiss: &'static str,
+    pub share: &'static str,
+    pub close: &'static str,
+    pub notifications: &'static str,
+    /// Prefix of the screen-reader announcement: "New badge: {title}".
+    pub new_badge: &'static str,
+    pub shelf_title: &'static str,
+    pub earned: &'static str,
+    pub locked: &'static str,
+    pub none_yet: &'static str,
+    /// "{n} more to go", when `n` is 1 and otherwise.
+    pub more_one: &'static str,
+    pub more_other: &'static str,
+    /// "{current} of {next}".
+    pub of: &'static str,
+    pub top: &'static str,
+    pub share_title: &'static str,
+    pub message_label: &'static str,
+    /// Default share message: "I just earned “{title}”!".
+    pub share_message: &'static str,
+    pub copy_link: &'static str,
+    pub copied: &'static str,
+    pub share_x: &'static str,
+    pub share_linkedin: &'static str,
+    pub badges: &'static str,
+}
+
+const EN: Strings = Strings {
+    lang: "en",
+    reached: "Milestone reached",
+    dismiss: "Dismiss",
+    share: "Share",
+    close: "Close",
+    notifications: "Milestones",
+    new_badge: "New badge",
+    shelf_title: "Your badges",
+    earned: "Earned",
+    locked: "Locked",
+    none_yet: "No badges yet — your first one is close.",
+    more_one: "1 more to go",
+    more_other: "{n} more to go",
+    of: "{current} of {next}",
+    top: "Top of the ladder!",
+    share_title: "Share your badge",
+    message_label: "Your message",
+    share_message: "I just earned “{title}”!",
+    copy_link: "Copy link",
+    copied: "Copied",
+    share_x: "Post on X",
+    share_linkedin: "Share on LinkedIn",
+    badges: "Badges",
+};
+
+const FR: Strings = Strings {
+    lang: "fr",
+    reached: "Étape franchie",
+    dismiss: "Fermer la notification",
+    share: "Partager",
+    close: "Fermer",
+    notifications: "Étapes",
+    new_badge: "Nouveau badge",
+    shelf_title: "Vos badges",
+    earned: "Obtenus",
+    locked: "À débloquer",
+    none_yet: "Pas encore de badge — le premier est tout proche.",
+    more_one: "Plus qu’un",
+    more_other: "Encore {n}",
+    of: "{current} sur {next}",
+    top: "Sommet atteint !",
+    share_title: "Partagez votre badge",
+    message_label: "Votre message",
+    share_message: "Je viens d’obtenir « {title} » !",
+    copy_link: "Copier le lien",
+    copied: "Copié",
+    share_x: "Publier sur X",
+    share_linkedin: "Partager sur LinkedIn",
+    badges: "Badges",
+};
+
+const AR: Strings = Strings {
+    lang: "ar",
+    reached: "إنجاز جديد",
+    dismiss: "إغلاق الإشعار",
+    share: "مشاركة",
+    close: "إغلاق",
+    notifications: "الإنجازات",
+    new_badge: "شارة جديدة",
+    shelf_title: "شاراتك",
+    earned: "مكتسبة",
+    locked: "مقفلة",
+    none_yet: "لا شارات بعد — أولها قريب.",
+    more_one: "بقي واحد",
+    more_other: "بقي {n}",
+    of: "{current} من {next}",
+    top: "وصلت إلى القمة!",
+    share_title: "شارك شارتك",
+    message_label: "رسالتك",
+    share_message: "حصلت للتو على «{title}»!",
+    copy_link: "نسخ الرابط",
+    copied: "تم النسخ",
+    share_x: "انشر على X",
+    share_linkedin: "شارك على LinkedIn",
+    badges: "الشارات",
+};
+
+/// The built-in languages, English first (the fallback).
+pub const LANGUAGES: [&Strings; 3] = [&EN, &FR, &AR];
+
+impl Strings {
+    /// The strings for `locale` (`fr-CA` → `fr`), English when the language is not built in.
+    pub fn for_locale(locale: &str) -> &'static Strings {
+        let lang = language(locale);
+        LANGUAGES
+            .iter()
+            .copied()
+            .find(|s| s.lang == lang)
+            .unwrap_or(&EN)
+    }
+
+    /// "N more to go".
+    pub fn more(&self, n: u64) -> String {
+        if n == 1 {
+            self.more_one.to_owned()
+        } else {
+            fill(self.more_other, &[("n", &n.to_string())])
+        }
+    }
+}
+
+/// The language subtag of a locale tag, lower-cased: `pt-BR` → `pt`.
+pub fn language(locale: &str) -> String {
+    locale
+        .split(['-', '_'])
+        .next()
+        .unwrap_or_default()
+        .to_ascii_lowercase()
+}
+
+/// Whether `locale` is written right to left.
+pub fn is_rtl(locale: &str) -> bool {
+    matches!(
+        language(locale).as_str(),
+        "ar" | "he" | "fa" | "ur" | "ps" | "sd" | "ug" | "yi" | "dv" | "ckb"
+    )
+}
+
+/// Replaces each `{name}` of `template` with its value.
+pub fn fill(template: &str, values: &[(&str, &str)]) -> String {
+    let mut out = template.to_owned();
+    for (name, value) in values {
+        out = out.replace(&format!("{{{name}}}"), value);
+    }
+    out
+}
+
+/// Where a ladder of increasing `steps` stands at `current`: what a progress ladder shows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rung {
+    /// Steps reached so far.
+    pub reached: usize,
+    /// The next step, `None` at the top.
+    pub next: Option<u64>,
+    /// How many more to the next step.
+    pub remaining: Option<u64>,
+}
+
+impl Rung {
+    /// Computes the rung of `current` on `steps`.
+    pub fn of(steps: &[u64], current: u64) -> Self {
+        let reached = steps.iter().take_while(|&&s| s <= current).count();
+        let next = steps.get(reached).copied();
+        Self {
+            reached,
+            next,
+            remaining: next.map(|n| n.saturating_sub(current)),
+        }
+    }
+}
+
+/// The host page's corner for toasts: logical, so it follows the reading direction.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Corner {
+    #[default]
+    BottomEnd,
+    BottomStart,
+    TopEnd,
+    TopStart,
+}
+
+impl Corner {
+    /// Parses `bottom-end` (default), `bottom-start`, `top-end`, `top-start`; the physical
+    /// `bottom-right` etc. are accepted and mean the same in left-to-right pages.
+    pub fn parse(text: &str) -> Option<Self> {
+        Some(match text.trim() {
+            "bottom-end" | "bottom-right" => Self::BottomEnd,
+            "bottom-start" | "bottom-left" => Self::BottomStart,
+            "top-end" | "top-right" => Self::TopEnd,
+            "top-start" | "top-left" => Self::TopStart,
+            _ => return None,
+        })
+    }
+
+    /// The value of the layer's `data-corner` attribute.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::BottomEnd => "bottom-end",
+            Self::BottomStart => "bottom-start",
+            Self::TopEnd => "top-end",
+            Self::TopStart => "top-start",
+        }
+    }
+}
+
+/// A toast's auto-hide timer that pauses while the pointer or focus is on the toast.
+/// Times are milliseconds from any monotonic clock, given by the caller.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Countdown {
+    left_ms: f64,
+    running_since: Option<f64>,
+    /// Bumped on every pause/resume, so a timer armed before is recognised as stale.
+    pub generation: u32,
+}
+
+impl Countdown {
+    /// A running countdown of `ms`, started at `now`.
+    pub fn start(ms: f64, now: f64) -> Self {
+        Self {
+            left_ms: ms,
+            running_since: Some(now),
+            generation: 0,
+        }
+    }
+
+    /// Pauses (hover or focus). No effect when paused.
+    pub fn pause(&mut self, now: f64) {
+        if let Some(since) = self.running_since.take() {
+            self.left_ms = (self.left_ms - (now - since)).max(0.0);
+            self.generation += 1;
+        }
+    }
+
+    /// Resumes; returns the milliseconds until it ends, for the caller's timer.
+    pub fn resume(&mut self, now: f64) -> f64 {
+        if self.running_since.is_none() {
+            self.running_since = Some(now);
+            self.generation += 1;
+        }
+        self.left_ms
+    }
+
+    /// Whether it has run out at `now` (never while paused).
+    pub fn expired(&self, now: f64) -> bool {
+        self.running_since
+            .is_some_and(|since| now - since >= self.left_ms)
+    }
+
+    /// Whether it is paused.
+    pub fn paused(&self) -> bool {
+        self.running_since.is_none()
+    }
+}
+
+/// The share card's links for `url` and the user's `message`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ShareLinks {
+    /// X (Twitter) web intent.
+    pub x: String,
+    /// LinkedIn share-offsite link.
+    pub linkedin: String,
+    /// The text copied by "Copy link": the message and the URL.
+    pub copy: String,
+}
+
+impl ShareLinks {
+    /// Builds the links; `encode` percent-encodes a query component (the caller's
+    /// `encodeURIComponent`, or any equivalent).
+    pub fn new(message: &str, url: &str, encode: impl Fn(&str) -> String) -> Self {
+        Self {
+            x: format!(
+                "https://x.com/intent/post?text={}&url={}",
+                encode(message),
+                encode(url)
+            ),
+            linkedin: format!(
+                "https://www.linkedin.com/sharing/share-offsite/?url={}",
+                encode(url)
+            ),
+            copy: format!("{message} {url}"),
+        }
     }
 }
 
@@ -230,5 +614,56 @@ impl Backoff {
     /// The connection is healthy again: start over.
     pub fn reset(&mut self) {
         self.failures = 0;
+    }
+}
+
+/// What the widget reads of `GET /v1/client/me` (`MeResponse` in `cairn_core::wire`).
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+pub struct Me {
+    pub awards: Vec<AwardView>,
+    #[serde(default)]
+    pub progress: Vec<LadderProgress>,
+    #[serde(default)]
+    pub locked: Vec<LockedMilestone>,
+    #[serde(default)]
+    pub account: Option<AccountPart>,
+}
+
+/// The account's part of [`Me`] (`AccountView`).
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+pub struct AccountPart {
+    pub awards: Vec<AwardView>,
+    #[serde(default)]
+    pub locked: Vec<LockedMilestone>,
+}
+
+impl Me {
+    /// The user's and the account's awards, newest first.
+    pub fn earned(&self) -> Vec<AwardView> {
+        let mut all: Vec<AwardView> = self.awards.clone();
+        if let Some(account) = &self.account {
+            all.extend(account.awards.iter().cloned());
+        }
+        all.sort_by(|a, b| b.achieved_at.cmp(&a.achieved_at));
+        all
+    }
+
+    /// Milestones not earned yet, the user's then the account's.
+    pub fn locked(&self) -> Vec<LockedMilestone> {
+        let mut all = self.locked.clone();
+        if let Some(account) = &self.account {
+            all.extend(account.locked.iter().cloned());
+        }
+        all
+    }
+
+    /// Applies a tracked event's new total to the ladders of its metric, at once (the next
+    /// `/me` read confirms it).
+    pub fn set_total(&mut self, metric: &str, total: u64) {
+        for p in self.progress.iter_mut().filter(|p| p.metric == metric) {
+            let label = std::mem::take(&mut p.label);
+            *p = LadderProgress::of(&p.ladder, &p.metric, &p.steps, total);
+            p.label = label;
+        }
     }
 }

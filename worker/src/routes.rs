@@ -7,7 +7,7 @@ use cairn_core::engine::Traits;
 use cairn_core::wire::{
     AccountView, ClientEvent, DefinitionsResponse, ErrorDetail, EventResult, EventStatus,
     EventsResponse, MAX_BATCH, MAX_ID_BYTES, NewProject, ServerEvent, TrackResponse, UserClaims,
-    headers,
+    UserTraits, headers,
 };
 use cairn_core::{Compiled, Definitions};
 use futures_util::StreamExt;
@@ -627,6 +627,8 @@ struct DemoTokenQuery {
     user: String,
     #[serde(default)]
     acct: Option<String>,
+    #[serde(default)]
+    locale: Option<String>,
 }
 
 /// `GET /v1/demo/token?key=pk_…&user=…`: a user token for the demo project, standing in for the
@@ -652,7 +654,10 @@ async fn demo_token(req: &Request, env: &Env) -> ApiResult<Response> {
         exp: now + 3600,
         iat: Some(now),
         acct: q.acct,
-        traits: None,
+        traits: q.locale.map(|locale| UserTraits {
+            locale: Some(locale),
+            ..UserTraits::default()
+        }),
     };
     let token = auth::sign_demo_token(&project.identity_secrets[0], &claims)?;
     Ok(Response::from_json(&serde_json::json!({ "token": token }))?)

@@ -13,7 +13,14 @@ pub fn ladders(defs: &Compiled, state: &SubjectState) -> Vec<LadderProgress> {
     defs.source()
         .ladders
         .iter()
-        .map(|l| LadderProgress::of(&l.key, &l.metric, &l.thresholds, state.total(&l.metric)))
+        .map(|l| {
+            let mut progress =
+                LadderProgress::of(&l.key, &l.metric, &l.thresholds, state.total(&l.metric));
+            if let Some(metric) = defs.source().metrics.iter().find(|m| m.key == l.metric) {
+                progress.label.clone_from(&metric.name);
+            }
+            progress
+        })
         .collect()
 }
 

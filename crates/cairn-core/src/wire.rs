@@ -276,6 +276,11 @@ pub struct LadderProgress {
     pub ladder: String,
     /// Metric it climbs.
     pub metric: String,
+    /// What it counts, in words: the metric's name ("projects created").
+    #[serde(default)]
+    pub label: String,
+    /// Every threshold of the ladder, increasing (what a progress ladder draws).
+    pub steps: Vec<u64>,
     /// Current total.
     pub current: u64,
     /// Next threshold, `None` at the top.
@@ -468,6 +473,8 @@ impl LadderProgress {
         Self {
             ladder: ladder.to_owned(),
             metric: metric.to_owned(),
+            label: metric.to_owned(),
+            steps: thresholds.to_vec(),
             current,
             next,
             remaining: next.map(|n| n - current),

@@ -16,7 +16,8 @@ fn award(id: &str, title: &str) -> AwardView {
     serde_json::from_value(serde_json::json!({
         "id": id, "milestone": "projects.1", "kind": "usage", "tier": "early", "scope": "user",
         "title": title, "badge": {"icon": "medal", "alt": "A medal"}, "channels": ["confetti", "badge"],
-        "achieved_at": "2026-01-01T00:00:00Z", "value": 1, "celebrate": true
+        "achieved_at": "2026-01-01T00:00:00Z", "value": 1, "celebrate": true,
+        "cta": {"kind": "next_feature", "label": "Try the next feature"}
     }))
     .unwrap()
 }
@@ -73,16 +74,26 @@ fn painted_pixels(shadow: &ShadowRoot) -> usize {
 
 #[wasm_bindgen_test]
 async fn mounts_an_isolated_layer() {
-    let _widget = Widget::mount("pk_test".into(), "http://127.0.0.1:1".into()).unwrap();
+    let _widget = Widget::mount(
+        "pk_test".into(),
+        "http://127.0.0.1:1".into(),
+        &JsValue::UNDEFINED,
+    )
+    .unwrap();
     let shadow = shadow_of_last_host();
     assert!(shadow.query_selector("style").unwrap().is_some());
     assert!(shadow.query_selector("canvas.confetti").unwrap().is_some());
     let region = shadow
-        .query_selector(".toasts")
+        .query_selector("[aria-live]")
         .unwrap()
-        .expect("toast region");
+        .expect("a live region");
     assert_eq!(region.get_attribute("aria-live").as_deref(), Some("polite"));
     assert_eq!(region.get_attribute("role").as_deref(), Some("status"));
+    let stack = shadow
+        .query_selector(".toasts")
+        .unwrap()
+        .expect("toast stack");
+    assert_eq!(stack.get_attribute("popover").as_deref(), Some("manual"));
     // Nothing of the widget is reachable from the host document's selectors.
     let document = web_sys::window().unwrap().document().unwrap();
     assert!(document.query_selector(".toasts").unwrap().is_none());
@@ -90,7 +101,12 @@ async fn mounts_an_isolated_layer() {
 
 #[wasm_bindgen_test]
 async fn celebrating_shows_a_toast_draws_confetti_and_tells_the_host() {
-    let widget = Widget::mount("pk_test".into(), "http://127.0.0.1:1".into()).unwrap();
+    let widget = Widget::mount(
+        "pk_test".into(),
+        "http://127.0.0.1:1".into(),
+        &JsValue::UNDEFINED,
+    )
+    .unwrap();
     let shadow = shadow_of_last_host();
     let seen: Rc<RefCell<Vec<String>>> = Rc::default();
     let listener = {
@@ -112,6 +128,22 @@ async fn celebrating_shows_a_toast_draws_confetti_and_tells_the_host() {
     assert_eq!(titles(&shadow), ["First project!"]);
     assert!(painted_pixels(&shadow) > 100, "the confetti canvas drew");
     assert_eq!(*seen.borrow(), ["First project!"]);
+    let live = shadow.query_selector("[aria-live]").unwrap().unwrap();
+    assert_eq!(
+        live.text_content().unwrap(),
+        "New badge: First project!",
+        "announced"
+    );
+    let canvas = shadow.query_selector("canvas.confetti").unwrap().unwrap();
+    assert!(
+        canvas.matches(":popover-open").unwrap(),
+        "confetti is in the top layer"
+    );
+    let cta = shadow
+        .query_selector(".toast .cta")
+        .unwrap()
+        .expect("the tier's call to action");
+    assert_eq!(cta.text_content().unwrap(), "Try the next feature");
 
     // Dismissing removes the toast.
     let button: HtmlElement = shadow

@@ -1,5 +1,8 @@
 use cairn_core::wire::AwardView;
-use cairn_widget::logic::{Backoff, BurstOptions, Celebrations, Confetti, REMEMBERED_AWARDS, Rng};
+use cairn_widget::logic::{
+    Backoff, BurstOptions, Celebrations, Confetti, Corner, Countdown, LANGUAGES, Me,
+    REMEMBERED_AWARDS, Rng, Rung, Shape, ShareLinks, Strings, fill, is_rtl, toast_caption,
+};
 
 fn award(id: &str) -> AwardView {
     serde_json::from_value(serde_json::json!({
@@ -118,9 +121,14 @@ fn particles_fade_out_at_the_end_of_life() {
 #[test]
 fn toast_caption_prefers_the_description() {
     let mut a = award("a");
-    assert_eq!(cairn_widget::logic::toast_caption(&a), "Milestone reached");
+    let en = Strings::for_locale("en");
+    assert_eq!(toast_caption(&a, en), "Milestone reached");
+    assert_eq!(
+        toast_caption(&a, Strings::for_locale("fr-CA")),
+        "Étape franchie"
+    );
     a.description = "Next stop: 50.".into();
-    assert_eq!(cairn_widget::logic::toast_caption(&a), "Next stop: 50.");
+    assert_eq!(toast_caption(&a, en), "Next stop: 50.");
 }
 
 #[test]
@@ -136,4 +144,227 @@ fn reconnect_delays_grow_cap_and_reset() {
     for _ in 0..100 {
         assert!((500..=Backoff::MAX_MS).contains(&b.next_delay_ms(2.0)));
     }
+}
+
+#[test]
+fn languages_fall_back_to_english_and_know_their_direction() {
+    assert_eq!(Strings::for_locale("fr-CA").lang, "fr");
+    assert_eq!(Strings::for_locale("ar_EG").lang, "ar");
+    assert_eq!(Strings::for_locale("pt-BR").lang, "en");
+    assert_eq!(Strings::for_locale("").lang, "en");
+    assert!(is_rtl("ar") && is_rtl("he-IL") && is_rtl("fa"));
+    assert!(!is_rtl("en") && !is_rtl("fr") && !is_rtl("arn"));
+    // Every built-in language has every string (none left empty) and the placeholders the
+    // formatting needs.
+    for s in LANGUAGES {
+        assert!(s.more_other.contains("{n}"), "{}: more_other", s.lang);
+        assert!(
+            s.of.contains("{current}") && s.of.contains("{next}"),
+            "{}: of",
+            s.lang
+        );
+        assert!(
+            s.share_message.contains("{title}"),
+            "{}: share_message",
+            s.lang
+        );
+        for text in [
+            s.dismiss,
+            s.share,
+            s.close,
+            s.shelf_title,
+            s.top,
+            s.copy_link,
+            s.more_one,
+        ] {
+            assert!(!text.is_empty(), "{}: an empty string", s.lang);
+        }
+    }
+}
+
+#[test]
+fn message_formatting() {
+    let en = Strings::for_locale("en");
+    assert_eq!(en.more(1), "1 more to go");
+    assert_eq!(en.more(3), "3 more to go");
+    assert_eq!(Strings::for_locale("fr").more(3), "Encore 3");
+    assert_eq!(fill(en.of, &[("current", "7"), ("next", "10")]), "7 of 10");
+    assert_eq!(
+        fill(en.share_message, &[("title", "10 projects!")]),
+        "I just earned “10 projects!”!"
+    );
+    assert_eq!(
+        fill("{a} {a} {b}", &[("a", "x")]),
+        "x x {b}",
+        "unknown placeholders stay"
+    );
+}
+
+#[test]
+fn rungs_of_a_ladder() {
+    let steps = [1, 10, 50, 100];
+    assert_eq!(
+        Rung::of(&steps, 0),
+        Rung {
+            reached: 0,
+            next: Some(1),
+            remaining: Some(1)
+        }
+    );
+    assert_eq!(
+        Rung::of(&steps, 7),
+        Rung {
+            reached: 1,
+            next: Some(10),
+            remaining: Some(3)
+        }
+    );
+    assert_eq!(
+        Rung::of(&steps, 10),
+        Rung {
+            reached: 2,
+            next: Some(50),
+            remaining: Some(40)
+        }
+    );
+    assert_eq!(
+        Rung::of(&steps, 500),
+        Rung {
+            reached: 4,
+            next: None,
+            remaining: None
+        }
+    );
+    assert_eq!(
+        Rung::of(&[], 5),
+        Rung {
+            reached: 0,
+            next: None,
+            remaining: None
+        }
+    );
+}
+
+#[test]
+fn tier_sets_the_size_of_the_burst() {
+    let base = BurstOptions::default();
+    let early = BurstOptions::for_tier("early", &base);
+    let mid = BurstOptions::for_tier("mid", &base);
+    let advanced = BurstOptions::for_tier("advanced", &base);
+    assert_eq!(mid, base, "mid is the configured burst");
+    assert_eq!(BurstOptions::for_tier("custom-tier", &base), base);
+    assert!(early.total_particles() < mid.total_particles());
+    assert!(mid.total_particles() * 3 < advanced.total_particles());
+    assert_eq!(advanced.origins.len(), 3, "advanced fills the screen");
+    // Scaling follows the host's configuration.
+    let big = BurstOptions {
+        particles: 1000,
+        ..base
+    };
+    assert_eq!(BurstOptions::for_tier("early", &big).particles, 500);
+    let mut sim = Confetti::new(advanced.clone(), 1);
+    sim.burst_all(1000.0, 800.0);
+    assert_eq!(sim.particles.len(), advanced.total_particles());
+    let xs: Vec<f64> = sim.particles.iter().map(|p| p.x).collect();
+    assert!(xs.contains(&100.0) && xs.contains(&500.0) && xs.contains(&900.0));
+}
+
+#[test]
+fn shapes_parse_and_are_all_used() {
+    assert_eq!(Shape::parse("square"), Some(Shape::Square));
+    assert_eq!(Shape::parse("circle"), Some(Shape::Circle));
+    assert_eq!(Shape::parse("🎉"), Some(Shape::Emoji("🎉".into())));
+    assert_eq!(Shape::parse(""), None);
+    assert_eq!(Shape::parse("a long word"), None);
+    let options = BurstOptions {
+        shapes: vec![Shape::Square, Shape::Circle, Shape::Emoji("⭐".into())],
+        ..BurstOptions::default()
+    };
+    let mut sim = Confetti::new(options, 9);
+    sim.burst(0.0, 0.0);
+    for shape in 0..3 {
+        assert!(
+            sim.particles.iter().any(|p| p.shape == shape),
+            "shape {shape} used"
+        );
+    }
+}
+
+#[test]
+fn toast_countdown_pauses_on_hover_and_resumes_with_what_was_left() {
+    let mut c = Countdown::start(6_000.0, 1_000.0);
+    assert!(!c.expired(6_999.0));
+    c.pause(3_000.0); // 2 s in
+    let g = c.generation;
+    assert!(c.paused());
+    assert!(!c.expired(60_000.0), "a paused toast never expires");
+    c.pause(4_000.0);
+    assert_eq!(c.generation, g, "pausing twice changes nothing");
+    assert_eq!(c.resume(10_000.0), 4_000.0, "4 s were left");
+    assert!(c.generation > g, "timers armed before are stale");
+    assert!(!c.expired(13_999.0));
+    assert!(c.expired(14_000.0));
+}
+
+#[test]
+fn corners_are_logical() {
+    assert_eq!(Corner::parse("bottom-right"), Some(Corner::BottomEnd));
+    assert_eq!(Corner::parse("top-start"), Some(Corner::TopStart));
+    assert_eq!(Corner::parse("middle"), None);
+    assert_eq!(Corner::default().as_str(), "bottom-end");
+}
+
+#[test]
+fn share_links_encode_the_message_and_url() {
+    let enc = |s: &str| {
+        s.replace(' ', "%20")
+            .replace(':', "%3A")
+            .replace('/', "%2F")
+    };
+    let l = ShareLinks::new("I did it", "https://a.b/c", enc);
+    assert_eq!(
+        l.x,
+        "https://x.com/intent/post?text=I%20did%20it&url=https%3A%2F%2Fa.b%2Fc"
+    );
+    assert_eq!(
+        l.linkedin,
+        "https://www.linkedin.com/sharing/share-offsite/?url=https%3A%2F%2Fa.b%2Fc"
+    );
+    assert_eq!(l.copy, "I did it https://a.b/c");
+}
+
+#[test]
+fn tracked_totals_move_the_ladder_at_once() {
+    let mut me: Me = serde_json::from_value(serde_json::json!({
+        "awards": [],
+        "progress": [{"ladder": "projects", "metric": "project_created", "label": "projects created",
+                      "steps": [1, 10, 50], "current": 1, "next": 10, "remaining": 9, "percent": 0}]
+    }))
+    .unwrap();
+    me.set_total("project_created", 7);
+    let p = &me.progress[0];
+    assert_eq!(
+        (p.current, p.next, p.remaining, p.percent),
+        (7, Some(10), Some(3), 66)
+    );
+    assert_eq!(p.label, "projects created", "the label stays");
+    me.set_total("other_metric", 100);
+    assert_eq!(me.progress[0].current, 7);
+}
+
+#[test]
+fn earned_lists_user_and_account_awards_newest_first() {
+    let mut old = award("old");
+    old.achieved_at = "2025-01-01T00:00:00Z".parse().unwrap();
+    let me = Me {
+        awards: vec![old, award("new")],
+        account: Some(cairn_widget::logic::AccountPart {
+            awards: vec![award("team")],
+            locked: vec![],
+        }),
+        ..Me::default()
+    };
+    let ids: Vec<String> = me.earned().into_iter().map(|a| a.id).collect();
+    assert_eq!(ids.last().map(String::as_str), Some("old"));
+    assert_eq!(ids.len(), 3);
 }

@@ -1,0 +1,98 @@
+//! Small DOM helpers shared by the embed and the components.
+
+use wasm_bindgen::{JsCast, JsValue};
+use web_sys::{CustomEvent, CustomEventInit};
+
+pub fn window() -> web_sys::Window {
+    web_sys::window().expect("a window")
+}
+
+pub fn document() -> web_sys::Document {
+    window().document().expect("a document")
+}
+
+/// Milliseconds on the page's monotonic clock.
+pub fn now() -> f64 {
+    window().performance().map_or(0.0, |p| p.now())
+}
+
+/// Dispatches `name` on `window` with `detail`, for the host page's analytics. Returns `false`
+/// when a listener called `preventDefault()` (the event is cancelable).
+pub fn emit(name: &str, detail: &JsValue) -> bool {
+    let init = CustomEventInit::new();
+    init.set_detail(detail);
+    init.set_cancelable(true);
+    match CustomEvent::new_with_event_init_dict(name, &init) {
+        Ok(event) => window().dispatch_event(&event).unwrap_or(true),
+        Err(_) => true,
+    }
+}
+
+/// A Rust value as a plain JS object (through JSON, which every wire type round-trips).
+pub fn to_js<T: serde::Serialize>(value: &T) -> JsValue {
+    serde_json::to_string(value)
+        .ok()
+        .and_then(|s| js_sys::JSON::parse(&s).ok())
+        .unwrap_or(JsValue::NULL)
+}
+
+/// `obj[field]` when `obj` is an object.
+pub fn get(obj: &JsValue, field: &str) -> Option<JsValue> {
+    if !obj.is_object() {
+        return None;
+    }
+    js_sys::Reflect::get(obj, &field.into())
+        .ok()
+        .filter(|v| !v.is_undefined() && !v.is_null())
+}
+
+pub fn get_string(obj: &JsValue, field: &str) -> Option<String> {
+    get(obj, field)?.as_string()
+}
+
+pub fn get_f64(obj: &JsValue, field: &str) -> Option<f64> {
+    get(obj, field)?.as_f64()
+}
+
+/// Calls `obj.method(args…)` if it is a function; `None` when it is missing or throws.
+pub fn call_method(obj: &JsValue, method: &str, args: &[JsValue]) -> Option<JsValue> {
+    let f: js_sys::Function = get(obj, method)?.dyn_into().ok()?;
+    f.apply(obj, &args.iter().collect::<js_sys::Array>()).ok()
+}
+
+pub fn prefers_reduced_motion() -> bool {
+    window()
+        .match_media("(prefers-reduced-motion: reduce)")
+        .ok()
+        .flatten()
+        .is_some_and(|m| m.matches())
+}
+
+pub fn warn(message: &str) {
+    web_sys::console::warn_1(&message.into());
+}
+
+pub fn local_storage_get(key: &str) -> Option<String> {
+    window()
+        .local_storage()
+        .ok()
+        .flatten()?
+        .get_item(key)
+        .ok()
+        .flatten()
+}
+
+pub fn local_storage_set(key: &str, value: &str) {
+    if let Some(storage) = window().local_storage().ok().flatten() {
+        let _ = storage.set_item(key, value);
+    }
+}
+
+/// The element that has focus, looking through open shadow roots.
+pub fn deep_active_element() -> Option<web_sys::Element> {
+    let mut active = document().active_element()?;
+    while let Some(inner) = active.shadow_root().and_then(|s| s.active_element()) {
+        active = inner;
+    }
+    Some(active)
+}
