@@ -1,6 +1,7 @@
 //! End-to-end tests: one binary, one module per feature.
 
 mod api;
+mod components;
 mod import;
 mod ledger;
 mod openapi;

@@ -8,7 +8,7 @@ use cairn_core::definitions::{Badge, Cta};
 use cairn_core::wire::{AwardView, LadderProgress, LockedMilestone};
 use leptos::html;
 use leptos::prelude::*;
-use wasm_bindgen::JsValue;
+use wasm_bindgen::{JsCast, JsValue};
 
 use crate::api::Me;
 use crate::dom;
@@ -297,6 +297,36 @@ fn drive_dialog(dialog: NodeRef<html::Dialog>, open: impl Fn() -> bool + 'static
     });
 }
 
+/// Keeps Tab and Shift+Tab inside `dialog` (a modal dialog alone lets focus leave to the
+/// browser's own controls and come back at the page's start).
+fn trap_focus(dialog: NodeRef<html::Dialog>, e: &web_sys::KeyboardEvent) {
+    if e.key() != "Tab" {
+        return;
+    }
+    let Some(d) = dialog.get() else { return };
+    let Ok(list) = d
+        .query_selector_all("button,a[href],textarea,input,select,[tabindex]:not([tabindex='-1'])")
+    else {
+        return;
+    };
+    let (Some(first), Some(last)) = (list.get(0), list.get(list.length().saturating_sub(1))) else {
+        return;
+    };
+    let active = d
+        .get_root_node()
+        .dyn_into::<web_sys::ShadowRoot>()
+        .ok()
+        .and_then(|r| r.active_element());
+    let active: Option<web_sys::Node> = active.map(Into::into);
+    let edge = if e.shift_key() { &first } else { &last };
+    let outside = active.as_ref().is_none_or(|a| !d.contains(Some(a)));
+    if outside || active.as_ref() == Some(edge) {
+        e.prevent_default();
+        let target = if e.shift_key() { last } else { first };
+        let _ = dom::call_method(&target, "focus", &[]);
+    }
+}
+
 #[component]
 fn ShareCard(ui: Ui) -> impl IntoView {
     let dialog = NodeRef::<html::Dialog>::new();
@@ -367,7 +397,8 @@ fn ShareCard(ui: Ui) -> impl IntoView {
     };
     view! {
         <dialog class="card share-card" part="share-card" node_ref=dialog
-            aria-labelledby="cairn-share-title" on:close=move |_| ui.sharing.set(None)>
+            aria-labelledby="cairn-share-title" on:close=move |_| ui.sharing.set(None)
+            on:keydown=move |e| trap_focus(dialog, &e)>
             {body}
         </dialog>
     }
@@ -380,7 +411,7 @@ fn ShelfDialog(ui: Ui) -> impl IntoView {
     let s = ui.strings;
     view! {
         <dialog class="card shelf" part="shelf" node_ref=dialog aria-labelledby="cairn-shelf-title"
-            on:close=move |_| ui.shelf_open.set(false)>
+            on:close=move |_| ui.shelf_open.set(false) on:keydown=move |e| trap_focus(dialog, &e)>
             <div class="card-head">
                 <h2 id="cairn-shelf-title">{move || s.get().shelf_title}</h2>
                 <button class="close" type="button" aria-label=move || s.get().close
@@ -581,7 +612,7 @@ pub const STYLES: &str = r#"
 @media (prefers-color-scheme:dark){:host([data-theme=auto]){--_surface:var(--cairn-surface,#1f1f24);--_text:var(--cairn-text,#f4f4f6);--_muted:var(--cairn-muted,#b4b4bd);--_border:var(--cairn-border,#3a3a44);--_track:var(--cairn-track,#34343d);--_accent:var(--cairn-accent,#9d87ff);--_on-accent:var(--cairn-on-accent,#15151a)}}
 :host([data-cairn-host=layer]){display:contents}
 *,*::before,*::after{box-sizing:border-box}
-.layer,.inline{font:var(--_font);color:var(--_text)}
+.layer,.inline{all:initial;display:block;font:var(--_font);color:var(--_text)}
 .inline{background:var(--_surface);border:1px solid var(--_border);border-radius:var(--_radius);padding:var(--_space)}
 .sr-only{position:absolute;width:1px;height:1px;overflow:hidden;clip-path:inset(50%);white-space:nowrap}
 .confetti{position:fixed;inset:0;width:100vw;height:100vh;max-width:none;max-height:none;margin:0;padding:0;border:0;background:transparent;pointer-events:none;overflow:hidden}

@@ -91,7 +91,9 @@ fn npm_packages() -> Result<()> {
     let complete = ["wrangler", "wasm-opt", "esbuild"]
         .iter()
         .all(|b| crate::npm_bin(b).exists())
-        && root.join("node_modules/playwright-core").exists();
+        && ["playwright-core", "axe-core", "canvas-confetti"]
+            .iter()
+            .all(|p| root.join("node_modules").join(p).exists());
     if fresh && complete {
         eprintln!("setup: npm packages present");
         return Ok(());

@@ -1,0 +1,271 @@
+// Every component and placement of the widget in real Chromium against real workerd: toast (CTA,
+// share, keyboard, pause on hover and focus), share card, shelf dialog (focus trap, Escape,
+// focus return), ladder / badge / shelf placements updating live, dark theme, right-to-left
+// Arabic, confetti above the host's open <dialog>, a hostile host stylesheet, and an axe-core
+// scan of each state. Screenshots go to the test's directory.
+import { readFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { launch, base, artifacts, recordEvents, report } from "./lib.mjs";
+
+const require = createRequire(import.meta.url);
+const AXE = readFileSync(require.resolve("axe-core/axe.min.js"), "utf8");
+
+// In the page: helpers to look inside the widget's shadow roots.
+function helpers() {
+  window.__cairn = {
+    layer: () => document.querySelector("cairn-layer").shadowRoot,
+    placement: (kind) => document.querySelector(`[data-cairn="${kind}"]`).shadowRoot,
+    // The focused element, through shadow roots: a short description.
+    focused() {
+      let el = document.activeElement;
+      while (el && el.shadowRoot && el.shadowRoot.activeElement) el = el.shadowRoot.activeElement;
+      if (!el) return null;
+      const root = el.getRootNode();
+      return {
+        tag: el.tagName.toLowerCase(), id: el.id || null, cls: el.className || null,
+        text: (el.textContent || "").trim().slice(0, 40),
+        inShelf: !!el.closest("dialog.shelf"), inShare: !!el.closest("dialog.share-card"),
+        inToast: !!el.closest(".toast"), inWidget: root !== document,
+      };
+    },
+    style: (el, prop) => getComputedStyle(el).getPropertyValue(prop),
+  };
+  window.__shares = []; window.__ctas = [];
+  addEventListener("cairn:share", (e) => window.__shares.push(e.detail.channel));
+  addEventListener("cairn:cta", (e) => { window.__ctas.push(e.detail.cta.label); e.preventDefault(); });
+}
+
+async function open(context, path = "/") {
+  const page = await context.newPage();
+  const errors = [];
+  page.on("pageerror", (e) => errors.push(String(e)));
+  page.on("console", (m) => (m.type() === "error" || m.type() === "warning") && errors.push(m.text()));
+  await page.addInitScript(recordEvents);
+  await page.addInitScript(helpers);
+  await page.addInitScript(() => addEventListener("cairn:connected", () => (window.__seen.connected = 1)));
+  await page.goto(base + path);
+  await page.waitForFunction(() => window.__seen.ready === 1 && window.__seen.connected === 1, null, { timeout: 15000 });
+  // The placements render once /me answered.
+  await page.waitForFunction(() => !!window.__cairn.placement("ladder").querySelector(".ladder"), null, { timeout: 10000 });
+  return { page, errors };
+}
+
+// axe-core over the page, its open shadow roots included: serious and critical violations.
+async function axe(page, name) {
+  if (!(await page.evaluate(() => !!window.axe))) await page.addScriptTag({ content: AXE });
+  const result = await page.evaluate(async () => {
+    const r = await window.axe.run(document, { resultTypes: ["violations"] });
+    return r.violations.map((v) => ({ id: v.id, impact: v.impact, nodes: v.nodes.map((n) => n.target.join(" ")).slice(0, 3) }));
+  });
+  return { state: name, serious: result.filter((v) => v.impact === "serious" || v.impact === "critical"), all: result.length };
+}
+
+const ladderState = () => {
+  const r = window.__cairn.placement("ladder");
+  const bar = r.querySelector("[role=progressbar]");
+  return {
+    count: r.querySelector(".count").textContent, more: r.querySelector(".more").textContent,
+    now: bar.getAttribute("aria-valuenow"), max: bar.getAttribute("aria-valuemax"), text: bar.getAttribute("aria-valuetext"),
+    label: bar.getAttribute("aria-labelledby") && r.getElementById(bar.getAttribute("aria-labelledby")).textContent,
+  };
+};
+const badgeState = () => window.__cairn.placement("badge").querySelector("figure")?.dataset.state ?? null;
+const toastTitles = () => [...window.__cairn.layer().querySelectorAll(".toast .title")].map((e) => e.textContent);
+
+const browser = await launch();
+const out = { axe: [] };
+try {
+  const context = await browser.newContext({ viewport: { width: 1200, height: 900 } });
+  const { page, errors } = await open(context);
+
+  // Placements before anything happened.
+  out.before = { ladder: await page.evaluate(ladderState), badge: await page.evaluate(badgeState),
+    shelfEmpty: await page.evaluate(() => window.__cairn.placement("shelf").querySelector(".empty")?.textContent ?? null) };
+
+  // A tracked event: toast, live ladder, badge earned.
+  await page.click("#create");
+  await page.waitForFunction(() => window.__seen.awards.length === 1, null, { timeout: 5000 });
+  await page.waitForFunction(() => window.__cairn.placement("badge").querySelector("figure[data-state=earned]"), null, { timeout: 5000 });
+  out.after = { ladder: await page.evaluate(ladderState), badge: await page.evaluate(badgeState),
+    shelfEarned: await page.evaluate(() => [...window.__cairn.placement("shelf").querySelectorAll("[part~=shelf-earned] .name")].map((e) => e.textContent)) };
+  out.toast = await page.evaluate(() => {
+    const t = window.__cairn.layer().querySelector(".toast");
+    return { title: t.querySelector(".title").textContent, caption: t.querySelector(".caption").textContent,
+      cta: t.querySelector(".cta")?.textContent ?? null, share: t.querySelector(".share").textContent,
+      dismissLabel: t.querySelector(".dismiss").getAttribute("aria-label"),
+      announced: window.__cairn.layer().querySelector("[aria-live]").textContent,
+      topLayer: window.__cairn.layer().querySelector(".toasts").matches(":popover-open") };
+  });
+  await page.screenshot({ path: `${artifacts}/toast-and-placements.png` });
+  out.axe.push(await axe(page, "toast and placements"));
+
+  // Keyboard only: Tab from the page's button reaches the toast's actions.
+  await page.focus("#create");
+  let presses = 0;
+  for (; presses < 30; presses++) {
+    const f = await page.evaluate(() => window.__cairn.focused());
+    if (f && f.inToast) break;
+    await page.keyboard.press("Tab");
+  }
+  out.keyboard = { presses, focused: await page.evaluate(() => window.__cairn.focused()) };
+  // Focus pauses the auto-hide (6 s); a hovered preview toast pauses too.
+  await page.evaluate(() => cairn("celebrate", { title: "Hovered preview", tier: "early" }));
+  await page.waitForFunction(() => window.__cairn.layer().querySelectorAll(".toast").length === 2);
+  const box = await page.evaluate(() => {
+    const r = [...window.__cairn.layer().querySelectorAll(".toast")].find((t) => t.textContent.includes("Hovered")).getBoundingClientRect();
+    return { x: r.x + r.width / 2, y: r.y + r.height / 2 };
+  });
+  await page.mouse.move(box.x, box.y);
+  await page.waitForTimeout(7000);
+  out.paused = await page.evaluate(toastTitles);
+  await page.mouse.move(5, 5);
+  await page.waitForFunction(() => ![...window.__cairn.layer().querySelectorAll(".toast .title")].some((e) => e.textContent === "Hovered preview"), null, { timeout: 8000 });
+  out.afterHover = await page.evaluate(toastTitles);
+
+  // The share card, by keyboard from the toast.
+  const onShare = await page.evaluate(() => {
+    const b = window.__cairn.layer().querySelector(".toast .share"); b.focus(); return window.__cairn.focused();
+  });
+  await page.keyboard.press("Enter");
+  await page.waitForFunction(() => window.__cairn.layer().querySelector("dialog.share-card").open);
+  out.share = await page.evaluate(() => {
+    const d = window.__cairn.layer().querySelector("dialog.share-card");
+    return { focusedInside: window.__cairn.focused().inShare, message: d.querySelector("textarea").value,
+      award: d.querySelector(".card-award").textContent };
+  });
+  await page.evaluate(() => { const t = window.__cairn.layer().querySelector("dialog.share-card textarea"); t.focus(); t.select(); });
+  await page.keyboard.type("Ten more to go!");
+  await page.evaluate(() => window.__cairn.layer().querySelector("[part=share-copy]").click());
+  out.share.x = await page.evaluate(() => window.__cairn.layer().querySelector("[part=share-x]").href);
+  out.share.linkedin = await page.evaluate(() => window.__cairn.layer().querySelector("[part=share-linkedin]").href);
+  out.share.copied = await page.evaluate(() => window.__cairn.layer().querySelector("[part=share-copy]").textContent);
+  out.share.events = await page.evaluate(() => window.__shares);
+  await page.screenshot({ path: `${artifacts}/share-card.png` });
+  out.axe.push(await axe(page, "share card"));
+  await page.keyboard.press("Escape");
+  await page.waitForFunction(() => !window.__cairn.layer().querySelector("dialog.share-card").open);
+  out.share.focusBack = await page.evaluate(() => window.__cairn.focused());
+  out.share.opener = onShare;
+
+  // The CTA tells the host (which handles it here: no navigation).
+  await page.evaluate(() => cairn("celebrate", { title: "CTA preview", cta: { label: "Invite a teammate", url: "/invite" } }));
+  await page.waitForFunction(() => window.__cairn.layer().querySelector(".toast .cta"));
+  await page.evaluate(() => [...window.__cairn.layer().querySelectorAll(".toast")].find((t) => t.textContent.includes("CTA preview")).querySelector(".cta").click());
+  out.cta = { events: await page.evaluate(() => window.__ctas), path: new URL(page.url()).pathname };
+
+  // The shelf dialog, keyboard only: opened from the host's button, focus trapped, Escape,
+  // focus back on the button.
+  await page.focus("#badges");
+  await page.keyboard.press("Enter");
+  await page.waitForFunction(() => window.__cairn.layer().querySelector("dialog.shelf").open);
+  await page.waitForFunction(() => window.__cairn.layer().querySelectorAll("dialog.shelf [part~=shelf-earned] .item").length >= 1);
+  const trapped = [];
+  for (let i = 0; i < 6; i++) {
+    trapped.push(await page.evaluate(() => window.__cairn.focused()?.inShelf ?? false));
+    await page.keyboard.press("Tab");
+  }
+  out.shelf = { trapped, earned: await page.evaluate(() => [...window.__cairn.layer().querySelectorAll("dialog.shelf [part~=shelf-earned] .name")].map((e) => e.textContent)),
+    locked: await page.evaluate(() => window.__cairn.layer().querySelectorAll("dialog.shelf [part~=locked]").length),
+    criteria: await page.evaluate(() => window.__cairn.layer().querySelector("dialog.shelf [part~=locked] .criteria")?.textContent) };
+  await page.screenshot({ path: `${artifacts}/shelf.png` });
+  out.axe.push(await axe(page, "shelf dialog"));
+  await page.keyboard.press("Escape");
+  await page.waitForFunction(() => !window.__cairn.layer().querySelector("dialog.shelf").open);
+  out.shelf.focusBack = await page.evaluate(() => window.__cairn.focused());
+
+  // Confetti above the host's open modal <dialog>: count confetti-coloured pixels inside the
+  // dialog's box in real screenshots, before and during a burst.
+  await page.evaluate(() => document.getElementById("settings-dialog").showModal());
+  const rect = await page.evaluate(() => { const r = document.getElementById("settings-dialog").getBoundingClientRect(); return { x: r.x, y: r.y, width: r.width, height: r.height }; });
+  const colourful = async () => {
+    const png = (await page.screenshot({ clip: rect })).toString("base64");
+    return page.evaluate(async (b64) => {
+      const img = new Image(); img.src = "data:image/png;base64," + b64; await img.decode();
+      const c = new OffscreenCanvas(img.width, img.height); const g = c.getContext("2d"); g.drawImage(img, 0, 0);
+      const d = g.getImageData(0, 0, img.width, img.height).data; let n = 0;
+      for (let i = 0; i < d.length; i += 4) if (Math.max(d[i], d[i + 1], d[i + 2]) - Math.min(d[i], d[i + 1], d[i + 2]) > 90) n++;
+      return n;
+    }, png);
+  };
+  const beforeBurst = await colourful();
+  // Launched from the middle of the viewport (the dialog's box), through cairn('configure').
+  await page.evaluate(() => cairn("configure", { confetti: { origin: { x: 0.5, y: 0.5 }, particles: 300 } }));
+  await page.evaluate(() => cairn("celebrate", { title: "Above the modal", tier: "mid" }));
+  // The burst rises from the bottom: the most confetti seen in the dialog's box over 1.5 s.
+  let duringBurst = 0;
+  for (const started = Date.now(); Date.now() - started < 1500;) duringBurst = Math.max(duringBurst, await colourful());
+  await page.screenshot({ path: `${artifacts}/confetti-above-dialog.png` });
+  out.dialog = { beforeBurst, duringBurst, hostDialogOpen: await page.evaluate(() => document.getElementById("settings-dialog").open) };
+  await page.evaluate(() => document.getElementById("settings-dialog").close());
+  await page.evaluate(() => cairn("configure", { confetti: { origin: { x: 0.5, y: 0.9 }, particles: 150 } }));
+  await page.waitForTimeout(3000);
+
+  // Dark theme.
+  await page.evaluate(() => cairn("configure", { theme: "dark" }));
+  await page.evaluate(() => cairn("celebrate", { title: "Dark", tier: "early" }));
+  await page.waitForFunction(() => window.__cairn.layer().querySelector(".toast"));
+  out.dark = await page.evaluate(() => ({
+    toast: window.__cairn.style([...window.__cairn.layer().querySelectorAll(".toast")].pop(), "background-color"),
+    ladder: window.__cairn.style(window.__cairn.placement("ladder").querySelector(".inline") || window.__cairn.placement("ladder").firstElementChild.nextElementSibling, "background-color"),
+  }));
+  await page.screenshot({ path: `${artifacts}/dark-theme.png` });
+  out.axe.push(await axe(page, "dark theme"));
+  errors.length && (out.errors = errors.slice());
+
+  // A hostile host stylesheet: nothing of it reaches inside, nothing of ours leaks out.
+  const hostile = await context.newPage();
+  await hostile.addInitScript(helpers);
+  await hostile.addInitScript(recordEvents);
+  await hostile.goto(base + "/");
+  await hostile.waitForFunction(() => window.__seen.ready === 1);
+  await hostile.addStyleTag({ content: `
+    * { color: rgb(255, 0, 0) !important; font-family: "Comic Sans MS", cursive !important; font-size: 31px !important; letter-spacing: 5px !important; }
+    div, section, article, span, button, dialog, canvas, strong, p, ol, li { background: rgb(0, 255, 0) !important; padding: 40px !important; margin: 30px !important; }
+    .toast, .title, .ladder, .bar, .fill, .badge, .toasts, .confetti { display: none !important; visibility: hidden !important; }
+    button { all: unset !important; }
+    :root { --_surface: rgb(0, 255, 0); --_text: rgb(255, 0, 0); }` });
+  await hostile.evaluate(() => {
+    const probe = document.createElement("div"); probe.id = "probe"; probe.className = "toast title badge ladder"; probe.textContent = "probe";
+    document.querySelector("main").append(probe);
+    cairn("celebrate", { title: "Hostile", description: "still ours" });
+  });
+  await hostile.waitForFunction(() => window.__cairn.layer().querySelector(".toast"));
+  await hostile.waitForFunction(() => !!window.__cairn.placement("ladder").querySelector(".ladder"), null, { timeout: 10000 });
+  out.hostile = await hostile.evaluate(() => {
+    const t = window.__cairn.layer().querySelector(".toast");
+    const title = t.querySelector(".title");
+    const bar = window.__cairn.placement("ladder").querySelector(".bar");
+    const probe = document.getElementById("probe");
+    const s = window.__cairn.style;
+    return {
+      toastDisplay: s(t, "display"), toastBackground: s(t, "background-color"), toastPadding: s(t, "padding-top"),
+      titleColor: s(title, "color"), titleSize: s(title, "font-size"), titleSpacing: s(title, "letter-spacing"),
+      dismissCursor: s(t.querySelector(".dismiss"), "cursor"), barDisplay: s(bar, "display"), barHeight: s(bar, "height"),
+      probeRadius: s(probe, "border-radius"), probeShadow: s(probe, "box-shadow"), probeBorder: s(probe, "border-left-width"),
+    };
+  });
+  await hostile.screenshot({ path: `${artifacts}/hostile-stylesheet.png` });
+
+  // Arabic, right to left (the token carries traits.locale = ar; titles come localized).
+  const rtl = await browser.newContext({ viewport: { width: 1200, height: 900 } });
+  const ar = await open(rtl, "/?locale=ar");
+  await ar.page.click("#create");
+  await ar.page.waitForFunction(() => window.__seen.awards.length === 1, null, { timeout: 5000 });
+  await ar.page.waitForFunction(() => window.__cairn.placement("ladder").querySelector(".count").textContent.includes("من"), null, { timeout: 5000 });
+  out.rtl = await ar.page.evaluate(() => {
+    const layer = window.__cairn.layer();
+    const t = layer.querySelector(".toast");
+    const r = t.getBoundingClientRect();
+    return { dir: layer.querySelector(".layer").getAttribute("dir"), lang: layer.querySelector(".layer").getAttribute("lang"),
+      direction: getComputedStyle(t).direction, title: t.querySelector(".title").textContent,
+      share: t.querySelector(".share").textContent, left: Math.round(r.left), right: Math.round(innerWidth - r.right),
+      ladder: window.__cairn.placement("ladder").querySelector(".more").textContent,
+      ladderDir: window.__cairn.placement("ladder").querySelector(".inline").getAttribute("dir") };
+  });
+  await ar.page.screenshot({ path: `${artifacts}/rtl-arabic.png` });
+  out.axe.push(await axe(ar.page, "arabic rtl"));
+  out.errors = [...(out.errors || []), ...errors.filter((e) => !out.errors?.includes(e)), ...ar.errors];
+  report(out);
+} finally {
+  await browser.close();
+}
