@@ -10,9 +10,12 @@
   var src = s.src;
   var c = w.cairn = w.cairn || function () { (c.q = c.q || []).push(arguments); };
   function u(p) { return new URL(p, src).href; }
+  // The wasm is fetched (and compiled as it streams) while the JS glue loads: not one after
+  // the other.
+  var wasm = fetch(u("__CAIRN_WASM__"), { credentials: "omit" });
   import(u("__CAIRN_JS__"))
     .then(function (m) {
-      return m.default({ module_or_path: u("__CAIRN_WASM__") }).then(function () {
+      return m.default({ module_or_path: wasm }).then(function () {
         m.start(s.getAttribute("data-key") || "", s.getAttribute("data-api") || new URL(src).origin, c.q || [], s.dataset);
       });
     })

@@ -20,6 +20,10 @@ pub const MAX_PARTICLES: usize = 2_000;
 /// The confetti layer of one widget.
 pub struct Painter {
     canvas: HtmlCanvasElement,
+    /// The canvas's 2D context, taken once.
+    ctx: RefCell<Option<CanvasRenderingContext2d>>,
+    /// Device pixels per CSS pixel, read at each burst.
+    dpr: RefCell<f64>,
     sim: RefCell<Confetti>,
     running: RefCell<bool>,
     last: RefCell<f64>,
@@ -30,6 +34,8 @@ impl Painter {
         let seed = (js_sys::Math::random() * u64::MAX as f64) as u64;
         Rc::new(Self {
             canvas,
+            ctx: RefCell::new(None),
+            dpr: RefCell::new(1.0),
             sim: RefCell::new(Confetti::new(BurstOptions::default(), seed)),
             running: RefCell::new(false),
             last: RefCell::new(0.0),
@@ -50,8 +56,12 @@ impl Painter {
             .and_then(|v| v.as_f64())
             .unwrap_or(600.0);
         let dpr = window.device_pixel_ratio().max(1.0);
-        self.canvas.set_width((width * dpr) as u32);
-        self.canvas.set_height((height * dpr) as u32);
+        *self.dpr.borrow_mut() = dpr;
+        let (w, h) = ((width * dpr) as u32, (height * dpr) as u32);
+        if self.canvas.width() != w || self.canvas.height() != h {
+            self.canvas.set_width(w);
+            self.canvas.set_height(h);
+        }
         {
             let mut sim = self.sim.borrow_mut();
             sim.set_options(options);
@@ -81,17 +91,22 @@ impl Painter {
         }
     }
 
+    /// Draws every particle, grouped by colour so the fill style (a string crossing from
+    /// wasm to JS) is set once per colour, and the alpha only when it changes.
     fn paint(&self) {
-        let Some(ctx) = self
-            .canvas
-            .get_context("2d")
-            .ok()
-            .flatten()
-            .and_then(|c| c.dyn_into::<CanvasRenderingContext2d>().ok())
-        else {
+        let mut slot = self.ctx.borrow_mut();
+        if slot.is_none() {
+            *slot = self
+                .canvas
+                .get_context("2d")
+                .ok()
+                .flatten()
+                .and_then(|c| c.dyn_into::<CanvasRenderingContext2d>().ok());
+        }
+        let Some(ctx) = slot.as_ref() else {
             return;
         };
-        let dpr = web_sys::window().map_or(1.0, |w| w.device_pixel_ratio().max(1.0));
+        let dpr = *self.dpr.borrow();
         let _ = ctx.set_transform(1.0, 0.0, 0.0, 1.0, 0.0, 0.0);
         ctx.clear_rect(
             0.0,
@@ -100,10 +115,15 @@ impl Painter {
             f64::from(self.canvas.height()),
         );
         let sim = self.sim.borrow();
-        let mut font_set = false;
-        for p in &sim.particles {
-            ctx.set_global_alpha(p.opacity());
-            ctx.set_fill_style_str(&sim.options.colors[p.color % sim.options.colors.len().max(1)]);
+        let colors = &sim.options.colors;
+        if colors.is_empty() {
+            return;
+        }
+        let shapes = &sim.options.shapes;
+        // One path per colour for the opaque pieces (most of a burst's life): each piece adds
+        // its rectangle or circle under its own transform, then one fill. Fading pieces are
+        // drawn one by one with their alpha. Emoji are text, drawn one by one.
+        let place = |p: &crate::logic::Particle| {
             let (sin, cos) = p.angle.sin_cos();
             let _ = ctx.set_transform(
                 cos * dpr,
@@ -113,25 +133,67 @@ impl Painter {
                 p.x * dpr,
                 p.y * dpr,
             );
-            match sim.options.shapes.get(p.shape).unwrap_or(&Shape::Square) {
-                Shape::Square => ctx.fill_rect(-p.size / 2.0, -p.size / 2.0, p.size, p.size),
+        };
+        let add = |p: &crate::logic::Particle| -> bool {
+            match shapes.get(p.shape).unwrap_or(&Shape::Square) {
+                Shape::Square => ctx.rect(-p.size / 2.0, -p.size / 2.0, p.size, p.size),
                 Shape::Circle => {
-                    ctx.begin_path();
+                    ctx.move_to(p.size / 2.0, 0.0);
                     let _ = ctx.arc(0.0, 0.0, p.size / 2.0, 0.0, std::f64::consts::TAU);
-                    ctx.fill();
                 }
-                Shape::Emoji(text) => {
-                    if !font_set {
-                        ctx.set_font("16px sans-serif");
-                        ctx.set_text_align("center");
-                        ctx.set_text_baseline("middle");
-                        font_set = true;
-                    }
-                    let _ = ctx.fill_text(text, 0.0, 0.0);
+                Shape::Emoji(_) => return false,
+            }
+            true
+        };
+        let mut font_set = false;
+        let mut text = |p: &crate::logic::Particle| {
+            if let Some(Shape::Emoji(t)) = shapes.get(p.shape) {
+                if !font_set {
+                    ctx.set_font("16px sans-serif");
+                    ctx.set_text_align("center");
+                    ctx.set_text_baseline("middle");
+                    font_set = true;
+                }
+                let _ = ctx.fill_text(t, 0.0, 0.0);
+            }
+        };
+        ctx.set_global_alpha(1.0);
+        for (c, color) in colors.iter().enumerate() {
+            let mut mine = sim
+                .particles
+                .iter()
+                .filter(|p| p.color % colors.len() == c)
+                .peekable();
+            if mine.peek().is_none() {
+                continue;
+            }
+            ctx.set_fill_style_str(color);
+            ctx.begin_path();
+            let mut fading = Vec::new();
+            for p in mine {
+                if p.opacity() < 1.0 {
+                    fading.push(p);
+                    continue;
+                }
+                place(p);
+                if !add(p) {
+                    text(p);
                 }
             }
+            let _ = ctx.set_transform(1.0, 0.0, 0.0, 1.0, 0.0, 0.0);
+            ctx.fill();
+            for p in fading {
+                ctx.set_global_alpha(p.opacity());
+                place(p);
+                ctx.begin_path();
+                if add(p) {
+                    ctx.fill();
+                } else {
+                    text(p);
+                }
+            }
+            ctx.set_global_alpha(1.0);
         }
-        ctx.set_global_alpha(1.0);
     }
 }
 

@@ -527,11 +527,9 @@ impl Widget {
                 this.refresh();
             }
         });
-        if self.forced_locale.is_none() {
-            if let Some(locale) = &user.locale {
-                self.ui.strings.set(Strings::for_locale(locale));
-                self.ui.dir.set(if is_rtl(locale) { "rtl" } else { "ltr" });
-            }
+        if let (None, Some(locale)) = (&self.forced_locale, &user.locale) {
+            self.ui.strings.set(Strings::for_locale(locale));
+            self.ui.dir.set(if is_rtl(locale) { "rtl" } else { "ltr" });
         }
         *self.stream.borrow_mut() = Some(stream);
         *self.user.borrow_mut() = Some(user);

@@ -644,7 +644,7 @@ impl Me {
         if let Some(account) = &self.account {
             all.extend(account.awards.iter().cloned());
         }
-        all.sort_by(|a, b| b.achieved_at.cmp(&a.achieved_at));
+        all.sort_by_key(|a| std::cmp::Reverse(a.achieved_at));
         all
     }
 

@@ -369,7 +369,7 @@ fn ShareCard(ui: Ui) -> impl IntoView {
                     <BadgeArt badge=award.badge.clone() />
                     <h2 id="cairn-share-title">{move || s.get().share_title}</h2>
                 </div>
-                <p class="card-award" part="share-award">{award.title.clone()}</p>
+                <p class="card-award" part="share-award">{award.title}</p>
                 <label class="field">
                     <span>{move || s.get().message_label}</span>
                     <textarea part="share-message" rows="3" prop:value=move || message.get()
@@ -445,7 +445,7 @@ pub fn Shelf(ui: Ui) -> impl IntoView {
                     view! {
                         <ul class="grid" part="shelf-earned">
                             {earned.into_iter().map(|a| view! {
-                                <li class="item" part="shelf-item" data-milestone=a.milestone.clone()>
+                                <li class="item" part="shelf-item" data-milestone=a.milestone>
                                     <BadgeArt badge=a.badge.clone() />
                                     <span class="name">{a.title.clone()}</span>
                                     <span class="date">{date(&a, s.get().lang)}</span>
@@ -571,7 +571,7 @@ pub fn BadgePlacement(ui: Ui, milestone: String) -> impl IntoView {
                     view! {
                         <figure class="badge-card" part="badge-card" data-state="earned">
                             <BadgeArt badge=a.badge.clone() />
-                            <figcaption>{a.title.clone()}</figcaption>
+                            <figcaption>{a.title}</figcaption>
                         </figure>
                     }
                     .into_any(),
@@ -587,7 +587,7 @@ pub fn BadgePlacement(ui: Ui, milestone: String) -> impl IntoView {
                 view! {
                     <figure class="badge-card" part="badge-card" data-state="locked">
                         <BadgeArt badge=badge locked=true />
-                        <figcaption>{m.name.clone()}<small>{m.criteria.clone()}</small></figcaption>
+                        <figcaption>{m.name.clone()}<small>{m.criteria}</small></figcaption>
                     </figure>
                 }
                 .into_any(),

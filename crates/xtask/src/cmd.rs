@@ -67,3 +67,16 @@ fn show(c: &Command) -> String {
     }
     s
 }
+
+/// Runs `c` (its stderr shown), and returns its standard output; fails when it fails.
+pub fn output_checked(c: &mut Command) -> Result<String> {
+    let shown = format!("{c:?}");
+    let out = c
+        .stderr(Stdio::inherit())
+        .output()
+        .with_context(|| format!("running {shown}"))?;
+    if !out.status.success() {
+        bail!("{shown} failed ({})", out.status);
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+}

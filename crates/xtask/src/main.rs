@@ -18,7 +18,8 @@ cargo xtask <command>
     import  FILE.jsonl|FILE.csv [--base URL] [--key sk_…]: backfill history (resumable; the key
           may also come from CAIRN_SECRET_KEY; defaults: the local demo)
   bench   [engine|sizes|load|widget]: engine per-event cost and state size (criterion), artifact
-          sizes and wrangler dev cold start, API load on loopback, widget (its sizes)
+          sizes and wrangler dev cold start, API load on loopback, widget (sizes, first celebration,
+          confetti frame cost beside canvas-confetti)
           (no argument: all of them)
 ";
 
@@ -186,9 +187,11 @@ fn bench(section: Option<&str>) -> Result<()> {
         cmd::run(cmd::new("cargo").args(["bench", "-p", "cairn-core", "--bench", "engine"]))?;
     }
     let a = build::build()?;
-    // `widget`: for now its sizes (the timing scenarios of issue #5 are not written yet).
     if wants("sizes") || section == Some("widget") {
         sizes_bench(&a)?;
+    }
+    if wants("widget") {
+        widget_bench()?;
     }
     if wants("load") {
         load_bench()?;
@@ -249,6 +252,56 @@ fn sizes_bench(a: &build::Artifacts) -> Result<()> {
         "\nwrangler dev cold start to first 200 (3 runs): min {:.2?}, median {:.2?}, max {:.2?}",
         cold[0], cold[1], cold[2]
     );
+    Ok(())
+}
+
+/// The widget in headless Chromium against `wrangler dev` (`tests/e2e/bench-widget.mjs`):
+/// script tag to first celebration over cold loads, and the confetti's main-thread frame cost
+/// from a Chrome trace, beside canvas-confetti's in the same run, also under 4× CPU throttling.
+fn widget_bench() -> Result<()> {
+    eprintln!(
+        "\n== widget in Chromium (script tag to first celebration; frame cost from a Chrome trace)"
+    );
+    let dir = target_dir().join("bench/widget");
+    let _ = std::fs::remove_dir_all(&dir);
+    let w = wrangler::Wrangler::start(wrangler::Options::ephemeral(
+        dir.join("state"),
+        dir.join("wrangler.log"),
+    )?)?;
+    let out = cmd::output_checked(
+        cmd::new("node")
+            .arg(root().join("tests/e2e/bench-widget.mjs"))
+            .current_dir(root())
+            .env("CAIRN_BASE", &w.base)
+            .env("CHROMIUM", setup::CHROMIUM),
+    )?;
+    let line = out
+        .lines()
+        .rev()
+        .find(|l| l.starts_with('{'))
+        .ok_or_else(|| anyhow::anyhow!("the widget bench printed no result"))?;
+    let r: serde_json::Value = serde_json::from_str(line)?;
+    let first = &r["first"];
+    println!(
+        "\nscript tag → first celebration, {} cold loads: p50 {} ms, p90 {} ms (min {}, max {}); target p50 ≤ 150 ms",
+        first["loads"], first["p50"], first["p90"], first["min"], first["max"]
+    );
+    println!(
+        "\n{:<26} {:>9} {:>9} {:>7} {:>12} {:>11}",
+        "confetti (trace)", "particles", "throttle", "frames", "mean ms/frame", "p95 ms"
+    );
+    for f in r["frames"].as_array().into_iter().flatten() {
+        let v = |k: &str| f[k].to_string();
+        println!(
+            "{:<26} {:>9} {:>8}× {:>7} {:>12} {:>11}",
+            f["who"].as_str().unwrap_or("?"),
+            v("particles"),
+            v("throttle"),
+            v("frames"),
+            v("mean"),
+            v("p95")
+        );
+    }
     Ok(())
 }
 
