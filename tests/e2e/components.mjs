@@ -5,7 +5,7 @@
 // scan of each state. Screenshots go to the test's directory.
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
-import { launch, base, artifacts, recordEvents, report } from "./lib.mjs";
+import { launch, base, artifacts, recordEvents, confettiPixels, report } from "./lib.mjs";
 
 const require = createRequire(import.meta.url);
 const AXE = readFileSync(require.resolve("axe-core/axe.min.js"), "utf8");
@@ -198,6 +198,17 @@ try {
   out.dialog = { beforeBurst, duringBurst, hostDialogOpen: await page.evaluate(() => document.getElementById("settings-dialog").open) };
   await page.evaluate(() => document.getElementById("settings-dialog").close());
   await page.evaluate(() => cairn("configure", { confetti: { origin: { x: 0.5, y: 0.9 }, particles: 150 } }));
+  await page.waitForTimeout(3000);
+
+  // Emoji/text and image particles (cairn('configure', {confetti: {shapes}})).
+  await page.evaluate(() => {
+    const svg = "<svg xmlns='http://www.w3.org/2000/svg' width='16' height='16'><circle cx='8' cy='8' r='8' fill='#e91e63'/></svg>";
+    cairn("configure", { confetti: { shapes: ["★", "data:image/svg+xml," + encodeURIComponent(svg)] } });
+    cairn("celebrate", { title: "Shapes", tier: "mid" });
+  });
+  out.shapes = await page.waitForFunction(confettiPixels, 50, { timeout: 3000 }).then((h) => h.jsonValue(), () => 0);
+  await page.screenshot({ path: `${artifacts}/emoji-and-image-particles.png` });
+  await page.evaluate(() => cairn("configure", { confetti: { shapes: ["square", "circle"] } }));
   await page.waitForTimeout(3000);
 
   // Dark theme.

@@ -127,6 +127,13 @@ fn every_component_and_placement() {
         "confetti drawn over the open dialog: {dialog}"
     );
 
+    // Emoji and image particles draw.
+    assert!(
+        seen["shapes"].as_u64().unwrap() >= 50,
+        "emoji and image particles drew: {}",
+        seen["shapes"]
+    );
+
     // Dark theme.
     assert_eq!(seen["dark"]["toast"], "rgb(31, 31, 36)");
     assert_eq!(seen["dark"]["ladder"], "rgb(31, 31, 36)");
@@ -176,6 +183,7 @@ fn every_component_and_placement() {
         "share-card.png",
         "shelf.png",
         "confetti-above-dialog.png",
+        "emoji-and-image-particles.png",
         "dark-theme.png",
         "hostile-stylesheet.png",
         "rtl-arabic.png",

@@ -9,7 +9,7 @@ use std::rc::Rc;
 
 use leptos::prelude::request_animation_frame;
 use wasm_bindgen::JsCast;
-use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement};
+use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement, HtmlImageElement};
 
 use crate::logic::{BurstOptions, Confetti, Shape};
 
@@ -25,6 +25,8 @@ pub struct Painter {
     /// Device pixels per CSS pixel, read at each burst.
     dpr: RefCell<f64>,
     sim: RefCell<Confetti>,
+    /// Images of image particles, loaded once per URL.
+    images: RefCell<Vec<(String, HtmlImageElement)>>,
     running: RefCell<bool>,
     last: RefCell<f64>,
 }
@@ -36,6 +38,7 @@ impl Painter {
             canvas,
             ctx: RefCell::new(None),
             dpr: RefCell::new(1.0),
+            images: RefCell::new(Vec::new()),
             sim: RefCell::new(Confetti::new(BurstOptions::default(), seed)),
             running: RefCell::new(false),
             last: RefCell::new(0.0),
@@ -62,6 +65,7 @@ impl Painter {
             self.canvas.set_width(w);
             self.canvas.set_height(h);
         }
+        self.load_images(&options);
         {
             let mut sim = self.sim.borrow_mut();
             sim.set_options(options);
@@ -75,6 +79,20 @@ impl Painter {
             *self.last.borrow_mut() = now();
             let this = Rc::clone(self);
             request_animation_frame(move || this.frame());
+        }
+    }
+
+    /// Starts loading the images of `options`' image particles (drawn once they have loaded).
+    fn load_images(&self, options: &BurstOptions) {
+        let mut images = self.images.borrow_mut();
+        for shape in &options.shapes {
+            if let Shape::Image(url) = shape
+                && !images.iter().any(|(u, _)| u == url)
+                && let Ok(img) = HtmlImageElement::new()
+            {
+                img.set_src(url);
+                images.push((url.clone(), img));
+            }
         }
     }
 
@@ -141,13 +159,14 @@ impl Painter {
                     ctx.move_to(p.size / 2.0, 0.0);
                     let _ = ctx.arc(0.0, 0.0, p.size / 2.0, 0.0, std::f64::consts::TAU);
                 }
-                Shape::Emoji(_) => return false,
+                Shape::Emoji(_) | Shape::Image(_) => return false,
             }
             true
         };
         let mut font_set = false;
-        let mut text = |p: &crate::logic::Particle| {
-            if let Some(Shape::Emoji(t)) = shapes.get(p.shape) {
+        let images = self.images.borrow();
+        let mut text = |p: &crate::logic::Particle| match shapes.get(p.shape) {
+            Some(Shape::Emoji(t)) => {
                 if !font_set {
                     ctx.set_font("16px sans-serif");
                     ctx.set_text_align("center");
@@ -156,6 +175,20 @@ impl Painter {
                 }
                 let _ = ctx.fill_text(t, 0.0, 0.0);
             }
+            Some(Shape::Image(url)) => {
+                let img = images.iter().find(|(u, _)| u == url).map(|(_, i)| i);
+                if let Some(img) = img.filter(|i| i.complete() && i.natural_width() > 0) {
+                    let s = p.size * 1.6;
+                    let _ = ctx.draw_image_with_html_image_element_and_dw_and_dh(
+                        img,
+                        -s / 2.0,
+                        -s / 2.0,
+                        s,
+                        s,
+                    );
+                }
+            }
+            _ => {}
         };
         ctx.set_global_alpha(1.0);
         for (c, color) in colors.iter().enumerate() {

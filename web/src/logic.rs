@@ -103,15 +103,23 @@ pub enum Shape {
     Circle,
     /// A character drawn as text, e.g. an emoji.
     Emoji(String),
+    /// An image by URL (`https://…`, a path `/…`, or a `data:image/…` URL), e.g. badge art.
+    Image(String),
 }
 
 impl Shape {
-    /// Parses `square`, `circle`, or anything else as an emoji/text particle.
+    /// Parses `square`, `circle`, an image URL, or a short text (emoji) particle.
     pub fn parse(text: &str) -> Option<Self> {
         match text.trim() {
             "" => None,
             "square" => Some(Self::Square),
             "circle" => Some(Self::Circle),
+            url if url.starts_with("https://")
+                || url.starts_with("data:image/")
+                || (url.starts_with('/') && !url.starts_with("//")) =>
+            {
+                Some(Self::Image(url.to_owned()))
+            }
             other if other.chars().count() <= 4 => Some(Self::Emoji(other.to_owned())),
             _ => None,
         }

@@ -274,6 +274,23 @@ fn shapes_parse_and_are_all_used() {
     assert_eq!(Shape::parse("square"), Some(Shape::Square));
     assert_eq!(Shape::parse("circle"), Some(Shape::Circle));
     assert_eq!(Shape::parse("🎉"), Some(Shape::Emoji("🎉".into())));
+    assert_eq!(
+        Shape::parse("https://cdn.example/badge.png"),
+        Some(Shape::Image("https://cdn.example/badge.png".into()))
+    );
+    assert_eq!(
+        Shape::parse("/badges/1.svg"),
+        Some(Shape::Image("/badges/1.svg".into()))
+    );
+    assert_eq!(
+        Shape::parse("data:image/png;base64,AA=="),
+        Some(Shape::Image("data:image/png;base64,AA==".into()))
+    );
+    assert_eq!(
+        Shape::parse("javascript:alert(1)"),
+        None,
+        "only images, and no long text"
+    );
     assert_eq!(Shape::parse(""), None);
     assert_eq!(Shape::parse("a long word"), None);
     let options = BurstOptions {
