@@ -255,6 +255,16 @@ fn sizes_bench(a: &build::Artifacts) -> Result<()> {
     Ok(())
 }
 
+/// `wrangler dev` on a fresh state directory under `target/bench/NAME`.
+fn bench_wrangler(name: &str) -> Result<wrangler::Wrangler> {
+    let dir = target_dir().join("bench").join(name);
+    let _ = std::fs::remove_dir_all(&dir);
+    wrangler::Wrangler::start(wrangler::Options::ephemeral(
+        dir.join("state"),
+        dir.join("wrangler.log"),
+    )?)
+}
+
 /// The widget in headless Chromium against `wrangler dev` (`tests/e2e/bench-widget.mjs`):
 /// script tag to first celebration over cold loads, and the confetti's main-thread frame cost
 /// from a Chrome trace, beside canvas-confetti's in the same run, also under 4× CPU throttling.
@@ -262,12 +272,7 @@ fn widget_bench() -> Result<()> {
     eprintln!(
         "\n== widget in Chromium (script tag to first celebration; frame cost from a Chrome trace)"
     );
-    let dir = target_dir().join("bench/widget");
-    let _ = std::fs::remove_dir_all(&dir);
-    let w = wrangler::Wrangler::start(wrangler::Options::ephemeral(
-        dir.join("state"),
-        dir.join("wrangler.log"),
-    )?)?;
+    let w = bench_wrangler("widget")?;
     let out = cmd::output_checked(
         cmd::new("node")
             .arg(root().join("tests/e2e/bench-widget.mjs"))
@@ -312,12 +317,7 @@ fn load_bench() -> Result<()> {
     use std::time::Duration;
     use xtask::load;
 
-    let dir = target_dir().join("bench/load");
-    let _ = std::fs::remove_dir_all(&dir);
-    let w = wrangler::Wrangler::start(wrangler::Options::ephemeral(
-        dir.join("state"),
-        dir.join("wrangler.log"),
-    )?)?;
+    let w = bench_wrangler("load")?;
     let secs = std::env::var("CAIRN_BENCH_SECS")
         .ok()
         .and_then(|s| s.parse().ok())
