@@ -23,6 +23,9 @@ use crate::view::{BadgePlacement, LadderPlacement, Layer, STYLES, Shelf, Ui};
 /// most this old (and nobody saw them on another device).
 const CATCH_UP_HOURS: i64 = 72;
 
+/// Becoming visible and getting focus often come together: one catch-up for both.
+const WAKE_THROTTLE_MS: f64 = 2_000.0;
+
 /// How long the tab that celebrates an award keeps other tabs from celebrating it too.
 const CLAIM_MS: i32 = 30_000;
 
@@ -52,6 +55,8 @@ pub struct Widget {
     listeners: RefCell<Vec<js_sys::Function>>,
     /// Set by `shutdown`.
     stopped: Cell<bool>,
+    /// When the page last became visible or focused (`performance.now()`).
+    woken: Cell<f64>,
 }
 
 /// Starts the widget: called once by the embed loader.
@@ -93,6 +98,8 @@ pub fn start(key: String, api: String, queue: JsValue, options: JsValue) -> Resu
         "visibilitychange",
         on_visible.as_ref().unchecked_ref(),
     )?;
+    // Coming back from another window while the tab stayed visible.
+    window.add_event_listener_with_callback("focus", on_visible.as_ref().unchecked_ref())?;
     on_visible.forget();
     widget.watch_placements();
     emit("cairn:ready", &JsValue::NULL);
@@ -296,6 +303,7 @@ impl Widget {
             stream: RefCell::new(None),
             listeners: RefCell::new(Vec::new()),
             stopped: Cell::new(false),
+            woken: Cell::new(f64::NEG_INFINITY),
         }))
     }
 
@@ -541,9 +549,11 @@ impl Widget {
 
     /// The page became visible again: reconnect the stream now and fetch what was missed.
     fn on_visible(self: &Rc<Self>) {
-        if self.stopped.get() {
+        let now = crate::dom::now();
+        if self.stopped.get() || now - self.woken.get() < WAKE_THROTTLE_MS {
             return;
         }
+        self.woken.set(now);
         if let Some(stream) = self.stream.borrow().as_ref() {
             stream.wake();
         }
