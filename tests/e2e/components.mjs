@@ -223,6 +223,27 @@ try {
   out.axe.push(await axe(page, "dark theme"));
   errors.length && (out.errors = errors.slice());
 
+  // The theming playground: changing a custom property restyles the widget live.
+  const play = await context.newPage();
+  await play.addInitScript(helpers);
+  await play.addInitScript(recordEvents);
+  await play.goto(base + "/playground.html");
+  await play.waitForFunction(() => window.__seen.ready === 1);
+  await play.click("#preview");
+  await play.waitForFunction(() => window.__cairn.layer().querySelector(".toast"));
+  const accentBefore = await play.evaluate(() => window.__cairn.style(window.__cairn.layer().querySelector(".toast"), "border-inline-start-color"));
+  await play.fill("input[name='--cairn-accent']", "#00aa55");
+  await play.fill("input[name='--cairn-radius']", "2");
+  await play.waitForTimeout(100);
+  out.playground = await play.evaluate(() => {
+    const t = window.__cairn.layer().querySelector(".toast");
+    return { css: document.getElementById("css").textContent, accent: window.__cairn.style(t, "border-inline-start-color"),
+      radius: window.__cairn.style(t, "border-top-left-radius") };
+  });
+  out.playground.accentBefore = accentBefore;
+  await play.screenshot({ path: `${artifacts}/theming-playground.png` });
+  await play.close();
+
   // A hostile host stylesheet: nothing of it reaches inside, nothing of ours leaks out.
   const hostile = await context.newPage();
   await hostile.addInitScript(helpers);

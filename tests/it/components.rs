@@ -138,6 +138,18 @@ fn every_component_and_placement() {
     assert_eq!(seen["dark"]["toast"], "rgb(31, 31, 36)");
     assert_eq!(seen["dark"]["ladder"], "rgb(31, 31, 36)");
 
+    // The theming playground restyles the widget live and shows the CSS to paste.
+    let play = &seen["playground"];
+    assert_eq!(play["accentBefore"], "rgb(109, 74, 255)");
+    assert_eq!(play["accent"], "rgb(0, 170, 85)");
+    assert_eq!(play["radius"], "2px");
+    assert!(
+        play["css"]
+            .as_str()
+            .unwrap()
+            .contains("--cairn-accent: #00aa55;")
+    );
+
     // Hostile host stylesheet: inside stays ours, ours does not leak out.
     let h = &seen["hostile"];
     assert_eq!(h["toastDisplay"], "flex");
@@ -185,6 +197,7 @@ fn every_component_and_placement() {
         "confetti-above-dialog.png",
         "emoji-and-image-particles.png",
         "dark-theme.png",
+        "theming-playground.png",
         "hostile-stylesheet.png",
         "rtl-arabic.png",
     ] {
