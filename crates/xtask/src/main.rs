@@ -228,6 +228,21 @@ fn sizes_bench(a: &build::Artifacts) -> Result<()> {
             kb(sizes[2])
         );
     }
+    // The widget's CSS ships inside the wasm (one string, `view::STYLES`): shown on its own.
+    let view = std::fs::read_to_string(root().join("web/src/view.rs"))?;
+    if let Some(css) = view
+        .split_once("pub const STYLES: &str = r#\"")
+        .and_then(|(_, rest)| rest.split_once("\"#;"))
+        .map(|(css, _)| css.as_bytes())
+    {
+        println!(
+            "{:<28} {:>10} {:>10} {:>10}",
+            "  of which CSS (in the wasm)",
+            kb(css.len()),
+            kb(gzip_len(css)?),
+            kb(brotli_len(css)?)
+        );
+    }
     println!(
         "{:<28} {:>10} {:>10} {:>10}",
         "widget total (loader+JS+wasm)",
