@@ -263,7 +263,7 @@ fn concurrent_events_for_one_user_count_exactly_once() {
         .map(|i| {
             let base = base.clone();
             std::thread::spawn(move || {
-                let agent: ureq::Agent = ureq::Agent::config_builder().http_status_as_error(false).build().into();
+                let agent = xtask::http_agent(None);
                 let body = json!({"user_id": "hot", "event": "project_created", "idempotency_key": format!("e{}", i % 40)});
                 let mut reply = agent
                     .post(&format!("{base}/v1/events"))

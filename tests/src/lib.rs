@@ -104,11 +104,7 @@ impl App {
             dir.join("state"),
             dir.join("wrangler-0.log"),
         )?)?;
-        let http = ureq::Agent::config_builder()
-            .http_status_as_error(false)
-            .timeout_global(Some(Duration::from_secs(30)))
-            .build()
-            .into();
+        let http = xtask::http_agent(Some(Duration::from_secs(30)));
         Ok(Self {
             wrangler,
             dir,

@@ -268,18 +268,13 @@ impl Widget {
         host.set_attribute("data-cairn-host", "layer")?;
         host.set_attribute("data-theme", &theme)?;
         host.set_attribute("data-corner", corner.as_str())?;
-        let shadow = host.attach_shadow(&ShadowRootInit::new(ShadowRootMode::Open))?;
-        let style = document.create_element("style")?;
-        style.set_text_content(Some(STYLES));
-        shadow.append_child(&style)?;
+        let root = shadow_container(&host, "layer-root")?;
         let canvas: HtmlCanvasElement = document.create_element("canvas")?.unchecked_into();
         canvas.set_class_name("confetti");
         canvas.set_attribute("aria-hidden", "true")?;
         canvas.set_attribute("part", "confetti")?;
         canvas.set_attribute("popover", "manual")?;
-        shadow.append_child(&canvas)?;
-        let root: HtmlElement = document.create_element("div")?.unchecked_into();
-        shadow.append_child(&root)?;
+        root.before_with_node_1(&canvas)?;
         document.body().ok_or("no <body>")?.append_child(&host)?;
 
         let ui = Ui::new(

@@ -457,30 +457,6 @@ pub fn fill(template: &str, values: &[(&str, &str)]) -> String {
     out
 }
 
-/// Where a ladder of increasing `steps` stands at `current`: what a progress ladder shows.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Rung {
-    /// Steps reached so far.
-    pub reached: usize,
-    /// The next step, `None` at the top.
-    pub next: Option<u64>,
-    /// How many more to the next step.
-    pub remaining: Option<u64>,
-}
-
-impl Rung {
-    /// Computes the rung of `current` on `steps`.
-    pub fn of(steps: &[u64], current: u64) -> Self {
-        let reached = steps.iter().take_while(|&&s| s <= current).count();
-        let next = steps.get(reached).copied();
-        Self {
-            reached,
-            next,
-            remaining: next.map(|n| n.saturating_sub(current)),
-        }
-    }
-}
-
 /// The host page's corner for toasts: logical, so it follows the reading direction.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub enum Corner {
@@ -516,13 +492,12 @@ impl Corner {
 }
 
 /// A toast's auto-hide timer that pauses while the pointer or focus is on the toast.
-/// Times are milliseconds from any monotonic clock, given by the caller.
+/// Times are milliseconds from any monotonic clock, given by the caller. The caller's timers
+/// ask [`Countdown::expired`] when they fire, so one armed before a pause is simply ignored.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Countdown {
     left_ms: f64,
     running_since: Option<f64>,
-    /// Bumped on every pause/resume, so a timer armed before is recognised as stale.
-    pub generation: u32,
 }
 
 impl Countdown {
@@ -531,7 +506,6 @@ impl Countdown {
         Self {
             left_ms: ms,
             running_since: Some(now),
-            generation: 0,
         }
     }
 
@@ -539,7 +513,6 @@ impl Countdown {
     pub fn pause(&mut self, now: f64) {
         if let Some(since) = self.running_since.take() {
             self.left_ms = (self.left_ms - (now - since)).max(0.0);
-            self.generation += 1;
         }
     }
 
@@ -547,7 +520,6 @@ impl Countdown {
     pub fn resume(&mut self, now: f64) -> f64 {
         if self.running_since.is_none() {
             self.running_since = Some(now);
-            self.generation += 1;
         }
         self.left_ms
     }

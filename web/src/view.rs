@@ -12,7 +12,7 @@ use wasm_bindgen::{JsCast, JsValue};
 
 use crate::api::Me;
 use crate::dom;
-use crate::logic::{Countdown, Rung, ShareLinks, Strings, fill, toast_caption};
+use crate::logic::{Countdown, ShareLinks, Strings, fill, toast_caption};
 
 /// How long a toast stays when nobody hovers or focuses it, in milliseconds.
 pub const TOAST_MS: f64 = 6_000.0;
@@ -500,15 +500,9 @@ fn LockedItem(m: LockedMilestone) -> impl IntoView {
 #[component]
 pub fn Ladder(ui: Ui, p: LadderProgress, label_id: String) -> impl IntoView {
     let s = ui.strings.get();
-    let rung = Rung::of(&p.steps, p.current);
-    let previous = rung
-        .reached
-        .checked_sub(1)
-        .and_then(|i| p.steps.get(i))
-        .copied()
-        .unwrap_or(0);
-    let max = rung.next.or(p.steps.last().copied()).unwrap_or(p.current);
-    let (count, more) = match (rung.next, rung.remaining) {
+    let previous = p.previous();
+    let max = p.next.or(p.steps.last().copied()).unwrap_or(p.current);
+    let (count, more) = match (p.next, p.remaining) {
         (Some(next), Some(left)) => (
             fill(
                 s.of,
@@ -521,7 +515,7 @@ pub fn Ladder(ui: Ui, p: LadderProgress, label_id: String) -> impl IntoView {
         ),
         _ => (p.current.to_string(), s.top.to_owned()),
     };
-    let next = rung.next;
+    let next = p.next;
     view! {
         <div class="ladder" part="ladder" data-metric=p.metric.clone()>
             <div class="row">

@@ -458,12 +458,7 @@ impl LadderProgress {
     /// Progress of `current` on a ladder with increasing `thresholds`.
     pub fn of(ladder: &str, metric: &str, thresholds: &[u64], current: u64) -> Self {
         let next = thresholds.iter().copied().find(|&t| t > current);
-        let previous = thresholds
-            .iter()
-            .copied()
-            .take_while(|&t| t <= current)
-            .last()
-            .unwrap_or(0);
+        let previous = previous_step(thresholds, current);
         let percent = match next {
             None => 100,
             Some(next) => {
@@ -481,4 +476,18 @@ impl LadderProgress {
             percent,
         }
     }
+
+    /// The last step reached (0 before the first): where the bar to `next` starts.
+    pub fn previous(&self) -> u64 {
+        previous_step(&self.steps, self.current)
+    }
+}
+
+fn previous_step(steps: &[u64], current: u64) -> u64 {
+    steps
+        .iter()
+        .copied()
+        .take_while(|&t| t <= current)
+        .last()
+        .unwrap_or(0)
 }

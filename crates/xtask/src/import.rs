@@ -69,11 +69,7 @@ pub fn run(options: &Options) -> Result<Summary> {
         .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
     );
     bar.set_position(summary.resumed_from as u64);
-    let agent: ureq::Agent = ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .timeout_global(Some(Duration::from_secs(120)))
-        .build()
-        .into();
+    let agent = crate::http_agent(Some(Duration::from_secs(120)));
     let url = format!("{}/v1/import", options.base.trim_end_matches('/'));
     let auth = format!("Bearer {}", options.secret_key);
     for (n, batch) in events[summary.resumed_from..].chunks(MAX_BATCH).enumerate() {

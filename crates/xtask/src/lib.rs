@@ -36,3 +36,13 @@ pub fn npm_bin(name: &str) -> PathBuf {
 pub use seed::{
     DEMO_IDENTITY_SECRET, DEMO_PROJECT_ID, DEMO_PUBLISHABLE_KEY, DEMO_SECRET_KEY, DEV_ADMIN_TOKEN,
 };
+
+/// An HTTP client that hands back every status (callers read error bodies), with an overall
+/// time limit per request when `timeout` is set.
+pub fn http_agent(timeout: Option<std::time::Duration>) -> ureq::Agent {
+    ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .timeout_global(timeout)
+        .build()
+        .into()
+}

@@ -55,11 +55,7 @@ pub fn run(
             let make = Arc::clone(&make);
             let counter = Arc::clone(&counter);
             std::thread::spawn(move || {
-                let agent: ureq::Agent = ureq::Agent::config_builder()
-                    .http_status_as_error(false)
-                    .timeout_global(Some(Duration::from_secs(30)))
-                    .build()
-                    .into();
+                let agent = crate::http_agent(Some(Duration::from_secs(30)));
                 let mut latencies = Vec::new();
                 let (mut events, mut errors) = (0, 0);
                 let deadline = started + duration;

@@ -345,11 +345,7 @@ fn load_bench() -> Result<()> {
     };
     // Warm the isolate and the caches, and create every Durable Object the scenarios use (a
     // first event to a new object also creates its database: that is measured apart, below).
-    let agent: ureq::Agent = ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .timeout_global(Some(Duration::from_secs(120)))
-        .build()
-        .into();
+    let agent = xtask::http_agent(Some(Duration::from_secs(120)));
     let mut new_users = Vec::new();
     for (n, prefix) in ["u", "b", "hot"].into_iter().enumerate() {
         let events: Vec<String> = (0..1000)
@@ -475,10 +471,7 @@ fn load_bench() -> Result<()> {
 
 /// Waits until `base` answers `/v1/health` within 20 ms five times in a row (at most `limit`).
 fn settle(base: &str, limit: std::time::Duration) -> Result<()> {
-    let agent: ureq::Agent = ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .build()
-        .into();
+    let agent = xtask::http_agent(None);
     let deadline = Instant::now() + limit;
     let mut quiet = 0;
     while quiet < 5 {

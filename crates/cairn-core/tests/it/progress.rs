@@ -1,5 +1,5 @@
 use cairn_core::engine::Event;
-use cairn_core::wire::MeResponse;
+use cairn_core::wire::{LadderProgress, MeResponse};
 
 use crate::{Run, acme, test_defs, ts};
 
@@ -128,5 +128,23 @@ fn titles_are_localized_with_fallbacks() {
     assert_eq!(
         me.awards[1].cta.as_ref().map(|c| c.label.as_str()),
         Some("Try the next feature")
+    );
+}
+
+#[test]
+fn where_a_total_stands_on_a_ladder() {
+    let steps = [1, 10, 50, 100];
+    let at = |current| {
+        let p = LadderProgress::of("l", "m", &steps, current);
+        (p.previous(), p.next, p.remaining)
+    };
+    assert_eq!(at(0), (0, Some(1), Some(1)));
+    assert_eq!(at(7), (1, Some(10), Some(3)));
+    assert_eq!(at(10), (10, Some(50), Some(40)));
+    assert_eq!(at(500), (100, None, None));
+    let empty = LadderProgress::of("l", "m", &[], 5);
+    assert_eq!(
+        (empty.previous(), empty.next, empty.remaining),
+        (0, None, None)
     );
 }
