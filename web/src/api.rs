@@ -2,6 +2,8 @@
 
 use cairn_core::wire::{ClientEvent, ErrorBody, TrackResponse, headers};
 use serde::de::DeserializeOwned;
+
+use crate::dom::from_json;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{Headers, RequestInit, Response};
@@ -33,7 +35,7 @@ impl Client {
     /// `POST /v1/client/events`, retried with backoff on network errors, 429 and 5xx. The
     /// event's idempotency key makes a retry of a request that did arrive count once.
     pub async fn track(&self, event: &ClientEvent) -> Result<TrackResponse, String> {
-        let body = serde_json::to_string(event).map_err(|e| e.to_string())?;
+        let body = crate::dom::to_json(event);
         let mut delay_ms = RETRY_FIRST_DELAY_MS;
         for attempt in 1.. {
             match self.call("POST", "/v1/client/events", Some(&body)).await {
@@ -61,7 +63,7 @@ impl Client {
             "/v1/client/awards/{}/seen",
             js_sys::encode_uri_component(award_id)
         );
-        self.call::<serde_json::Value>("POST", &path, Some("{}"))
+        self.call::<serde::de::IgnoredAny>("POST", &path, Some("{}"))
             .await
             .map(drop)
             .map_err(|e| e.message)
@@ -98,13 +100,13 @@ impl Client {
             .map_err(transient)?;
         let text = text.as_string().unwrap_or_default();
         if response.ok() {
-            return serde_json::from_str(&text).map_err(|e| CallError {
+            return from_json(&text).map_err(|e| CallError {
                 message: format!("unexpected answer from {path}: {e}"),
                 transient: false,
             });
         }
         let status = response.status();
-        let message = serde_json::from_str::<ErrorBody>(&text)
+        let message = from_json::<ErrorBody>(&text)
             .map(|b| format!("{} ({})", b.error.message, b.error.code))
             .unwrap_or_else(|_| format!("{path} answered {status}"));
         Err(CallError {

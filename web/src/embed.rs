@@ -4,7 +4,7 @@ use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
 use cairn_core::definitions::Channel;
-use cairn_core::wire::{AwardView, ClientEvent};
+use cairn_core::wire::{AwardView, ClientEvent, Time};
 use leptos::prelude::*;
 use wasm_bindgen::prelude::*;
 use web_sys::{HtmlCanvasElement, HtmlElement, ShadowRootInit, ShadowRootMode};
@@ -12,7 +12,7 @@ use web_sys::{HtmlCanvasElement, HtmlElement, ShadowRootInit, ShadowRootMode};
 use crate::api::Client;
 use crate::confetti::Painter;
 use crate::dom::{
-    document, emit, get, get_f64, get_string, local_storage_get, local_storage_set,
+    document, emit, get, get_f64, get_string, local_storage_get, local_storage_set, number_text,
     prefers_reduced_motion, to_js, warn, window,
 };
 use crate::logic::{BurstOptions, Celebrations, Corner, Shape, Strings, is_rtl};
@@ -163,7 +163,11 @@ fn preview(options: &JsValue) -> AwardView {
             label: get_string(&cta, "label").unwrap_or_else(|| "Continue".into()),
             url: get_string(&cta, "url"),
         }),
-        achieved_at: jiff::Timestamp::from_millisecond(now).unwrap_or_default(),
+        achieved_at: Time::from_utc_text(
+            js_sys::Date::new(&JsValue::from_f64(now as f64))
+                .to_iso_string()
+                .into(),
+        ),
         value: 0,
         celebrate: true,
         seen: false,
@@ -180,7 +184,9 @@ fn confetti_options(base: &BurstOptions, o: &JsValue) -> BurstOptions {
             Some(v)
         } else {
             warn(&format!(
-                "cairn: confetti.{field} must be a number from {lo} to {hi}"
+                "cairn: confetti.{field} must be a number from {} to {}",
+                number_text(lo),
+                number_text(hi)
             ));
             None
         }
@@ -422,7 +428,10 @@ impl Widget {
             Some("configure") => self.configure(&a),
             Some("celebrate") => self.celebrate(&preview(&a)),
             Some("shutdown") => self.shutdown(),
-            other => warn(&format!("cairn: unknown command {other:?}")),
+            other => warn(&format!(
+                "cairn: unknown command \"{}\"",
+                other.unwrap_or_default()
+            )),
         }
     }
 
@@ -509,9 +518,9 @@ impl Widget {
     /// events, other devices that did not show it): recent, celebratable, not acknowledged.
     fn catch_up(self: &Rc<Self>) {
         self.load(|this, user, me| {
-            let horizon = js_sys::Date::now() as i64 - CATCH_UP_HOURS * 3_600_000;
+            let horizon = js_sys::Date::now() - (CATCH_UP_HOURS * 3_600_000) as f64;
             for award in me.earned() {
-                if !award.seen && award.achieved_at.as_millisecond() >= horizon {
+                if !award.seen && js_sys::Date::parse(award.achieved_at.as_str()) >= horizon {
                     this.offer(&user.id, &award);
                 }
             }
@@ -604,11 +613,11 @@ impl Widget {
         let lock = format!("{}:{}", self.storage_key(&user), award.id);
         claim(&lock, CLAIM_MS, move || {
             let key = this.storage_key(&user);
-            let mut set = Celebrations::from_json(local_storage_get(&key).as_deref());
+            let mut set = Celebrations::from_text(local_storage_get(&key).as_deref());
             if !set.offer(&award) {
                 return;
             }
-            local_storage_set(&key, &set.to_json());
+            local_storage_set(&key, &set.to_text());
             this.celebrate(&award);
             let Some(identity) = this.user.borrow().clone() else {
                 return;
@@ -667,11 +676,12 @@ impl Identity {
         let base64 = payload.replace('-', "+").replace('_', "/");
         let padded = format!("{base64}{}", "=".repeat((4 - base64.len() % 4) % 4));
         let json = window().atob(&padded).ok()?;
-        let claims: cairn_core::wire::UserClaims = serde_json::from_str(&json).ok()?;
+        // `UserClaims` in the wire types; only these two fields are read here.
+        let claims = js_sys::JSON::parse(&json).ok()?;
         Some(Self {
-            id: claims.sub,
+            id: get_string(&claims, "sub")?,
             token: token.to_owned(),
-            locale: claims.traits.and_then(|t| t.locale),
+            locale: get(&claims, "traits").and_then(|t| get_string(&t, "locale")),
         })
     }
 }

@@ -11,25 +11,36 @@ pub const REMEMBERED_AWARDS: usize = 256;
 
 /// Decides which awards to celebrate: each award id once, ever, for this browser.
 ///
-/// The set is persisted by the caller (localStorage) through [`Celebrations::to_json`] /
-/// [`Celebrations::from_json`], so a reload never celebrates again.
+/// The set is persisted by the caller (localStorage) through [`Celebrations::to_text`] /
+/// [`Celebrations::from_text`], so a reload never celebrates again.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct Celebrations {
     seen: VecDeque<String>,
 }
 
 impl Celebrations {
-    /// Restores the set saved by [`Celebrations::to_json`]; anything unreadable counts as empty.
-    pub fn from_json(text: Option<&str>) -> Self {
-        let seen = text
-            .and_then(|t| serde_json::from_str(t).ok())
-            .unwrap_or_default();
-        Self { seen }
+    /// Restores the set saved by [`Celebrations::to_text`]: one award id a line. Blank lines
+    /// are skipped; past [`REMEMBERED_AWARDS`] ids, the newest are kept.
+    pub fn from_text(text: Option<&str>) -> Self {
+        let ids: Vec<&str> = text
+            .unwrap_or_default()
+            .lines()
+            .map(str::trim)
+            .filter(|id| !id.is_empty())
+            .collect();
+        let skip = ids.len().saturating_sub(REMEMBERED_AWARDS);
+        Self {
+            seen: ids[skip..].iter().map(|&id| id.to_owned()).collect(),
+        }
     }
 
-    /// The set as JSON, for storage.
-    pub fn to_json(&self) -> String {
-        serde_json::to_string(&self.seen).unwrap_or_else(|_| "[]".into())
+    /// The set, oldest first, one id a line, for storage. (Award ids are `aw_` and hex digits.)
+    pub fn to_text(&self) -> String {
+        self.seen
+            .iter()
+            .map(String::as_str)
+            .collect::<Vec<_>>()
+            .join("\n")
     }
 
     /// Returns whether `award` should be celebrated now, and remembers it if so.
@@ -624,7 +635,7 @@ impl Me {
         if let Some(account) = &self.account {
             all.extend(account.awards.iter().cloned());
         }
-        all.sort_by_key(|a| std::cmp::Reverse(a.achieved_at));
+        all.sort_by(|a, b| b.achieved_at.cmp(&a.achieved_at));
         all
     }
 

@@ -9,7 +9,7 @@
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
-use cairn_core::wire::{AwardView, StreamMessage};
+use cairn_core::wire::AwardView;
 use wasm_bindgen::prelude::*;
 use web_sys::{CloseEvent, MessageEvent, WebSocket};
 
@@ -101,10 +101,9 @@ impl Stream {
             let (Some(me), Some(text)) = (me.upgrade(), e.data().as_string()) else {
                 return;
             };
-            match serde_json::from_str::<StreamMessage>(&text) {
-                Ok(StreamMessage::Award { award }) => (me.on_award)(award),
-                // "pong", or a message type this version does not know yet.
-                Err(_) => {}
+            // "pong", or a message type this version does not know yet, is skipped.
+            if let Some(award) = award_of(&text) {
+                (me.on_award)(award);
             }
         });
         let me = Rc::downgrade(self);
@@ -177,4 +176,16 @@ impl Stream {
         }
         ping.forget();
     }
+}
+
+/// The award of a [`cairn_core::wire::StreamMessage`], `{"type": "award", "award": {…}}`.
+/// Read field by field rather than as the enum: serde reads an internally tagged enum through a
+/// buffered copy, which would bring a second deserializer of every award type into the widget.
+/// (The shape is pinned by `stream_message_shape` in the core's tests.)
+fn award_of(text: &str) -> Option<AwardView> {
+    let message = js_sys::JSON::parse(text).ok()?;
+    if crate::dom::get_string(&message, "type")? != "award" {
+        return None;
+    }
+    crate::dom::from_js(crate::dom::get(&message, "award")?).ok()
 }

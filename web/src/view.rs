@@ -464,10 +464,8 @@ pub fn Shelf(ui: Ui) -> impl IntoView {
 }
 
 fn date(award: &AwardView, lang: &str) -> String {
-    let ms = award.achieved_at.as_millisecond() as f64;
-    String::from(
-        js_sys::Date::new(&JsValue::from_f64(ms)).to_locale_date_string(lang, &JsValue::UNDEFINED),
-    )
+    let at = JsValue::from_str(award.achieved_at.as_str());
+    String::from(js_sys::Date::new(&at).to_locale_date_string(lang, &JsValue::UNDEFINED))
 }
 
 #[component]

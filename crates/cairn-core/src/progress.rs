@@ -52,7 +52,7 @@ pub fn locked(
                     }
                     _ => 0,
                 },
-                available_until: m.available.and_then(|w| w.until),
+                available_until: m.available.and_then(|w| w.until).map(Into::into),
             }
         })
         .collect()

@@ -3,6 +3,10 @@
 //!
 //! Field names are `snake_case`; timestamps are RFC 3339 strings; counts are unsigned integers.
 //! Every error response has the single shape [`ErrorBody`].
+//!
+//! Timestamps in requests are [`Timestamp`]s, validated as they are read. Timestamps in answers
+//! are [`Time`]: the same RFC 3339 text, kept as text, so that a client that only shows them
+//! (the widget hands them to the browser's `Date`) carries no date-time parser.
 
 use std::collections::BTreeMap;
 
@@ -12,6 +16,55 @@ use serde::{Deserialize, Serialize};
 use crate::definitions::{Badge, Channel, Compiled, Cta, Kind, Period, Scope};
 use crate::engine::{Award, Subject, SubjectState};
 use crate::progress;
+
+/// An instant in an answer: RFC 3339 in UTC, e.g. `2026-11-22T10:00:00Z`, as the server wrote
+/// it. [`Time::timestamp`] parses it. Ordered as instants (for UTC text, as the server writes).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Time(String);
+
+impl Time {
+    /// Wraps RFC 3339 text in UTC that is known to be well formed, such as JavaScript's
+    /// `Date.prototype.toISOString()`; anything else comes in through `From<Timestamp>`.
+    pub fn from_utc_text(text: String) -> Self {
+        Self(text)
+    }
+
+    /// The RFC 3339 text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// Date and time to the second, then the fraction's digits: compared as text, in this
+    /// order, they order instants written in UTC (`.5` after `.25`; none before any).
+    fn order_key(&self) -> (&str, &str) {
+        let text = self.0.trim_end_matches('Z');
+        text.split_once('.').unwrap_or((text, ""))
+    }
+
+    /// The instant, parsed.
+    pub fn timestamp(&self) -> Result<Timestamp, jiff::Error> {
+        self.0.parse()
+    }
+}
+
+impl Ord for Time {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.order_key().cmp(&other.order_key())
+    }
+}
+
+impl PartialOrd for Time {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl From<Timestamp> for Time {
+    fn from(t: Timestamp) -> Self {
+        Self(t.to_string())
+    }
+}
 
 /// Request headers.
 pub mod headers {
@@ -222,7 +275,7 @@ pub struct AwardView {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cta: Option<Cta>,
     /// When it was reached.
-    pub achieved_at: Timestamp,
+    pub achieved_at: Time,
     /// The value that reached it.
     pub value: u64,
     /// Whether to celebrate it (false for imported history, the holdout group and awards
@@ -312,7 +365,7 @@ pub struct LockedMilestone {
     pub percent: u8,
     /// Last instant it can be earned (limited-time badges).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub available_until: Option<Timestamp>,
+    pub available_until: Option<Time>,
 }
 
 /// A streak in progress.
@@ -396,7 +449,7 @@ impl AwardView {
             }),
             channels: m.map(|m| m.policy.channels.clone()).unwrap_or_default(),
             cta: m.and_then(|m| m.policy.cta.clone()),
-            achieved_at: award.achieved_at,
+            achieved_at: award.achieved_at.into(),
             value: award.value,
             celebrate: award.celebrate,
             seen: false,
@@ -413,15 +466,18 @@ impl MeResponse {
         now: Timestamp,
         locale: &str,
     ) -> Self {
-        let mut awards: Vec<AwardView> = state
+        let mut earned: Vec<Award> = state
             .earned
             .keys()
             .filter_map(|milestone| state.award(defs, subject, milestone))
-            .map(|award| AwardView::build(defs, &award, locale))
             .collect();
-        awards.sort_by(|a, b| {
+        earned.sort_by(|a, b| {
             (a.achieved_at, a.value, &a.milestone).cmp(&(b.achieved_at, b.value, &b.milestone))
         });
+        let awards = earned
+            .iter()
+            .map(|award| AwardView::build(defs, award, locale))
+            .collect();
         Self {
             user_id: subject.id.to_owned(),
             totals: state.totals.clone(),

@@ -8,6 +8,10 @@ use crate::cmd;
 
 /// worker-build version the worker is built with (matches the `worker` crate).
 pub const WORKER_BUILD_VERSION: &str = "0.8.7";
+/// The toolchain the widget's release wasm is built with: a pinned nightly, for `-Zbuild-std`
+/// and `-Cpanic=immediate-abort` (std rebuilt for size, no panic message formatting), which
+/// take ≈ 10 % off the widget's compressed size. Everything else builds on `rust-toolchain.toml`.
+pub const WIDGET_TOOLCHAIN: &str = "nightly-2026-10-30";
 /// Chromium and its driver, from Debian.
 pub const CHROMIUM: &str = "/usr/bin/chromium";
 pub const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
@@ -15,6 +19,7 @@ pub const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
 /// Installs everything the build and the tests need.
 pub fn setup() -> Result<()> {
     wasm_target()?;
+    widget_toolchain()?;
     wasm_bindgen()?;
     worker_build()?;
     npm_packages()?;
@@ -32,6 +37,31 @@ fn wasm_target() -> Result<()> {
     }
     eprintln!("setup: installing the wasm32-unknown-unknown target");
     cmd::run(cmd::new("rustup").args(["target", "add", "wasm32-unknown-unknown"]))
+}
+
+fn widget_toolchain() -> Result<()> {
+    let components = cmd::output(cmd::new("rustup").args([
+        "component",
+        "list",
+        "--installed",
+        "--toolchain",
+        WIDGET_TOOLCHAIN,
+    ]))
+    .unwrap_or_default();
+    if components.lines().any(|l| l.starts_with("rust-src")) {
+        eprintln!("setup: {WIDGET_TOOLCHAIN} with rust-src present");
+        return Ok(());
+    }
+    eprintln!("setup: installing {WIDGET_TOOLCHAIN} with rust-src (the widget's release build)");
+    cmd::run(cmd::new("rustup").args([
+        "toolchain",
+        "install",
+        WIDGET_TOOLCHAIN,
+        "--profile",
+        "minimal",
+        "--component",
+        "rust-src",
+    ]))
 }
 
 /// The wasm-bindgen version in Cargo.lock: the CLI must match it exactly.

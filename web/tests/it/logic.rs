@@ -25,7 +25,7 @@ fn each_award_is_celebrated_once() {
 fn celebrated_awards_survive_a_reload() {
     let mut before = Celebrations::default();
     before.offer(&award("a"));
-    let mut after = Celebrations::from_json(Some(&before.to_json()));
+    let mut after = Celebrations::from_text(Some(&before.to_text()));
     assert!(
         !after.offer(&award("a")),
         "a reload must not celebrate again"
@@ -34,14 +34,23 @@ fn celebrated_awards_survive_a_reload() {
 }
 
 #[test]
-fn unreadable_storage_starts_empty() {
-    for text in [None, Some(""), Some("{"), Some("42"), Some("[1,2]")] {
+fn empty_storage_starts_empty() {
+    for text in [None, Some(""), Some("\n\n"), Some("  \n")] {
         assert_eq!(
-            Celebrations::from_json(text),
+            Celebrations::from_text(text),
             Celebrations::default(),
             "{text:?}"
         );
     }
+}
+
+#[test]
+fn oversized_storage_keeps_the_newest() {
+    let text: Vec<String> = (0..REMEMBERED_AWARDS + 10).map(|i| i.to_string()).collect();
+    let mut c = Celebrations::from_text(Some(&text.join("\n")));
+    assert!(!c.offer(&award(&(REMEMBERED_AWARDS + 9).to_string())));
+    assert!(!c.offer(&award("10")), "the oldest kept");
+    assert!(c.offer(&award("9")), "older than the kept ones");
 }
 
 #[test]
@@ -332,7 +341,7 @@ fn tracked_totals_move_the_ladder_at_once() {
 #[test]
 fn earned_lists_user_and_account_awards_newest_first() {
     let mut old = award("old");
-    old.achieved_at = "2025-01-01T00:00:00Z".parse().unwrap();
+    old.achieved_at = cairn_core::wire::Time::from_utc_text("2025-01-01T00:00:00Z".into());
     let me = Me {
         awards: vec![old, award("new")],
         account: Some(cairn_widget::logic::AccountPart {

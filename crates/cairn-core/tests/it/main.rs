@@ -6,6 +6,7 @@ mod example;
 mod progress;
 mod properties;
 mod time;
+mod wire;
 
 use cairn_core::definitions::Scope;
 use cairn_core::engine::{Event, Subject, Traits};
