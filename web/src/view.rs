@@ -68,6 +68,14 @@ impl Ui {
         }
     }
 
+    /// One of the UI strings, following the language. Every call returns the same closure
+    /// type, so the view code of a translated text or attribute is generated once, not once
+    /// per use.
+    pub fn tr(self, pick: fn(&Strings) -> &'static str) -> impl Fn() -> &'static str + Copy {
+        let strings = self.strings;
+        move || pick(strings.get())
+    }
+
     /// Shows a toast for `award` and announces it to screen readers.
     pub fn toast(self, award: &AwardView) {
         let id = self.next_id.get_value();
@@ -188,7 +196,6 @@ pub fn Layer(ui: Ui) -> impl IntoView {
 #[component]
 fn ToastCard(ui: Ui, toast: Toast) -> impl IntoView {
     let id = toast.id;
-    let s = ui.strings;
     let title_id = format!("cairn-toast-{id}");
     let labelled_by = title_id.clone();
     let award = toast.award;
@@ -231,7 +238,7 @@ fn ToastCard(ui: Ui, toast: Toast) -> impl IntoView {
                         type="button"
                         on:click=move |_| ui.sharing.set(Some(shared.clone()))
                     >
-                        {move || s.get().share}
+                        {ui.tr(|s| s.share)}
                     </button>
                 </div>
             </div>
@@ -239,7 +246,7 @@ fn ToastCard(ui: Ui, toast: Toast) -> impl IntoView {
                 class="dismiss"
                 part="dismiss"
                 type="button"
-                aria-label=move || s.get().dismiss
+                aria-label=ui.tr(|s| s.dismiss)
                 on:click=move |_| ui.dismiss(id)
             >
                 "×"
@@ -361,17 +368,17 @@ fn ShareCard(ui: Ui) -> impl IntoView {
                         let _ = js_sys::Reflect::set(&data, &"url".into(), &ui.share_url.get_untracked().into());
                         let _ = dom::call_method(&dom::window().navigator().into(), "share", &[data.into()]);
                         tell_native("native");
-                    }>{move || s.get().share}</button>
+                    }>{ui.tr(|s| s.share)}</button>
                 }
             });
             view! {
                 <div class="card-head">
                     <BadgeArt badge=award.badge.clone() />
-                    <h2 id="cairn-share-title">{move || s.get().share_title}</h2>
+                    <h2 id="cairn-share-title">{ui.tr(|s| s.share_title)}</h2>
                 </div>
                 <p class="card-award" part="share-award">{award.title}</p>
                 <label class="field">
-                    <span>{move || s.get().message_label}</span>
+                    <span>{ui.tr(|s| s.message_label)}</span>
                     <textarea part="share-message" rows="3" prop:value=move || message.get()
                         on:input=move |e| message.set(event_target_value(&e))></textarea>
                 </label>
@@ -386,11 +393,11 @@ fn ShareCard(ui: Ui) -> impl IntoView {
                         tell_copy("copy");
                     }>{move || if copied.get() { s.get().copied } else { s.get().copy_link }}</button>
                     <a part="share-x" href=move || links().x target="_blank" rel="noopener noreferrer"
-                        on:click=move |_| tell_x("x")>{move || s.get().share_x}</a>
+                        on:click=move |_| tell_x("x")>{ui.tr(|s| s.share_x)}</a>
                     <a part="share-linkedin" href=move || links().linkedin target="_blank" rel="noopener noreferrer"
-                        on:click=move |_| tell_in("linkedin")>{move || s.get().share_linkedin}</a>
+                        on:click=move |_| tell_in("linkedin")>{ui.tr(|s| s.share_linkedin)}</a>
                 </div>
-                <button class="close" type="button" aria-label=move || s.get().close
+                <button class="close" type="button" aria-label=ui.tr(|s| s.close)
                     on:click=move |_| ui.sharing.set(None)>"×"</button>
             }
         })
@@ -408,13 +415,12 @@ fn ShareCard(ui: Ui) -> impl IntoView {
 fn ShelfDialog(ui: Ui) -> impl IntoView {
     let dialog = NodeRef::<html::Dialog>::new();
     drive_dialog(dialog, move || ui.shelf_open.get());
-    let s = ui.strings;
     view! {
         <dialog class="card shelf" part="shelf" node_ref=dialog aria-labelledby="cairn-shelf-title"
             on:close=move |_| ui.shelf_open.set(false) on:keydown=move |e| trap_focus(dialog, &e)>
             <div class="card-head">
-                <h2 id="cairn-shelf-title">{move || s.get().shelf_title}</h2>
-                <button class="close" type="button" aria-label=move || s.get().close
+                <h2 id="cairn-shelf-title">{ui.tr(|s| s.shelf_title)}</h2>
+                <button class="close" type="button" aria-label=ui.tr(|s| s.close)
                     on:click=move |_| ui.shelf_open.set(false)>"×"</button>
             </div>
             <Shelf ui=ui />
@@ -436,7 +442,7 @@ pub fn Shelf(ui: Ui) -> impl IntoView {
     };
     view! {
         <div class="shelf-body" part="shelf-body">
-            <h3>{move || s.get().earned}</h3>
+            <h3>{ui.tr(|s| s.earned)}</h3>
             {move || {
                 let earned = earned();
                 if earned.is_empty() {
@@ -455,7 +461,7 @@ pub fn Shelf(ui: Ui) -> impl IntoView {
                     }.into_any()
                 }
             }}
-            <h3>{move || s.get().locked}</h3>
+            <h3>{ui.tr(|s| s.locked)}</h3>
             <ul class="grid" part="shelf-locked">
                 {move || locked().into_iter().map(|m| view! { <LockedItem m=m /> }).collect_view()}
             </ul>
