@@ -292,7 +292,11 @@ try {
       direction: getComputedStyle(t).direction, title: t.querySelector(".title").textContent,
       share: t.querySelector(".share").textContent, left: Math.round(r.left), right: Math.round(innerWidth - r.right),
       ladder: window.__cairn.placement("ladder").querySelector(".more").textContent,
-      ladderDir: window.__cairn.placement("ladder").querySelector(".inline").getAttribute("dir") };
+      ladderDir: window.__cairn.placement("ladder").querySelector(".inline").getAttribute("dir"),
+      ladderLabel: window.__cairn.placement("ladder").querySelector(".label").textContent,
+      badgeAlt: t.querySelector(".badge").getAttribute("aria-label") || t.querySelector(".badge").getAttribute("alt"),
+      cta: t.querySelector(".cta")?.textContent ?? null,
+      criteria: [...window.__cairn.placement("shelf").querySelectorAll(".item.locked .criteria")].map((c) => c.textContent) };
   });
   await ar.page.screenshot({ path: `${artifacts}/rtl-arabic.png` });
   out.axe.push(await axe(ar.page, "arabic rtl"));

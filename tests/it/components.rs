@@ -179,6 +179,22 @@ fn every_component_and_placement() {
     assert_eq!(rtl["share"], "مشاركة");
     assert_eq!(rtl["ladder"], "بقي 9");
     assert_eq!(rtl["ladderDir"], "rtl");
+    // Cairn's own words in Arabic too: the metric's label from the definitions' messages, the
+    // default badge's alt text, the default CTA, and the criteria of locked milestones.
+    assert_eq!(rtl["ladderLabel"], "مشاريع منشأة");
+    assert_eq!(rtl["badgeAlt"], "ميدالية");
+    assert_eq!(rtl["cta"], "جرّب الميزة التالية");
+    let criteria: Vec<&str> = rtl["criteria"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    assert!(criteria.contains(&"10 مشاريع منشأة"), "{criteria:?}");
+    assert!(
+        criteria.iter().all(|c| !c.contains("projects created")),
+        "no English left in the criteria: {criteria:?}"
+    );
     assert!(
         rtl["left"].as_i64().unwrap() < rtl["right"].as_i64().unwrap(),
         "the toast sits at the left in RTL: {rtl}"

@@ -459,14 +459,7 @@ pub fn is_rtl(locale: &str) -> bool {
     )
 }
 
-/// Replaces each `{name}` of `template` with its value.
-pub fn fill(template: &str, values: &[(&str, &str)]) -> String {
-    let mut out = template.to_owned();
-    for (name, value) in values {
-        out = out.replace(&format!("{{{name}}}"), value);
-    }
-    out
-}
+pub use cairn_core::messages::fill;
 
 /// The host page's corner for toasts: logical, so it follows the reading direction.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]

@@ -472,33 +472,27 @@ pub fn default_tiers() -> BTreeMap<String, Policy> {
         email_delay_minutes: 90,
         cta,
     };
-    let cta = |kind, label: &str| {
+    let cta = |kind| {
         Some(Cta {
             kind,
-            label: label.into(),
+            label: crate::phrases::EN.cta(kind).into(),
             url: None,
         })
     };
     BTreeMap::from([
         (
             "early".into(),
-            policy(
-                &[Confetti, Badge],
-                cta(CtaKind::NextFeature, "Try the next feature"),
-            ),
+            policy(&[Confetti, Badge], cta(CtaKind::NextFeature)),
         ),
         (
             "mid".into(),
-            policy(
-                &[Confetti, Badge, Email],
-                cta(CtaKind::Referral, "Invite a teammate"),
-            ),
+            policy(&[Confetti, Badge, Email], cta(CtaKind::Referral)),
         ),
         (
             "advanced".into(),
             policy(
                 &[Confetti, Badge, Email, CsmAlert, Outreach],
-                cta(CtaKind::CaseStudy, "Tell your story"),
+                cta(CtaKind::CaseStudy),
             ),
         ),
     ])
@@ -1155,14 +1149,16 @@ impl<'a> Builder<'a> {
         for (key, text) in strings {
             let path = format!("messages.{locale}.\"{key}\"");
             let known = key.rsplit_once('.').is_some_and(|(owner, field)| {
-                let milestone =
-                    matches!(field, "name" | "description") && index.contains_key(owner);
+                let milestone = matches!(field, "name" | "description" | "alt" | "cta")
+                    && index.contains_key(owner);
                 let ladder = matches!(field, "name" | "name_first" | "description")
                     && self.defs.ladders.iter().any(|l| l.key == owner);
-                milestone || ladder
+                let metric = field == "label" && self.defs.metrics.iter().any(|m| m.key == owner);
+                let tier = field == "cta" && self.tiers.contains_key(owner);
+                milestone || ladder || metric || tier
             });
             if !known {
-                self.report(&path, "must be \"<milestone>.name\", \"<milestone>.description\" or \"<ladder>.name|name_first|description\" of a defined one");
+                self.report(&path, "must be \"<milestone>.name|description|alt|cta\", \"<ladder>.name|name_first|description\", \"<metric>.label\" or \"<tier>.cta\" of a defined one");
             }
             if let Err(message) = crate::messages::check(text) {
                 self.report(&path, message);
@@ -1172,18 +1168,18 @@ impl<'a> Builder<'a> {
 }
 
 fn default_badge(kind: Kind) -> Badge {
-    let (icon, alt) = match kind {
-        Kind::Usage | Kind::Value => ("medal", "A medal"),
-        Kind::Team => ("users", "A group of people"),
-        Kind::Time => ("cake", "A birthday cake"),
-        Kind::Streak => ("flame", "A flame"),
-        Kind::Adoption => ("rocket", "A rocket"),
-        Kind::Custom => ("star", "A star"),
+    let icon = match kind {
+        Kind::Usage | Kind::Value => "medal",
+        Kind::Team => "users",
+        Kind::Time => "cake",
+        Kind::Streak => "flame",
+        Kind::Adoption => "rocket",
+        Kind::Custom => "star",
     };
     Badge {
         icon: Some(icon.into()),
         image: None,
-        alt: alt.into(),
+        alt: crate::phrases::EN.alt(kind).into(),
     }
 }
 
@@ -1353,19 +1349,29 @@ impl Compiled {
             }
             keys.push(format!("{ladder}.{field}"));
         }
-        for l in self.locale_chain(locale) {
-            let Some(strings) = self.source.messages.get(l) else {
-                continue;
-            };
-            if let Some(text) = keys.iter().find_map(|k| strings.get(k)) {
-                return text;
-            }
-        }
-        if field == "name" {
+        self.message(&keys, locale).unwrap_or(if field == "name" {
             &m.name
         } else {
             &m.description
-        }
+        })
+    }
+
+    /// The first of `keys` that the `messages` of a locale of `locale`'s chain has, trying
+    /// every key in a locale before the next locale.
+    pub fn message(&self, keys: &[String], locale: &str) -> Option<&str> {
+        self.locale_chain(locale).into_iter().find_map(|l| {
+            let strings = self.source.messages.get(l)?;
+            keys.iter().find_map(|k| strings.get(k)).map(String::as_str)
+        })
+    }
+
+    /// What metric `key` counts, in words, in `locale`: `messages.<locale>."<key>.label"`, else
+    /// the metric's `name`, else the key.
+    pub fn metric_label(&self, key: &str, locale: &str) -> String {
+        self.message(&[format!("{key}.label")], locale)
+            .map(str::to_owned)
+            .or_else(|| self.metric(key).map(|m| m.name.clone()))
+            .unwrap_or_else(|| key.to_owned())
     }
 
     /// The time zone of subjects without one of their own.

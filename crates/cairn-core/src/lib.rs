@@ -17,6 +17,7 @@
 //! - [`engine`]: applying events and clock ticks to a subject's state.
 //! - [`progress`]: ladders, locked milestones with plain-words criteria, streaks.
 //! - [`messages`]: localized templates with named placeholders.
+//! - [`phrases`]: Cairn's own words (criteria, default CTAs and alt texts) in en, fr and ar.
 //! - [`wire`]: every JSON shape that crosses HTTP.
 //!
 //! This crate never depends on `worker`, `leptos` or `web-sys`.
@@ -24,6 +25,7 @@
 pub mod definitions;
 pub mod engine;
 pub mod messages;
+pub mod phrases;
 pub mod progress;
 pub mod wire;
 

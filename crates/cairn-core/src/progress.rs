@@ -3,23 +3,20 @@
 
 use jiff::Timestamp;
 
-use crate::definitions::{Compiled, Kind, Milestone, Period, Rule, Scope};
+use crate::definitions::{Badge, Compiled, Cta, Kind, Milestone, Rule, Scope};
 use crate::engine::SubjectState;
-use crate::messages::{self, Values};
+use crate::messages::{self, Values, fill};
+use crate::phrases::{self, Phrases};
 use crate::wire::{LadderProgress, LockedMilestone, StreakProgress};
 
-/// Progress on every ladder of the definitions.
-pub fn ladders(defs: &Compiled, state: &SubjectState) -> Vec<LadderProgress> {
+/// Progress on every ladder of the definitions, labelled in `locale`.
+pub fn ladders(defs: &Compiled, state: &SubjectState, locale: &str) -> Vec<LadderProgress> {
     defs.source()
         .ladders
         .iter()
-        .map(|l| {
-            let mut progress =
-                LadderProgress::of(&l.key, &l.metric, &l.thresholds, state.total(&l.metric));
-            if let Some(metric) = defs.source().metrics.iter().find(|m| m.key == l.metric) {
-                progress.label.clone_from(&metric.name);
-            }
-            progress
+        .map(|l| LadderProgress {
+            label: defs.metric_label(&l.metric, locale),
+            ..LadderProgress::of(&l.key, &l.metric, &l.thresholds, state.total(&l.metric))
         })
         .collect()
 }
@@ -43,7 +40,7 @@ pub fn locked(
                 kind: m.kind,
                 tier: m.tier.clone(),
                 name: title(defs, m, locale),
-                criteria: criteria(defs, m),
+                criteria: criteria(defs, m, locale),
                 current,
                 target,
                 percent: match (current, target) {
@@ -112,13 +109,48 @@ pub fn description(defs: &Compiled, m: &Milestone, locale: &str) -> String {
     render(defs, m, "description", locale)
 }
 
+/// A milestone's badge, its alt text in `locale`: `messages.<locale>."<milestone>.alt"`, else
+/// the built-in words for a default badge, else the definitions' alt text.
+pub fn badge(defs: &Compiled, m: &Milestone, locale: &str) -> Badge {
+    let phrases = Phrases::for_chain(defs.locale_chain(locale));
+    let alt = match defs.message(&[format!("{}.alt", m.key)], locale) {
+        Some(alt) => alt.to_owned(),
+        None if m.badge.alt == phrases::EN.alt(m.kind) => phrases.alt(m.kind).to_owned(),
+        None => m.badge.alt.clone(),
+    };
+    Badge {
+        alt,
+        ..m.badge.clone()
+    }
+}
+
+/// A milestone's call to action, its label in `locale`: `messages.<locale>."<milestone>.cta"`,
+/// then `"<tier>.cta"`, else the built-in words for a default label, else the definitions'.
+pub fn cta(defs: &Compiled, m: &Milestone, locale: &str) -> Option<Cta> {
+    let cta = m.policy.cta.as_ref()?;
+    let keys = [format!("{}.cta", m.key), format!("{}.cta", m.tier)];
+    let label = match defs.message(&keys, locale) {
+        Some(label) => label.to_owned(),
+        None if cta.label == phrases::EN.cta(cta.kind) => {
+            Phrases::for_chain(defs.locale_chain(locale))
+                .cta(cta.kind)
+                .to_owned()
+        }
+        None => cta.label.clone(),
+    };
+    Some(Cta {
+        label,
+        ..cta.clone()
+    })
+}
+
 fn render(defs: &Compiled, m: &Milestone, field: &str, locale: &str) -> String {
     let name = metric_of(m)
-        .and_then(|k| defs.metric(k))
-        .map_or("", |x| x.name.as_str());
+        .map(|k| defs.metric_label(k, locale))
+        .unwrap_or_default();
     let values = Values {
         count: m.count,
-        name,
+        name: &name,
         next: m.next.map(|n| n.to_string()).unwrap_or_default(),
     };
     messages::render(defs.template(m, field, locale), &values)
@@ -131,36 +163,34 @@ fn metric_of(m: &Milestone) -> Option<&str> {
     }
 }
 
-/// What it takes to earn `m`, in plain English words.
-pub fn criteria(defs: &Compiled, m: &Milestone) -> String {
-    let metric_name = |k: &str| {
-        defs.metric(k)
-            .map_or_else(|| k.to_owned(), |x| x.name.clone())
-    };
+/// What it takes to earn `m`, in plain words of `locale` (Cairn's [`Phrases`], with the
+/// project's metric labels and titles).
+pub fn criteria(defs: &Compiled, m: &Milestone, locale: &str) -> String {
+    let p = Phrases::for_chain(defs.locale_chain(locale));
+    let label = |k: &str| defs.metric_label(k, locale);
+    let count = |n: u64| n.to_string();
     let mut text = match (&m.rule, m.kind) {
-        (Rule::Total { metric, threshold }, Kind::Team) => {
-            format!("Your team: {threshold} {}", metric_name(metric))
-        }
-        (Rule::Total { metric, threshold }, _) => format!("{threshold} {}", metric_name(metric)),
-        (Rule::Members { members }, _) => format!("Your team grows to {members} members"),
+        (Rule::Total { metric, threshold }, kind) => fill(
+            if kind == Kind::Team {
+                p.team_total
+            } else {
+                p.total
+            },
+            &[("count", &count(*threshold)), ("name", &label(metric))],
+        ),
+        (Rule::Members { members }, _) => fill(p.members, &[("count", &count(*members))]),
         (Rule::Anniversary { months }, _) => {
-            let whose = if m.scope == Scope::Account {
-                "your account's"
+            let (n, unit) = if months % 12 == 0 {
+                (u64::from(months / 12), p.year)
             } else {
-                "your"
+                (u64::from(*months), p.month)
             };
-            if months % 12 == 0 {
-                let years = months / 12;
-                format!(
-                    "{years} year{} since {whose} start",
-                    plural(u64::from(years))
-                )
+            let template = if m.scope == Scope::Account {
+                p.since_account_start
             } else {
-                format!(
-                    "{months} month{} since {whose} start",
-                    plural(u64::from(*months))
-                )
-            }
+                p.since_start
+            };
+            fill(template, &[("count", &count(n)), ("unit", unit.of(n))])
         }
         (
             Rule::Streak {
@@ -171,44 +201,37 @@ pub fn criteria(defs: &Compiled, m: &Milestone) -> String {
             },
             _,
         ) => {
-            let unit = if *period == Period::Day {
-                "day"
-            } else {
-                "week"
-            };
-            let mut s = format!(
-                "{} on {length} {unit}s in a row",
-                capitalize(&metric_name(metric))
+            let unit = p.period(*period);
+            let n = u64::from(*length);
+            let mut s = fill(
+                p.streak,
+                &[
+                    ("name", &capitalize(&label(metric))),
+                    ("count", &count(n)),
+                    ("unit", unit.of(n)),
+                ],
             );
             if *freezes > 0 {
-                s.push_str(&format!(
-                    " ({freezes} missed {unit}{} forgiven)",
-                    plural(u64::from(*freezes))
+                let f = u64::from(*freezes);
+                s.push(' ');
+                s.push_str(&fill(
+                    p.freezes,
+                    &[("count", &count(f)), ("unit", unit.of(f))],
                 ));
             }
             s
         }
         (Rule::Adoption { metrics }, _) => {
-            let names: Vec<String> = metrics.iter().map(|k| metric_name(k)).collect();
-            format!("Use each of: {}", join_words(&names))
+            let names: Vec<String> = metrics.iter().map(|k| label(k)).collect();
+            fill(p.adoption, &[("names", &join_words(&names, p.and))])
         }
-        (Rule::Custom, _) => "Awarded by the team".to_owned(),
+        (Rule::Custom, _) => p.custom.to_owned(),
     };
     if let Some(after) = m.after {
-        text.push_str(&format!(
-            ", after earning \u{201c}{}\u{201d}",
-            title(
-                defs,
-                &defs.milestones()[after],
-                crate::definitions::DEFAULT_LOCALE
-            )
-        ));
+        let title = title(defs, &defs.milestones()[after], locale);
+        text.push_str(&fill(p.after, &[("title", &title)]));
     }
     text
-}
-
-fn plural(n: u64) -> &'static str {
-    if n == 1 { "" } else { "s" }
 }
 
 fn capitalize(s: &str) -> String {
@@ -218,10 +241,10 @@ fn capitalize(s: &str) -> String {
         .map_or_else(String::new, |c| c.to_uppercase().chain(chars).collect())
 }
 
-fn join_words(words: &[String]) -> String {
+fn join_words(words: &[String], and: &str) -> String {
     match words {
         [] => String::new(),
         [one] => one.clone(),
-        [init @ .., last] => format!("{} and {last}", init.join(", ")),
+        [init @ .., last] => format!("{}{and}{last}", init.join(", ")),
     }
 }

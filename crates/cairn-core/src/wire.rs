@@ -442,13 +442,18 @@ impl AwardView {
             description: m
                 .map(|m| progress::description(defs, m, locale))
                 .unwrap_or_default(),
-            badge: m.map(|m| m.badge.clone()).unwrap_or_else(|| Badge {
-                icon: Some("star".into()),
-                image: None,
-                alt: "A star".into(),
-            }),
+            badge: m.map_or_else(
+                || Badge {
+                    icon: Some("star".into()),
+                    image: None,
+                    alt: crate::phrases::Phrases::for_chain(defs.locale_chain(locale))
+                        .alt(Kind::Custom)
+                        .into(),
+                },
+                |m| progress::badge(defs, m, locale),
+            ),
             channels: m.map(|m| m.policy.channels.clone()).unwrap_or_default(),
-            cta: m.and_then(|m| m.policy.cta.clone()),
+            cta: m.and_then(|m| progress::cta(defs, m, locale)),
             achieved_at: award.achieved_at.into(),
             value: award.value,
             celebrate: award.celebrate,
@@ -482,7 +487,7 @@ impl MeResponse {
             user_id: subject.id.to_owned(),
             totals: state.totals.clone(),
             awards,
-            progress: progress::ladders(defs, state),
+            progress: progress::ladders(defs, state, locale),
             locked: progress::locked(defs, state, subject.scope, now, locale),
             streaks: progress::streaks(defs, state, now),
             account: None,

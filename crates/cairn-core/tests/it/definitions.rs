@@ -190,9 +190,21 @@ fn templates_and_locales() {
         |body: &str| format!("{}[messages.fr]\n{body}\n", milestone("kind = \"custom\""));
     check(&with_messages("\"m.name\" = \"Le M\""), &[]);
     check(
+        &with_messages(
+            "\"m.alt\" = \"Un M\"\n\"m.cta\" = \"Allez\"\n\"p.label\" = \"projets\"\n\"early.cta\" = \"Essayez\"",
+        ),
+        &[],
+    );
+    check(
+        &with_messages("\"p.cta\" = \"X\""),
+        &[
+            "messages.fr.\"p.cta\": must be \"<milestone>.name|description|alt|cta\", \"<ladder>.name|name_first|description\", \"<metric>.label\" or \"<tier>.cta\" of a defined one",
+        ],
+    );
+    check(
         &with_messages("\"x.name\" = \"X\""),
         &[
-            "messages.fr.\"x.name\": must be \"<milestone>.name\", \"<milestone>.description\" or \"<ladder>.name|name_first|description\" of a defined one",
+            "messages.fr.\"x.name\": must be \"<milestone>.name|description|alt|cta\", \"<ladder>.name|name_first|description\", \"<metric>.label\" or \"<tier>.cta\" of a defined one",
         ],
     );
     check(

@@ -148,3 +148,92 @@ fn where_a_total_stands_on_a_ladder() {
         (0, None, None)
     );
 }
+
+#[test]
+fn criteria_labels_ctas_and_alts_are_localized() {
+    let text = format!(
+        "{}\n[messages.fr]\n\"a.label\" = \"pommes\"\n\"a.1.alt\" = \"Une pomme d\u{2019}or\"\n\"early.cta\" = \"Continuez\"\n",
+        crate::TEST_DEFS
+    );
+    let defs = cairn_core::Definitions::compile_toml(&text).expect("valid");
+    let mut run = Run::user(defs);
+    run.ev("a", NOW);
+    let subject = run.subject();
+    let me = |locale: &str| MeResponse::build(&run.defs, subject, &run.state, ts(NOW), locale);
+    let criteria = |me: &MeResponse, key: &str| {
+        me.locked
+            .iter()
+            .find(|l| l.milestone == key)
+            .map(|l| l.criteria.clone())
+            .unwrap_or_else(|| panic!("{key} locked"))
+    };
+    let (fr, ar, de) = (me("fr"), me("ar"), me("de"));
+    let nbsp = '\u{a0}';
+    for (key, want) in [
+        ("a.3", "3 pommes".to_owned()),
+        ("rev.100", "100 cents".to_owned()),
+        (
+            "adopt",
+            format!("Utiliser chacun de{nbsp}: pommes et bananas"),
+        ),
+        (
+            "streak3f",
+            format!("Bananas{nbsp}: 3 jours d\u{2019}affilée (1 jour de répit)"),
+        ),
+        (
+            "weekly2",
+            format!("Cherries{nbsp}: 2 semaines d\u{2019}affilée"),
+        ),
+        ("anniv1", "1 an depuis vos débuts".to_owned()),
+        ("vip", "Décerné par l\u{2019}équipe".to_owned()),
+        (
+            "phase2",
+            format!("Utiliser chacun de{nbsp}: cherries, après avoir obtenu «{nbsp}Adopted{nbsp}»"),
+        ),
+    ] {
+        assert_eq!(criteria(&fr, key), want, "fr {key}");
+    }
+    assert_eq!(criteria(&ar, "anniv1"), "1 سنة منذ بدايتك");
+    assert_eq!(criteria(&ar, "weekly2"), "Cherries: 2 أسابيع متتالية");
+    assert_eq!(criteria(&ar, "vip"), "يمنحها الفريق");
+    assert_eq!(
+        criteria(&de, "anniv1"),
+        "1 year since your start",
+        "de falls back to en"
+    );
+    assert_eq!(criteria(&de, "adopt"), "Use each of: apples and bananas");
+
+    // The ladder's label is the metric's, in the locale.
+    assert_eq!(fr.progress[0].label, "pommes");
+    assert_eq!(
+        ar.progress[0].label, "apples",
+        "no Arabic label: the metric's name"
+    );
+
+    // Alt texts and CTA labels: the project's words first, then Cairn's for its defaults.
+    let first = |me: &MeResponse| me.awards[0].clone();
+    assert_eq!(first(&fr).badge.alt, "Une pomme d\u{2019}or");
+    assert_eq!(first(&ar).badge.alt, "ميدالية");
+    assert_eq!(first(&de).badge.alt, "A medal");
+    let label = |me: &MeResponse| first(me).cta.map(|c| c.label);
+    assert_eq!(label(&fr).as_deref(), Some("Continuez"));
+    assert_eq!(label(&ar).as_deref(), Some("جرّب الميزة التالية"));
+    assert_eq!(label(&de).as_deref(), Some("Try the next feature"));
+}
+
+#[test]
+fn a_projects_own_cta_label_is_kept() {
+    let text = format!(
+        "{}\n[tiers.early]\nchannels = [\"confetti\", \"badge\"]\ncta = {{ kind = \"next_feature\", label = \"Build another\" }}\n",
+        crate::TEST_DEFS
+    );
+    let defs = cairn_core::Definitions::compile_toml(&text).expect("valid");
+    let mut run = Run::user(defs);
+    run.ev("a", NOW);
+    let me = MeResponse::build(&run.defs, run.subject(), &run.state, ts(NOW), "fr");
+    assert_eq!(
+        me.awards[0].cta.as_ref().map(|c| c.label.as_str()),
+        Some("Build another"),
+        "not one of Cairn's default labels: not translated by Cairn"
+    );
+}
