@@ -149,15 +149,19 @@ fn where_a_total_stands_on_a_ladder() {
     );
 }
 
+/// A user with one apple, under the test definitions followed by `extra` TOML.
+fn one_apple_with(extra: &str) -> Run {
+    let text = format!("{}\n{extra}\n", crate::TEST_DEFS);
+    let mut run = Run::user(cairn_core::Definitions::compile_toml(&text).expect("valid"));
+    run.ev("a", NOW);
+    run
+}
+
 #[test]
 fn criteria_labels_ctas_and_alts_are_localized() {
-    let text = format!(
-        "{}\n[messages.fr]\n\"a.label\" = \"pommes\"\n\"a.1.alt\" = \"Une pomme d\u{2019}or\"\n\"early.cta\" = \"Continuez\"\n",
-        crate::TEST_DEFS
+    let run = one_apple_with(
+        "[messages.fr]\n\"a.label\" = \"pommes\"\n\"a.1.alt\" = \"Une pomme d\u{2019}or\"\n\"early.cta\" = \"Continuez\"",
     );
-    let defs = cairn_core::Definitions::compile_toml(&text).expect("valid");
-    let mut run = Run::user(defs);
-    run.ev("a", NOW);
     let subject = run.subject();
     let me = |locale: &str| MeResponse::build(&run.defs, subject, &run.state, ts(NOW), locale);
     let criteria = |me: &MeResponse, key: &str| {
@@ -223,13 +227,9 @@ fn criteria_labels_ctas_and_alts_are_localized() {
 
 #[test]
 fn a_projects_own_cta_label_is_kept() {
-    let text = format!(
-        "{}\n[tiers.early]\nchannels = [\"confetti\", \"badge\"]\ncta = {{ kind = \"next_feature\", label = \"Build another\" }}\n",
-        crate::TEST_DEFS
+    let run = one_apple_with(
+        "[tiers.early]\nchannels = [\"confetti\", \"badge\"]\ncta = { kind = \"next_feature\", label = \"Build another\" }",
     );
-    let defs = cairn_core::Definitions::compile_toml(&text).expect("valid");
-    let mut run = Run::user(defs);
-    run.ev("a", NOW);
     let me = MeResponse::build(&run.defs, run.subject(), &run.state, ts(NOW), "fr");
     assert_eq!(
         me.awards[0].cta.as_ref().map(|c| c.label.as_str()),
