@@ -37,7 +37,9 @@ pub struct Phrases {
     pub streak: &'static str,
     pub freezes: &'static str,
     pub adoption: &'static str,
-    /// Joins the last two of a list ("a, b and c").
+    /// Separates the items of a list but the last two ("a, b and c").
+    pub comma: &'static str,
+    /// Joins the last two of a list.
     pub and: &'static str,
     pub custom: &'static str,
     pub after: &'static str,
@@ -99,6 +101,7 @@ pub const EN: Phrases = Phrases {
     streak: "{name} on {count} {unit} in a row",
     freezes: "({count} missed {unit} forgiven)",
     adoption: "Use each of: {names}",
+    comma: ", ",
     and: " and ",
     custom: "Awarded by the team",
     after: ", after earning \u{201c}{title}\u{201d}",
@@ -147,6 +150,7 @@ pub const FR: Phrases = Phrases {
     streak: "{name}\u{a0}: {count} {unit} d\u{2019}affilée",
     freezes: "({count} {unit} de répit)",
     adoption: "Utiliser chacun de\u{a0}: {names}",
+    comma: ", ",
     and: " et ",
     custom: "Décerné par l\u{2019}équipe",
     after: ", après avoir obtenu «\u{a0}{title}\u{a0}»",
@@ -195,6 +199,7 @@ pub const AR: Phrases = Phrases {
     streak: "{name}: {count} {unit} متتالية",
     freezes: "({count} {unit} سماح)",
     adoption: "استخدم كلًّا من: {names}",
+    comma: "، ",
     and: " و",
     custom: "يمنحها الفريق",
     after: "، بعد الحصول على «{title}»",

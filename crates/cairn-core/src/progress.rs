@@ -223,7 +223,7 @@ pub fn criteria(defs: &Compiled, m: &Milestone, locale: &str) -> String {
         }
         (Rule::Adoption { metrics }, _) => {
             let names: Vec<String> = metrics.iter().map(|k| label(k)).collect();
-            fill(p.adoption, &[("names", &join_words(&names, p.and))])
+            fill(p.adoption, &[("names", &join_words(&names, p))])
         }
         (Rule::Custom, _) => p.custom.to_owned(),
     };
@@ -241,10 +241,10 @@ fn capitalize(s: &str) -> String {
         .map_or_else(String::new, |c| c.to_uppercase().chain(chars).collect())
 }
 
-fn join_words(words: &[String], and: &str) -> String {
+fn join_words(words: &[String], p: &Phrases) -> String {
     match words {
         [] => String::new(),
         [one] => one.clone(),
-        [init @ .., last] => format!("{}{and}{last}", init.join(", ")),
+        [init @ .., last] => format!("{}{}{last}", init.join(p.comma), p.and),
     }
 }

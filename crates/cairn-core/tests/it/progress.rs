@@ -200,6 +200,7 @@ fn criteria_labels_ctas_and_alts_are_localized() {
     assert_eq!(criteria(&ar, "anniv1"), "1 سنة منذ بدايتك");
     assert_eq!(criteria(&ar, "weekly2"), "Cherries: 2 أسابيع متتالية");
     assert_eq!(criteria(&ar, "vip"), "يمنحها الفريق");
+    assert_eq!(criteria(&ar, "adopt"), "استخدم كلًّا من: apples وbananas");
     assert_eq!(
         criteria(&de, "anniv1"),
         "1 year since your start",
