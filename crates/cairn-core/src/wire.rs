@@ -329,7 +329,8 @@ pub struct LadderProgress {
     pub ladder: String,
     /// Metric it climbs.
     pub metric: String,
-    /// What it counts, in words: the metric's name ("projects created").
+    /// What it counts, in words of the caller's locale: the definitions' `<metric>.label`
+    /// message, else the metric's name ("projects created").
     #[serde(default)]
     pub label: String,
     /// Every threshold of the ladder, increasing (what a progress ladder draws).
@@ -355,7 +356,7 @@ pub struct LockedMilestone {
     pub tier: String,
     /// Localized title.
     pub name: String,
-    /// What it takes, in plain words ("10 projects created").
+    /// What it takes, in plain words of the caller's locale ("10 projects created").
     pub criteria: String,
     /// Current value, where it has one (total, members, streak, metrics adopted).
     pub current: Option<u64>,
