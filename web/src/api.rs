@@ -1,9 +1,8 @@
 //! The client API, over `fetch`. Shapes come from `cairn_core::wire`.
 
-use cairn_core::wire::{ClientEvent, ErrorBody, TrackResponse, headers};
-use serde::de::DeserializeOwned;
+use cairn_core::wire::{ClientEvent, TrackResponse, headers};
 
-use crate::dom::from_json;
+use crate::convert::{FromJs, error_message, from_json, to_json};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{Headers, RequestInit, Response};
@@ -35,7 +34,7 @@ impl Client {
     /// `POST /v1/client/events`, retried with backoff on network errors, 429 and 5xx. The
     /// event's idempotency key makes a retry of a request that did arrive count once.
     pub async fn track(&self, event: &ClientEvent) -> Result<TrackResponse, String> {
-        let body = crate::dom::to_json(event);
+        let body = to_json(event);
         let mut delay_ms = RETRY_FIRST_DELAY_MS;
         for attempt in 1.. {
             match self.call("POST", "/v1/client/events", Some(&body)).await {
@@ -63,13 +62,13 @@ impl Client {
             "/v1/client/awards/{}/seen",
             js_sys::encode_uri_component(award_id)
         );
-        self.call::<serde::de::IgnoredAny>("POST", &path, Some("{}"))
+        self.call::<()>("POST", &path, Some("{}"))
             .await
             .map(drop)
             .map_err(|e| e.message)
     }
 
-    async fn call<T: DeserializeOwned>(
+    async fn call<T: FromJs>(
         &self,
         method: &str,
         path: &str,
@@ -106,9 +105,7 @@ impl Client {
             });
         }
         let status = response.status();
-        let message = from_json::<ErrorBody>(&text)
-            .map(|b| format!("{} ({})", b.error.message, b.error.code))
-            .unwrap_or_else(|_| format!("{path} answered {status}"));
+        let message = error_message(&text).unwrap_or_else(|| format!("{path} answered {status}"));
         Err(CallError {
             message,
             transient: status == 429 || status >= 500,

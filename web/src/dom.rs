@@ -28,32 +28,6 @@ pub fn emit(name: &str, detail: &JsValue) -> bool {
     }
 }
 
-/// A Rust value as a plain JS object (maps as objects, as in JSON).
-pub fn to_js<T: serde::Serialize>(value: &T) -> JsValue {
-    value
-        .serialize(&serde_wasm_bindgen::Serializer::json_compatible())
-        .unwrap_or(JsValue::NULL)
-}
-
-/// A value as JSON text, through the browser's `JSON.stringify`.
-pub fn to_json<T: serde::Serialize>(value: &T) -> String {
-    js_sys::JSON::stringify(&to_js(value))
-        .ok()
-        .and_then(|s| s.as_string())
-        .unwrap_or_default()
-}
-
-/// JSON text as a wire type, through the browser's `JSON.parse` (the widget carries no JSON
-/// parser of its own).
-pub fn from_json<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, String> {
-    from_js(js_sys::JSON::parse(text).map_err(|_| "not JSON".to_owned())?)
-}
-
-/// A plain JS value (parsed JSON) as a wire type.
-pub fn from_js<T: serde::de::DeserializeOwned>(value: JsValue) -> Result<T, String> {
-    serde_wasm_bindgen::from_value(value).map_err(|e| e.to_string())
-}
-
 /// A number as JavaScript writes it (`0.01`, `2000`), without Rust's float formatting code.
 pub fn number_text(n: f64) -> String {
     js_sys::Number::from(n)

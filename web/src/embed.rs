@@ -11,9 +11,10 @@ use web_sys::{HtmlCanvasElement, HtmlElement, ShadowRootInit, ShadowRootMode};
 
 use crate::api::Client;
 use crate::confetti::Painter;
+use crate::convert::ToJs;
 use crate::dom::{
     document, emit, get, get_f64, get_string, local_storage_get, local_storage_set, number_text,
-    prefers_reduced_motion, to_js, warn, window,
+    prefers_reduced_motion, warn, window,
 };
 use crate::logic::{BurstOptions, Celebrations, Corner, Shape, Strings, is_rtl};
 use crate::stream::Stream;
@@ -585,7 +586,7 @@ impl Widget {
                     if !answer.awards.is_empty() {
                         this.refresh();
                     }
-                    emit("cairn:track", &to_js(&answer));
+                    emit("cairn:track", &answer.to_js());
                 }
                 Err(message) => {
                     warn(&format!(
@@ -644,7 +645,7 @@ impl Widget {
             let options = BurstOptions::for_tier(&award.tier, &self.confetti.borrow());
             self.painter.burst(options);
         }
-        let detail = to_js(award);
+        let detail = award.to_js();
         for f in self.listeners.borrow().iter() {
             if let Err(e) = f.call1(&JsValue::NULL, &detail) {
                 web_sys::console::error_2(&"cairn: an award listener failed".into(), &e);

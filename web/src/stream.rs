@@ -179,13 +179,11 @@ impl Stream {
 }
 
 /// The award of a [`cairn_core::wire::StreamMessage`], `{"type": "award", "award": {…}}`.
-/// Read field by field rather than as the enum: serde reads an internally tagged enum through a
-/// buffered copy, which would bring a second deserializer of every award type into the widget.
 /// (The shape is pinned by `stream_message_shape` in the core's tests.)
 fn award_of(text: &str) -> Option<AwardView> {
     let message = js_sys::JSON::parse(text).ok()?;
     if crate::dom::get_string(&message, "type")? != "award" {
         return None;
     }
-    crate::dom::from_js(crate::dom::get(&message, "award")?).ok()
+    crate::convert::FromJs::read(&crate::dom::get(&message, "award")?).ok()
 }

@@ -11,6 +11,7 @@ use leptos::prelude::*;
 use wasm_bindgen::{JsCast, JsValue};
 
 use crate::api::Me;
+use crate::convert::ToJs;
 use crate::dom;
 use crate::logic::{Countdown, ShareLinks, Strings, fill, toast_caption};
 
@@ -147,8 +148,8 @@ impl Ui {
     /// link unless the host handled it.
     fn follow(self, award: &AwardView, cta: &Cta, toast: u64) {
         let detail = js_sys::Object::new();
-        let _ = js_sys::Reflect::set(&detail, &"award".into(), &dom::to_js(award));
-        let _ = js_sys::Reflect::set(&detail, &"cta".into(), &dom::to_js(cta));
+        let _ = js_sys::Reflect::set(&detail, &"award".into(), &award.to_js());
+        let _ = js_sys::Reflect::set(&detail, &"cta".into(), &cta.to_js());
         let proceed = dom::emit("cairn:cta", &detail);
         self.dismiss(toast);
         if let (true, Some(url)) = (proceed, cta.url.as_deref()) {
@@ -353,7 +354,7 @@ fn ShareCard(ui: Ui) -> impl IntoView {
                 let award = award.clone();
                 move |channel: &str| {
                     let detail = js_sys::Object::new();
-                    let _ = js_sys::Reflect::set(&detail, &"award".into(), &dom::to_js(&award));
+                    let _ = js_sys::Reflect::set(&detail, &"award".into(), &award.to_js());
                     let _ = js_sys::Reflect::set(&detail, &"channel".into(), &channel.into());
                     let _ = js_sys::Reflect::set(&detail, &"message".into(), &message.get_untracked().into());
                     dom::emit("cairn:share", &detail);

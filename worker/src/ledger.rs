@@ -14,7 +14,7 @@
 //! one-row writes to D1 (a single database) in the same instant; the writer turns them into a
 //! few batches.
 
-use cairn_core::definitions::{Scope, kind_name};
+use cairn_core::definitions::Scope;
 use cairn_core::engine::Award;
 use cairn_core::{Compiled, Subject, progress};
 use serde::{Deserialize, Serialize};
@@ -69,7 +69,7 @@ impl LedgerRow {
             subject_id: subject.id.to_owned(),
             milestone_key: award.milestone.clone(),
             milestone_name: name,
-            kind: kind_name(award.kind).into(),
+            kind: award.kind.as_str().into(),
             tier: award.tier.clone(),
             value: i64::try_from(award.value).unwrap_or(i64::MAX),
             achieved_at: award.achieved_at.to_string(),

@@ -30,6 +30,68 @@ use jiff::Timestamp;
 use jiff::tz::TimeZone;
 use serde::{Deserialize, Serialize};
 
+/// For a unit enum written as snake_case text (in definitions and on the wire): its names,
+/// written once here, give `as_str`, `FromStr` and serde (as strings; an unknown name is
+/// serde's "unknown variant" error listing the known ones). `ALL` lists the values.
+macro_rules! names {
+    ($ty:ident { $($variant:ident = $name:literal),+ $(,)? }) => {
+        impl $ty {
+            /// Every value, in declaration order.
+            pub const ALL: &'static [Self] = &[$(Self::$variant),+];
+
+            /// The name as written in definitions and on the wire.
+            pub const fn as_str(self) -> &'static str {
+                match self {
+                    $(Self::$variant => $name),+
+                }
+            }
+        }
+
+        impl std::str::FromStr for $ty {
+            type Err = UnknownName;
+
+            fn from_str(text: &str) -> Result<Self, UnknownName> {
+                match text {
+                    $($name => Ok(Self::$variant),)+
+                    _ => Err(UnknownName),
+                }
+            }
+        }
+
+        impl fmt::Display for $ty {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        impl Serialize for $ty {
+            fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                serializer.serialize_str(self.as_str())
+            }
+        }
+
+        impl<'de> Deserialize<'de> for $ty {
+            fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                let text = String::deserialize(deserializer)?;
+                text.parse()
+                    .map_err(|_| serde::de::Error::unknown_variant(&text, &[$($name),+]))
+            }
+        }
+    };
+}
+
+/// A name that is not one of a unit enum's (see `as_str`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct UnknownName;
+
+impl fmt::Display for UnknownName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("unknown name")
+    }
+}
+
+impl std::error::Error for UnknownName {}
+
 /// Placeholders a message may use: `{count}` (the milestone's number), `{name}` (its metric's
 /// name, or the subject's name where known), `{next}` (the next step of its ladder).
 pub const PLACEHOLDERS: &[&str] = &["count", "name", "next"];
@@ -88,8 +150,7 @@ pub struct Metric {
 }
 
 /// How a metric's events add up.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub enum Aggregate {
     /// Occurrences.
     #[default]
@@ -98,9 +159,10 @@ pub enum Aggregate {
     Sum,
 }
 
+names!(Aggregate { Count = "count", Sum = "sum" });
+
 /// Kinds of milestone.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Kind {
     Usage,
     Value,
@@ -111,11 +173,10 @@ pub enum Kind {
     Custom,
 }
 
+names!(Kind { Usage = "usage", Value = "value", Team = "team", Time = "time", Streak = "streak", Adoption = "adoption", Custom = "custom" });
+
 /// Who owns a milestone's counters and award.
-#[derive(
-    Debug, Clone, Copy, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize,
-)]
-#[serde(rename_all = "snake_case")]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Scope {
     /// One end user.
     #[default]
@@ -124,15 +185,18 @@ pub enum Scope {
     Account,
 }
 
+names!(Scope { User = "user", Account = "account" });
+
 /// Calendar unit of a streak.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Period {
     /// Calendar days in the subject's time zone.
     Day,
     /// ISO weeks (Monday to Sunday) in the subject's time zone.
     Week,
 }
+
+names!(Period { Day = "day", Week = "week" });
 
 /// One milestone, as written. Which fields apply depends on `kind`; validation says which are
 /// missing or out of place.
@@ -257,8 +321,7 @@ pub struct Cta {
 }
 
 /// What a call to action asks for (after the growth playbook's tiers).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CtaKind {
     NextFeature,
     Referral,
@@ -268,9 +331,10 @@ pub enum CtaKind {
     CaseStudy,
 }
 
+names!(CtaKind { NextFeature = "next_feature", Referral = "referral", Review = "review", Upgrade = "upgrade", AdvisoryBoard = "advisory_board", CaseStudy = "case_study" });
+
 /// How a milestone may be celebrated.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Channel {
     /// Confetti in the app.
     Confetti,
@@ -283,6 +347,8 @@ pub enum Channel {
     /// A personal note from the team.
     Outreach,
 }
+
+names!(Channel { Confetti = "confetti", Badge = "badge", Email = "email", CsmAlert = "csm_alert", Outreach = "outreach" });
 
 /// A tier's celebration policy.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -842,7 +908,7 @@ impl<'a> Builder<'a> {
             if is_set && !kinds.contains(&kind) {
                 self.report(
                     format!("{path}.{field}"),
-                    format!("does not apply to kind {}", kind_name(kind)),
+                    format!("does not apply to kind {}", kind.as_str()),
                 );
             }
         }
@@ -1040,7 +1106,7 @@ impl<'a> Builder<'a> {
                     format!("{path}.metric"),
                     format!(
                         "required for kind {}",
-                        kind_name(m.kind.unwrap_or(Kind::Usage))
+                        m.kind.unwrap_or(Kind::Usage).as_str()
                     ),
                 );
                 None
@@ -1180,19 +1246,6 @@ fn default_badge(kind: Kind) -> Badge {
         icon: Some(icon.into()),
         image: None,
         alt: crate::phrases::EN.alt(kind).into(),
-    }
-}
-
-/// The kind's name as written in definitions.
-pub fn kind_name(kind: Kind) -> &'static str {
-    match kind {
-        Kind::Usage => "usage",
-        Kind::Value => "value",
-        Kind::Team => "team",
-        Kind::Time => "time",
-        Kind::Streak => "streak",
-        Kind::Adoption => "adoption",
-        Kind::Custom => "custom",
     }
 }
 

@@ -3,5 +3,7 @@
 
 #[cfg(target_arch = "wasm32")]
 mod browser;
+#[cfg(target_arch = "wasm32")]
+mod convert;
 #[cfg(not(target_arch = "wasm32"))]
 mod logic;

@@ -75,3 +75,68 @@ proptest! {
         prop_assert!(Time::from(whole) < Time::from(later));
     }
 }
+
+/// Unit enums are written by their one list of names, both ways, in JSON and TOML.
+#[test]
+fn enum_names_round_trip() {
+    use cairn_core::definitions::{Aggregate, Channel, CtaKind, Kind, Period, Scope};
+    use std::fmt::Debug;
+    use std::str::FromStr;
+
+    fn check<T>(all: &[T], expected: &[&str])
+    where
+        T: Copy + PartialEq + Debug + FromStr + serde::Serialize + serde::de::DeserializeOwned,
+        T: std::fmt::Display,
+    {
+        let names: Vec<String> = all.iter().map(T::to_string).collect();
+        assert_eq!(names, expected);
+        for (&value, name) in all.iter().zip(expected) {
+            assert_eq!(serde_json::to_value(value).unwrap(), *name);
+            assert_eq!(serde_json::from_value::<T>((*name).into()).unwrap(), value);
+            assert_eq!(name.parse::<T>().ok(), Some(value));
+        }
+        let error = serde_json::from_value::<T>("nope".into()).unwrap_err();
+        assert!(
+            error
+                .to_string()
+                .starts_with("unknown variant `nope`, expected"),
+            "{error}"
+        );
+        assert!(serde_json::from_value::<T>(3.into()).is_err());
+    }
+    check(
+        Kind::ALL,
+        &[
+            "usage", "value", "team", "time", "streak", "adoption", "custom",
+        ],
+    );
+    check(Scope::ALL, &["user", "account"]);
+    check(Period::ALL, &["day", "week"]);
+    check(Aggregate::ALL, &["count", "sum"]);
+    check(
+        CtaKind::ALL,
+        &[
+            "next_feature",
+            "referral",
+            "review",
+            "upgrade",
+            "advisory_board",
+            "case_study",
+        ],
+    );
+    check(
+        Channel::ALL,
+        &["confetti", "badge", "email", "csm_alert", "outreach"],
+    );
+    // In definitions (TOML), an unknown kind names the known ones.
+    let error = toml::from_str::<cairn_core::definitions::MilestoneDef>(
+        "key = \"x\"\nkind = \"usge\"\nname = \"X\"",
+    )
+    .unwrap_err();
+    assert!(
+        error
+            .to_string()
+            .contains("unknown variant `usge`, expected one of `usage`"),
+        "{error}"
+    );
+}

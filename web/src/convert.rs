@@ -1,0 +1,434 @@
+//! Wire types to and from the browser's JavaScript values.
+//!
+//! The widget parses the API's answers with the browser's `JSON.parse` and takes the fields it
+//! needs from the resulting objects, type by type ([`FromJs`]); what it sends or hands to the
+//! host page it builds as plain objects ([`ToJs`]), which `JSON.stringify` writes when it goes
+//! over the network. serde's derived code, driven by serde-wasm-bindgen, did the same with a
+//! visitor per type monomorphized for that (de)serializer: a tenth of the widget's bytes
+//! (ARCHITECTURE.md, "The widget's bytes are a budget"). Unit enums use the core's single list
+//! of names (`as_str`, `FromStr`). The widget's browser tests check every type against serde's
+//! own reading and writing of the same JSON, so the two cannot drift apart.
+//!
+//! Reading is lenient where a newer server may be: unknown fields are ignored, and `null` is
+//! taken as absent. Anything else that is off (a missing field, a wrong type, a negative or
+//! fractional count) is an error naming the field, e.g. `AwardView.badge: Badge.alt is missing`.
+
+use cairn_core::definitions::{Badge, Channel, Cta, CtaKind, Kind, Scope};
+use cairn_core::wire::{
+    AwardView, ClientEvent, LadderProgress, LockedMilestone, Time, TrackResponse,
+};
+use js_sys::{Array, Object, Reflect};
+use wasm_bindgen::{JsCast, JsValue};
+
+use crate::logic::{AccountPart, Me};
+
+/// A value that can be read from parsed JSON.
+pub trait FromJs: Sized {
+    /// Reads `value`; the error says what was expected.
+    fn read(value: &JsValue) -> Result<Self, String>;
+}
+
+/// Reads JSON text (through `JSON.parse`) as `T`.
+pub fn from_json<T: FromJs>(text: &str) -> Result<T, String> {
+    let value = js_sys::JSON::parse(text).map_err(|_| "not JSON".to_owned())?;
+    T::read(&value)
+}
+
+/// Ignores whatever it is given (an answer whose body does not matter).
+impl FromJs for () {
+    fn read(_: &JsValue) -> Result<Self, String> {
+        Ok(())
+    }
+}
+
+impl FromJs for String {
+    fn read(value: &JsValue) -> Result<Self, String> {
+        value.as_string().ok_or_else(|| "expected a string".into())
+    }
+}
+
+impl FromJs for bool {
+    fn read(value: &JsValue) -> Result<Self, String> {
+        value
+            .as_bool()
+            .ok_or_else(|| "expected true or false".into())
+    }
+}
+
+/// JSON numbers are doubles: counts are exact up to 2^53.
+const MAX_SAFE: f64 = 9_007_199_254_740_991.0;
+
+fn count(value: &JsValue, max: f64) -> Result<f64, String> {
+    value
+        .as_f64()
+        .filter(|n| n.fract() == 0.0 && (0.0..=max).contains(n))
+        .ok_or_else(|| "expected a whole number from 0".into())
+}
+
+impl FromJs for u64 {
+    fn read(value: &JsValue) -> Result<Self, String> {
+        count(value, MAX_SAFE).map(|n| n as u64)
+    }
+}
+
+impl FromJs for u8 {
+    fn read(value: &JsValue) -> Result<Self, String> {
+        count(value, f64::from(u8::MAX)).map(|n| n as u8)
+    }
+}
+
+impl FromJs for Time {
+    fn read(value: &JsValue) -> Result<Self, String> {
+        String::read(value).map(Time::from_utc_text)
+    }
+}
+
+impl<T: FromJs> FromJs for Vec<T> {
+    fn read(value: &JsValue) -> Result<Self, String> {
+        let list: &Array = value
+            .dyn_ref()
+            .filter(|_| Array::is_array(value))
+            .ok_or("expected a list")?;
+        list.iter()
+            .enumerate()
+            .map(|(i, item)| T::read(&item).map_err(|e| format!("[{i}]: {e}")))
+            .collect()
+    }
+}
+
+/// Unit enums, by the core's names.
+macro_rules! by_name {
+    ($($ty:ty),*) => {$(
+        impl FromJs for $ty {
+            fn read(value: &JsValue) -> Result<Self, String> {
+                let text = String::read(value)?;
+                text.parse().map_err(|_| format!("unknown value \"{text}\""))
+            }
+        }
+
+        impl ToJs for $ty {
+            fn to_js(&self) -> JsValue {
+                self.as_str().into()
+            }
+        }
+    )*};
+}
+
+by_name!(Kind, Scope, Channel, CtaKind);
+
+/// The fields of one object, named `Type.field` in errors.
+struct Fields<'a> {
+    object: &'a JsValue,
+    of: &'static str,
+}
+
+impl<'a> Fields<'a> {
+    fn of(object: &'a JsValue, of: &'static str) -> Result<Self, String> {
+        if object.is_object() && !Array::is_array(object) {
+            Ok(Self { object, of })
+        } else {
+            Err(format!("{of}: expected an object"))
+        }
+    }
+
+    /// The field's value, `None` when it is absent or `null`.
+    fn raw(&self, field: &str) -> Option<JsValue> {
+        Reflect::get(self.object, &field.into())
+            .ok()
+            .filter(|v| !v.is_undefined() && !v.is_null())
+    }
+
+    fn opt<T: FromJs>(&self, field: &str) -> Result<Option<T>, String> {
+        self.raw(field)
+            .map(|v| T::read(&v).map_err(|e| format!("{}.{field}: {e}", self.of)))
+            .transpose()
+    }
+
+    fn req<T: FromJs>(&self, field: &str) -> Result<T, String> {
+        self.opt(field)?
+            .ok_or_else(|| format!("{}.{field} is missing", self.of))
+    }
+
+    fn or_default<T: FromJs + Default>(&self, field: &str) -> Result<T, String> {
+        Ok(self.opt(field)?.unwrap_or_default())
+    }
+}
+
+impl FromJs for Badge {
+    fn read(value: &JsValue) -> Result<Self, String> {
+        let f = Fields::of(value, "Badge")?;
+        Ok(Self {
+            icon: f.opt("icon")?,
+            image: f.opt("image")?,
+            alt: f.req("alt")?,
+        })
+    }
+}
+
+impl FromJs for Cta {
+    fn read(value: &JsValue) -> Result<Self, String> {
+        let f = Fields::of(value, "Cta")?;
+        Ok(Self {
+            kind: f.req("kind")?,
+            label: f.req("label")?,
+            url: f.opt("url")?,
+        })
+    }
+}
+
+impl FromJs for AwardView {
+    fn read(value: &JsValue) -> Result<Self, String> {
+        let f = Fields::of(value, "AwardView")?;
+        Ok(Self {
+            id: f.req("id")?,
+            milestone: f.req("milestone")?,
+            kind: f.req("kind")?,
+            tier: f.req("tier")?,
+            scope: f.req("scope")?,
+            title: f.req("title")?,
+            description: f.or_default("description")?,
+            badge: f.req("badge")?,
+            channels: f.req("channels")?,
+            cta: f.opt("cta")?,
+            achieved_at: f.req("achieved_at")?,
+            value: f.req("value")?,
+            celebrate: f.req("celebrate")?,
+            seen: f.or_default("seen")?,
+        })
+    }
+}
+
+impl FromJs for TrackResponse {
+    fn read(value: &JsValue) -> Result<Self, String> {
+        let f = Fields::of(value, "TrackResponse")?;
+        Ok(Self {
+            metric: f.req("metric")?,
+            total: f.req("total")?,
+            duplicate: f.or_default("duplicate")?,
+            awards: f.req("awards")?,
+        })
+    }
+}
+
+impl FromJs for LadderProgress {
+    fn read(value: &JsValue) -> Result<Self, String> {
+        let f = Fields::of(value, "LadderProgress")?;
+        Ok(Self {
+            ladder: f.req("ladder")?,
+            metric: f.req("metric")?,
+            label: f.or_default("label")?,
+            steps: f.req("steps")?,
+            current: f.req("current")?,
+            next: f.opt("next")?,
+            remaining: f.opt("remaining")?,
+            percent: f.req("percent")?,
+        })
+    }
+}
+
+impl FromJs for LockedMilestone {
+    fn read(value: &JsValue) -> Result<Self, String> {
+        let f = Fields::of(value, "LockedMilestone")?;
+        Ok(Self {
+            milestone: f.req("milestone")?,
+            kind: f.req("kind")?,
+            tier: f.req("tier")?,
+            name: f.req("name")?,
+            criteria: f.req("criteria")?,
+            current: f.opt("current")?,
+            target: f.opt("target")?,
+            percent: f.req("percent")?,
+            available_until: f.opt("available_until")?,
+        })
+    }
+}
+
+impl FromJs for Me {
+    fn read(value: &JsValue) -> Result<Self, String> {
+        let f = Fields::of(value, "MeResponse")?;
+        Ok(Self {
+            awards: f.req("awards")?,
+            progress: f.or_default("progress")?,
+            locked: f.or_default("locked")?,
+            account: f.opt("account")?,
+        })
+    }
+}
+
+impl FromJs for AccountPart {
+    fn read(value: &JsValue) -> Result<Self, String> {
+        let f = Fields::of(value, "AccountView")?;
+        Ok(Self {
+            awards: f.req("awards")?,
+            locked: f.or_default("locked")?,
+        })
+    }
+}
+
+/// The message of an error answer, `{"error": {"code", "message", …}}`: `message (code)`.
+pub fn error_message(text: &str) -> Option<String> {
+    let body = js_sys::JSON::parse(text).ok()?;
+    let error = Fields::of(&body, "ErrorBody").ok()?.raw("error")?;
+    let f = Fields::of(&error, "ErrorDetail").ok()?;
+    let (code, message): (String, String) = (f.req("code").ok()?, f.req("message").ok()?);
+    Some(format!("{message} ({code})"))
+}
+
+/// A value as a plain JavaScript object, shaped as serde writes it to JSON.
+pub trait ToJs {
+    fn to_js(&self) -> JsValue;
+}
+
+/// Writes it as JSON text, through the browser's `JSON.stringify`.
+pub fn to_json<T: ToJs>(value: &T) -> String {
+    js_sys::JSON::stringify(&value.to_js())
+        .ok()
+        .and_then(|s| s.as_string())
+        .unwrap_or_default()
+}
+
+impl ToJs for str {
+    fn to_js(&self) -> JsValue {
+        self.into()
+    }
+}
+
+impl ToJs for String {
+    fn to_js(&self) -> JsValue {
+        self.as_str().into()
+    }
+}
+
+impl ToJs for bool {
+    fn to_js(&self) -> JsValue {
+        JsValue::from_bool(*self)
+    }
+}
+
+impl ToJs for u64 {
+    fn to_js(&self) -> JsValue {
+        JsValue::from_f64(*self as f64)
+    }
+}
+
+impl ToJs for Time {
+    fn to_js(&self) -> JsValue {
+        self.as_str().into()
+    }
+}
+
+impl<T: ToJs> ToJs for Option<T> {
+    fn to_js(&self) -> JsValue {
+        self.as_ref().map_or(JsValue::NULL, T::to_js)
+    }
+}
+
+impl<T: ToJs> ToJs for Vec<T> {
+    fn to_js(&self) -> JsValue {
+        self.iter().map(T::to_js).collect::<Array>().into()
+    }
+}
+
+/// An object under construction, field by field.
+struct Build(Object);
+
+impl Build {
+    fn new() -> Self {
+        Self(Object::new())
+    }
+
+    fn set(self, field: &str, value: &(impl ToJs + ?Sized)) -> Self {
+        let _ = Reflect::set(&self.0, &field.into(), &value.to_js());
+        self
+    }
+
+    /// Sets the field unless `skip` (serde's `skip_serializing_if`).
+    fn set_unless(self, skip: bool, field: &str, value: &(impl ToJs + ?Sized)) -> Self {
+        if skip { self } else { self.set(field, value) }
+    }
+
+    fn done(self) -> JsValue {
+        self.0.into()
+    }
+}
+
+impl ToJs for Badge {
+    fn to_js(&self) -> JsValue {
+        Build::new()
+            .set("icon", &self.icon)
+            .set("image", &self.image)
+            .set("alt", &self.alt)
+            .done()
+    }
+}
+
+impl ToJs for Cta {
+    fn to_js(&self) -> JsValue {
+        Build::new()
+            .set("kind", &self.kind)
+            .set("label", &self.label)
+            .set("url", &self.url)
+            .done()
+    }
+}
+
+impl ToJs for AwardView {
+    fn to_js(&self) -> JsValue {
+        Build::new()
+            .set("id", &self.id)
+            .set("milestone", &self.milestone)
+            .set("kind", &self.kind)
+            .set("tier", &self.tier)
+            .set("scope", &self.scope)
+            .set("title", &self.title)
+            .set_unless(
+                self.description.is_empty(),
+                "description",
+                &self.description,
+            )
+            .set("badge", &self.badge)
+            .set("channels", &self.channels)
+            .set_unless(self.cta.is_none(), "cta", &self.cta)
+            .set("achieved_at", &self.achieved_at)
+            .set("value", &self.value)
+            .set("celebrate", &self.celebrate)
+            .set("seen", &self.seen)
+            .done()
+    }
+}
+
+impl ToJs for TrackResponse {
+    fn to_js(&self) -> JsValue {
+        Build::new()
+            .set("metric", &self.metric)
+            .set("total", &self.total)
+            .set("duplicate", &self.duplicate)
+            .set("awards", &self.awards)
+            .done()
+    }
+}
+
+/// An instant as JavaScript's `Date.prototype.toISOString()` writes it (to the millisecond;
+/// the widget sends no timestamps of its own, the server stamps events as they arrive).
+impl ToJs for jiff::Timestamp {
+    fn to_js(&self) -> JsValue {
+        js_sys::Date::new(&JsValue::from_f64(self.as_millisecond() as f64))
+            .to_iso_string()
+            .into()
+    }
+}
+
+impl ToJs for ClientEvent {
+    fn to_js(&self) -> JsValue {
+        Build::new()
+            .set("event", &self.event)
+            .set_unless(self.value.is_none(), "value", &self.value)
+            .set_unless(self.timestamp.is_none(), "timestamp", &self.timestamp)
+            .set_unless(
+                self.idempotency_key.is_none(),
+                "idempotency_key",
+                &self.idempotency_key,
+            )
+            .done()
+    }
+}
