@@ -69,7 +69,6 @@ pub struct Widget {
 /// (`bottom-end`, `bottom-start`, `top-end`, `top-start`), `locale`, `shareUrl`.
 #[wasm_bindgen]
 pub fn start(key: String, api: String, queue: JsValue, options: JsValue) -> Result<(), JsValue> {
-    console_error_panic_hook::set_once();
     let widget = Widget::mount(key, api, &options)?;
     let dispatch = {
         let widget = Rc::clone(&widget);
