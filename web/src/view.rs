@@ -340,74 +340,75 @@ fn ShareCard(ui: Ui) -> impl IntoView {
     let dialog = NodeRef::<html::Dialog>::new();
     drive_dialog(dialog, move || ui.sharing.with(Option::is_some));
     let s = ui.strings;
-    let body = move || {
-        ui.sharing.get().map(|award| {
-            let message = RwSignal::new(fill(s.get_untracked().share_message, &[("title", &award.title)]));
-            let copied = RwSignal::new(false);
-            let links = move || {
-                ShareLinks::new(&message.get(), &ui.share_url.get(), |c| {
-                    js_sys::encode_uri_component(c).into()
-                })
-            };
-            let can_share = dom::get(&dom::window().navigator().into(), "share").is_some();
-            let tell = {
-                let award = award.clone();
-                move |channel: &str| {
-                    let detail = js_sys::Object::new();
-                    let _ = js_sys::Reflect::set(&detail, &"award".into(), &award.to_js());
-                    let _ = js_sys::Reflect::set(&detail, &"channel".into(), &channel.into());
-                    let _ = js_sys::Reflect::set(&detail, &"message".into(), &message.get_untracked().into());
-                    dom::emit("cairn:share", &detail);
-                }
-            };
-            let (tell_native, tell_copy, tell_x, tell_in) = (tell.clone(), tell.clone(), tell.clone(), tell);
-            let native = can_share.then(|| {
-                view! {
-                    <button class="primary" part="share-native" type="button" on:click=move |_| {
-                        let data = js_sys::Object::new();
-                        let _ = js_sys::Reflect::set(&data, &"text".into(), &message.get_untracked().into());
-                        let _ = js_sys::Reflect::set(&data, &"url".into(), &ui.share_url.get_untracked().into());
-                        let _ = dom::call_method(&dom::window().navigator().into(), "share", &[data.into()]);
-                        tell_native("native");
-                    }>{ui.tr(|s| s.share)}</button>
-                }
-            });
-            view! {
-                <div class="card-head">
-                    <BadgeArt badge=award.badge.clone() />
-                    <h2 id="cairn-share-title">{ui.tr(|s| s.share_title)}</h2>
-                </div>
-                <p class="card-award" part="share-award">{award.title}</p>
-                <label class="field">
-                    <span>{ui.tr(|s| s.message_label)}</span>
-                    <textarea part="share-message" rows="3" prop:value=move || message.get()
-                        on:input=move |e| message.set(event_target_value(&e))></textarea>
-                </label>
-                <div class="share-actions">
-                    {native}
-                    <button type="button" part="share-copy" on:click=move |_| {
-                        let clipboard = dom::get(&dom::window().navigator().into(), "clipboard");
-                        if let Some(c) = clipboard {
-                            let _ = dom::call_method(&c, "writeText", &[JsValue::from_str(&links().copy)]);
-                        }
-                        copied.set(true);
-                        tell_copy("copy");
-                    }>{move || if copied.get() { s.get().copied } else { s.get().copy_link }}</button>
-                    <a part="share-x" href=move || links().x target="_blank" rel="noopener noreferrer"
-                        on:click=move |_| tell_x("x")>{ui.tr(|s| s.share_x)}</a>
-                    <a part="share-linkedin" href=move || links().linkedin target="_blank" rel="noopener noreferrer"
-                        on:click=move |_| tell_in("linkedin")>{ui.tr(|s| s.share_linkedin)}</a>
-                </div>
-                <button class="close" type="button" aria-label=ui.tr(|s| s.close)
-                    on:click=move |_| ui.sharing.set(None)>"×"</button>
-            }
+    let message = RwSignal::new(String::new());
+    let copied = RwSignal::new(false);
+    // Another award to share: its default message, nothing copied yet.
+    Effect::new(move || {
+        if let Some(title) = ui.sharing.with(|a| a.as_ref().map(|a| a.title.clone())) {
+            message.set(fill(s.get_untracked().share_message, &[("title", &title)]));
+            copied.set(false);
+        }
+    });
+    let links = move || {
+        ShareLinks::new(&message.get(), &ui.share_url.get(), |c| {
+            js_sys::encode_uri_component(c).into()
         })
     };
+    let navigator = || JsValue::from(dom::window().navigator());
+    // Tells the host page (`cairn:share`) what was shared, where.
+    let tell = move |channel: &str| {
+        let Some(award) = ui.sharing.get_untracked() else {
+            return;
+        };
+        let detail = js_sys::Object::new();
+        let _ = js_sys::Reflect::set(&detail, &"award".into(), &award.to_js());
+        let _ = js_sys::Reflect::set(&detail, &"channel".into(), &channel.into());
+        let _ = js_sys::Reflect::set(&detail, &"message".into(), &message.get_untracked().into());
+        dom::emit("cairn:share", &detail);
+    };
+    let native = dom::get(&navigator(), "share").is_some().then(|| {
+        view! {
+            <button class="primary" part="share-native" type="button" on:click=move |_| {
+                let data = js_sys::Object::new();
+                let _ = js_sys::Reflect::set(&data, &"text".into(), &message.get_untracked().into());
+                let _ = js_sys::Reflect::set(&data, &"url".into(), &ui.share_url.get_untracked().into());
+                let _ = dom::call_method(&navigator(), "share", &[data.into()]);
+                tell("native");
+            }>{ui.tr(|s| s.share)}</button>
+        }
+    });
     view! {
         <dialog class="card share-card" part="share-card" node_ref=dialog
             aria-labelledby="cairn-share-title" on:close=move |_| ui.sharing.set(None)
             on:keydown=move |e| trap_focus(dialog, &e)>
-            {body}
+            <div class="card-head">
+                {move || ui.sharing.with(|a| a.as_ref().map(|a| view! { <BadgeArt badge=a.badge.clone() /> }))}
+                <h2 id="cairn-share-title">{ui.tr(|s| s.share_title)}</h2>
+            </div>
+            <p class="card-award" part="share-award">
+                {move || ui.sharing.with(|a| a.as_ref().map(|a| a.title.clone()))}
+            </p>
+            <label class="field">
+                <span>{ui.tr(|s| s.message_label)}</span>
+                <textarea part="share-message" rows="3" prop:value=move || message.get()
+                    on:input=move |e| message.set(event_target_value(&e))></textarea>
+            </label>
+            <div class="share-actions">
+                {native}
+                <button type="button" part="share-copy" on:click=move |_| {
+                    if let Some(c) = dom::get(&navigator(), "clipboard") {
+                        let _ = dom::call_method(&c, "writeText", &[JsValue::from_str(&links().copy)]);
+                    }
+                    copied.set(true);
+                    tell("copy");
+                }>{move || if copied.get() { s.get().copied } else { s.get().copy_link }}</button>
+                <a part="share-x" href=move || links().x target="_blank" rel="noopener noreferrer"
+                    on:click=move |_| tell("x")>{ui.tr(|s| s.share_x)}</a>
+                <a part="share-linkedin" href=move || links().linkedin target="_blank" rel="noopener noreferrer"
+                    on:click=move |_| tell("linkedin")>{ui.tr(|s| s.share_linkedin)}</a>
+            </div>
+            <button class="close" type="button" aria-label=ui.tr(|s| s.close)
+                on:click=move |_| ui.sharing.set(None)>"×"</button>
         </dialog>
     }
 }

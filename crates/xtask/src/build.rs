@@ -50,8 +50,9 @@ pub fn dist_dir() -> PathBuf {
 }
 
 fn build_widget() -> Result<(PathBuf, PathBuf, PathBuf)> {
-    // On the pinned nightly: std rebuilt with the release profile (size first), and panics that
-    // abort at once instead of formatting a message nobody reads in a host's page.
+    // On the pinned nightly: std rebuilt with the release profile (size first), panics that
+    // abort at once instead of formatting a message nobody reads in a host's page, no source
+    // locations, and `Debug` that writes nothing (the widget never shows a `{:?}`).
     cmd::run(
         cmd::new("rustup")
             .args(["run", crate::setup::WIDGET_TOOLCHAIN, "cargo", "build"])
@@ -63,7 +64,7 @@ fn build_widget() -> Result<(PathBuf, PathBuf, PathBuf)> {
             .env_remove("CARGO")
             .env(
                 "CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS",
-                "-Zunstable-options -Cpanic=immediate-abort",
+                "-Zunstable-options -Cpanic=immediate-abort -Zlocation-detail=none -Zfmt-debug=none",
             ),
     )?;
     let raw = target_dir().join("wasm32-unknown-unknown/release/cairn_widget.wasm");
