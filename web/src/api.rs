@@ -2,7 +2,7 @@
 
 use cairn_core::wire::{ClientEvent, TrackResponse, headers};
 
-use crate::convert::{FromJs, error_message, from_json, to_json};
+use crate::convert::{FromJs, error_message, to_json};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{Headers, RequestInit, Response};
@@ -37,7 +37,11 @@ impl Client {
         let body = to_json(event);
         let mut delay_ms = RETRY_FIRST_DELAY_MS;
         for attempt in 1.. {
-            match self.call("POST", "/v1/client/events", Some(&body)).await {
+            match self
+                .call("POST", "/v1/client/events", Some(&body))
+                .await
+                .and_then(answer)
+            {
                 Err(e) if e.transient && attempt < RETRY_ATTEMPTS => {
                     sleep(delay_ms).await;
                     delay_ms *= 2;
@@ -53,6 +57,7 @@ impl Client {
     pub async fn me(&self) -> Result<Me, String> {
         self.call("GET", "/v1/client/me", None)
             .await
+            .and_then(answer)
             .map_err(|e| e.message)
     }
 
@@ -62,18 +67,20 @@ impl Client {
             "/v1/client/awards/{}/seen",
             js_sys::encode_uri_component(award_id)
         );
-        self.call::<()>("POST", &path, Some("{}"))
+        self.call("POST", &path, Some("{}"))
             .await
             .map(drop)
             .map_err(|e| e.message)
     }
 
-    async fn call<T: FromJs>(
+    /// One request; a successful answer's JSON, parsed. (Not generic over the answer's type,
+    /// so the request's code exists once.)
+    async fn call(
         &self,
         method: &str,
         path: &str,
         body: Option<&str>,
-    ) -> Result<T, CallError> {
+    ) -> Result<(String, JsValue), CallError> {
         let headers = Headers::new().map_err(fatal)?;
         headers.set(headers::KEY, &self.key).map_err(fatal)?;
         headers
@@ -99,10 +106,8 @@ impl Client {
             .map_err(transient)?;
         let text = text.as_string().unwrap_or_default();
         if response.ok() {
-            return from_json(&text).map_err(|e| CallError {
-                message: format!("unexpected answer from {path}: {e}"),
-                transient: false,
-            });
+            let parsed = js_sys::JSON::parse(&text).unwrap_or(JsValue::UNDEFINED);
+            return Ok((path.to_owned(), parsed));
         }
         let status = response.status();
         let message = error_message(&text).unwrap_or_else(|| format!("{path} answered {status}"));
@@ -111,6 +116,14 @@ impl Client {
             transient: status == 429 || status >= 500,
         })
     }
+}
+
+/// The answer to `path` as `T`.
+fn answer<T: FromJs>((path, value): (String, JsValue)) -> Result<T, CallError> {
+    T::read(&value).map_err(|e| CallError {
+        message: format!("unexpected answer from {path}: {e}"),
+        transient: false,
+    })
 }
 
 fn fatal(e: JsValue) -> CallError {
