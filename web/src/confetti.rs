@@ -11,7 +11,7 @@ use leptos::prelude::request_animation_frame;
 use wasm_bindgen::JsCast;
 use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement, HtmlImageElement};
 
-use crate::logic::{BurstOptions, Confetti, Shape};
+use crate::logic::{BurstOptions, Confetti, Shape, sin_cos};
 
 /// Most particles in flight at once: bursts beyond it are trimmed, so a flood of awards never
 /// stalls the page.
@@ -142,7 +142,7 @@ impl Painter {
         // its rectangle or circle under its own transform, then one fill. Fading pieces are
         // drawn one by one with their alpha. Emoji are text, drawn one by one.
         let place = |p: &crate::logic::Particle| {
-            let (sin, cos) = p.angle.sin_cos();
+            let (sin, cos) = sin_cos(p.angle);
             let _ = ctx.set_transform(
                 cos * dpr,
                 sin * dpr,

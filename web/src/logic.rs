@@ -260,11 +260,12 @@ impl Confetti {
         for _ in 0..o.particles {
             let direction = -std::f64::consts::FRAC_PI_2 + self.rng.range(-half, half);
             let speed = o.velocity * self.rng.range(0.45, 1.0);
+            let (sin, cos) = sin_cos(direction);
             self.particles.push(Particle {
                 x,
                 y,
-                vx: direction.cos() * speed,
-                vy: direction.sin() * speed,
+                vx: cos * speed,
+                vy: sin * speed,
                 angle: self.rng.range(0.0, std::f64::consts::TAU),
                 spin: self.rng.range(-12.0, 12.0),
                 size: self.rng.range(6.0, 11.0),
@@ -281,7 +282,7 @@ impl Confetti {
     /// Advances by `dt` seconds and drops particles past their life; returns whether any is left.
     pub fn step(&mut self, dt: f64) -> bool {
         let dt = dt.clamp(0.0, 0.1);
-        let keep = self.options.decay.powf(dt);
+        let keep = pow_unit(self.options.decay, dt);
         let gravity = self.options.gravity;
         for p in &mut self.particles {
             p.vx *= keep;
@@ -294,6 +295,46 @@ impl Confetti {
         self.particles.retain(|p| p.age < p.life);
         !self.particles.is_empty()
     }
+}
+
+/// `(sin θ, cos θ)` by arithmetic alone. WebAssembly has no trigonometry instruction, and
+/// Rust's `sin`/`cos` would bring libm's argument reduction and kernels (kilobytes) into the
+/// widget for confetti angles. θ is brought into [-π, π], then a Taylor series of θ/16 and four
+/// angle doublings; the error is below 1e-9 (checked against std in the widget's tests).
+pub fn sin_cos(theta: f64) -> (f64, f64) {
+    use std::f64::consts::{PI, TAU};
+    let mut t = theta - (theta / TAU).floor() * TAU;
+    if t > PI {
+        t -= TAU;
+    }
+    let x = t / 16.0;
+    let x2 = x * x;
+    let mut sin = x * (1.0 - x2 / 6.0 * (1.0 - x2 / 20.0 * (1.0 - x2 / 42.0)));
+    let mut cos = 1.0 - x2 / 2.0 * (1.0 - x2 / 12.0 * (1.0 - x2 / 30.0 * (1.0 - x2 / 56.0)));
+    for _ in 0..4 {
+        (sin, cos) = (2.0 * sin * cos, cos * cos - sin * sin);
+    }
+    (sin, cos)
+}
+
+/// `base^e` for `base` > 0 and `e` in [0, 1] (clamped), by square roots — a WebAssembly
+/// instruction — instead of libm's `pow`: the binary digits of `e` pick which of `base^(1/2)`,
+/// `base^(1/4)`, … multiply in. Exact to 2^-30 of `e`.
+pub fn pow_unit(base: f64, e: f64) -> f64 {
+    let mut e = e.clamp(0.0, 1.0);
+    if e == 1.0 {
+        return base;
+    }
+    let (mut root, mut out) = (base, 1.0);
+    for _ in 0..30 {
+        root = root.sqrt();
+        e *= 2.0;
+        if e >= 1.0 {
+            out *= root;
+            e -= 1.0;
+        }
+    }
+    out
 }
 
 /// The line under a toast's title: the milestone's description (localized by the server from

@@ -1,8 +1,10 @@
 use cairn_core::wire::AwardView;
 use cairn_widget::logic::{
     Backoff, BurstOptions, Celebrations, Confetti, Corner, Countdown, LANGUAGES, Me,
-    REMEMBERED_AWARDS, Rng, Shape, ShareLinks, Strings, fill, is_rtl, toast_caption,
+    REMEMBERED_AWARDS, Rng, Shape, ShareLinks, Strings, fill, is_rtl, pow_unit, sin_cos,
+    toast_caption,
 };
+use proptest::prelude::*;
 
 fn award(id: &str) -> AwardView {
     serde_json::from_value(serde_json::json!({
@@ -353,4 +355,50 @@ fn earned_lists_user_and_account_awards_newest_first() {
     let ids: Vec<String> = me.earned().into_iter().map(|a| a.id).collect();
     assert_eq!(ids.last().map(String::as_str), Some("old"));
     assert_eq!(ids.len(), 3);
+}
+
+#[test]
+fn sin_cos_at_the_quarter_turns() {
+    use std::f64::consts::{FRAC_PI_2, PI, TAU};
+    for (theta, sin, cos) in [
+        (0.0, 0.0, 1.0),
+        (FRAC_PI_2, 1.0, 0.0),
+        (PI, 0.0, -1.0),
+        (-FRAC_PI_2, -1.0, 0.0),
+        (TAU, 0.0, 1.0),
+        (100.0 * TAU + FRAC_PI_2, 1.0, 0.0),
+    ] {
+        let (s, c) = sin_cos(theta);
+        assert!(
+            (s - sin).abs() < 1e-9 && (c - cos).abs() < 1e-9,
+            "{theta}: {s} {c}"
+        );
+    }
+}
+
+#[test]
+fn pow_unit_edges() {
+    assert_eq!(pow_unit(0.35, 0.0), 1.0);
+    assert_eq!(pow_unit(0.35, 1.0), 0.35);
+    assert_eq!(pow_unit(0.35, 2.0), 0.35, "exponents above 1 are clamped");
+    assert_eq!(pow_unit(1.0, 0.37), 1.0);
+    assert!((pow_unit(0.25, 0.5) - 0.5).abs() < 1e-12);
+}
+
+proptest! {
+    /// The arithmetic-only trigonometry agrees with std's (libm's) everywhere confetti goes.
+    #[test]
+    fn sin_cos_matches_std(theta in -500.0f64..500.0) {
+        let (s, c) = sin_cos(theta);
+        prop_assert!((s - theta.sin()).abs() < 1e-9, "sin {theta}: {s} vs {}", theta.sin());
+        prop_assert!((c - theta.cos()).abs() < 1e-9, "cos {theta}: {c} vs {}", theta.cos());
+    }
+
+    /// Drag per frame (`decay^dt`) agrees with std's `powf`.
+    #[test]
+    fn pow_unit_matches_std(base in 0.001f64..=1.0, e in 0.0f64..=1.0) {
+        let ours = pow_unit(base, e);
+        let std = base.powf(e);
+        prop_assert!(((ours - std) / std).abs() < 1e-8, "{base}^{e}: {ours} vs {std}");
+    }
 }
