@@ -10,3 +10,4 @@ mod server;
 mod skeleton;
 mod stream;
 mod users;
+mod wasm_names;

@@ -83,14 +83,51 @@ fn build_widget() -> Result<(PathBuf, PathBuf, PathBuf)> {
             ])
             .arg(&out),
     )?;
-    let glue = out.join("cairn-widget.js");
-    let js = out.join("cairn-widget.min.js");
     let wasm = out.join("cairn-widget_bg.wasm");
+    // Tree-shake the glue down to what the loader calls (`default`, `start`): wasm-bindgen also
+    // writes JS classes for the `#[wasm_bindgen]` types of dependencies, which the widget never
+    // constructs. Each class is followed by `if (Symbol.dispose) C.prototype[Symbol.dispose] = …`,
+    // a side effect that would keep it; the widget hands no class to JS, so that line is defined
+    // away. `--minify-syntax` drops dead branches but keeps names (`wasm.NAME`) readable.
+    let entry = out.join("entry.js");
+    fs::write(
+        &entry,
+        "export { default, start } from './cairn-widget.js';\n",
+    )?;
+    let shaken = out.join("cairn-widget.shaken.js");
+    cmd::run(
+        cmd::new(npm_bin("esbuild"))
+            .arg(&entry)
+            .args([
+                "--bundle",
+                "--format=esm",
+                "--target=es2020",
+                "--log-level=warning",
+            ])
+            .args(["--minify-syntax", "--define:Symbol.dispose=undefined"])
+            .arg(format!("--outfile={}", shaken.display())),
+    )?;
+    // Then the boundary itself: exports the shaken glue never calls dropped, the hashed names
+    // of the rest made short on both sides (see `wasm_names`).
+    let (small_wasm, small_js, report) = crate::wasm_names::shrink(
+        &fs::read(&wasm)?,
+        &fs::read_to_string(&shaken)?,
+        "./cairn-widget_bg.js",
+    )?;
+    fs::write(&wasm, small_wasm)?;
+    fs::write(&shaken, small_js)?;
+    eprintln!(
+        "build: wasm boundary: {} imports and {} exports renamed, {} exports dropped",
+        report.imports_renamed,
+        report.exports_renamed,
+        report.exports_dropped.len()
+    );
+    let js = out.join("cairn-widget.min.js");
     // The JS glue, minified: wasm-bindgen writes it readable, with every import's shim spelled
     // out (≈ a third of its size once minified, a quarter once compressed).
     cmd::run(
         cmd::new(npm_bin("esbuild"))
-            .arg(&glue)
+            .arg(&shaken)
             .args([
                 "--minify",
                 "--format=esm",
