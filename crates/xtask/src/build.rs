@@ -50,6 +50,30 @@ pub fn dist_dir() -> PathBuf {
 }
 
 fn build_widget() -> Result<(PathBuf, PathBuf, PathBuf)> {
+    // The widget links through the xtask binary itself, which leaves wasm-streams' exports out
+    // and runs the toolchain's rust-lld (see `wasm_names::link`).
+    let rustc = |what: &str| {
+        cmd::output_checked(
+            cmd::new("rustup")
+                .args([
+                    "run",
+                    crate::setup::WIDGET_TOOLCHAIN,
+                    "rustc",
+                    "--print",
+                    what,
+                ])
+                .env_remove("RUSTUP_TOOLCHAIN")
+                .env_remove("RUSTC"),
+        )
+        .map(|s| s.trim().to_owned())
+    };
+    let rust_lld = PathBuf::from(rustc("sysroot")?)
+        .join("lib/rustlib")
+        .join(rustc("host-tuple")?)
+        .join("bin/rust-lld");
+    if !rust_lld.exists() {
+        anyhow::bail!("no rust-lld at {}", rust_lld.display());
+    }
     // On the pinned nightly: std rebuilt with the release profile (size first), panics that
     // abort at once instead of formatting a message nobody reads in a host's page, no source
     // locations, and `Debug` that writes nothing (the widget never shows a `{:?}`).
@@ -65,14 +89,23 @@ fn build_widget() -> Result<(PathBuf, PathBuf, PathBuf)> {
             .env(
                 "CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS",
                 "-Zunstable-options -Cpanic=immediate-abort -Zlocation-detail=none -Zfmt-debug=none",
-            ),
+            )
+            .env(
+                "CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_LINKER",
+                std::env::current_exe().context("the xtask binary's path")?,
+            )
+            .env(crate::wasm_names::REAL_LINKER, &rust_lld),
     )?;
+    // `CAIRN_KEEP_NAMES=1` keeps function names in the shipped wasm, for size profiling
+    // (`twiggy top web/dist/assets/*.wasm`); never for a release.
+    let keep_names = std::env::var_os("CAIRN_KEEP_NAMES").is_some_and(|v| v == "1");
     let raw = target_dir().join("wasm32-unknown-unknown/release/cairn_widget.wasm");
     let out = target_dir().join("cairn/widget");
     fs::create_dir_all(&out)?;
     cmd::run(
         cmd::new("wasm-bindgen")
             .arg(&raw)
+            .args(keep_names.then_some("--keep-debug"))
             .args([
                 "--target",
                 "web",
@@ -140,7 +173,9 @@ fn build_widget() -> Result<(PathBuf, PathBuf, PathBuf)> {
     cmd::run(
         cmd::new(npm_bin("wasm-opt"))
             .arg(&wasm)
-            .args(["-Oz", "--strip-debug", "--strip-producers", "-o"])
+            .args(["-Oz", "--strip-producers"])
+            .arg(if keep_names { "-g" } else { "--strip-debug" })
+            .arg("-o")
             .arg(&wasm),
     )?;
 

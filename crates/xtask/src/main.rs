@@ -24,6 +24,10 @@ cargo xtask <command>
 ";
 
 fn main() -> Result<()> {
+    // Run by rustc as the widget's linker (see `wasm_names::link`).
+    if let Some(real) = std::env::var_os(xtask::wasm_names::REAL_LINKER) {
+        std::process::exit(xtask::wasm_names::link(&real, std::env::args().skip(1))?);
+    }
     let args: Vec<String> = std::env::args().skip(1).collect();
     match args.first().map(String::as_str) {
         Some("setup") => setup::setup(),
