@@ -89,11 +89,17 @@ impl<T: FromJs> FromJs for Vec<T> {
             .dyn_ref()
             .filter(|_| Array::is_array(value))
             .ok_or("expected a list")?;
-        list.iter()
-            .enumerate()
-            .map(|(i, item)| T::read(&item).map_err(|e| format!("[{i}]: {e}")))
-            .collect()
+        // A plain loop: collecting into `Result<Vec<_>, _>` costs an iterator adapter per type.
+        let mut out = Vec::with_capacity(list.length() as usize);
+        for i in 0..list.length() {
+            out.push(T::read(&list.get(i)).map_err(|e| at(i, e))?);
+        }
+        Ok(out)
     }
+}
+
+fn at(i: u32, e: String) -> String {
+    format!("[{i}]: {e}")
 }
 
 /// Unit enums, by the core's names.

@@ -386,6 +386,31 @@ fn pow_unit_edges() {
 }
 
 proptest! {
+    /// `earned` orders as a stable sort, newest first, would: equal times keep the user's awards
+    /// before the account's, each in their own order.
+    #[test]
+    fn earned_orders_as_a_stable_sort(
+        user in proptest::collection::vec(0u8..6, 0..12),
+        team in proptest::collection::vec(0u8..6, 0..12),
+    ) {
+        let dated = |prefix: &str, days: &[u8]| -> Vec<AwardView> {
+            days.iter().enumerate().map(|(i, d)| {
+                let mut a = award(&format!("{prefix}{i}"));
+                a.achieved_at = cairn_core::wire::Time::from_utc_text(format!("2026-01-0{}T00:00:00Z", d + 1));
+                a
+            }).collect()
+        };
+        let me = Me {
+            awards: dated("u", &user),
+            account: Some(cairn_widget::logic::AccountPart { awards: dated("t", &team), locked: vec![] }),
+            ..Me::default()
+        };
+        let mut expected: Vec<AwardView> = me.awards.iter().chain(&me.account.as_ref().unwrap().awards).cloned().collect();
+        expected.sort_by(|a, b| b.achieved_at.cmp(&a.achieved_at));
+        let ids = |v: Vec<AwardView>| v.into_iter().map(|a| a.id).collect::<Vec<_>>();
+        prop_assert_eq!(ids(me.earned()), ids(expected));
+    }
+
     /// The arithmetic-only trigonometry agrees with std's (libm's) everywhere confetti goes.
     #[test]
     fn sin_cos_matches_std(theta in -500.0f64..500.0) {
