@@ -283,11 +283,7 @@ impl Widget {
         root.before_with_node_1(&canvas)?;
         document.body().ok_or("no <body>")?.append_child(&host)?;
 
-        let ui = Ui::new(
-            Strings::for_locale(&locale),
-            if is_rtl(&locale) { "rtl" } else { "ltr" },
-            share_url,
-        );
+        let ui = Ui::new(Strings::for_locale(&locale), is_rtl(&locale), share_url);
         mount_to(root, move || view! { <Layer ui=ui /> }).forget();
         Ok(Rc::new(Self {
             api,
@@ -357,11 +353,9 @@ impl Widget {
                     continue;
                 }
             }
-            let dir = ui.dir;
-            let strings = ui.strings;
             Effect::new(move || {
-                let _ = root.set_attribute("dir", dir.get());
-                let _ = root.set_attribute("lang", strings.get().lang);
+                let _ = root.set_attribute("dir", ui.dir());
+                let _ = root.set_attribute("lang", ui.strings.get().lang);
             });
             self.placements.borrow_mut().push(el);
         }
@@ -541,7 +535,7 @@ impl Widget {
         });
         if let (None, Some(locale)) = (&self.forced_locale, &user.locale) {
             self.ui.strings.set(Strings::for_locale(locale));
-            self.ui.dir.set(if is_rtl(locale) { "rtl" } else { "ltr" });
+            self.ui.rtl.set(is_rtl(locale));
         }
         *self.stream.borrow_mut() = Some(stream);
         *self.user.borrow_mut() = Some(user);

@@ -37,8 +37,9 @@ pub struct Toast {
 pub struct Ui {
     /// Built-in UI strings of the user's language.
     pub strings: RwSignal<&'static Strings>,
-    /// `ltr` or `rtl`.
-    pub dir: RwSignal<&'static str>,
+    /// Whether the user's language is written right to left (`dir="rtl"`). A `bool` rather
+    /// than the attribute's text: the widget already pays for signals of `bool`.
+    pub rtl: RwSignal<bool>,
     pub toasts: RwSignal<Vec<Toast>>,
     /// What the polite live region says last.
     pub announcement: RwSignal<String>,
@@ -54,10 +55,15 @@ pub struct Ui {
 }
 
 impl Ui {
-    pub fn new(strings: &'static Strings, dir: &'static str, share_url: String) -> Self {
+    /// The `dir` attribute of the widget's roots.
+    pub fn dir(&self) -> &'static str {
+        if self.rtl.get() { "rtl" } else { "ltr" }
+    }
+
+    pub fn new(strings: &'static Strings, rtl: bool, share_url: String) -> Self {
         Self {
             strings: RwSignal::new(strings),
-            dir: RwSignal::new(dir),
+            rtl: RwSignal::new(rtl),
             toasts: RwSignal::new(Vec::new()),
             announcement: RwSignal::new(String::new()),
             me: RwSignal::new(None),
@@ -173,7 +179,7 @@ pub fn Layer(ui: Ui) -> impl IntoView {
         }
     });
     view! {
-        <div class="layer" dir=move || ui.dir.get() lang=move || ui.strings.get().lang>
+        <div class="layer" dir=move || ui.dir() lang=move || ui.strings.get().lang>
             <div class="sr-only" role="status" aria-live="polite" aria-atomic="true">
                 {move || ui.announcement.get()}
             </div>
