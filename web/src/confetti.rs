@@ -4,11 +4,11 @@
 //! the host page's modals and `<dialog>`s (shown again on each burst so it is the topmost).
 //! No worker, no `eval`: CSP-safe apart from `'wasm-unsafe-eval'`.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
-use leptos::prelude::request_animation_frame;
 use wasm_bindgen::JsCast;
+use wasm_bindgen::closure::Closure;
 use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement, HtmlImageElement};
 
 use crate::logic::{BurstOptions, Confetti, Shape, sin_cos};
@@ -16,6 +16,9 @@ use crate::logic::{BurstOptions, Confetti, Shape, sin_cos};
 /// Most particles in flight at once: bursts beyond it are trimmed, so a flood of awards never
 /// stalls the page.
 pub const MAX_PARTICLES: usize = 2_000;
+
+/// The animation-frame callback: called with the frame's time in ms.
+type Tick = Closure<dyn FnMut(f64)>;
 
 /// The confetti layer of one widget.
 pub struct Painter {
@@ -27,22 +30,46 @@ pub struct Painter {
     sim: RefCell<Confetti>,
     /// Images of image particles, loaded once per URL.
     images: RefCell<Vec<(String, HtmlImageElement)>>,
-    running: RefCell<bool>,
-    last: RefCell<f64>,
+    running: Cell<bool>,
+    /// The previous frame's time (ms), NaN before a burst's first frame.
+    last: Cell<f64>,
+    /// The animation-frame callback, made once (a frame creates no JS function), and the
+    /// pending request, cancelled if the painter goes away mid-burst.
+    tick: RefCell<Option<Tick>>,
+    pending: Cell<Option<i32>>,
 }
 
 impl Painter {
     pub fn new(canvas: HtmlCanvasElement) -> Rc<Self> {
         let seed = (js_sys::Math::random() * u64::MAX as f64) as u64;
-        Rc::new(Self {
+        let painter = Rc::new(Self {
             canvas,
             ctx: RefCell::new(None),
             dpr: RefCell::new(1.0),
             images: RefCell::new(Vec::new()),
             sim: RefCell::new(Confetti::new(BurstOptions::default(), seed)),
-            running: RefCell::new(false),
-            last: RefCell::new(0.0),
-        })
+            running: Cell::new(false),
+            last: Cell::new(f64::NAN),
+            tick: RefCell::new(None),
+            pending: Cell::new(None),
+        });
+        let weak = Rc::downgrade(&painter);
+        let tick = Closure::new(move |t: f64| {
+            if let Some(painter) = weak.upgrade() {
+                painter.frame(t);
+            }
+        });
+        *painter.tick.borrow_mut() = Some(tick);
+        painter
+    }
+
+    fn request_frame(&self) {
+        let tick = self.tick.borrow();
+        let id = web_sys::window().zip(tick.as_ref()).and_then(|(w, tick)| {
+            w.request_animation_frame(tick.as_ref().unchecked_ref())
+                .ok()
+        });
+        self.pending.set(id);
     }
 
     /// Launches a burst with `options` from each of its origins.
@@ -76,9 +103,8 @@ impl Painter {
         let _ = self.canvas.hide_popover();
         let _ = self.canvas.show_popover();
         if !self.running.replace(true) {
-            *self.last.borrow_mut() = now();
-            let this = Rc::clone(self);
-            request_animation_frame(move || this.frame());
+            self.last.set(f64::NAN);
+            self.request_frame();
         }
     }
 
@@ -96,15 +122,22 @@ impl Painter {
         }
     }
 
-    fn frame(self: Rc<Self>) {
-        let t = now();
-        let dt = (t - self.last.replace(t)) / 1000.0;
+    /// One animation frame at time `t` (ms, the browser's frame time).
+    fn frame(&self, t: f64) {
+        self.pending.set(None);
+        let last = self.last.replace(t);
+        // The first frame draws the burst where it starts.
+        let dt = if last.is_nan() {
+            0.0
+        } else {
+            (t - last) / 1000.0
+        };
         let alive = self.sim.borrow_mut().step(dt);
         self.paint();
         if alive {
-            request_animation_frame(move || self.frame());
+            self.request_frame();
         } else {
-            *self.running.borrow_mut() = false;
+            self.running.set(false);
             let _ = self.canvas.hide_popover();
         }
     }
@@ -230,8 +263,10 @@ impl Painter {
     }
 }
 
-fn now() -> f64 {
-    web_sys::window()
-        .and_then(|w| w.performance())
-        .map_or(0.0, |p| p.now())
+impl Drop for Painter {
+    fn drop(&mut self) {
+        if let (Some(id), Some(w)) = (self.pending.get(), web_sys::window()) {
+            let _ = w.cancel_animation_frame(id);
+        }
+    }
 }
