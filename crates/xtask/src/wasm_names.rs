@@ -190,7 +190,8 @@ pub fn unused_class_export(name: &str) -> bool {
 pub const REAL_LINKER: &str = "CAIRN_REAL_LINKER";
 
 /// Runs `real` (rust-lld, as `-flavor wasm`) with `args` less the `--export`s of
-/// [`unused_class_export`] names; returns its exit code.
+/// [`unused_class_export`] names; returns its exit code. Cargo relinks when the widget changes,
+/// not when this does: after changing it, `touch web/src/lib.rs`.
 pub fn link(real: &std::ffi::OsStr, args: impl IntoIterator<Item = String>) -> Result<i32> {
     let (kept, dropped) = link_args(args)?;
     if dropped == 0 {
