@@ -2,7 +2,7 @@
 
 use cairn_core::wire::{ClientEvent, TrackResponse, headers};
 
-use crate::convert::{FromJs, error_message, to_json};
+use crate::convert::{FromJs, error_message, from_json, to_json};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{Headers, RequestInit, Response};
@@ -73,14 +73,14 @@ impl Client {
             .map_err(|e| e.message)
     }
 
-    /// One request; a successful answer's JSON, parsed. (Not generic over the answer's type,
-    /// so the request's code exists once.)
+    /// One request; a successful answer's path and text, read by [`answer`]. (Not generic over
+    /// the answer's type, so the request's code exists once.)
     async fn call(
         &self,
         method: &str,
         path: &str,
         body: Option<&str>,
-    ) -> Result<(String, JsValue), CallError> {
+    ) -> Result<(String, String), CallError> {
         let headers = Headers::new().map_err(fatal)?;
         headers.set(headers::KEY, &self.key).map_err(fatal)?;
         headers
@@ -106,8 +106,7 @@ impl Client {
             .map_err(transient)?;
         let text = text.as_string().unwrap_or_default();
         if response.ok() {
-            let parsed = js_sys::JSON::parse(&text).unwrap_or(JsValue::UNDEFINED);
-            return Ok((path.to_owned(), parsed));
+            return Ok((path.to_owned(), text));
         }
         let status = response.status();
         let message = error_message(&text).unwrap_or_else(|| format!("{path} answered {status}"));
@@ -119,8 +118,8 @@ impl Client {
 }
 
 /// The answer to `path` as `T`.
-fn answer<T: FromJs>((path, value): (String, JsValue)) -> Result<T, CallError> {
-    T::read(&value).map_err(|e| CallError {
+fn answer<T: FromJs>((path, text): (String, String)) -> Result<T, CallError> {
+    from_json(&text).map_err(|e| CallError {
         message: format!("unexpected answer from {path}: {e}"),
         transient: false,
     })

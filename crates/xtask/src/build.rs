@@ -128,17 +128,15 @@ fn build_widget() -> Result<(PathBuf, PathBuf, PathBuf)> {
         "export { default, start } from './cairn-widget.js';\n",
     )?;
     let shaken = out.join("cairn-widget.shaken.js");
-    cmd::run(
-        cmd::new(npm_bin("esbuild"))
-            .arg(&entry)
-            .args([
-                "--bundle",
-                "--format=esm",
-                "--target=es2020",
-                "--log-level=warning",
-            ])
-            .args(["--minify-syntax", "--define:Symbol.dispose=undefined"])
-            .arg(format!("--outfile={}", shaken.display())),
+    esbuild(
+        &entry,
+        &shaken,
+        &[
+            "--bundle",
+            "--format=esm",
+            "--minify-syntax",
+            "--define:Symbol.dispose=undefined",
+        ],
     )?;
     // Then the boundary itself: exports the shaken glue never calls dropped, the hashed names
     // of the rest made short on both sides (see `wasm_names`).
@@ -158,17 +156,10 @@ fn build_widget() -> Result<(PathBuf, PathBuf, PathBuf)> {
     let js = out.join("cairn-widget.min.js");
     // The JS glue, minified: wasm-bindgen writes it readable, with every import's shim spelled
     // out (≈ a third of its size once minified, a quarter once compressed).
-    cmd::run(
-        cmd::new(npm_bin("esbuild"))
-            .arg(&shaken)
-            .args([
-                "--minify",
-                "--format=esm",
-                "--legal-comments=none",
-                "--target=es2020",
-                "--log-level=warning",
-            ])
-            .arg(format!("--outfile={}", js.display())),
+    esbuild(
+        &shaken,
+        &js,
+        &["--minify", "--format=esm", "--legal-comments=none"],
     )?;
     cmd::run(
         cmd::new(npm_bin("wasm-opt"))
@@ -200,18 +191,19 @@ fn build_widget() -> Result<(PathBuf, PathBuf, PathBuf)> {
             .replace("__CAIRN_WASM__", &format!("assets/{wasm_name}")),
     )?;
     let loader = dist.join("cairn.js");
+    esbuild(&loader_src, &loader, &["--minify", "--legal-comments=none"])?;
+    Ok((assets.join(js_name), assets.join(wasm_name), loader))
+}
+
+/// esbuild from `input` to `output` for the browsers the widget supports (ES2020).
+fn esbuild(input: &Path, output: &Path, flags: &[&str]) -> Result<()> {
     cmd::run(
         cmd::new(npm_bin("esbuild"))
-            .arg(&loader_src)
-            .args([
-                "--minify",
-                "--legal-comments=none",
-                "--target=es2020",
-                "--log-level=warning",
-            ])
-            .arg(format!("--outfile={}", loader.display())),
-    )?;
-    Ok((assets.join(js_name), assets.join(wasm_name), loader))
+            .arg(input)
+            .args(flags)
+            .args(["--target=es2020", "--log-level=warning"])
+            .arg(format!("--outfile={}", output.display())),
+    )
 }
 
 fn build_worker() -> Result<(PathBuf, PathBuf)> {
