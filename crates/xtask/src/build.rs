@@ -82,7 +82,7 @@ fn build_widget() -> Result<(PathBuf, PathBuf, PathBuf)> {
             .args(["run", crate::setup::WIDGET_TOOLCHAIN, "cargo", "build"])
             .args(["--release", "--lib", "--package", "cairn-widget"])
             .args(["--target", "wasm32-unknown-unknown"])
-            .args(["-Zbuild-std=std,panic_abort"])
+            .args(["-Zbuild-std=std,panic_abort", "-Zbuild-std-features=optimize_for_size"])
             .env_remove("RUSTUP_TOOLCHAIN")
             .env_remove("RUSTC")
             .env_remove("CARGO")
