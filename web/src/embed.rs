@@ -16,9 +16,10 @@ use crate::dom::{
     document, emit, get, get_f64, get_string, local_storage_get, local_storage_set, number_text,
     prefers_reduced_motion, warn, window,
 };
+use crate::html::El;
 use crate::logic::{BurstOptions, Celebrations, Corner, Shape, Strings, is_rtl};
 use crate::stream::Stream;
-use crate::view::{BadgePlacement, LadderPlacement, Layer, STYLES, Shelf, Ui};
+use crate::view::{STYLES, Ui, badge_placement, ladder_placement, layer, shelf};
 
 /// Awards reached while the page was closed are celebrated on the next visit if they are at
 /// most this old (and nobody saw them on another device).
@@ -39,6 +40,8 @@ pub struct Widget {
     /// Events tracked before `identify`; sent once a user is known.
     pending: RefCell<Vec<ClientEvent>>,
     ui: Ui,
+    /// Owns the components' effects and listeners: they live as long as the widget.
+    owner: Owner,
     painter: Rc<Painter>,
     /// Confetti settings (`cairn('configure', {confetti})`), scaled per tier.
     confetti: RefCell<BurstOptions>,
@@ -283,14 +286,19 @@ impl Widget {
         root.before_with_node_1(&canvas)?;
         document.body().ok_or("no <body>")?.append_child(&host)?;
 
+        // Effects re-run on Leptos' executor: here the browser's microtasks. (`Err` when it
+        // already is.)
+        let _ = any_spawner::Executor::init_wasm_bindgen();
         let ui = Ui::new(Strings::for_locale(&locale), is_rtl(&locale), share_url);
-        mount_to(root, move || view! { <Layer ui=ui /> }).forget();
+        let owner = Owner::new();
+        owner.with(|| root.append_child(&layer(ui).0))?;
         Ok(Rc::new(Self {
             api,
             key,
             user: RefCell::new(None),
             pending: RefCell::new(Vec::new()),
             ui,
+            owner,
             painter: Painter::new(canvas),
             confetti: RefCell::new(BurstOptions::default()),
             forced_locale,
@@ -330,32 +338,23 @@ impl Widget {
             let attr = |name: &str| el.get_attribute(name).unwrap_or_default();
             let label_id = format!("cairn-label-{i}");
             let _ = root.set_attribute("part", &format!("placement {kind}"));
-            match kind.as_str() {
-                "ladder" => {
-                    let metric = attr("data-metric");
-                    mount_to(root.clone(), move || {
-                        view! { <LadderPlacement ui=ui metric=metric label_id=label_id /> }
-                    })
-                    .forget();
-                }
-                "shelf" => mount_to(root.clone(), move || view! { <Shelf ui=ui /> }).forget(),
-                "badge" => {
-                    let milestone = attr("data-milestone");
-                    mount_to(root.clone(), move || {
-                        view! { <BadgePlacement ui=ui milestone=milestone /> }
-                    })
-                    .forget();
-                }
-                other => {
-                    warn(&format!(
-                        "cairn: unknown placement data-cairn=\"{other}\" (ladder, shelf or badge)"
-                    ));
-                    continue;
-                }
-            }
-            Effect::new(move || {
-                let _ = root.set_attribute("dir", ui.dir());
-                let _ = root.set_attribute("lang", ui.strings.get().lang);
+            let inner = El(root.clone().into());
+            let mounted = self.owner.with(|| match kind.as_str() {
+                "ladder" => Some(ladder_placement(inner, ui, attr("data-metric"), label_id)),
+                "shelf" => Some(inner.child(shelf(ui))),
+                "badge" => Some(badge_placement(inner, ui, attr("data-milestone"))),
+                _ => None,
+            });
+            let Some(inner) = mounted else {
+                warn(&format!(
+                    "cairn: unknown placement data-cairn=\"{kind}\" (ladder, shelf or badge)"
+                ));
+                continue;
+            };
+            self.owner.with(|| {
+                inner
+                    .attr_with("dir", move || Some(ui.dir().into()))
+                    .attr_with("lang", move || Some(ui.strings.get().lang.into()))
             });
             self.placements.borrow_mut().push(el);
         }

@@ -5,8 +5,9 @@
 //! The widget then owns `window.cairn(...)`, renders into its own Shadow DOM host so that host
 //! CSS never leaks in and ours never leaks out, and celebrates each newly reached milestone once.
 //!
-//! Logic lives in plain structs ([`logic`]), tested natively; the Leptos components and the DOM
-//! glue stay thin.
+//! Logic lives in plain structs ([`logic`]), tested natively; the components (built with
+//! [`html`], bound to Leptos signals) and the DOM glue stay thin. `html` and `convert` are public
+//! for the browser tests.
 
 pub mod logic;
 
@@ -20,6 +21,8 @@ pub mod convert;
 mod dom;
 #[cfg(target_arch = "wasm32")]
 mod embed;
+#[cfg(target_arch = "wasm32")]
+pub mod html;
 #[cfg(target_arch = "wasm32")]
 mod stream;
 #[cfg(target_arch = "wasm32")]

@@ -1,18 +1,19 @@
-//! The widget's Leptos components. Thin: they render the signals of [`Ui`]; decisions live in
-//! [`crate::logic`] (tested natively) and the flow in [`crate::embed`].
+//! The widget's components: functions that build their DOM with [`crate::html`] and bind it
+//! to the signals of [`Ui`] (Leptos' reactive system). Thin: they render those signals;
+//! decisions live in [`crate::logic`] (tested natively) and the flow in [`crate::embed`].
 
 use std::cell::RefCell;
-use std::rc::Rc;
 
 use cairn_core::definitions::{Badge, Cta};
 use cairn_core::wire::{AwardView, LadderProgress, LockedMilestone};
-use leptos::html;
 use leptos::prelude::*;
 use wasm_bindgen::{JsCast, JsValue};
+use web_sys::{Element, HtmlDialogElement, HtmlElement, HtmlTextAreaElement};
 
 use crate::api::Me;
 use crate::convert::ToJs;
 use crate::dom;
+use crate::html::{El, effect, el};
 use crate::logic::{Countdown, ShareLinks, Strings, fill, toast_caption};
 
 /// How long a toast stays when nobody hovers or focuses it, in milliseconds.
@@ -76,11 +77,16 @@ impl Ui {
     }
 
     /// One of the UI strings, following the language. Every call returns the same closure
-    /// type, so the view code of a translated text or attribute is generated once, not once
-    /// per use.
-    pub fn tr(self, pick: fn(&Strings) -> &'static str) -> impl Fn() -> &'static str + Copy {
+    /// type, so the binding of a translated text is compiled once, not once per use.
+    pub fn tr(self, pick: fn(&Strings) -> &'static str) -> impl Fn() -> String + Copy {
         let strings = self.strings;
-        move || pick(strings.get())
+        move || pick(strings.get()).into()
+    }
+
+    /// [`Ui::tr`] for an attribute.
+    pub fn tr_attr(self, pick: fn(&Strings) -> &'static str) -> impl Fn() -> Option<String> + Copy {
+        let strings = self.strings;
+        move || Some(pick(strings.get()).into())
     }
 
     /// Shows a toast for `award` and announces it to screen readers.
@@ -165,101 +171,132 @@ impl Ui {
 }
 
 /// The floating layer: live region, toasts, the share card and the shelf dialog.
-#[component]
-pub fn Layer(ui: Ui) -> impl IntoView {
-    let stack = NodeRef::<html::Section>::new();
-    // The stack is a manual popover: in the top layer, above the host's own modals.
-    Effect::new(move || {
-        let any = ui.toasts.with(|t| !t.is_empty());
-        if let Some(el) = stack.get() {
-            let _ = el.hide_popover();
-            if any {
-                let _ = el.show_popover();
-            }
-        }
-    });
-    view! {
-        <div class="layer" dir=move || ui.dir() lang=move || ui.strings.get().lang>
-            <div class="sr-only" role="status" aria-live="polite" aria-atomic="true">
-                {move || ui.announcement.get()}
-            </div>
-            <section
-                class="toasts"
-                part="toasts"
-                popover="manual"
-                node_ref=stack
-                aria-label=move || ui.strings.get().notifications
-            >
-                <For each=move || ui.toasts.get() key=|t| t.id let:toast>
-                    <ToastCard ui=ui toast=toast />
-                </For>
-            </section>
-            <ShareCard ui=ui />
-            <ShelfDialog ui=ui />
-        </div>
-    }
+pub fn layer(ui: Ui) -> El {
+    el("div")
+        .class("layer")
+        .attr_with("dir", move || Some(ui.dir().into()))
+        .attr_with("lang", move || Some(ui.strings.get().lang.into()))
+        .child(
+            el("div")
+                .class("sr-only")
+                .attr("role", "status")
+                .attr("aria-live", "polite")
+                .attr("aria-atomic", "true")
+                .text_with(move || ui.announcement.get()),
+        )
+        .child(toasts(ui))
+        .child(share_card(ui))
+        .child(shelf_dialog(ui))
 }
 
-#[component]
-fn ToastCard(ui: Ui, toast: Toast) -> impl IntoView {
+/// The toast stack: a manual popover, so it sits in the top layer above the host's own modals.
+/// Toasts are keyed by id: one that stays keeps its element (its focus, hover and entry
+/// animation) when another comes or goes; one that leaves takes its bindings with it.
+fn toasts(ui: Ui) -> El {
+    let stack = el("section")
+        .class("toasts")
+        .part("toasts")
+        .attr("popover", "manual")
+        .attr_with("aria-label", move || {
+            Some(ui.strings.get().notifications.into())
+        });
+    let list: HtmlElement = stack.0.clone().unchecked_into();
+    let parent = Owner::current().expect("views are built under an owner");
+    let shown: RefCell<Vec<(u64, Owner, Element)>> = RefCell::default();
+    effect(move || {
+        let toasts = ui.toasts.get();
+        let mut shown = shown.borrow_mut();
+        shown.retain(|(id, _, node)| {
+            let stays = toasts.iter().any(|t| t.id == *id);
+            if !stays {
+                node.remove();
+            }
+            stays
+        });
+        let any = !toasts.is_empty();
+        for toast in toasts {
+            if shown.iter().any(|(id, ..)| *id == toast.id) {
+                continue;
+            }
+            let (id, owner) = (toast.id, parent.child());
+            let card = owner.with(|| untrack(|| toast_card(ui, toast)));
+            let _ = list.append_child(&card.0);
+            shown.push((id, owner, card.0));
+        }
+        // Shown again on every change, so a new toast also comes above a dialog opened since.
+        let _ = list.hide_popover();
+        if any {
+            let _ = list.show_popover();
+        }
+    });
+    stack
+}
+
+fn button(class: &str, part: &str) -> El {
+    el("button").class(class).part(part).attr("type", "button")
+}
+
+fn toast_card(ui: Ui, toast: Toast) -> El {
     let id = toast.id;
     let title_id = format!("cairn-toast-{id}");
-    let labelled_by = title_id.clone();
     let award = toast.award;
     let cta = award.cta.clone().map(|cta| {
         let award = award.clone();
-        let label = cta.label.clone();
-        view! {
-            <button class="cta" part="cta" type="button" on:click=move |_| ui.follow(&award, &cta, id)>
-                {label}
-            </button>
-        }
+        button("cta", "cta")
+            .text(&cta.label)
+            .on("click", move |_| ui.follow(&award, &cta, id))
     });
     let shared = award.clone();
-    view! {
-        <article
-            class="toast"
-            part="toast"
-            data-toast-id=id
-            data-tier=award.tier.clone()
-            aria-labelledby=labelled_by
-            on:mouseenter=move |_| ui.pause(id)
-            on:mouseleave=move |_| ui.resume(id)
-            on:focusin=move |_| ui.pause(id)
-            on:focusout=move |_| ui.resume(id)
-            on:keydown=move |e| {
-                if e.key() == "Escape" {
-                    ui.dismiss(id);
-                }
+    el("article")
+        .class("toast")
+        .part("toast")
+        .attr("data-toast-id", &id.to_string())
+        .attr("data-tier", &award.tier)
+        .attr("aria-labelledby", &title_id)
+        .on("mouseenter", move |_| ui.pause(id))
+        .on("mouseleave", move |_| ui.resume(id))
+        .on("focusin", move |_| ui.pause(id))
+        .on("focusout", move |_| ui.resume(id))
+        .on("keydown", move |e| {
+            if key(&e) == "Escape" {
+                ui.dismiss(id);
             }
-        >
-            <BadgeArt badge=award.badge.clone() />
-            <div class="text">
-                <strong class="title" part="title" id=title_id>{award.title.clone()}</strong>
-                <span class="caption" part="caption">{toast.caption}</span>
-                <div class="actions">
-                    {cta}
-                    <button
-                        class="share"
-                        part="share-button"
-                        type="button"
-                        on:click=move |_| ui.sharing.set(Some(shared.clone()))
-                    >
-                        {ui.tr(|s| s.share)}
-                    </button>
-                </div>
-            </div>
-            <button
-                class="dismiss"
-                part="dismiss"
-                type="button"
-                aria-label=ui.tr(|s| s.dismiss)
-                on:click=move |_| ui.dismiss(id)
-            >
-                "×"
-            </button>
-        </article>
-    }
+        })
+        .child(badge_art(&award.badge, false))
+        .child(
+            el("div")
+                .class("text")
+                .child(
+                    el("strong")
+                        .class("title")
+                        .part("title")
+                        .attr("id", &title_id)
+                        .text(&award.title),
+                )
+                .child(
+                    el("span")
+                        .class("caption")
+                        .part("caption")
+                        .text(&toast.caption),
+                )
+                .child(
+                    el("div").class("actions").child_opt(cta).child(
+                        button("share", "share-button")
+                            .text_with(ui.tr(|s| s.share))
+                            .on("click", move |_| ui.sharing.set(Some(shared.clone()))),
+                    ),
+                ),
+        )
+        .child(
+            button("dismiss", "dismiss")
+                .attr_with("aria-label", ui.tr_attr(|s| s.dismiss))
+                .text("×")
+                .on("click", move |_| ui.dismiss(id)),
+        )
+}
+
+fn key(e: &web_sys::Event) -> String {
+    e.unchecked_ref::<web_sys::KeyboardEvent>().key()
 }
 
 /// A glyph per built-in icon, drawn in the medal (from fonts every system has).
@@ -276,48 +313,68 @@ fn glyph(icon: Option<&str>) -> &'static str {
 }
 
 /// Badge art: the custom image, or the built-in medal with the icon's glyph.
-#[component]
-pub fn BadgeArt(badge: Badge, #[prop(optional)] locked: bool) -> impl IntoView {
-    match badge.image {
-        Some(src) => view! {
-            <img class="badge" class:locked=locked part="badge" src=src alt=badge.alt width="40" height="40" />
-        }
-        .into_any(),
-        None => view! {
-            <span class="badge" class:locked=locked part="badge" role="img" aria-label=badge.alt>
-                <span class="glyph" aria-hidden="true">{glyph(badge.icon.as_deref())}</span>
-            </span>
-        }
-        .into_any(),
+pub fn badge_art(badge: &Badge, locked: bool) -> El {
+    let class = if locked { "badge locked" } else { "badge" };
+    match &badge.image {
+        Some(src) => el("img")
+            .class(class)
+            .part("badge")
+            .attr("src", src)
+            .attr("alt", &badge.alt)
+            .attr("width", "40")
+            .attr("height", "40"),
+        None => el("span")
+            .class(class)
+            .part("badge")
+            .attr("role", "img")
+            .attr("aria-label", &badge.alt)
+            .child(
+                el("span")
+                    .class("glyph")
+                    .attr("aria-hidden", "true")
+                    .text(glyph(badge.icon.as_deref())),
+            ),
     }
 }
 
-/// Opens `dialog` modally when `open` says so and closes it otherwise; gives focus back to
-/// what had it when the dialog closes.
-fn drive_dialog(dialog: NodeRef<html::Dialog>, open: impl Fn() -> bool + 'static) {
-    let opener: Rc<RefCell<Option<web_sys::Element>>> = Rc::default();
-    Effect::new(move || {
+/// The medal of a milestone not reached yet.
+fn locked_badge(name: &str) -> Badge {
+    Badge {
+        icon: None,
+        image: None,
+        alt: name.to_owned(),
+    }
+}
+
+/// A modal dialog: opened when `open` says so and closed otherwise, giving focus back to what
+/// had it; Tab and Shift+Tab stay inside; closing it (Escape) tells `open`'s owner.
+fn dialog(open: impl Fn() -> bool + 'static, on_close: impl Fn() + 'static) -> El {
+    let card = el("dialog");
+    let d: HtmlDialogElement = card.0.clone().unchecked_into();
+    let opener: RefCell<Option<Element>> = RefCell::default();
+    let shown = d.clone();
+    effect(move || {
         let want = open();
-        let Some(d) = dialog.get() else { return };
-        if want && !d.open() {
+        if want && !shown.open() {
             *opener.borrow_mut() = dom::deep_active_element();
-            let _ = d.show_modal();
-        } else if !want && d.open() {
-            d.close();
+            let _ = shown.show_modal();
+        } else if !want && shown.open() {
+            shown.close();
             if let Some(el) = opener.borrow_mut().take() {
                 let _ = dom::call_method(&el, "focus", &[]);
             }
         }
     });
+    card.on("close", move |_| on_close())
+        .on("keydown", move |e| trap_focus(&d, e.unchecked_ref()))
 }
 
 /// Keeps Tab and Shift+Tab inside `dialog` (a modal dialog alone lets focus leave to the
 /// browser's own controls and come back at the page's start).
-fn trap_focus(dialog: NodeRef<html::Dialog>, e: &web_sys::KeyboardEvent) {
+fn trap_focus(d: &HtmlDialogElement, e: &web_sys::KeyboardEvent) {
     if e.key() != "Tab" {
         return;
     }
-    let Some(d) = dialog.get() else { return };
     let Ok(list) = d
         .query_selector_all("button,a[href],textarea,input,select,[tabindex]:not([tabindex='-1'])")
     else {
@@ -341,15 +398,12 @@ fn trap_focus(dialog: NodeRef<html::Dialog>, e: &web_sys::KeyboardEvent) {
     }
 }
 
-#[component]
-fn ShareCard(ui: Ui) -> impl IntoView {
-    let dialog = NodeRef::<html::Dialog>::new();
-    drive_dialog(dialog, move || ui.sharing.with(Option::is_some));
+fn share_card(ui: Ui) -> El {
     let s = ui.strings;
     let message = RwSignal::new(String::new());
     let copied = RwSignal::new(false);
     // Another award to share: its default message, nothing copied yet.
-    Effect::new(move || {
+    effect(move || {
         if let Some(title) = ui.sharing.with(|a| a.as_ref().map(|a| a.title.clone())) {
             message.set(fill(s.get_untracked().share_message, &[("title", &title)]));
             copied.set(false);
@@ -373,108 +427,178 @@ fn ShareCard(ui: Ui) -> impl IntoView {
         dom::emit("cairn:share", &detail);
     };
     let native = dom::get(&navigator(), "share").is_some().then(|| {
-        view! {
-            <button class="primary" part="share-native" type="button" on:click=move |_| {
+        button("primary", "share-native")
+            .text_with(ui.tr(|s| s.share))
+            .on("click", move |_| {
                 let data = js_sys::Object::new();
-                let _ = js_sys::Reflect::set(&data, &"text".into(), &message.get_untracked().into());
-                let _ = js_sys::Reflect::set(&data, &"url".into(), &ui.share_url.get_untracked().into());
+                let _ =
+                    js_sys::Reflect::set(&data, &"text".into(), &message.get_untracked().into());
+                let _ = js_sys::Reflect::set(
+                    &data,
+                    &"url".into(),
+                    &ui.share_url.get_untracked().into(),
+                );
                 let _ = dom::call_method(&navigator(), "share", &[data.into()]);
                 tell("native");
-            }>{ui.tr(|s| s.share)}</button>
-        }
+            })
     });
-    view! {
-        <dialog class="card share-card" part="share-card" node_ref=dialog
-            aria-labelledby="cairn-share-title" on:close=move |_| ui.sharing.set(None)
-            on:keydown=move |e| trap_focus(dialog, &e)>
-            <div class="card-head">
-                {move || ui.sharing.with(|a| a.as_ref().map(|a| view! { <BadgeArt badge=a.badge.clone() /> }))}
-                <h2 id="cairn-share-title">{ui.tr(|s| s.share_title)}</h2>
-            </div>
-            <p class="card-award" part="share-award">
-                {move || ui.sharing.with(|a| a.as_ref().map(|a| a.title.clone()))}
-            </p>
-            <label class="field">
-                <span>{ui.tr(|s| s.message_label)}</span>
-                <textarea part="share-message" rows="3" prop:value=move || message.get()
-                    on:input=move |e| message.set(event_target_value(&e))></textarea>
-            </label>
-            <div class="share-actions">
-                {native}
-                <button type="button" part="share-copy" on:click=move |_| {
-                    if let Some(c) = dom::get(&navigator(), "clipboard") {
-                        let _ = dom::call_method(&c, "writeText", &[JsValue::from_str(&links().copy)]);
-                    }
-                    copied.set(true);
-                    tell("copy");
-                }>{move || if copied.get() { s.get().copied } else { s.get().copy_link }}</button>
-                <a part="share-x" href=move || links().x target="_blank" rel="noopener noreferrer"
-                    on:click=move |_| tell("x")>{ui.tr(|s| s.share_x)}</a>
-                <a part="share-linkedin" href=move || links().linkedin target="_blank" rel="noopener noreferrer"
-                    on:click=move |_| tell("linkedin")>{ui.tr(|s| s.share_linkedin)}</a>
-            </div>
-            <button class="close" type="button" aria-label=ui.tr(|s| s.close)
-                on:click=move |_| ui.sharing.set(None)>"×"</button>
-        </dialog>
-    }
+    let textarea = el("textarea")
+        .part("share-message")
+        .attr("rows", "3")
+        .on("input", move |e| {
+            let target = e
+                .target()
+                .map(|t| t.unchecked_into::<HtmlTextAreaElement>());
+            message.set(target.map(|t| t.value()).unwrap_or_default());
+        });
+    let field: HtmlTextAreaElement = textarea.0.clone().unchecked_into();
+    effect(move || field.set_value(&message.get()));
+    let link = |part: &str, channel: &'static str, href: fn(ShareLinks) -> String| {
+        el("a")
+            .part(part)
+            .attr_with("href", move || Some(href(links())))
+            .attr("target", "_blank")
+            .attr("rel", "noopener noreferrer")
+            .on("click", move |_| tell(channel))
+    };
+    dialog(
+        move || ui.sharing.with(Option::is_some),
+        move || ui.sharing.set(None),
+    )
+    .class("card share-card")
+    .part("share-card")
+    .attr("aria-labelledby", "cairn-share-title")
+    .child(
+        el("div")
+            .class("card-head")
+            .child_with(move || {
+                ui.sharing
+                    .with(|a| a.as_ref().map(|a| a.badge.clone()))
+                    .map(|b| badge_art(&b, false))
+            })
+            .child(
+                el("h2")
+                    .attr("id", "cairn-share-title")
+                    .text_with(ui.tr(|s| s.share_title)),
+            ),
+    )
+    .child(
+        el("p")
+            .class("card-award")
+            .part("share-award")
+            .text_with(move || {
+                ui.sharing
+                    .with(|a| a.as_ref().map(|a| a.title.clone()))
+                    .unwrap_or_default()
+            }),
+    )
+    .child(
+        el("label")
+            .class("field")
+            .child(el("span").text_with(ui.tr(|s| s.message_label)))
+            .child(textarea),
+    )
+    .child(
+        el("div")
+            .class("share-actions")
+            .child_opt(native)
+            .child(
+                el("button")
+                    .attr("type", "button")
+                    .part("share-copy")
+                    .text_with(move || {
+                        let s = s.get();
+                        (if copied.get() { s.copied } else { s.copy_link }).into()
+                    })
+                    .on("click", move |_| {
+                        if let Some(c) = dom::get(&navigator(), "clipboard") {
+                            let copy = JsValue::from_str(&links().copy);
+                            let _ = dom::call_method(&c, "writeText", &[copy]);
+                        }
+                        copied.set(true);
+                        tell("copy");
+                    }),
+            )
+            .child(link("share-x", "x", |l| l.x).text_with(ui.tr(|s| s.share_x)))
+            .child(
+                link("share-linkedin", "linkedin", |l| l.linkedin)
+                    .text_with(ui.tr(|s| s.share_linkedin)),
+            ),
+    )
+    .child(close_button(ui, move || ui.sharing.set(None)))
 }
 
-#[component]
-fn ShelfDialog(ui: Ui) -> impl IntoView {
-    let dialog = NodeRef::<html::Dialog>::new();
-    drive_dialog(dialog, move || ui.shelf_open.get());
-    view! {
-        <dialog class="card shelf" part="shelf" node_ref=dialog aria-labelledby="cairn-shelf-title"
-            on:close=move |_| ui.shelf_open.set(false) on:keydown=move |e| trap_focus(dialog, &e)>
-            <div class="card-head">
-                <h2 id="cairn-shelf-title">{ui.tr(|s| s.shelf_title)}</h2>
-                <button class="close" type="button" aria-label=ui.tr(|s| s.close)
-                    on:click=move |_| ui.shelf_open.set(false)>"×"</button>
-            </div>
-            <Shelf ui=ui />
-        </dialog>
-    }
+fn close_button(ui: Ui, close: impl Fn() + 'static) -> El {
+    el("button")
+        .class("close")
+        .attr("type", "button")
+        .attr_with("aria-label", ui.tr_attr(|s| s.close))
+        .text("×")
+        .on("click", move |_| close())
+}
+
+fn shelf_dialog(ui: Ui) -> El {
+    dialog(
+        move || ui.shelf_open.get(),
+        move || ui.shelf_open.set(false),
+    )
+    .class("card shelf")
+    .part("shelf")
+    .attr("aria-labelledby", "cairn-shelf-title")
+    .child(
+        el("div")
+            .class("card-head")
+            .child(
+                el("h2")
+                    .attr("id", "cairn-shelf-title")
+                    .text_with(ui.tr(|s| s.shelf_title)),
+            )
+            .child(close_button(ui, move || ui.shelf_open.set(false))),
+    )
+    .child(shelf(ui))
 }
 
 /// Earned badges (the user's and the account's) and locked ones with their criteria.
-#[component]
-pub fn Shelf(ui: Ui) -> impl IntoView {
+pub fn shelf(ui: Ui) -> El {
     let s = ui.strings;
-    let earned = move || {
-        ui.me
-            .with(|me| me.as_ref().map(Me::earned).unwrap_or_default())
-    };
-    let locked = move || {
-        ui.me
-            .with(|me| me.as_ref().map(Me::locked).unwrap_or_default())
-    };
-    view! {
-        <div class="shelf-body" part="shelf-body">
-            <h3>{ui.tr(|s| s.earned)}</h3>
-            {move || {
-                let earned = earned();
-                if earned.is_empty() {
-                    view! { <p class="empty">{s.get().none_yet}</p> }.into_any()
-                } else {
-                    view! {
-                        <ul class="grid" part="shelf-earned">
-                            {earned.into_iter().map(|a| view! {
-                                <li class="item" part="shelf-item" data-milestone=a.milestone>
-                                    <BadgeArt badge=a.badge.clone() />
-                                    <span class="name">{a.title.clone()}</span>
-                                    <span class="date">{date(&a, s.get().lang)}</span>
-                                </li>
-                            }).collect_view()}
-                        </ul>
-                    }.into_any()
-                }
-            }}
-            <h3>{ui.tr(|s| s.locked)}</h3>
-            <ul class="grid" part="shelf-locked">
-                {move || locked().into_iter().map(|m| view! { <LockedItem m=m /> }).collect_view()}
-            </ul>
-        </div>
-    }
+    el("div")
+        .class("shelf-body")
+        .part("shelf-body")
+        .child(el("h3").text_with(ui.tr(|s| s.earned)))
+        .child_with(move || {
+            let earned = ui
+                .me
+                .with(|me| me.as_ref().map(Me::earned).unwrap_or_default());
+            let s = s.get();
+            if earned.is_empty() {
+                return Some(el("p").class("empty").text(s.none_yet));
+            }
+            let mut list = el("ul").class("grid").part("shelf-earned");
+            for a in &earned {
+                list = list.child(
+                    el("li")
+                        .class("item")
+                        .part("shelf-item")
+                        .attr("data-milestone", &a.milestone)
+                        .child(badge_art(&a.badge, false))
+                        .child(el("span").class("name").text(&a.title))
+                        .child(el("span").class("date").text(&date(a, s.lang))),
+                );
+            }
+            Some(list)
+        })
+        .child(el("h3").text_with(ui.tr(|s| s.locked)))
+        .child(
+            el("ul")
+                .class("grid")
+                .part("shelf-locked")
+                .children_with(move || {
+                    let locked = ui
+                        .me
+                        .with(|me| me.as_ref().map(Me::locked).unwrap_or_default());
+                    locked.iter().map(locked_item).collect()
+                }),
+        )
 }
 
 fn date(award: &AwardView, lang: &str) -> String {
@@ -482,36 +606,37 @@ fn date(award: &AwardView, lang: &str) -> String {
     String::from(js_sys::Date::new(&at).to_locale_date_string(lang, &JsValue::UNDEFINED))
 }
 
-#[component]
-fn LockedItem(m: LockedMilestone) -> impl IntoView {
+fn locked_item(m: &LockedMilestone) -> El {
     let bar = m.target.map(|target| {
         let current = m.current.unwrap_or(0).min(target);
-        view! {
-            <span class="bar small" role="progressbar" aria-label=m.name.clone()
-                aria-valuemin="0" aria-valuemax=target aria-valuenow=current>
-                <span class="fill" style:width=format!("{}%", m.percent)></span>
-            </span>
-        }
+        el("span")
+            .class("bar small")
+            .attr("role", "progressbar")
+            .attr("aria-label", &m.name)
+            .attr("aria-valuemin", "0")
+            .attr("aria-valuemax", &target.to_string())
+            .attr("aria-valuenow", &current.to_string())
+            .child(fill_bar(m.percent))
     });
-    let badge = Badge {
-        icon: None,
-        image: None,
-        alt: m.name.clone(),
-    };
-    view! {
-        <li class="item locked" part="shelf-item locked" data-milestone=m.milestone.clone()>
-            <BadgeArt badge=badge locked=true />
-            <span class="name">{m.name.clone()}</span>
-            <span class="criteria">{m.criteria.clone()}</span>
-            {bar}
-        </li>
-    }
+    el("li")
+        .class("item locked")
+        .part("shelf-item locked")
+        .attr("data-milestone", &m.milestone)
+        .child(badge_art(&locked_badge(&m.name), true))
+        .child(el("span").class("name").text(&m.name))
+        .child(el("span").class("criteria").text(&m.criteria))
+        .child_opt(bar)
+}
+
+/// The filled part of a progress bar.
+fn fill_bar(percent: u8) -> El {
+    el("span")
+        .class("fill")
+        .attr("style", &format!("width:{percent}%"))
 }
 
 /// A progress ladder: its steps, the current total, the next threshold and "N more to go".
-#[component]
-pub fn Ladder(ui: Ui, p: LadderProgress, label_id: String) -> impl IntoView {
-    let s = ui.strings.get();
+pub fn ladder(s: &Strings, p: &LadderProgress, label_id: &str) -> El {
     let previous = p.previous();
     let max = p.next.or(p.steps.last().copied()).unwrap_or(p.current);
     let (count, more) = match (p.next, p.remaining) {
@@ -527,79 +652,96 @@ pub fn Ladder(ui: Ui, p: LadderProgress, label_id: String) -> impl IntoView {
         ),
         _ => (p.current.to_string(), s.top.to_owned()),
     };
-    let next = p.next;
-    view! {
-        <div class="ladder" part="ladder" data-metric=p.metric.clone()>
-            <div class="row">
-                <span class="label" id=label_id.clone()>{p.label.clone()}</span>
-                <span class="count" part="count">{count}</span>
-            </div>
-            <div class="bar" part="progress" role="progressbar" aria-labelledby=label_id
-                aria-valuemin=previous aria-valuemax=max aria-valuenow=p.current.min(max)
-                aria-valuetext=more.clone()>
-                <div class="fill" style:width=format!("{}%", p.percent)></div>
-            </div>
-            <ol class="steps" part="steps">
-                {p.steps.iter().map(|&step| view! {
-                    <li class:done=step <= p.current aria-current=(Some(step) == next).then_some("step")>{step}</li>
-                }).collect_view()}
-            </ol>
-            <p class="more" part="more">{more}</p>
-        </div>
+    let mut steps = el("ol").class("steps").part("steps");
+    for &step in &p.steps {
+        let mut li = el("li");
+        if step <= p.current {
+            li = li.class("done");
+        }
+        if Some(step) == p.next {
+            li = li.attr("aria-current", "step");
+        }
+        steps = steps.child(li.text(&step.to_string()));
     }
+    el("div")
+        .class("ladder")
+        .part("ladder")
+        .attr("data-metric", &p.metric)
+        .child(
+            el("div")
+                .class("row")
+                .child(
+                    el("span")
+                        .class("label")
+                        .attr("id", label_id)
+                        .text(&p.label),
+                )
+                .child(el("span").class("count").part("count").text(&count)),
+        )
+        .child(
+            el("div")
+                .class("bar")
+                .part("progress")
+                .attr("role", "progressbar")
+                .attr("aria-labelledby", label_id)
+                .attr("aria-valuemin", &previous.to_string())
+                .attr("aria-valuemax", &max.to_string())
+                .attr("aria-valuenow", &p.current.min(max).to_string())
+                .attr("aria-valuetext", &more)
+                .child(fill_bar(p.percent)),
+        )
+        .child(steps)
+        .child(el("p").class("more").part("more").text(&more))
 }
 
 /// `<div data-cairn="ladder" data-metric="…">`: the ladder of that metric (or ladder key),
-/// live.
-#[component]
-pub fn LadderPlacement(ui: Ui, metric: String, label_id: String) -> impl IntoView {
-    move || {
-        ui.me
-            .with(|me| {
-                me.as_ref()?
-                    .progress
-                    .iter()
-                    .find(|p| p.metric == metric || p.ladder == metric)
-                    .cloned()
-            })
-            .map(|p| view! { <Ladder ui=ui p=p label_id=label_id.clone() /> })
-    }
+/// live, in `root`.
+pub fn ladder_placement(root: El, ui: Ui, metric: String, label_id: String) -> El {
+    root.child_with(move || {
+        let p = ui.me.with(|me| {
+            me.as_ref()?
+                .progress
+                .iter()
+                .find(|p| p.metric == metric || p.ladder == metric)
+                .cloned()
+        })?;
+        Some(ladder(ui.strings.get(), &p, &label_id))
+    })
 }
 
-/// `<div data-cairn="badge" data-milestone="…">`: that badge, earned or locked.
-#[component]
-pub fn BadgePlacement(ui: Ui, milestone: String) -> impl IntoView {
-    move || {
-        ui.me.with(|me| {
+/// `<div data-cairn="badge" data-milestone="…">`: that badge, earned or locked, in `root`.
+pub fn badge_placement(root: El, ui: Ui, milestone: String) -> El {
+    root.child_with(move || {
+        let (earned, locked) = ui.me.with(|me| {
             let me = me.as_ref()?;
-            if let Some(a) = me.earned().into_iter().find(|a| a.milestone == milestone) {
-                return Some(
-                    view! {
-                        <figure class="badge-card" part="badge-card" data-state="earned">
-                            <BadgeArt badge=a.badge.clone() />
-                            <figcaption>{a.title}</figcaption>
-                        </figure>
-                    }
-                    .into_any(),
-                );
-            }
-            let m = me.locked().into_iter().find(|m| m.milestone == milestone)?;
-            let badge = Badge {
-                icon: None,
-                image: None,
-                alt: m.name.clone(),
+            let earned = me.earned().into_iter().find(|a| a.milestone == milestone);
+            let locked = match earned {
+                Some(_) => None,
+                None => me.locked().into_iter().find(|m| m.milestone == milestone),
             };
-            Some(
-                view! {
-                    <figure class="badge-card" part="badge-card" data-state="locked">
-                        <BadgeArt badge=badge locked=true />
-                        <figcaption>{m.name.clone()}<small>{m.criteria}</small></figcaption>
-                    </figure>
-                }
-                .into_any(),
-            )
-        })
-    }
+            Some((earned, locked))
+        })?;
+        let card = |state: &str, badge: El| {
+            el("figure")
+                .class("badge-card")
+                .part("badge-card")
+                .attr("data-state", state)
+                .child(badge)
+        };
+        if let Some(a) = earned {
+            return Some(
+                card("earned", badge_art(&a.badge, false)).child(el("figcaption").text(&a.title)),
+            );
+        }
+        let m = locked?;
+        Some(
+            card("locked", badge_art(&locked_badge(&m.name), true)).child(
+                el("figcaption")
+                    .text(&m.name)
+                    .child(el("small").text(&m.criteria)),
+            ),
+        )
+    })
 }
 
 /// Styles of every shadow root. Each colour, radius, font, shadow and spacing is a documented

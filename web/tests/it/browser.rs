@@ -158,3 +158,49 @@ async fn celebrating_shows_a_toast_draws_confetti_and_tells_the_host() {
         .remove_event_listener_with_callback("cairn:award", listener.as_ref().unchecked_ref())
         .unwrap();
 }
+
+#[wasm_bindgen_test]
+async fn a_toast_keeps_its_element_while_others_come_and_go() {
+    let widget = Widget::mount(
+        "pk_test".into(),
+        "http://127.0.0.1:1".into(),
+        &JsValue::UNDEFINED,
+    )
+    .unwrap();
+    let shadow = shadow_of_last_host();
+    let toast = |title: &str| -> Element {
+        let nodes = shadow.query_selector_all(".toast").unwrap();
+        (0..nodes.length())
+            .map(|i| nodes.get(i).unwrap().unchecked_into::<Element>())
+            .find(|t| {
+                t.query_selector(".title")
+                    .unwrap()
+                    .unwrap()
+                    .text_content()
+                    .unwrap()
+                    == title
+            })
+            .unwrap_or_else(|| panic!("a toast titled {title}"))
+    };
+    widget.celebrate(&award("aw_1", "First"));
+    next_frame().await;
+    let first = toast("First");
+    widget.celebrate(&award("aw_2", "Second"));
+    next_frame().await;
+    assert_eq!(titles(&shadow), ["First", "Second"]);
+    assert!(
+        first.is_same_node(Some(&toast("First"))),
+        "the first toast was not rebuilt"
+    );
+    let second = toast("Second");
+    let dismiss: HtmlElement = first
+        .query_selector(".dismiss")
+        .unwrap()
+        .unwrap()
+        .unchecked_into();
+    dismiss.click();
+    next_frame().await;
+    assert_eq!(titles(&shadow), ["Second"]);
+    assert!(second.is_same_node(Some(&toast("Second"))));
+    assert!(!first.is_connected(), "the dismissed toast left the page");
+}

@@ -5,5 +5,7 @@
 mod browser;
 #[cfg(target_arch = "wasm32")]
 mod convert;
+#[cfg(target_arch = "wasm32")]
+mod html;
 #[cfg(not(target_arch = "wasm32"))]
 mod logic;
