@@ -480,7 +480,8 @@ fn share_card(ui: Ui) -> El {
                 el("h2")
                     .attr("id", "cairn-share-title")
                     .text_with(ui.tr(|s| s.share_title)),
-            ),
+            )
+            .child(close_button(ui, move || ui.sharing.set(None))),
     )
     .child(
         el("p")
@@ -525,7 +526,6 @@ fn share_card(ui: Ui) -> El {
                     .text_with(ui.tr(|s| s.share_linkedin)),
             ),
     )
-    .child(close_button(ui, move || ui.sharing.set(None)))
 }
 
 fn close_button(ui: Ui, close: impl Fn() + 'static) -> El {
