@@ -19,7 +19,7 @@ use crate::dom::{
 use crate::html::El;
 use crate::logic::{BurstOptions, Celebrations, Corner, Shape, Strings, is_rtl};
 use crate::stream::Stream;
-use crate::view::{STYLES, Ui, badge_placement, ladder_placement, layer, shelf};
+use crate::view::{STYLES, Ui, badge_placement, ladder_placement, layer, localized, shelf};
 
 /// Awards reached while the page was closed are celebrated on the next visit if they are at
 /// most this old (and nobody saw them on another device).
@@ -338,24 +338,23 @@ impl Widget {
             let attr = |name: &str| el.get_attribute(name).unwrap_or_default();
             let label_id = format!("cairn-label-{i}");
             let _ = root.set_attribute("part", &format!("placement {kind}"));
-            let inner = El(root.clone().into());
-            let mounted = self.owner.with(|| match kind.as_str() {
-                "ladder" => Some(ladder_placement(inner, ui, attr("data-metric"), label_id)),
-                "shelf" => Some(inner.child(shelf(ui))),
-                "badge" => Some(badge_placement(inner, ui, attr("data-milestone"))),
-                _ => None,
+            let inner = El(root.into());
+            let mounted = self.owner.with(|| {
+                let inner = match kind.as_str() {
+                    "ladder" => ladder_placement(inner, ui, attr("data-metric"), label_id),
+                    "shelf" => inner.child(shelf(ui)),
+                    "badge" => badge_placement(inner, ui, attr("data-milestone")),
+                    _ => return false,
+                };
+                localized(inner, ui);
+                true
             });
-            let Some(inner) = mounted else {
+            if !mounted {
                 warn(&format!(
                     "cairn: unknown placement data-cairn=\"{kind}\" (ladder, shelf or badge)"
                 ));
                 continue;
-            };
-            self.owner.with(|| {
-                inner
-                    .attr_with("dir", move || Some(ui.dir().into()))
-                    .attr_with("lang", move || Some(ui.strings.get().lang.into()))
-            });
+            }
             self.placements.borrow_mut().push(el);
         }
     }

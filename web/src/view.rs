@@ -170,12 +170,15 @@ impl Ui {
     }
 }
 
+/// `root` with the `dir` and `lang` of the user's language, following it.
+pub fn localized(root: El, ui: Ui) -> El {
+    root.attr_with("dir", move || Some(ui.dir().into()))
+        .attr_with("lang", move || Some(ui.strings.get().lang.into()))
+}
+
 /// The floating layer: live region, toasts, the share card and the shelf dialog.
 pub fn layer(ui: Ui) -> El {
-    el("div")
-        .class("layer")
-        .attr_with("dir", move || Some(ui.dir().into()))
-        .attr_with("lang", move || Some(ui.strings.get().lang.into()))
+    localized(el("div").class("layer"), ui)
         .child(
             el("div")
                 .class("sr-only")

@@ -43,6 +43,17 @@ fn shadow_of_last_host() -> ShadowRoot {
     host.shadow_root().expect("open shadow root")
 }
 
+/// A widget against an API nobody answers, and its layer's shadow root.
+fn mount() -> (Rc<Widget>, ShadowRoot) {
+    let widget = Widget::mount(
+        "pk_test".into(),
+        "http://127.0.0.1:1".into(),
+        &JsValue::UNDEFINED,
+    )
+    .unwrap();
+    (widget, shadow_of_last_host())
+}
+
 fn titles(shadow: &ShadowRoot) -> Vec<String> {
     let nodes = shadow.query_selector_all(".toast .title").unwrap();
     (0..nodes.length())
@@ -74,13 +85,7 @@ fn painted_pixels(shadow: &ShadowRoot) -> usize {
 
 #[wasm_bindgen_test]
 async fn mounts_an_isolated_layer() {
-    let _widget = Widget::mount(
-        "pk_test".into(),
-        "http://127.0.0.1:1".into(),
-        &JsValue::UNDEFINED,
-    )
-    .unwrap();
-    let shadow = shadow_of_last_host();
+    let (_widget, shadow) = mount();
     assert!(shadow.query_selector("style").unwrap().is_some());
     assert!(shadow.query_selector("canvas.confetti").unwrap().is_some());
     let region = shadow
@@ -101,13 +106,7 @@ async fn mounts_an_isolated_layer() {
 
 #[wasm_bindgen_test]
 async fn celebrating_shows_a_toast_draws_confetti_and_tells_the_host() {
-    let widget = Widget::mount(
-        "pk_test".into(),
-        "http://127.0.0.1:1".into(),
-        &JsValue::UNDEFINED,
-    )
-    .unwrap();
-    let shadow = shadow_of_last_host();
+    let (widget, shadow) = mount();
     let seen: Rc<RefCell<Vec<String>>> = Rc::default();
     let listener = {
         let seen = Rc::clone(&seen);
@@ -161,13 +160,7 @@ async fn celebrating_shows_a_toast_draws_confetti_and_tells_the_host() {
 
 #[wasm_bindgen_test]
 async fn a_toast_keeps_its_element_while_others_come_and_go() {
-    let widget = Widget::mount(
-        "pk_test".into(),
-        "http://127.0.0.1:1".into(),
-        &JsValue::UNDEFINED,
-    )
-    .unwrap();
-    let shadow = shadow_of_last_host();
+    let (widget, shadow) = mount();
     let toast = |title: &str| -> Element {
         let nodes = shadow.query_selector_all(".toast").unwrap();
         (0..nodes.length())
