@@ -79,11 +79,11 @@ fn awards_reach_the_ledger_and_people_record_celebrations() {
     assert_eq!(
         (
             ten["value"].as_i64(),
-            ten["celebrate"].as_i64(),
-            ten["holdout"].as_i64(),
-            ten["celebrated"].as_i64()
+            ten["celebrate"].as_bool(),
+            ten["holdout"].as_bool(),
+            ten["celebrated"].as_bool()
         ),
-        (Some(10), Some(1), Some(0), Some(0))
+        (Some(10), Some(true), Some(false), Some(false))
     );
 
     // Filters and pages.
@@ -161,11 +161,22 @@ fn awards_reach_the_ledger_and_people_record_celebrations() {
     let missing = app
         .server(
             "POST",
-            "/v1/milestones/aw_nope/celebrated",
+            "/v1/milestones/aw_000000000000000000000000/celebrated",
             Some(r#"{"celebration_type":"gift"}"#),
         )
         .unwrap();
     assert_eq!(missing.status, 404);
+    let malformed = app
+        .server(
+            "POST",
+            "/v1/milestones/aw_nope/celebrated",
+            Some(r#"{"celebration_type":"gift"}"#),
+        )
+        .unwrap();
+    assert_eq!(
+        (malformed.status, malformed.json()["error"]["code"].as_str()),
+        (400, Some("invalid_award_id"))
+    );
 
     // Custom milestones, by API, once.
     let award = |body: &str, key: &str| {

@@ -2,6 +2,7 @@
 
 mod api;
 mod components;
+mod edge;
 mod import;
 mod ledger;
 mod openapi;

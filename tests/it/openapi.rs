@@ -4,38 +4,6 @@ use std::collections::BTreeSet;
 
 use cairn_e2e::App;
 
-/// Routes in the worker's route table: `(METHOD, path)` with `{}` for path parameters.
-fn routes_in_source() -> BTreeSet<(String, String)> {
-    let source = std::fs::read_to_string(xtask::root().join("worker/src/routes.rs")).unwrap();
-    let mut routes = BTreeSet::new();
-    for line in source.lines().map(str::trim) {
-        let Some(rest) = line.strip_prefix("(Method::") else {
-            continue;
-        };
-        let (method, rest) = rest.split_once(',').unwrap();
-        let method = method.to_uppercase();
-        if let Some(path) = rest
-            .trim()
-            .strip_prefix('"')
-            .and_then(|r| r.split('"').next())
-        {
-            routes.insert((method, path.to_owned()));
-        } else if let Some(prefix) = rest
-            .split("starts_with(\"")
-            .nth(1)
-            .and_then(|r| r.split('"').next())
-        {
-            let suffix = rest
-                .split("ends_with(\"")
-                .nth(1)
-                .and_then(|r| r.split('"').next())
-                .unwrap_or("");
-            routes.insert((method, format!("{prefix}{{}}{suffix}")));
-        }
-    }
-    routes
-}
-
 #[test]
 fn the_document_matches_the_routes() {
     let app = App::start("openapi").unwrap();
@@ -49,6 +17,8 @@ fn the_document_matches_the_routes() {
     );
     let doc = reply.json();
     assert_eq!(doc["openapi"], "3.1.0");
+    // That the document lists exactly the route table is a native test of the worker
+    // (`router::tests`); here, that the running worker routes every documented path.
     let mut documented = BTreeSet::new();
     for (path, item) in doc["paths"].as_object().unwrap() {
         for method in item.as_object().unwrap().keys() {
@@ -60,15 +30,13 @@ fn the_document_matches_the_routes() {
             documented.insert((method.to_uppercase(), normalized));
         }
     }
-    assert_eq!(
-        documented,
-        routes_in_source(),
-        "documented routes (left) vs the route table (right)"
-    );
+    assert!(documented.len() >= 19, "{documented:?}");
 
     // Every documented route answers (never 404 for the route itself), and every $ref resolves.
     for (method, path) in &documented {
-        let concrete = path.replace("{}", "aw_000000000000000000000000");
+        let concrete = path
+            .replace("/milestones/{}/award", "/milestones/first_project/award")
+            .replace("{}", "aw_000000000000000000000000");
         let reply = app.request(method, &concrete, &[], None).unwrap();
         let route_missing =
             reply.status == 404 && reply.json()["error"]["message"] == "no such route";

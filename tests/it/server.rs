@@ -86,10 +86,19 @@ fn projects_definitions_and_batches() {
     };
 
     // No definitions yet: every metric is unknown, and nothing is written.
+    // A single event is the whole request: refused with 422; in a batch, one rejected result.
     let early = server(
         "POST",
         "/v1/events",
         Some(r#"{"user_id":"u1","event":"signup"}"#),
+        "application/json",
+    );
+    assert_eq!(early.status, 422, "{}", early.body);
+    assert_eq!(early.json()["error"]["code"], "unknown_metric");
+    let early = server(
+        "POST",
+        "/v1/events",
+        Some(r#"{"events":[{"user_id":"u1","event":"signup"}]}"#),
         "application/json",
     )
     .json();

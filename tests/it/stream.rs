@@ -120,3 +120,62 @@ fn awards_are_pushed_the_moment_they_happen() {
         (400, Some("websocket_required"))
     );
 }
+
+#[test]
+fn pushes_speak_each_connection_s_language() {
+    let app = App::start("stream-locale").unwrap();
+    let now = cairn_e2e::now_secs();
+    let token = |user: &str, locale: &str| {
+        let claims = cairn_core::wire::UserClaims {
+            sub: user.into(),
+            exp: now + 600,
+            iat: Some(now),
+            acct: Some("team-fr".into()),
+            traits: Some(cairn_core::wire::UserTraits {
+                locale: Some(locale.into()),
+                ..Default::default()
+            }),
+        };
+        cairn_e2e::sign(cairn_e2e::DEMO_IDENTITY_SECRET, &claims)
+    };
+    let mut fleur = connect(&app, &token("fleur", "fr"));
+    let mut ahmed = connect(&app, &token("ahmed", "ar"));
+    // A server-side call, in no language: each page hears it in its own.
+    let reply = app
+        .server(
+            "POST",
+            "/v1/events",
+            Some(
+                &json!({"user_id": "fleur", "event": "project_created", "account_id": "team-fr"})
+                    .to_string(),
+            ),
+        )
+        .unwrap();
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    let own = next_award(&mut fleur, Duration::from_secs(2)).expect("fleur's award");
+    assert_eq!(own["title"], "Premier projet !");
+    // The account's award, to both members, each in theirs.
+    app.server(
+        "POST",
+        "/v1/events",
+        Some(
+            &json!({"user_id": "ahmed", "event": "project_created", "account_id": "team-fr"})
+                .to_string(),
+        ),
+    )
+    .unwrap();
+    let team = |socket: &mut Socket| loop {
+        let award = next_award(socket, Duration::from_secs(3)).expect("the team award");
+        if award["scope"] == "account" {
+            return award;
+        }
+    };
+    let to_fleur = team(&mut fleur);
+    let to_ahmed = team(&mut ahmed);
+    assert_eq!(to_fleur["id"], to_ahmed["id"]);
+    // Its badge's default alt text is Cairn's own words, in each member's language.
+    assert_ne!(
+        to_fleur["badge"]["alt"], to_ahmed["badge"]["alt"],
+        "one award, two languages: {to_fleur} / {to_ahmed}"
+    );
+}

@@ -8,8 +8,9 @@ use jwt::{Header, Token, VerifyWithKey};
 use sha2::{Digest, Sha256};
 use worker::{Env, Request};
 
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::project::Project;
+use crate::routes::Ctx;
 
 /// Clock skew tolerated on token expiry, in seconds.
 const SKEW_SECS: i64 = 60;
@@ -37,31 +38,38 @@ pub fn admin(req: &Request, env: &Env) -> ApiResult<()> {
         .secret("CAIRN_ADMIN_TOKEN")
         .map(|s| s.to_string())
         .map_err(|_| {
-            ApiError::Forbidden("this deployment has no admin token (CAIRN_ADMIN_TOKEN)".into())
+            ApiError::forbidden("this deployment has no admin token (CAIRN_ADMIN_TOKEN)")
         })?;
     let given = bearer(req)?.unwrap_or_default();
     // Compare digests, so the comparison time says nothing about the token.
     if given.is_empty() || Sha256::digest(given.as_bytes()) != Sha256::digest(expected.as_bytes()) {
-        return Err(ApiError::Unauthorized(
-            "missing or wrong admin token".into(),
-        ));
+        return Err(ApiError::unauthorized("missing or wrong admin token"));
     }
     Ok(())
 }
 
 /// A product's server: `Authorization: Bearer sk_…`.
-pub async fn server(req: &Request, env: &Env) -> ApiResult<Project> {
-    let key = bearer(req)?.filter(|k| k.starts_with("sk_"));
+pub async fn server(req: &Request, ctx: &Ctx<'_>) -> ApiResult<Project> {
+    let key = bearer(req)?.filter(|k| k.starts_with("sk_") && k.len() <= MAX_KEY_BYTES);
     let Some(key) = key else {
-        return Err(ApiError::Unauthorized(
-            "missing secret key: send Authorization: Bearer sk_…".into(),
+        return Err(ApiError::unauthorized(
+            "missing secret key: send Authorization: Bearer sk_…",
         ));
     };
-    let project = Project::by_secret_key(env, &key)
+    let project = Project::by_secret_key(ctx.env, &key, &ctx.ip)
         .await?
-        .ok_or_else(|| ApiError::Unauthorized("unknown secret key".into()))?;
-    limit(env, "SERVER_RATE_LIMITER", format!("sk:{}", project.id)).await?;
+        .ok_or_else(|| ApiError::unauthorized("unknown secret key"))?;
+    limit(ctx.env, "SERVER_RATE_LIMITER", format!("sk:{}", project.id)).await?;
     Ok(project)
+}
+
+/// Longest key looked up (real ones are far shorter).
+const MAX_KEY_BYTES: usize = 128;
+
+/// Counts one key lookup (a key this isolate has not seen lately) against the caller's
+/// address: a flood of made-up keys reaches D1 only at the address limit's pace.
+pub async fn limit_address(env: &Env, ip: &str) -> ApiResult<()> {
+    limit(env, "ADDRESS_RATE_LIMITER", format!("ip:{ip}")).await
 }
 
 /// Seconds a client waits after a 429 (the limiters' period).
@@ -76,30 +84,20 @@ async fn limit(env: &Env, binding: &str, key: String) -> ApiResult<()> {
     if limiter.limit(key).await?.success {
         Ok(())
     } else {
-        Err(ApiError::RateLimited(RATE_PERIOD_SECS))
+        Err(ApiError::rate_limited(RATE_PERIOD_SECS))
     }
 }
 
 /// A browser: `X-Cairn-Key: pk_…` and `Authorization: Bearer <user token>`.
 /// `origin` is the page's (`Origin` header), `own` the API's: the project must allow it.
-pub async fn client(
-    req: &Request,
-    env: &Env,
-    origin: Option<&str>,
-    own: &str,
-) -> ApiResult<ClientCaller> {
+pub async fn client(req: &Request, ctx: &Ctx<'_>) -> ApiResult<ClientCaller> {
     let key = req.headers().get(headers::KEY)?.unwrap_or_default();
     let token = bearer(req)?;
-    client_with(req, env, &key, token.as_deref(), origin, own).await
+    client_with(req, ctx, &key, token.as_deref()).await
 }
 
 /// A browser's WebSocket, which cannot send headers: `?key=pk_…&token=…`.
-pub async fn client_from_query(
-    req: &Request,
-    env: &Env,
-    origin: Option<&str>,
-    own: &str,
-) -> ApiResult<ClientCaller> {
+pub async fn client_from_query(req: &Request, ctx: &Ctx<'_>) -> ApiResult<ClientCaller> {
     #[derive(serde::Deserialize)]
     struct Query {
         #[serde(default)]
@@ -109,39 +107,43 @@ pub async fn client_from_query(
     }
     let q: Query = req
         .query()
-        .map_err(|e| ApiError::bad("invalid_query", e.to_string(), None))?;
-    client_with(req, env, &q.key, q.token.as_deref(), origin, own).await
+        .map_err(|e| ApiError::bad(ErrorCode::InvalidQuery, e.to_string(), None))?;
+    client_with(req, ctx, &q.key, q.token.as_deref()).await
 }
 
 async fn client_with(
     req: &Request,
-    env: &Env,
+    ctx: &Ctx<'_>,
     key: &str,
     token: Option<&str>,
-    origin: Option<&str>,
-    own: &str,
 ) -> ApiResult<ClientCaller> {
-    if key.is_empty() {
-        return Err(ApiError::Unauthorized(format!(
+    if key.is_empty() || key.len() > MAX_KEY_BYTES {
+        return Err(ApiError::unauthorized(format!(
             "missing publishable key in {}",
             headers::KEY
         )));
     }
-    let project = Project::by_publishable_key(env, key)
+    let project = Project::by_publishable_key(ctx.env, key, &ctx.ip)
         .await?
-        .ok_or_else(|| ApiError::Unauthorized("unknown publishable key".into()))?;
-    let token = token.ok_or_else(|| {
-        ApiError::Unauthorized("missing user token: send Authorization: Bearer <token>".into())
-    })?;
-    if let Some(origin) = origin.filter(|o| !project.allows_origin(o, own)) {
-        return Err(ApiError::Forbidden(format!(
+        .ok_or_else(|| ApiError::unauthorized("unknown publishable key"))?;
+    // From here on the browser may read the answer only if the project allows its origin.
+    let allowed = ctx
+        .origin
+        .as_deref()
+        .is_none_or(|o| project.allows_origin(o, &ctx.own));
+    ctx.cors.set(Some(allowed));
+    if let Some(origin) = ctx.origin.as_deref().filter(|_| !allowed) {
+        return Err(ApiError::forbidden(format!(
             "origin {origin} is not allowed for this project"
         )));
     }
+    let token = token.ok_or_else(|| {
+        ApiError::unauthorized("missing user token: send Authorization: Bearer <token>")
+    })?;
     let now_secs = worker::Date::now().as_millis() as i64 / 1000;
     let claims = verify(token, &project.identity_secrets, now_secs)?;
     limit(
-        env,
+        ctx.env,
         "CLIENT_RATE_LIMITER",
         format!("{}:{}", project.id, claims.sub),
     )
@@ -173,7 +175,7 @@ pub fn verify(token: &str, secrets: &[String], now_secs: i64) -> ApiResult<UserC
     let mut verified = None;
     for secret in secrets {
         let key: Hmac<Sha256> = Hmac::new_from_slice(secret.as_bytes())
-            .map_err(|_| ApiError::Internal("bad identity secret".into()))?;
+            .map_err(|_| ApiError::internal("bad identity secret"))?;
         let result: Result<Token<Header, UserClaims, _>, jwt::Error> = token.verify_with_key(&key);
         match result {
             Ok(t) => {
@@ -183,29 +185,29 @@ pub fn verify(token: &str, secrets: &[String], now_secs: i64) -> ApiResult<UserC
             // A signature made with another secret: try the next one (rotation).
             Err(jwt::Error::InvalidSignature | jwt::Error::RustCryptoMac(_)) => continue,
             Err(jwt::Error::AlgorithmMismatch(..)) => {
-                return Err(ApiError::Unauthorized(
-                    "user token must be signed with HS256".into(),
+                return Err(ApiError::unauthorized(
+                    "user token must be signed with HS256",
                 ));
             }
-            Err(e) => return Err(ApiError::Unauthorized(format!("invalid user token: {e}"))),
+            Err(e) => return Err(ApiError::unauthorized(format!("invalid user token: {e}"))),
         }
     }
-    let claims = verified
-        .ok_or_else(|| ApiError::Unauthorized("user token signature does not match".into()))?;
+    let claims =
+        verified.ok_or_else(|| ApiError::unauthorized("user token signature does not match"))?;
     if claims.exp + SKEW_SECS < now_secs {
-        return Err(ApiError::Unauthorized("user token expired".into()));
+        return Err(ApiError::unauthorized("user token expired"));
     }
     if claims.exp - now_secs > MAX_TOKEN_LIFETIME_SECS + SKEW_SECS
         || claims
             .iat
             .is_some_and(|iat| claims.exp - iat > MAX_TOKEN_LIFETIME_SECS)
     {
-        return Err(ApiError::Unauthorized(
-            "user tokens may be valid for at most 24 hours".into(),
+        return Err(ApiError::unauthorized(
+            "user tokens may be valid for at most 24 hours",
         ));
     }
     if claims.sub.is_empty() || claims.sub.len() > MAX_ID_BYTES {
-        return Err(ApiError::Unauthorized(format!(
+        return Err(ApiError::unauthorized(format!(
             "user token sub must be 1 to {MAX_ID_BYTES} bytes"
         )));
     }
@@ -214,7 +216,7 @@ pub fn verify(token: &str, secrets: &[String], now_secs: i64) -> ApiResult<UserC
         .as_ref()
         .is_some_and(|a| a.is_empty() || a.len() > MAX_ID_BYTES)
     {
-        return Err(ApiError::Unauthorized(format!(
+        return Err(ApiError::unauthorized(format!(
             "user token acct must be 1 to {MAX_ID_BYTES} bytes"
         )));
     }
@@ -224,9 +226,7 @@ pub fn verify(token: &str, secrets: &[String], now_secs: i64) -> ApiResult<UserC
 /// Signs a development token for the demo project (`GET /v1/demo/token`).
 pub fn sign_demo_token(secret: &str, claims: &UserClaims) -> ApiResult<String> {
     use jwt::SignWithKey;
-    let key: Hmac<Sha256> = Hmac::new_from_slice(secret.as_bytes())
-        .map_err(|_| ApiError::Internal("bad secret".into()))?;
-    claims
-        .sign_with_key(&key)
-        .map_err(|e| ApiError::Internal(e.to_string()))
+    let key: Hmac<Sha256> =
+        Hmac::new_from_slice(secret.as_bytes()).map_err(|_| ApiError::internal("bad secret"))?;
+    claims.sign_with_key(&key).map_err(ApiError::internal)
 }

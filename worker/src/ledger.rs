@@ -20,68 +20,40 @@ use cairn_core::{Compiled, Subject, progress};
 use serde::{Deserialize, Serialize};
 use worker::{D1Database, Env, SqlStorage};
 
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::project::DB;
 
-/// One ledger row, as written and as listed by `GET /v1/milestones`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct LedgerRow {
-    pub id: String,
-    pub project_id: String,
-    pub subject_type: String,
-    pub subject_id: String,
-    pub milestone_key: String,
-    pub milestone_name: String,
-    pub kind: String,
-    pub tier: String,
-    pub value: i64,
-    pub achieved_at: String,
-    pub celebrate: i64,
-    pub holdout: i64,
-    #[serde(default)]
-    pub seen_at: Option<String>,
-    #[serde(default)]
-    pub celebrated: i64,
-    #[serde(default)]
-    pub celebrated_at: Option<String>,
-    #[serde(default)]
-    pub celebration_type: Option<String>,
-    #[serde(default)]
-    pub notes: Option<String>,
-    pub created_at: String,
-}
+pub use cairn_core::wire::{LedgerPage as Page, LedgerRow};
 
-impl LedgerRow {
-    /// The row for `award` of `subject`.
-    pub fn new(defs: &Compiled, subject: Subject<'_>, award: &Award, now: &str) -> Self {
-        let name = defs.milestone(&award.milestone).map_or_else(
-            || award.milestone.clone(),
-            |m| progress::title(defs, m, "en"),
-        );
-        Self {
-            id: award.id.clone(),
-            project_id: subject.project.to_owned(),
-            subject_type: match subject.scope {
-                Scope::User => "user",
-                Scope::Account => "account",
-            }
-            .into(),
-            subject_id: subject.id.to_owned(),
-            milestone_key: award.milestone.clone(),
-            milestone_name: name,
-            kind: award.kind.as_str().into(),
-            tier: award.tier.clone(),
-            value: i64::try_from(award.value).unwrap_or(i64::MAX),
-            achieved_at: award.achieved_at.to_string(),
-            celebrate: i64::from(award.celebrate),
-            holdout: i64::from(defs.in_holdout(subject.project, &subject.key())),
-            seen_at: None,
-            celebrated: 0,
-            celebrated_at: None,
-            celebration_type: None,
-            notes: None,
-            created_at: now.to_owned(),
+/// The ledger row for `award` of `subject`.
+pub fn row(defs: &Compiled, subject: Subject<'_>, award: &Award, now: &str) -> LedgerRow {
+    let name = defs.milestone(&award.milestone).map_or_else(
+        || award.milestone.clone(),
+        |m| progress::title(defs, m, "en"),
+    );
+    LedgerRow {
+        id: award.id.clone(),
+        project_id: subject.project.to_owned(),
+        subject_type: match subject.scope {
+            Scope::User => "user",
+            Scope::Account => "account",
         }
+        .into(),
+        subject_id: subject.id.to_owned(),
+        milestone_key: award.milestone.clone(),
+        milestone_name: name,
+        kind: award.kind.as_str().into(),
+        tier: award.tier.clone(),
+        value: i64::try_from(award.value).unwrap_or(i64::MAX),
+        achieved_at: award.achieved_at.to_string(),
+        celebrate: award.celebrate,
+        holdout: defs.in_holdout(subject.project, &subject.key()),
+        seen_at: None,
+        celebrated: false,
+        celebrated_at: None,
+        celebration_type: None,
+        notes: None,
+        created_at: now.to_owned(),
     }
 }
 
@@ -145,12 +117,12 @@ pub const FLUSH_BATCH: usize = 200;
 pub struct Outbox<'a>(pub &'a SqlStorage);
 
 impl Outbox<'_> {
-    const TABLE: &'static str =
+    /// The table, in each owner's migrations.
+    pub const TABLE: &'static str =
         "CREATE TABLE IF NOT EXISTS outbox (id TEXT PRIMARY KEY, row TEXT NOT NULL)";
 
     /// Adds `item` (an item already there, by key, is kept as it is).
     pub fn push(&self, item: &OutboxItem) -> ApiResult<()> {
-        self.0.exec(Self::TABLE, None)?;
         self.0.exec(
             "INSERT INTO outbox (id, row) VALUES (?, ?) ON CONFLICT (id) DO NOTHING",
             vec![item.key().into(), serde_json::to_string(item)?.into()],
@@ -165,7 +137,6 @@ impl Outbox<'_> {
             id: String,
             row: String,
         }
-        self.0.exec(Self::TABLE, None)?;
         let rows: Vec<Out> = self
             .0
             .exec(
@@ -193,7 +164,6 @@ impl Outbox<'_> {
 
     /// Removes the items with these keys.
     pub fn remove(&self, keys: &[String]) -> ApiResult<()> {
-        self.0.exec(Self::TABLE, None)?;
         for key in keys {
             self.0
                 .exec("DELETE FROM outbox WHERE id = ?", vec![key.as_str().into()])?;
@@ -237,8 +207,8 @@ pub async fn flush(
                     r.tier.as_str().into(),
                     (r.value as f64).into(),
                     r.achieved_at.as_str().into(),
-                    (r.celebrate as f64).into(),
-                    (r.holdout as f64).into(),
+                    f64::from(u8::from(r.celebrate)).into(),
+                    f64::from(u8::from(r.holdout)).into(),
                     r.created_at.as_str().into(),
                 ])?,
             OutboxItem::Seen { project, id, user, account, at } => db
@@ -258,7 +228,7 @@ pub async fn flush(
     let results = db
         .batch(statements)
         .await
-        .map_err(|e| ApiError::Internal(format!("ledger write failed: {e}")))?;
+        .map_err(|e| ApiError::unavailable(format!("ledger write failed: {e}")))?;
     let mut done = Vec::with_capacity(items.len());
     for (item, result) in items.iter().zip(results) {
         let finished = match item {
@@ -302,21 +272,12 @@ pub struct Query {
     pub limit: Option<u32>,
 }
 
-/// One page of ledger rows, oldest first.
-#[derive(Debug, Serialize)]
-pub struct Page {
-    pub milestones: Vec<LedgerRow>,
-    /// Pass as `cursor` for the next page; absent on the last page.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub next_cursor: Option<String>,
-}
-
 /// Lists `project`'s ledger.
 pub async fn list(env: &Env, project: &str, q: &Query) -> ApiResult<Page> {
     let limit = q.limit.unwrap_or(50);
     if !(1..=200).contains(&limit) {
         return Err(ApiError::bad(
-            "invalid_query",
+            ErrorCode::InvalidQuery,
             "limit must be 1 to 200",
             Some("limit"),
         ));
@@ -333,7 +294,7 @@ pub async fn list(env: &Env, project: &str, q: &Query) -> ApiResult<Page> {
             .filter(|(k, _)| matches!(*k, "user" | "account"))
             .ok_or_else(|| {
                 ApiError::bad(
-                    "invalid_query",
+                    ErrorCode::InvalidQuery,
                     "subject is user:ID or account:ID",
                     Some("subject"),
                 )
@@ -351,9 +312,9 @@ pub async fn list(env: &Env, project: &str, q: &Query) -> ApiResult<Page> {
         push("achieved_at >=", since.to_string().into(), &mut sql);
     }
     if let Some(cursor) = &q.cursor {
-        let (at, id) = cursor
-            .split_once('|')
-            .ok_or_else(|| ApiError::bad("invalid_query", "unknown cursor", Some("cursor")))?;
+        let (at, id) = cursor.split_once('|').ok_or_else(|| {
+            ApiError::bad(ErrorCode::InvalidQuery, "unknown cursor", Some("cursor"))
+        })?;
         args.push(at.into());
         args.push(id.into());
         let (a, b) = (args.len() - 1, args.len());
@@ -381,16 +342,7 @@ pub async fn list(env: &Env, project: &str, q: &Query) -> ApiResult<Page> {
     })
 }
 
-/// Body of `POST /v1/milestones/{id}/celebrated`.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Celebrated {
-    /// How, e.g. `email`, `gift`, `social_shoutout`, `case_study`.
-    pub celebration_type: String,
-    /// Free notes.
-    #[serde(default)]
-    pub notes: Option<String>,
-}
+pub use cairn_core::wire::CelebratedRequest as Celebrated;
 
 /// Records how a person celebrated award `id`; `false` if there is no such award.
 pub async fn mark_celebrated(

@@ -7,10 +7,16 @@
 //! double-count or double-award. Static files (the widget and the demo site) are served by
 //! Workers static assets before this code runs.
 
+// Request data is parsed, never sliced or indexed: no input can make the worker panic.
+#![deny(clippy::indexing_slicing, clippy::string_slice)]
+#![cfg_attr(test, allow(clippy::indexing_slicing))]
+
 mod auth;
 mod error;
 mod ledger;
+mod objects;
 mod project;
+mod router;
 mod routes;
 mod rpc;
 mod subject;

@@ -55,16 +55,19 @@ const COLUMNS: &str = "id, identity_secrets, allowed_origins, definitions_versio
 
 impl Project {
     /// The project whose publishable key is `key`.
-    pub async fn by_publishable_key(env: &Env, key: &str) -> ApiResult<Option<Self>> {
-        Self::find(env, "publishable_key", key).await
+    pub async fn by_publishable_key(env: &Env, key: &str, ip: &str) -> ApiResult<Option<Self>> {
+        Self::find(env, "publishable_key", key, ip).await
     }
 
     /// The project whose secret key is `key` (compared by hash).
-    pub async fn by_secret_key(env: &Env, key: &str) -> ApiResult<Option<Self>> {
-        Self::find(env, "secret_key_hash", &hash_hex(key)).await
+    pub async fn by_secret_key(env: &Env, key: &str, ip: &str) -> ApiResult<Option<Self>> {
+        Self::find(env, "secret_key_hash", &hash_hex(key), ip).await
     }
 
-    async fn find(env: &Env, column: &str, value: &str) -> ApiResult<Option<Self>> {
+    /// The project whose `column` is `value`. Answers, hits and misses alike, are kept in this
+    /// isolate for [`PROJECT_TTL_MS`], so repeated unknown keys cost no D1 query; before a query,
+    /// the caller's address (`ip`) is counted against the per-address limit.
+    async fn find(env: &Env, column: &str, value: &str, ip: &str) -> ApiResult<Option<Self>> {
         let cache_key = format!("{column}={value}");
         let now = worker::Date::now().as_millis();
         if let Some(hit) = PROJECTS.with(|c| {
@@ -73,8 +76,10 @@ impl Project {
                 .filter(|(_, until)| *until > now)
                 .map(|(p, _)| p.clone())
         }) {
-            return Ok(Some(hit));
+            return Ok(hit);
         }
+        crate::auth::limit_address(env, ip).await?;
+        count(|s| s.key_lookups += 1);
         let db = env.d1(DB)?;
         let row: Option<Row> = db
             .prepare(format!(
@@ -84,12 +89,16 @@ impl Project {
             .first(None)
             .await?;
         let project = row.map(Self::try_from).transpose()?;
-        if let Some(p) = &project {
-            PROJECTS.with(|c| {
-                c.borrow_mut()
-                    .insert(cache_key, (p.clone(), now + PROJECT_TTL_MS))
-            });
-        }
+        PROJECTS.with(|c| {
+            let mut cache = c.borrow_mut();
+            if cache.len() >= MAX_CACHED {
+                cache.retain(|_, (_, until)| *until > now);
+                if cache.len() >= MAX_CACHED {
+                    cache.clear();
+                }
+            }
+            cache.insert(cache_key, (project.clone(), now + PROJECT_TTL_MS));
+        });
         Ok(project)
     }
 
@@ -101,12 +110,12 @@ impl Project {
 
     /// The name of the Durable Object that is the single writer of `user_id`.
     pub fn user_object(&self, user_id: &str) -> String {
-        format!("{}/user/{user_id}", self.id)
+        crate::objects::user(&self.id, user_id)
     }
 
     /// The name of the Durable Object that is the single writer of `account_id`.
     pub fn account_object(&self, account_id: &str) -> String {
-        format!("{}/account/{account_id}", self.id)
+        crate::objects::account(&self.id, account_id)
     }
 
     /// The current definitions, compiled (cached per isolate).
@@ -119,14 +128,72 @@ impl Project {
 /// every isolate within this time (at once in the isolate that made the change).
 const PROJECT_TTL_MS: u64 = 10_000;
 
-/// Forgets this isolate's copies of projects (after a change).
+/// Most projects (and misses) an isolate keeps.
+const MAX_CACHED: usize = 10_000;
+
+/// Forgets this isolate's copies of projects and origins (after a change).
 pub fn forget_cached_projects() {
     PROJECTS.with(|c| c.borrow_mut().clear());
+    ORIGINS.with(|o| *o.borrow_mut() = None);
+}
+
+/// What this isolate asked D1 on behalf of authentication and preflights (`GET
+/// /v1/admin/isolate`): the measure of what unauthenticated traffic costs.
+#[derive(Debug, Default, Clone, Copy, serde::Serialize)]
+pub struct IsolateStats {
+    /// Key lookups (cache misses for secret and publishable keys).
+    pub key_lookups: u64,
+    /// Reloads of the set of allowed origins (for preflights).
+    pub origin_lookups: u64,
+}
+
+/// This isolate's counters.
+pub fn isolate_stats() -> IsolateStats {
+    STATS.with(|s| *s.borrow())
+}
+
+fn count(f: impl FnOnce(&mut IsolateStats)) {
+    STATS.with(|s| f(&mut s.borrow_mut()));
 }
 
 thread_local! {
-    static PROJECTS: RefCell<HashMap<String, (Project, u64)>> = RefCell::new(HashMap::new());
+    static PROJECTS: RefCell<HashMap<String, (Option<Project>, u64)>> = RefCell::new(HashMap::new());
     static COMPILED: RefCell<HashMap<(String, i64), Rc<Compiled>>> = RefCell::new(HashMap::new());
+    static ORIGINS: RefCell<Option<(Rc<std::collections::HashSet<String>>, u64)>> = const { RefCell::new(None) };
+    static STATS: RefCell<IsolateStats> = RefCell::new(IsolateStats::default());
+}
+
+/// Whether any project allows browser calls from `origin` (what a preflight, which carries no
+/// key, can know). The set of every project's origins is kept in this isolate for
+/// [`PROJECT_TTL_MS`].
+pub async fn allowed_anywhere(env: &Env, origin: &str) -> ApiResult<bool> {
+    let now = worker::Date::now().as_millis();
+    let cached = ORIGINS.with(|o| {
+        o.borrow()
+            .as_ref()
+            .filter(|(_, until)| *until > now)
+            .map(|(set, _)| Rc::clone(set))
+    });
+    let set = match cached {
+        Some(set) => set,
+        None => {
+            #[derive(Deserialize)]
+            struct Origin {
+                origin: String,
+            }
+            count(|s| s.origin_lookups += 1);
+            let rows: Vec<Origin> = env
+                .d1(DB)?
+                .prepare("SELECT DISTINCT json_each.value AS origin FROM projects, json_each(projects.allowed_origins)")
+                .all()
+                .await?
+                .results()?;
+            let set = Rc::new(rows.into_iter().map(|r| r.origin).collect());
+            ORIGINS.with(|o| *o.borrow_mut() = Some((Rc::clone(&set), now + PROJECT_TTL_MS)));
+            set
+        }
+    };
+    Ok(set.contains(origin) || set.contains("*"))
 }
 
 /// Version `version` of `project`'s definitions, compiled; version 0 is "none yet".
@@ -149,11 +216,11 @@ pub async fn definitions(env: &Env, project: &str, version: i64) -> ApiResult<Rc
             .first(Some("body"))
             .await?;
         let body = body.ok_or_else(|| {
-            ApiError::Internal(format!("definitions {project} v{version} missing"))
+            ApiError::internal(format!("definitions {project} v{version} missing"))
         })?;
         Definitions::from_json(&body).and_then(Definitions::compile)
     }
-    .map_err(|e| ApiError::Internal(format!("stored definitions do not compile: {e}")))?;
+    .map_err(|e| ApiError::internal(format!("stored definitions do not compile: {e}")))?;
     let compiled = Rc::new(compiled);
     COMPILED.with(|c| c.borrow_mut().insert(key, Rc::clone(&compiled)));
     Ok(compiled)
@@ -213,24 +280,14 @@ pub async fn put_definitions(
     match results {
         Ok(_) => Ok(version),
         // Two concurrent PUTs: the primary key on (project, version) rejects the second.
-        Err(e) if e.to_string().contains("UNIQUE") => Err(ApiError::Conflict(
-            "the definitions changed meanwhile; retry".into(),
+        Err(e) if e.to_string().contains("UNIQUE") => Err(ApiError::conflict(
+            "the definitions changed meanwhile; retry",
         )),
         Err(e) => Err(e.into()),
     }
 }
 
-/// Which key `POST /v1/keys/rotate` replaces.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum KeyKind {
-    /// A new identity secret becomes current; the previous one stays valid until retired.
-    IdentitySecret,
-    /// A new secret key; the old one stops working at once.
-    SecretKey,
-    /// A new publishable key; the old one stops working at once.
-    PublishableKey,
-}
+pub use cairn_core::wire::KeyKind;
 
 /// Rotates `kind` of `project`; returns the new value (shown once). With `retire_previous`
 /// and `IdentitySecret`, only drops the previous identity secrets and returns the current one.
@@ -308,10 +365,17 @@ fn random_token(bytes: usize) -> ApiResult<String> {
     Ok(array
         .to_vec()
         .iter()
-        .map(|b| ALPHABET[usize::from(*b) % ALPHABET.len()] as char)
+        .map(|b| {
+            char::from(
+                ALPHABET
+                    .get(usize::from(*b) % ALPHABET.len())
+                    .copied()
+                    .unwrap_or(b'a'),
+            )
+        })
         .collect())
 }
 
 fn js(e: wasm_bindgen::JsValue) -> ApiError {
-    ApiError::Internal(format!("{e:?}"))
+    ApiError::internal(format!("{e:?}"))
 }

@@ -9,6 +9,7 @@ use worker::{DurableObject, Env, Request, Response, Result, SqlStorage, State, d
 
 use crate::error::{ApiError, ApiResult};
 use crate::ledger::{self, FLUSH_BATCH, Outbox, OutboxItem};
+use crate::objects;
 use crate::rpc::{self, json};
 use crate::subject::now;
 
@@ -23,8 +24,11 @@ const RETRY_MS: i64 = 2_000;
 /// late from an alarm that was already under way, is dropped).
 const TOMBSTONE_DAYS: i64 = 7;
 
-const TOMBSTONES: &str =
-    "CREATE TABLE IF NOT EXISTS erased (subject TEXT PRIMARY KEY, at INTEGER NOT NULL)";
+/// The schema, one statement per migration; only ever appended to.
+const MIGRATIONS: &[&str] = &[
+    Outbox::TABLE,
+    "CREATE TABLE IF NOT EXISTS erased (subject TEXT PRIMARY KEY, at INTEGER NOT NULL)",
+];
 
 /// What a subject (or the worker) asks of the writer.
 #[derive(Debug, Serialize, Deserialize)]
@@ -35,11 +39,6 @@ pub enum WriterCommand {
     Erase { user: String },
 }
 
-/// The project's writer's name.
-fn name(project: &str) -> String {
-    format!("{project}/ledger")
-}
-
 /// Hands `items` (all of one project) to the project's writer; `Ok` once it stored them.
 pub async fn append(env: &Env, items: &[OutboxItem]) -> ApiResult<()> {
     let Some(first) = items.first() else {
@@ -48,7 +47,7 @@ pub async fn append(env: &Env, items: &[OutboxItem]) -> ApiResult<()> {
     let command = WriterCommand::Append {
         items: items.to_vec(),
     };
-    rpc::call::<bool>(env, BINDING, &name(first.project()), &command).await?;
+    rpc::call::<bool>(env, BINDING, &objects::ledger(first.project()), &command).await?;
     Ok(())
 }
 
@@ -57,7 +56,7 @@ pub async fn erase(env: &Env, project: &str, user: &str) -> ApiResult<()> {
     let command = WriterCommand::Erase {
         user: user.to_owned(),
     };
-    rpc::call::<bool>(env, BINDING, &name(project), &command).await?;
+    rpc::call::<bool>(env, BINDING, &objects::ledger(project), &command).await?;
     Ok(())
 }
 
@@ -66,6 +65,8 @@ pub struct LedgerWriter {
     storage: State,
     sql: SqlStorage,
     env: Env,
+    /// The schema could not be brought up to date (every command then fails with this).
+    broken: Option<String>,
     /// The alarm currently set, in milliseconds since the epoch.
     scheduled: RefCell<Option<i64>>,
 }
@@ -73,16 +74,29 @@ pub struct LedgerWriter {
 impl DurableObject for LedgerWriter {
     fn new(state: State, env: Env) -> Self {
         let sql = state.storage().sql();
+        let broken = objects::migrate(&sql, MIGRATIONS)
+            .err()
+            .map(|e| e.to_string());
+        // Items left by an earlier life get their alarm back.
+        if broken.is_none() && Outbox(&sql).items(1).map_or(true, |i| !i.is_empty()) {
+            let storage = state.storage();
+            wasm_bindgen_futures::spawn_local(async move {
+                if let Ok(None) = storage.get_alarm().await {
+                    let _ = storage.set_alarm(0).await;
+                }
+            });
+        }
         Self {
             storage: state,
             sql,
             env,
+            broken,
             scheduled: RefCell::new(None),
         }
     }
 
     async fn fetch(&self, _req: Request) -> Result<Response> {
-        ApiError::NotFound.into_response()
+        ApiError::not_found("route").into_response()
     }
 
     /// Copies a batch to D1; comes back at once while more wait, later after a failure.
@@ -93,7 +107,7 @@ impl DurableObject for LedgerWriter {
             Ok(true) => Some(0),
             Ok(false) => None,
             Err(e) => {
-                worker::console_error!("ledger write failed, retrying by alarm: {e:?}");
+                worker::console_error!("ledger write failed, retrying by alarm: {e}");
                 Some(RETRY_MS)
             }
         };
@@ -112,16 +126,21 @@ impl DurableObject for LedgerWriter {
     js_sys = ::worker::js_sys
 )]
 impl LedgerWriter {
-    /// Runs one [`WriterCommand`] (JSON); answers `true` or throws.
+    /// Runs one [`WriterCommand`] (JSON); answers `{"ok": true}` or `{"err": …}`.
     pub async fn command(
         &self,
         command: String,
     ) -> std::result::Result<wasm_bindgen::JsValue, wasm_bindgen::JsValue> {
-        rpc::answer(match serde_json::from_str::<WriterCommand>(&command) {
-            Ok(WriterCommand::Append { items }) => self.append(&items).await,
-            Ok(WriterCommand::Erase { user }) => self.erase(&user).await,
-            Err(e) => Err(ApiError::Internal(format!("unreadable command: {e}"))),
-        })
+        let result = match (
+            &self.broken,
+            serde_json::from_str::<WriterCommand>(&command),
+        ) {
+            (Some(e), _) => Err(ApiError::internal(format!("schema: {e}"))),
+            (None, Ok(WriterCommand::Append { items })) => self.append(&items).await,
+            (None, Ok(WriterCommand::Erase { user })) => self.erase(&user).await,
+            (None, Err(e)) => Err(ApiError::internal(format!("unreadable command: {e}"))),
+        };
+        Ok(rpc::answer(result))
     }
 }
 
@@ -144,7 +163,6 @@ impl LedgerWriter {
     async fn erase(&self, user: &str) -> ApiResult<String> {
         let now = now();
         let subject = format!("user:{user}");
-        self.sql.exec(TOMBSTONES, None)?;
         self.sql.exec(
             "INSERT INTO erased (subject, at) VALUES (?, ?) ON CONFLICT (subject) DO UPDATE SET at = excluded.at",
             vec![subject.as_str().into(), (now.as_millisecond() as f64).into()],
@@ -172,7 +190,6 @@ impl LedgerWriter {
             subject: String,
             at: f64,
         }
-        self.sql.exec(TOMBSTONES, None)?;
         let rows: Vec<Row> = self
             .sql
             .exec("SELECT subject, at FROM erased", None)?

@@ -202,7 +202,7 @@ pub struct SubjectState {
 }
 
 /// A milestone newly earned.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Award {
     /// Deterministic id: see [`award_id`].
     pub id: String,

@@ -167,6 +167,11 @@ pub struct EventResult {
     /// The account's total for the metric after it, when the event has an account.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub account_total: Option<u64>,
+    /// The event counted for the user, and its account part is recorded with the user but
+    /// not yet applied to the account (which was briefly unreachable): it lands by itself,
+    /// once, within seconds. `account_total` and the account's awards are then absent.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub account_pending: bool,
     /// Awards it unlocked, the user's and the account's.
     #[serde(default)]
     pub awards: Vec<AwardView>,
@@ -424,6 +429,150 @@ pub struct ProblemDetail {
     pub path: String,
     /// What, in plain words.
     pub message: String,
+}
+
+/// Answer to `POST /v1/client/awards/{id}/seen`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SeenResponse {
+    /// The award.
+    pub id: String,
+    /// Always `true`: recorded (again, harmlessly, if it was before).
+    pub seen: bool,
+}
+
+/// Answer to `DELETE /v1/users/{user_id}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErasedResponse {
+    pub user_id: String,
+    /// Always `true`.
+    pub erased: bool,
+    /// Accounts that forgot the user as a member (their totals stay, anonymous).
+    pub accounts: Vec<String>,
+}
+
+/// Body of `POST /v1/milestones/{id}/celebrated`: how a person celebrated an award.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CelebratedRequest {
+    /// How, e.g. `email`, `gift`, `social_shoutout`, `case_study` (1 to 64 bytes).
+    pub celebration_type: String,
+    /// Free notes (at most 4,096 bytes).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub notes: Option<String>,
+}
+
+/// Answer to `POST /v1/milestones/{id}/celebrated`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CelebratedResponse {
+    pub id: String,
+    /// Always `true`.
+    pub celebrated: bool,
+}
+
+/// Body of `POST /v1/milestones/{key}/award`: exactly one of the two.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AwardRequest {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub account_id: Option<String>,
+}
+
+/// Which key `POST /v1/keys/rotate` replaces.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum KeyKind {
+    /// A new identity secret becomes current; the previous one stays valid until retired.
+    IdentitySecret,
+    /// A new secret key; the old one stops working at once.
+    SecretKey,
+    /// A new publishable key; the old one stops working at once.
+    PublishableKey,
+}
+
+/// Body of `POST /v1/keys/rotate`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RotateKeyRequest {
+    pub key: KeyKind,
+    /// With `identity_secret`: only retire the previous secrets (the current one is answered).
+    #[serde(default)]
+    pub retire_previous: bool,
+}
+
+/// Answer to `POST /v1/keys/rotate`: the new value, shown this once.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RotatedKey {
+    pub key: KeyKind,
+    pub value: String,
+}
+
+/// Answer to `GET /v1/demo/token` (local runs only).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DemoTokenResponse {
+    pub token: String,
+}
+
+/// One row of the milestone ledger, as listed by `GET /v1/milestones`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LedgerRow {
+    /// The award id (`aw_…`).
+    pub id: String,
+    pub project_id: String,
+    /// `user` or `account`.
+    pub subject_type: String,
+    pub subject_id: String,
+    pub milestone_key: String,
+    /// The milestone's title (in English).
+    pub milestone_name: String,
+    pub kind: String,
+    pub tier: String,
+    /// The value that reached it.
+    pub value: i64,
+    pub achieved_at: String,
+    /// Whether it was (to be) celebrated in the app; `false` for retroactive and imported awards.
+    #[serde(deserialize_with = "flag")]
+    pub celebrate: bool,
+    /// Whether the subject is in the holdout group (never celebrated).
+    #[serde(deserialize_with = "flag")]
+    pub holdout: bool,
+    /// When a member first acknowledged it in the widget.
+    #[serde(default)]
+    pub seen_at: Option<String>,
+    /// Whether a person recorded how it was celebrated.
+    #[serde(default, deserialize_with = "flag")]
+    pub celebrated: bool,
+    #[serde(default)]
+    pub celebrated_at: Option<String>,
+    #[serde(default)]
+    pub celebration_type: Option<String>,
+    #[serde(default)]
+    pub notes: Option<String>,
+    pub created_at: String,
+}
+
+/// A flag written as JSON `true`/`false`, read from that or from a database's `0`/`1`.
+fn flag<'de, D: serde::Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Flag {
+        Bool(bool),
+        Number(f64),
+    }
+    Ok(match Flag::deserialize(d)? {
+        Flag::Bool(b) => b,
+        Flag::Number(n) => n != 0.0,
+    })
+}
+
+/// Answer to `GET /v1/milestones`: one page of ledger rows, oldest first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LedgerPage {
+    pub milestones: Vec<LedgerRow>,
+    /// Pass as `cursor` for the next page; absent on the last page.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_cursor: Option<String>,
 }
 
 impl AwardView {

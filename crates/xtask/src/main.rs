@@ -117,8 +117,6 @@ fn test() -> Result<()> {
     cmd::run(cmd::new("cargo").args([
         "clippy",
         "--workspace",
-        "--exclude",
-        "cairn-worker",
         "--all-targets",
         "--",
         "-D",
@@ -140,14 +138,7 @@ fn test() -> Result<()> {
         "warnings",
     ]))?;
     step("native tests");
-    cmd::run(cmd::new("cargo").args([
-        "test",
-        "--workspace",
-        "--exclude",
-        "cairn-worker",
-        "--exclude",
-        "cairn-e2e",
-    ]))?;
+    cmd::run(cmd::new("cargo").args(["test", "--workspace", "--exclude", "cairn-e2e"]))?;
     step("widget tests in headless Chromium (wasm-bindgen-test)");
     cmd::run(
         cmd::new("cargo")

@@ -1,0 +1,384 @@
+//! The route table: `(method, path)` parsed into a typed [`Route`] before any handler runs.
+//!
+//! Pure (no request, no runtime), so it is tested natively. Paths are matched by `matchit` (the
+//! router under axum and `worker::Router`); every path parameter is percent-decoded and checked
+//! here (UTF-8, 1 to 256 bytes, and its own form where it has one), so no handler ever looks at
+//! the raw path. [`ROUTES`] is the table `/openapi.json` is checked against.
+
+use std::sync::OnceLock;
+
+use cairn_core::definitions::is_valid_key;
+use cairn_core::wire::MAX_ID_BYTES;
+
+use crate::error::{ApiError, ApiResult, ErrorCode};
+
+/// Every route: method and path pattern, as `/openapi.json` names them.
+pub const ROUTES: &[(&str, &str)] = &[
+    ("GET", "/v1/health"),
+    ("GET", "/openapi.json"),
+    ("POST", "/v1/projects"),
+    ("PUT", "/v1/definitions"),
+    ("GET", "/v1/definitions"),
+    ("POST", "/v1/events"),
+    ("POST", "/v1/import"),
+    ("POST", "/v1/keys/rotate"),
+    ("GET", "/v1/milestones"),
+    ("POST", "/v1/milestones/{id}/celebrated"),
+    ("POST", "/v1/milestones/{key}/award"),
+    ("GET", "/v1/users/{user_id}"),
+    ("DELETE", "/v1/users/{user_id}"),
+    ("POST", "/v1/client/events"),
+    ("GET", "/v1/client/me"),
+    ("GET", "/v1/client/stream"),
+    ("POST", "/v1/client/awards/{id}/seen"),
+    ("GET", "/v1/demo/token"),
+    ("GET", "/v1/admin/isolate"),
+];
+
+/// A request's route, with its path parameters decoded and checked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Route {
+    Health,
+    OpenApi,
+    CreateProject,
+    PutDefinitions,
+    GetDefinitions,
+    Events,
+    Import,
+    RotateKey,
+    Milestones,
+    Celebrated { award_id: String },
+    AwardCustom { milestone: String },
+    GetUser { user_id: String },
+    EraseUser { user_id: String },
+    ClientEvents,
+    ClientMe,
+    ClientStream,
+    ClientSeen { award_id: String },
+    DemoToken,
+    AdminIsolate,
+}
+
+impl Route {
+    /// Whether this is a browser route (`/v1/client/…`), answered with CORS headers.
+    pub fn is_client(&self) -> bool {
+        matches!(
+            self,
+            Self::ClientEvents | Self::ClientMe | Self::ClientStream | Self::ClientSeen { .. }
+        )
+    }
+}
+
+/// Why a request has no route.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Miss {
+    /// 404: no route has this path.
+    NotFound,
+    /// 405: the path exists with these methods only.
+    MethodNotAllowed(Vec<&'static str>),
+    /// 400: the path matches, but a parameter is malformed.
+    BadParameter(ApiError),
+}
+
+impl Miss {
+    /// The API error to answer (405 also needs an `Allow` header: [`Miss::allow`]).
+    pub fn error(&self) -> ApiError {
+        match self {
+            Self::NotFound => ApiError::new(ErrorCode::NotFound, "no such route"),
+            Self::MethodNotAllowed(allowed) => ApiError::new(
+                ErrorCode::MethodNotAllowed,
+                format!("this route answers {}", allowed.join(", ")),
+            ),
+            Self::BadParameter(e) => e.clone(),
+        }
+    }
+
+    /// The `Allow` header of a 405.
+    pub fn allow(&self) -> Option<String> {
+        match self {
+            Self::MethodNotAllowed(allowed) => Some(allowed.join(", ")),
+            _ => None,
+        }
+    }
+}
+
+/// The distinct patterns of [`ROUTES`], matched by `matchit` to their index.
+fn patterns() -> &'static (Vec<&'static str>, matchit::Router<usize>) {
+    static PATTERNS: OnceLock<(Vec<&'static str>, matchit::Router<usize>)> = OnceLock::new();
+    PATTERNS.get_or_init(|| {
+        let mut list: Vec<&'static str> = Vec::new();
+        let mut router = matchit::Router::new();
+        for (_, pattern) in ROUTES {
+            if !list.contains(pattern) {
+                // The table is a constant: a conflict is a programming error, found by tests.
+                if router.insert(*pattern, list.len()).is_ok() {
+                    list.push(pattern);
+                }
+            }
+        }
+        (list, router)
+    })
+}
+
+/// The route of `method path` (`path` as sent: percent-encoded, without the query).
+pub fn route(method: &str, path: &str) -> Result<Route, Miss> {
+    let (list, router) = patterns();
+    let Ok(found) = router.at(path) else {
+        return Err(Miss::NotFound);
+    };
+    let Some(pattern) = list.get(*found.value).copied() else {
+        return Err(Miss::NotFound);
+    };
+    let params = &found.params;
+    let param = |name: &str| decode(params.get(name).unwrap_or_default(), name);
+    let route = match (method, pattern) {
+        ("GET", "/v1/health") => Route::Health,
+        ("GET", "/openapi.json") => Route::OpenApi,
+        ("POST", "/v1/projects") => Route::CreateProject,
+        ("PUT", "/v1/definitions") => Route::PutDefinitions,
+        ("GET", "/v1/definitions") => Route::GetDefinitions,
+        ("POST", "/v1/events") => Route::Events,
+        ("POST", "/v1/import") => Route::Import,
+        ("POST", "/v1/keys/rotate") => Route::RotateKey,
+        ("GET", "/v1/milestones") => Route::Milestones,
+        ("POST", "/v1/milestones/{id}/celebrated") => Route::Celebrated {
+            award_id: award_id(param("id"))?,
+        },
+        ("POST", "/v1/milestones/{key}/award") => Route::AwardCustom {
+            milestone: milestone_key(param("key"))?,
+        },
+        ("GET", "/v1/users/{user_id}") => Route::GetUser {
+            user_id: param("user_id").map_err(Miss::BadParameter)?,
+        },
+        ("DELETE", "/v1/users/{user_id}") => Route::EraseUser {
+            user_id: param("user_id").map_err(Miss::BadParameter)?,
+        },
+        ("POST", "/v1/client/events") => Route::ClientEvents,
+        ("GET", "/v1/client/me") => Route::ClientMe,
+        ("GET", "/v1/client/stream") => Route::ClientStream,
+        ("POST", "/v1/client/awards/{id}/seen") => Route::ClientSeen {
+            award_id: award_id(param("id"))?,
+        },
+        ("GET", "/v1/demo/token") => Route::DemoToken,
+        ("GET", "/v1/admin/isolate") => Route::AdminIsolate,
+        _ => {
+            let allowed = ROUTES
+                .iter()
+                .filter(|(_, p)| *p == pattern)
+                .map(|(m, _)| *m)
+                .collect();
+            return Err(Miss::MethodNotAllowed(allowed));
+        }
+    };
+    Ok(route)
+}
+
+/// A path parameter, percent-decoded: UTF-8 and 1 to [`MAX_ID_BYTES`] bytes.
+fn decode(raw: &str, name: &str) -> ApiResult<String> {
+    let value = percent_encoding::percent_decode_str(raw)
+        .decode_utf8()
+        .map_err(|_| {
+            ApiError::bad(
+                ErrorCode::InvalidPath,
+                format!("{name} is not UTF-8 once percent-decoded"),
+                Some(name),
+            )
+        })?;
+    if value.is_empty() || value.len() > MAX_ID_BYTES {
+        return Err(ApiError::bad(
+            ErrorCode::InvalidPath,
+            format!("{name} must be 1 to {MAX_ID_BYTES} bytes"),
+            Some(name),
+        ));
+    }
+    Ok(value.into_owned())
+}
+
+/// An award id: `aw_` and 24 lowercase hex digits (what the engine makes).
+fn award_id(value: ApiResult<String>) -> Result<String, Miss> {
+    let value = value.map_err(Miss::BadParameter)?;
+    let well_formed = value.strip_prefix("aw_").is_some_and(|hex| {
+        hex.len() == 24 && hex.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+    });
+    if !well_formed {
+        return Err(Miss::BadParameter(ApiError::bad(
+            ErrorCode::InvalidAwardId,
+            "an award id is aw_ and 24 hex digits",
+            Some("id"),
+        )));
+    }
+    Ok(value)
+}
+
+/// A milestone key, as the definitions allow them.
+fn milestone_key(value: ApiResult<String>) -> Result<String, Miss> {
+    let value = value.map_err(Miss::BadParameter)?;
+    if !is_valid_key(&value) {
+        return Err(Miss::BadParameter(ApiError::bad(
+            ErrorCode::InvalidPath,
+            "a milestone key matches [a-z0-9_.:-]{1,64}",
+            Some("key"),
+        )));
+    }
+    Ok(value)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const AWARD: &str = "aw_0123456789abcdef01234567";
+
+    /// `check(method, path, expected)`: the route, or the miss as `404`, `405 GET, POST` or
+    /// `400 code`.
+    #[track_caller]
+    fn check(method: &str, path: &str, expected: &str) {
+        let got = match route(method, path) {
+            Ok(r) => format!("{r:?}"),
+            Err(Miss::NotFound) => "404".into(),
+            Err(Miss::MethodNotAllowed(m)) => format!("405 {}", m.join(", ")),
+            Err(Miss::BadParameter(e)) => format!("400 {}", e.code.as_str()),
+        };
+        assert_eq!(got, expected, "{method} {path}");
+    }
+
+    #[test]
+    fn fixed_paths() {
+        check("GET", "/v1/health", "Health");
+        check("GET", "/openapi.json", "OpenApi");
+        check("POST", "/v1/events", "Events");
+        check("GET", "/v1/definitions", "GetDefinitions");
+        check("PUT", "/v1/definitions", "PutDefinitions");
+        check("GET", "/v1/client/stream", "ClientStream");
+        check("GET", "/v1/admin/isolate", "AdminIsolate");
+    }
+
+    #[test]
+    fn unknown_paths_and_methods() {
+        check("GET", "/", "404");
+        check("GET", "", "404");
+        check("GET", "/v1/health/", "404");
+        check("GET", "/v1/events", "405 POST");
+        check("DELETE", "/v1/definitions", "405 PUT, GET");
+        check("PATCH", "/v1/users/u1", "405 GET, DELETE");
+        check("GET", "/v1/users", "404");
+        check("GET", "/v1/users/", "404");
+        check("GET", "/v1/users/a/b", "404");
+    }
+
+    /// The three paths that used to panic while being sliced, and their neighbours.
+    #[test]
+    fn paths_without_their_id_are_not_routes() {
+        check("POST", "/v1/client/awards/seen", "404");
+        check("POST", "/v1/client/awards//seen", "404");
+        check("POST", "/v1/milestones/celebrated", "404");
+        check("POST", "/v1/milestones/award", "404");
+        check("POST", "/v1/milestones//award", "404");
+        check("POST", "/v1/milestones/award/", "404");
+    }
+
+    #[test]
+    fn parameters_are_decoded_and_checked() {
+        check("GET", "/v1/users/u%201", r#"GetUser { user_id: "u 1" }"#);
+        check("GET", "/v1/users/a%2Fb", r#"GetUser { user_id: "a/b" }"#);
+        check(
+            "DELETE",
+            "/v1/users/%C3%A9",
+            r#"EraseUser { user_id: "é" }"#,
+        );
+        check("GET", "/v1/users/%FF", "400 invalid_path");
+        let long = "x".repeat(256);
+        check(
+            "GET",
+            &format!("/v1/users/{long}"),
+            &format!("GetUser {{ user_id: \"{long}\" }}"),
+        );
+        check(
+            "GET",
+            &format!("/v1/users/{}", "x".repeat(257)),
+            "400 invalid_path",
+        );
+        // 86 × 3 bytes = 258 bytes once decoded, although 774 characters as sent.
+        check(
+            "GET",
+            &format!("/v1/users/{}", "%E2%82%AC".repeat(86)),
+            "400 invalid_path",
+        );
+        check(
+            "POST",
+            &format!("/v1/client/awards/{AWARD}/seen"),
+            &format!("ClientSeen {{ award_id: \"{AWARD}\" }}"),
+        );
+        check(
+            "POST",
+            &format!("/v1/milestones/{AWARD}/celebrated"),
+            &format!("Celebrated {{ award_id: \"{AWARD}\" }}"),
+        );
+        check(
+            "POST",
+            "/v1/client/awards/aw_1/seen",
+            "400 invalid_award_id",
+        );
+        check("POST", "/v1/client/awards/%00/seen", "400 invalid_award_id");
+        check(
+            "POST",
+            "/v1/milestones/aw_0123456789ABCDEF01234567/celebrated",
+            "400 invalid_award_id",
+        );
+        check(
+            "POST",
+            "/v1/milestones/first_project/award",
+            r#"AwardCustom { milestone: "first_project" }"#,
+        );
+        check("POST", "/v1/milestones/Big%20One/award", "400 invalid_path");
+    }
+
+    #[test]
+    fn every_route_in_the_table_is_reachable() {
+        for (method, pattern) in ROUTES {
+            let path = pattern
+                .replace("{id}", AWARD)
+                .replace("{key}", "k")
+                .replace("{user_id}", "u");
+            let found = route(method, &path);
+            assert!(found.is_ok(), "{method} {pattern}: {found:?}");
+        }
+    }
+
+    /// `/openapi.json` documents exactly [`ROUTES`], both ways.
+    #[test]
+    fn the_api_description_is_the_route_table() {
+        let doc: serde_json::Value = serde_json::from_str(include_str!("openapi.json")).unwrap();
+        let mut documented = std::collections::BTreeSet::new();
+        for (path, item) in doc["paths"].as_object().unwrap() {
+            for method in item.as_object().unwrap().keys() {
+                if method != "parameters" {
+                    documented.insert((method.to_uppercase(), path.clone()));
+                }
+            }
+        }
+        let table: std::collections::BTreeSet<_> = ROUTES
+            .iter()
+            .map(|(m, p)| ((*m).to_owned(), (*p).to_owned()))
+            .collect();
+        assert_eq!(
+            documented, table,
+            "documented (left) vs the route table (right)"
+        );
+    }
+
+    /// No input makes routing panic: arbitrary methods and paths only ever miss.
+    #[cfg(not(target_arch = "wasm32"))]
+    #[test]
+    fn arbitrary_input_never_panics() {
+        use proptest::prelude::*;
+        proptest!(|(method in "[A-Z]{0,8}", path in "(/[a-z0-9%_.{}~-]{0,12}){0,6}")| {
+            let _ = route(&method, &path);
+        });
+        proptest!(|(bytes in proptest::collection::vec(any::<u8>(), 0..64))| {
+            let path = String::from_utf8_lossy(&bytes);
+            let _ = route("POST", &path);
+            let _ = route("GET", &format!("/v1/users/{path}"));
+        });
+    }
+}

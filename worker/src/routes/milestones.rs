@@ -1,0 +1,88 @@
+//! The ledger, for people: `GET /v1/milestones`, how an award was celebrated
+//! (`POST /v1/milestones/{id}/celebrated`), and custom awards
+//! (`POST /v1/milestones/{key}/award`). All with the secret key.
+
+use cairn_core::definitions::Scope;
+use cairn_core::wire::{AwardRequest, CelebratedRequest, CelebratedResponse};
+use worker::{Request, Response};
+
+use super::{Ctx, check_id, json_body, locale, query};
+use crate::auth;
+use crate::error::{ApiError, ApiResult, ErrorCode};
+use crate::ledger;
+use crate::subject::{self, Command, SubjectResult, Target};
+
+/// `GET /v1/milestones?subject=&milestone=&celebrated=&since=&cursor=&limit=`: the ledger,
+/// oldest first.
+pub async fn list(req: &Request, ctx: &Ctx<'_>) -> ApiResult<Response> {
+    let project = auth::server(req, ctx).await?;
+    let q: ledger::Query = query(req)?;
+    Ok(Response::from_json(
+        &ledger::list(ctx.env, &project.id, &q).await?,
+    )?)
+}
+
+/// `POST /v1/milestones/{id}/celebrated`: how a person celebrated an award.
+pub async fn celebrated(mut req: Request, ctx: &Ctx<'_>, id: &str) -> ApiResult<Response> {
+    let project = auth::server(&req, ctx).await?;
+    let body: CelebratedRequest = json_body(&mut req).await?;
+    if body.celebration_type.trim().is_empty() || body.celebration_type.len() > 64 {
+        return Err(ApiError::bad(
+            ErrorCode::InvalidBody,
+            "celebration_type must be 1 to 64 bytes",
+            Some("celebration_type"),
+        ));
+    }
+    if body.notes.as_ref().is_some_and(|n| n.len() > 4096) {
+        return Err(ApiError::bad(
+            ErrorCode::InvalidBody,
+            "notes must be at most 4096 bytes",
+            Some("notes"),
+        ));
+    }
+    let now = subject::now().to_string();
+    if !ledger::mark_celebrated(ctx.env, &project.id, id, &body, &now).await? {
+        return Err(ApiError::not_found("award in the ledger"));
+    }
+    Ok(Response::from_json(&CelebratedResponse {
+        id: id.to_owned(),
+        celebrated: true,
+    })?)
+}
+
+/// `POST /v1/milestones/{key}/award`: awards a custom milestone to a user or an account
+/// (`{"user_id": …}` or `{"account_id": …}`); awarding it again is a duplicate.
+pub async fn award_custom(mut req: Request, ctx: &Ctx<'_>, key: &str) -> ApiResult<Response> {
+    let project = auth::server(&req, ctx).await?;
+    let body: AwardRequest = json_body(&mut req).await?;
+    let (scope, id) = match (body.user_id, body.account_id) {
+        (Some(u), None) => {
+            check_id(&u, ErrorCode::InvalidUserId, "user_id")?;
+            (Scope::User, u)
+        }
+        (None, Some(a)) => {
+            check_id(&a, ErrorCode::InvalidAccountId, "account_id")?;
+            (Scope::Account, a)
+        }
+        _ => {
+            return Err(ApiError::bad(
+                ErrorCode::InvalidBody,
+                "give exactly one of user_id and account_id",
+                None,
+            ));
+        }
+    };
+    let target = Target {
+        project: project.id.clone(),
+        definitions_version: project.definitions_version,
+        scope,
+        id,
+        locale: locale(&req)?,
+    };
+    let command = Command::Award {
+        target: target.clone(),
+        milestone: key.to_owned(),
+    };
+    let result: SubjectResult = subject::send(ctx.env, &target.object(), &command).await?;
+    Ok(Response::from_json(&super::events::to_result(result)?)?)
+}

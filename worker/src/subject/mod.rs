@@ -1,0 +1,812 @@
+//! The `Subject` Durable Object: the single writer of one subject's (a user's or an account's)
+//! counters and awards.
+//!
+//! It is thin on purpose. It owns the storage (one SQLite row holding the subject's
+//! [`SubjectState`], read once per object lifetime and kept in memory) and the single-writer
+//! guarantee; what an event means is decided by `cairn-core`. A command carries all the events
+//! for this subject in one request (a batch costs one call per subject, not per event). Reading
+//! the state, applying the events, writing the result *and arming the alarm* happen with no
+//! other `await` in between, so the runtime commits them together and no other request can
+//! interleave.
+//!
+//! Nothing an event causes is left only in memory. Ledger rows go to the outbox (handed to the
+//! project's ledger writer by the alarm); an event's account part becomes a [`Step`] in the
+//! user's `steps` table, applied by the account at most once (it remembers the step ids it
+//! applied) and kept by the user until the account confirmed it; an account's awards wait in
+//! `fanout` until its alarm pushed them to the members' streams. An object that starts with any
+//! of these pending re-arms its alarm.
+
+mod store;
+mod stream;
+
+use std::cell::{Cell, RefCell};
+use std::collections::BTreeMap;
+
+use cairn_core::Compiled;
+use cairn_core::definitions::Scope;
+use cairn_core::engine::{Award, Traits};
+use cairn_core::wire::{AccountView, AwardView, MeResponse};
+use cairn_core::{Event, Subject as SubjectRef, SubjectState};
+use futures_util::StreamExt;
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+use worker::{
+    DurableObject, Env, Request, Response, Result, SqlStorage, State, WebSocket,
+    WebSocketIncomingMessage, durable_object,
+};
+
+use crate::error::{ApiError, ApiResult};
+use crate::ledger::{self, Outbox, OutboxItem};
+use crate::rpc::{self, json};
+use crate::{objects, project, writer};
+use store::Store;
+
+/// Binding name of the namespace in `wrangler.toml`.
+pub const BINDING: &str = "SUBJECT";
+
+/// Whose Durable Object, and under which definitions.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Target {
+    pub project: String,
+    pub definitions_version: i64,
+    pub scope: Scope,
+    pub id: String,
+    /// Locale of the titles in the answer.
+    pub locale: String,
+}
+
+impl Target {
+    /// The engine's view of this subject.
+    pub fn subject(&self) -> SubjectRef<'_> {
+        SubjectRef {
+            project: &self.project,
+            scope: self.scope,
+            id: &self.id,
+        }
+    }
+
+    /// The same project and definitions, another subject.
+    pub fn other(&self, scope: Scope, id: &str) -> Self {
+        Self {
+            scope,
+            id: id.to_owned(),
+            ..self.clone()
+        }
+    }
+
+    /// The name of this subject's object.
+    pub fn object(&self) -> String {
+        objects::subject(&self.project, self.scope, &self.id)
+    }
+}
+
+/// What the worker asks of a subject. Internal: never crosses the public API.
+#[derive(Debug, Serialize, Deserialize)]
+pub enum Command {
+    /// Apply events, in order.
+    Events {
+        target: Target,
+        events: Vec<SubjectEvent>,
+    },
+    /// Read a user's totals, awards and progress, with their account's view (whose `seen`
+    /// flags are set from this user's acknowledgements).
+    Me {
+        target: Target,
+        account: Option<AccountView>,
+    },
+    /// Read an account's totals, awards and progress.
+    Account { target: Target },
+    /// Award a custom milestone.
+    Award { target: Target, milestone: String },
+    /// This user acknowledged an award (theirs or their account's).
+    Seen {
+        project: String,
+        user: String,
+        account: Option<String>,
+        award_id: String,
+    },
+    /// Erase everything of this subject; answers the accounts the user was seen in.
+    Erase,
+    /// An account forgets an erased member.
+    Forget { target: Target, member: String },
+    /// Push awards (of this user's account) to this user's open streams, each socket in its
+    /// own locale.
+    Push {
+        project: String,
+        definitions_version: i64,
+        awards: Vec<Award>,
+    },
+}
+
+/// One event for this subject.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SubjectEvent {
+    pub metric: String,
+    pub value: Option<u64>,
+    pub timestamp: Option<Timestamp>,
+    pub idempotency_key: Option<String>,
+    /// For accounts: the member who did it.
+    pub member: Option<String>,
+    /// For users: the account the event also counts for.
+    #[serde(default)]
+    pub account: Option<String>,
+    pub traits: Option<Traits>,
+    pub backfill: bool,
+    /// For accounts: the member's step id, applied at most once.
+    #[serde(default)]
+    pub step: Option<String>,
+}
+
+/// What happened to one event.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub enum SubjectResult {
+    Applied {
+        duplicate: bool,
+        total: u64,
+        awards: Vec<AwardView>,
+    },
+    Rejected(ApiError),
+}
+
+impl SubjectResult {
+    /// The result of an applied event (or custom award) `out`, titles in `locale`.
+    fn applied(defs: &Compiled, out: &cairn_core::Outcome, total: u64, locale: &str) -> Self {
+        Self::Applied {
+            duplicate: out.duplicate,
+            total,
+            awards: out
+                .awards
+                .iter()
+                .map(|a| AwardView::build(defs, a, locale))
+                .collect(),
+        }
+    }
+}
+
+/// The account part of a user's event: recorded by the user in the same step as the event,
+/// applied by the account (which remembers `id`), removed by the user once the account
+/// confirmed it. The worker applies it at once; the user's alarm re-sends what is unconfirmed.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Step {
+    /// Which of the command's events it belongs to.
+    pub index: usize,
+    pub account: String,
+    /// The account's event (with `member` and `step` set).
+    pub event: SubjectEvent,
+}
+
+/// The answer to [`Command::Events`].
+#[derive(Debug, Serialize, Deserialize)]
+pub struct EventsAnswer {
+    pub results: Vec<SubjectResult>,
+    /// The new account steps, for the worker to apply at once.
+    #[serde(default)]
+    pub steps: Vec<Step>,
+}
+
+/// Sends `command` to the Durable Object named `name` and returns its answer.
+pub async fn send<T: serde::de::DeserializeOwned>(
+    env: &Env,
+    name: &str,
+    command: &Command,
+) -> ApiResult<T> {
+    rpc::call(env, BINDING, name, command).await
+}
+
+/// Delay before retrying a failed hand-over (ledger writer, account, members).
+const RETRY_MS: i64 = 2_000;
+/// A step the worker applied at once is confirmed by the user's alarm this much later (the
+/// account answers "already applied"); one call covers every step of that time.
+const STEP_CONFIRM_MS: i64 = 5_000;
+/// How long an account remembers the steps it applied.
+const APPLIED_STEPS_KEPT_MS: i64 = 3 * 86_400_000;
+/// Pushes to members kept in flight at once.
+const MAX_FAN_OUT_IN_FLIGHT: usize = 32;
+/// Most members an account award is pushed to in real time (all members see it in /me).
+const MAX_FAN_OUT: usize = 500;
+
+#[durable_object]
+pub struct Subject {
+    storage: State,
+    sql: SqlStorage,
+    env: Env,
+    /// The schema could not be brought up to date (every command then fails with this).
+    broken: Option<String>,
+    /// The state, loaded on first use.
+    state: RefCell<Option<SubjectState>>,
+    /// Who this object is (stored, for alarms, which carry no request).
+    target: RefCell<Option<Target>>,
+    /// The alarm this object last set, in milliseconds since the epoch.
+    scheduled: Cell<Option<i64>>,
+    /// After a failed hand-over: not before this instant.
+    backoff_until: Cell<Option<i64>>,
+    /// When applied steps were last pruned.
+    pruned_at: Cell<i64>,
+}
+
+impl DurableObject for Subject {
+    fn new(state: State, env: Env) -> Self {
+        let sql = state.storage().sql();
+        let broken = objects::migrate(&sql, store::MIGRATIONS)
+            .err()
+            .map(|e| e.to_string());
+        // Work left by an earlier life (evicted, or `set_alarm` failed) gets its alarm back.
+        let pending = broken.is_none()
+            && (Store(&sql).has_handover().unwrap_or(true)
+                || Store(&sql).oldest_step().map_or(true, |s| s.is_some()));
+        if pending {
+            let storage = state.storage();
+            wasm_bindgen_futures::spawn_local(async move {
+                if let Ok(None) = storage.get_alarm().await {
+                    let _ = storage.set_alarm(0).await;
+                }
+            });
+        }
+        Self {
+            storage: state,
+            sql,
+            env,
+            broken,
+            state: RefCell::new(None),
+            target: RefCell::new(None),
+            scheduled: Cell::new(None),
+            backoff_until: Cell::new(None),
+            pruned_at: Cell::new(0),
+        }
+    }
+
+    /// Only the WebSocket upgrade arrives by fetch; commands come by RPC ([`Subject::command`]).
+    async fn fetch(&self, req: Request) -> Result<Response> {
+        if req.path() == "/stream" {
+            return self.handle_stream(&req).or_else(ApiError::into_response);
+        }
+        ApiError::not_found("route").into_response()
+    }
+
+    /// The widget sends nothing but pings (answered without waking the object).
+    async fn websocket_message(
+        &self,
+        _ws: WebSocket,
+        _message: WebSocketIncomingMessage,
+    ) -> Result<()> {
+        Ok(())
+    }
+
+    async fn websocket_close(
+        &self,
+        ws: WebSocket,
+        code: usize,
+        reason: String,
+        _was_clean: bool,
+    ) -> Result<()> {
+        stream::close(&ws, code, reason);
+        Ok(())
+    }
+
+    async fn websocket_error(&self, _ws: WebSocket, _error: worker::Error) -> Result<()> {
+        Ok(())
+    }
+
+    /// Hands on what is pending, fires due time milestones, and re-arms.
+    async fn alarm(&self) -> Result<Response> {
+        self.scheduled.set(None);
+        match self.handle_alarm().await {
+            Ok(()) => Response::ok("ticked"),
+            Err(e) => {
+                worker::console_error!("alarm failed: {e}");
+                // The runtime retries a failed alarm.
+                Err(worker::Error::RustError("alarm failed".into()))
+            }
+        }
+    }
+}
+
+/// The RPC interface the worker calls (see [`rpc`]).
+#[wasm_bindgen::prelude::wasm_bindgen(
+    wasm_bindgen = ::worker::wasm_bindgen,
+    wasm_bindgen_futures = ::worker::wasm_bindgen_futures,
+    js_sys = ::worker::js_sys
+)]
+impl Subject {
+    /// Runs one [`Command`] (JSON) and answers `{"ok": …}` or `{"err": …}` (JSON).
+    pub async fn command(
+        &self,
+        command: String,
+    ) -> std::result::Result<wasm_bindgen::JsValue, wasm_bindgen::JsValue> {
+        let result = match (&self.broken, serde_json::from_str::<Command>(&command)) {
+            (Some(e), _) => Err(ApiError::internal(format!("schema: {e}"))),
+            (None, Ok(command)) => self.dispatch(command).await,
+            (None, Err(e)) => Err(ApiError::internal(format!("unreadable command: {e}"))),
+        };
+        Ok(rpc::answer(result))
+    }
+}
+
+impl Subject {
+    fn store(&self) -> Store<'_> {
+        Store(&self.sql)
+    }
+
+    async fn dispatch(&self, command: Command) -> ApiResult<String> {
+        match command {
+            Command::Events { target, events } => self.handle_events(&target, &events).await,
+            Command::Me { target, account } => self.handle_me(&target, account).await,
+            Command::Account { target } => self.handle_account(&target).await,
+            Command::Seen {
+                project,
+                user,
+                account,
+                award_id,
+            } => {
+                self.handle_seen(OutboxItem::Seen {
+                    project,
+                    id: award_id,
+                    user,
+                    account,
+                    at: now().to_string(),
+                })
+                .await
+            }
+            Command::Erase => self.handle_erase().await,
+            Command::Push {
+                project,
+                definitions_version,
+                awards,
+            } => {
+                let defs = project::definitions(&self.env, &project, definitions_version).await?;
+                stream::push(&self.storage, &defs, &awards);
+                json(&true)
+            }
+            Command::Forget { target, member } => self.handle_forget(&target, &member).await,
+            Command::Award { target, milestone } => self.handle_award(&target, &milestone).await,
+        }
+    }
+
+    async fn handle_events(&self, target: &Target, events: &[SubjectEvent]) -> ApiResult<String> {
+        let defs = self.definitions(target).await?;
+        // From here to the alarm: synchronous.
+        let subject = target.subject();
+        let now = now();
+        let now_ms = now.as_millisecond();
+        let store = self.store();
+        let mut state = self.load()?;
+        let before = state.clone();
+        let mut fresh = Vec::new();
+        let mut imported_keys: Vec<&str> = Vec::new();
+        let mut results = Vec::with_capacity(events.len());
+        let mut applied_steps = Vec::new();
+        let mut steps = Vec::new();
+        for (index, e) in events.iter().enumerate() {
+            // History is imported in bulk: its keys are remembered for good (the engine's
+            // window holds only the latest keys), so a resumed import never counts twice.
+            let import_key = e.idempotency_key.as_deref().filter(|_| e.backfill);
+            let seen_before = match import_key {
+                Some(key) => imported_keys.contains(&key) || store.was_imported(key)?,
+                None => false,
+            };
+            // An account applies a member's step once, however often it is sent.
+            let step_done = match (&e.member, &e.step) {
+                (Some(member), Some(step)) => {
+                    applied_steps.iter().any(|s| s == step) || store.step_applied(member, step)?
+                }
+                _ => false,
+            };
+            if seen_before || step_done {
+                results.push(SubjectResult::Applied {
+                    duplicate: true,
+                    total: state.total(&e.metric),
+                    awards: Vec::new(),
+                });
+                continue;
+            }
+            let event = Event {
+                value: e.value,
+                idempotency_key: e.idempotency_key.as_deref(),
+                member: e.member.as_deref(),
+                traits: e.traits.as_ref(),
+                backfill: e.backfill,
+                ..Event::new(&e.metric, e.timestamp.unwrap_or(now))
+            };
+            let result = match state.apply(&defs, subject, &event, now) {
+                Ok(out) => {
+                    if !out.duplicate {
+                        fresh.extend(out.awards.iter().cloned());
+                        if let Some(account) = &e.account {
+                            steps.push((index, account.clone(), account_event(&target.id, e)));
+                        }
+                    }
+                    imported_keys.extend(import_key);
+                    SubjectResult::applied(&defs, &out, out.total, &target.locale)
+                }
+                Err(error) => SubjectResult::Rejected(ApiError::from(&error)),
+            };
+            if let (Some(member), Some(step)) = (&e.member, &e.step) {
+                store.put_applied_step(member, step, now_ms)?;
+                applied_steps.push(step.clone());
+            }
+            results.push(result);
+        }
+        if state != before {
+            self.save(&state, &defs, subject, &fresh, now)?;
+        }
+        for key in &imported_keys {
+            store.put_imported(key)?;
+        }
+        let mut answer_steps = Vec::with_capacity(steps.len());
+        for (index, account, mut event) in steps {
+            store.put_account(&account)?;
+            let id = store.put_step(&account, &event, now_ms)?;
+            event.step = Some(id);
+            answer_steps.push(Step {
+                index,
+                account,
+                event,
+            });
+        }
+        self.remember(target)?;
+        self.arm(&defs, &state, now).await?;
+        // Everything above is committed; what follows only tells others.
+        stream::push(&self.storage, &defs, &fresh);
+        if target.scope == Scope::Account && now_ms - self.pruned_at.get() > 3_600_000 {
+            self.pruned_at.set(now_ms);
+            store.prune_applied_steps(now_ms - APPLIED_STEPS_KEPT_MS)?;
+        }
+        json(&EventsAnswer {
+            results,
+            steps: answer_steps,
+        })
+    }
+
+    async fn handle_award(&self, target: &Target, milestone: &str) -> ApiResult<String> {
+        let defs = self.definitions(target).await?;
+        let subject = target.subject();
+        let now = now();
+        let mut state = self.load()?;
+        let (result, fresh) = match state.award_custom(&defs, subject, milestone, now, true) {
+            Ok(out) => {
+                let fresh = if out.duplicate {
+                    Vec::new()
+                } else {
+                    out.awards.clone()
+                };
+                if !fresh.is_empty() {
+                    self.save(&state, &defs, subject, &fresh, now)?;
+                }
+                (
+                    SubjectResult::applied(&defs, &out, 0, &target.locale),
+                    fresh,
+                )
+            }
+            Err(e) => (SubjectResult::Rejected(ApiError::from(&e)), Vec::new()),
+        };
+        self.remember(target)?;
+        self.arm(&defs, &state, now).await?;
+        stream::push(&self.storage, &defs, &fresh);
+        json(&result)
+    }
+
+    async fn handle_alarm(&self) -> ApiResult<()> {
+        let now = now();
+        let handed = self.flush_outbox().await;
+        let Some(target) = self.stored_target()? else {
+            return self.arm_without_rules(now, handed).await;
+        };
+        let defs = self.definitions(&target).await?;
+        let handed =
+            handed && self.fan_out(&target).await && self.confirm_steps(&target, now).await?;
+        self.backoff_until
+            .set((!handed).then_some(now.as_millisecond() + RETRY_MS));
+        let subject = target.subject();
+        let mut state = self.load()?;
+        let before = state.clone();
+        let outcome = state.tick(&defs, subject, now);
+        if state != before {
+            self.save(&state, &defs, subject, &outcome.awards, now)?;
+        }
+        self.arm(&defs, &state, now).await?;
+        stream::push(&self.storage, &defs, &outcome.awards);
+        Ok(())
+    }
+
+    /// With no subject known yet (e.g. only acknowledgements): an alarm for the outbox only.
+    async fn arm_without_rules(&self, now: Timestamp, handed: bool) -> ApiResult<()> {
+        self.backoff_until
+            .set((!handed).then_some(now.as_millisecond() + RETRY_MS));
+        let due = self.store().has_handover()?.then(|| self.handover_at(now));
+        self.set_alarm_at(due, now).await
+    }
+
+    /// Hands the outbox to the project's ledger writer and removes what it took; whether all
+    /// went well.
+    async fn flush_outbox(&self) -> bool {
+        let outbox = Outbox(&self.sql);
+        let items = match outbox.all() {
+            Ok(items) if items.is_empty() => return true,
+            Ok(items) => items,
+            Err(e) => {
+                worker::console_error!("outbox unreadable: {e}");
+                return false;
+            }
+        };
+        let handed = writer::append(&self.env, &items).await.and_then(|()| {
+            let keys: Vec<String> = items.iter().map(OutboxItem::key).collect();
+            outbox.remove(&keys)
+        });
+        if let Err(e) = &handed {
+            worker::console_error!("ledger hand-over failed, retrying by alarm: {e}");
+        }
+        handed.is_ok()
+    }
+
+    /// An account pushes its pending awards to its members' streams (best effort: a member
+    /// who misses one still sees it in /me). Whether all went well.
+    async fn fan_out(&self, target: &Target) -> bool {
+        let store = self.store();
+        let awards = match store.fanout() {
+            Ok(awards) if awards.is_empty() => return true,
+            Ok(awards) => awards,
+            Err(e) => {
+                worker::console_error!("fan-out unreadable: {e}");
+                return false;
+            }
+        };
+        let members: Vec<String> = self
+            .load()
+            .map(|s| s.members.iter().take(MAX_FAN_OUT).cloned().collect())
+            .unwrap_or_default();
+        let command = Command::Push {
+            project: target.project.clone(),
+            definitions_version: target.definitions_version,
+            awards: awards.clone(),
+        };
+        let sends = members.iter().map(|member| {
+            let name = objects::user(&target.project, member);
+            let command = &command;
+            async move {
+                if let Err(e) = send::<bool>(&self.env, &name, command).await {
+                    worker::console_error!("push to {name} failed: {e}");
+                }
+            }
+        });
+        futures_util::stream::iter(sends)
+            .buffer_unordered(MAX_FAN_OUT_IN_FLIGHT)
+            .collect::<Vec<()>>()
+            .await;
+        let ids: Vec<String> = awards.into_iter().map(|a| a.id).collect();
+        store.remove_fanout(&ids).is_ok()
+    }
+
+    /// A user re-sends its unconfirmed account steps (older than [`STEP_CONFIRM_MS`]) and
+    /// removes those the account took. Whether all went well.
+    async fn confirm_steps(&self, target: &Target, now: Timestamp) -> ApiResult<bool> {
+        let store = self.store();
+        let pending = store.steps(now.as_millisecond() - STEP_CONFIRM_MS)?;
+        if pending.is_empty() {
+            return Ok(true);
+        }
+        let mut by_account: BTreeMap<String, (Vec<i64>, Vec<SubjectEvent>)> = BTreeMap::new();
+        for (seq, account, event) in pending {
+            let entry = by_account.entry(account).or_default();
+            entry.0.push(seq);
+            entry.1.push(event);
+        }
+        let mut all = true;
+        for (account, (seqs, events)) in by_account {
+            let account_target = target.other(Scope::Account, &account);
+            let command = Command::Events {
+                target: account_target.clone(),
+                events,
+            };
+            match send::<EventsAnswer>(&self.env, &account_target.object(), &command).await {
+                Ok(_) => store.remove_steps(&seqs)?,
+                Err(e) => {
+                    worker::console_error!("account step to {account} failed, retrying: {e}");
+                    all = false;
+                }
+            }
+        }
+        Ok(all)
+    }
+
+    /// When pending hand-overs should be tried: now, or after the back-off.
+    fn handover_at(&self, now: Timestamp) -> i64 {
+        let now_ms = now.as_millisecond();
+        self.backoff_until.get().map_or(now_ms, |b| b.max(now_ms))
+    }
+
+    /// Sets the alarm to the earliest of: pending hand-overs, unconfirmed steps, and the
+    /// engine's next due instant. Called right after a write, before any other `await`, so the
+    /// alarm is armed in the same step as what it is for.
+    async fn arm(&self, defs: &Compiled, state: &SubjectState, now: Timestamp) -> ApiResult<()> {
+        let target = self.target.borrow().clone();
+        let engine = target
+            .as_ref()
+            .and_then(|t| state.next_due(defs, t.subject(), now))
+            .map(|t| t.as_millisecond());
+        let store = self.store();
+        let handover = store.has_handover()?.then(|| self.handover_at(now));
+        let steps = store
+            .oldest_step()?
+            .map(|made| (made + STEP_CONFIRM_MS).max(self.handover_at(now)));
+        let due = [engine, handover, steps].into_iter().flatten().min();
+        self.set_alarm_at(due, now).await
+    }
+
+    async fn set_alarm_at(&self, due: Option<i64>, now: Timestamp) -> ApiResult<()> {
+        if self.scheduled.get() == due {
+            return Ok(());
+        }
+        match due {
+            Some(at) => {
+                self.storage
+                    .storage()
+                    .set_alarm((at - now.as_millisecond()).max(0))
+                    .await?;
+            }
+            None => self.storage.storage().delete_alarm().await?,
+        }
+        self.scheduled.set(due);
+        Ok(())
+    }
+
+    /// Stores who this object is, once (alarms need it).
+    fn remember(&self, target: &Target) -> ApiResult<()> {
+        let same = self.target.borrow().as_ref().is_some_and(|t| {
+            t.project == target.project
+                && t.definitions_version == target.definitions_version
+                && t.id == target.id
+        });
+        if same {
+            return Ok(());
+        }
+        self.store().put_target(target)?;
+        *self.target.borrow_mut() = Some(target.clone());
+        Ok(())
+    }
+
+    fn stored_target(&self) -> ApiResult<Option<Target>> {
+        if let Some(t) = self.target.borrow().clone() {
+            return Ok(Some(t));
+        }
+        let target = self.store().target()?;
+        self.target.borrow_mut().clone_from(&target);
+        Ok(target)
+    }
+
+    fn handle_stream(&self, req: &Request) -> ApiResult<Response> {
+        let target = req.headers().get("x-cairn-target")?.unwrap_or_default();
+        let target: Target = serde_json::from_str(&target)?;
+        self.remember(&target)?;
+        stream::accept(&self.storage, &target.locale)
+    }
+
+    async fn handle_me(&self, target: &Target, account: Option<AccountView>) -> ApiResult<String> {
+        let defs = self.definitions(target).await?;
+        let subject = target.subject();
+        let state = self.load()?;
+        let mut me = MeResponse::build(&defs, subject, &state, now(), &target.locale);
+        let seen = self.store().seen_ids()?;
+        me.account = account;
+        let account_awards = me.account.iter_mut().flat_map(|a| a.awards.iter_mut());
+        for award in me.awards.iter_mut().chain(account_awards) {
+            award.seen = seen.contains(&award.id);
+        }
+        json(&me)
+    }
+
+    async fn handle_account(&self, target: &Target) -> ApiResult<String> {
+        let defs = self.definitions(target).await?;
+        let state = self.load()?;
+        json(&AccountView::build(
+            &defs,
+            target.subject(),
+            &state,
+            now(),
+            &target.locale,
+        ))
+    }
+
+    /// Records an acknowledgement here (it drives `seen` in /me) and, through the outbox, in
+    /// the ledger's `seen_at`.
+    async fn handle_seen(&self, item: OutboxItem) -> ApiResult<String> {
+        let OutboxItem::Seen { id, at, .. } = &item else {
+            return Err(ApiError::internal("not a seen item"));
+        };
+        self.store().put_seen(id, at)?;
+        Outbox(&self.sql).push(&item)?;
+        let now = now();
+        // The hand-over is due now; an alarm set for later is brought forward.
+        let due = Some(
+            self.scheduled
+                .get()
+                .map_or(self.handover_at(now), |s| s.min(self.handover_at(now))),
+        );
+        self.set_alarm_at(due, now).await?;
+        json(&true)
+    }
+
+    /// Erases this subject: state, outbox, acknowledgements, steps, alarm. Answers the accounts
+    /// the user counted for, so that they can forget the member.
+    async fn handle_erase(&self) -> ApiResult<String> {
+        let accounts = self.store().accounts()?;
+        self.storage.storage().delete_alarm().await?;
+        self.storage.storage().delete_all().await?;
+        *self.state.borrow_mut() = None;
+        *self.target.borrow_mut() = None;
+        self.scheduled.set(None);
+        self.backoff_until.set(None);
+        // A new life starts with the schema (and a new step epoch).
+        objects::migrate(&self.sql, store::MIGRATIONS)?;
+        json(&accounts)
+    }
+
+    async fn handle_forget(&self, target: &Target, member: &str) -> ApiResult<String> {
+        let defs = self.definitions(target).await?;
+        let mut state = self.load()?;
+        if state.forget_member(member) {
+            self.save(&state, &defs, target.subject(), &[], now())?;
+        }
+        json(&true)
+    }
+
+    /// The target's definitions, compiled (cached per isolate).
+    async fn definitions(&self, target: &Target) -> ApiResult<std::rc::Rc<Compiled>> {
+        project::definitions(&self.env, &target.project, target.definitions_version).await
+    }
+
+    /// Writes the state and what its new awards owe others (ledger rows; for an account, the
+    /// pushes to its members), in one synchronous step.
+    fn save(
+        &self,
+        state: &SubjectState,
+        defs: &Compiled,
+        subject: SubjectRef<'_>,
+        awards: &[Award],
+        now: Timestamp,
+    ) -> ApiResult<()> {
+        let store = self.store();
+        store.put_state(&serde_json::to_string(state)?)?;
+        let outbox = Outbox(&self.sql);
+        let made = now.to_string();
+        for award in awards {
+            outbox.push(&OutboxItem::Award(Box::new(ledger::row(
+                defs, subject, award, &made,
+            ))))?;
+            if subject.scope == Scope::Account {
+                store.put_fanout(award)?;
+            }
+        }
+        *self.state.borrow_mut() = Some(state.clone());
+        Ok(())
+    }
+
+    fn load(&self) -> ApiResult<SubjectState> {
+        if let Some(state) = self.state.borrow().as_ref() {
+            return Ok(state.clone());
+        }
+        let state = match self.store().state()? {
+            Some(json) => serde_json::from_str(&json)?,
+            None => SubjectState::default(),
+        };
+        *self.state.borrow_mut() = Some(state.clone());
+        Ok(state)
+    }
+}
+
+/// The account's side of user `member`'s event `e`.
+fn account_event(member: &str, e: &SubjectEvent) -> SubjectEvent {
+    SubjectEvent {
+        member: Some(member.to_owned()),
+        account: None,
+        // Traits describe the user; an account's own traits come from its own calls.
+        traits: None,
+        step: None,
+        ..e.clone()
+    }
+}
+
+/// The current instant from the platform clock (the engine never reads one).
+pub fn now() -> Timestamp {
+    Timestamp::from_millisecond(worker::Date::now().as_millis() as i64)
+        .unwrap_or(Timestamp::UNIX_EPOCH)
+}

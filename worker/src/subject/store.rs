@@ -1,0 +1,266 @@
+//! The `Subject` object's SQLite tables and the synchronous reads and writes on them.
+//!
+//! Every function here is synchronous: called between two `await`s, what they write commits
+//! together with the state change it belongs to. Storage errors are returned, never guessed
+//! away.
+
+use cairn_core::engine::Award;
+use serde::Deserialize;
+use worker::SqlStorage;
+
+use crate::error::ApiResult;
+use crate::ledger::Outbox;
+
+use super::{SubjectEvent, Target};
+
+/// The schema, one statement per migration; only ever appended to.
+pub const MIGRATIONS: &[&str] = &[
+    "CREATE TABLE IF NOT EXISTS subject_state (id INTEGER PRIMARY KEY CHECK (id = 1), state TEXT NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS subject_meta (id INTEGER PRIMARY KEY CHECK (id = 1), target TEXT NOT NULL)",
+    Outbox::TABLE,
+    "CREATE TABLE IF NOT EXISTS imported (key TEXT PRIMARY KEY)",
+    "CREATE TABLE IF NOT EXISTS seen (id TEXT PRIMARY KEY, at TEXT NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS accounts (id TEXT PRIMARY KEY)",
+    // A user's account steps not yet confirmed by the account (see `super::Step`); the epoch
+    // (ms at creation) keeps step ids unique across an erasure and a new life.
+    "CREATE TABLE IF NOT EXISTS steps (seq INTEGER PRIMARY KEY AUTOINCREMENT, account TEXT NOT NULL, event TEXT NOT NULL, made_at INTEGER NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS step_epoch (id INTEGER PRIMARY KEY CHECK (id = 1), epoch INTEGER NOT NULL)",
+    // An account's record of the member steps it applied (member/step id), kept for days.
+    "CREATE TABLE IF NOT EXISTS applied_steps (id TEXT PRIMARY KEY, at INTEGER NOT NULL)",
+    "CREATE INDEX IF NOT EXISTS applied_steps_at ON applied_steps (at)",
+    // An account's awards waiting to be pushed to its members' streams.
+    "CREATE TABLE IF NOT EXISTS fanout (id TEXT PRIMARY KEY, award TEXT NOT NULL)",
+];
+
+/// Typed access to one object's tables.
+pub struct Store<'a>(pub &'a SqlStorage);
+
+#[derive(Deserialize)]
+struct Text {
+    value: String,
+}
+
+#[derive(Deserialize)]
+struct Number {
+    /// `NULL` (e.g. `min` of no rows) reads as `None`.
+    value: Option<f64>,
+}
+
+impl Store<'_> {
+    fn texts(&self, sql: &str, args: Vec<worker::SqlStorageValue>) -> ApiResult<Vec<String>> {
+        let rows: Vec<Text> = self.0.exec(sql, args)?.to_array()?;
+        Ok(rows.into_iter().map(|r| r.value).collect())
+    }
+
+    fn number(&self, sql: &str) -> ApiResult<Option<f64>> {
+        let rows: Vec<Number> = self.0.exec(sql, None)?.to_array()?;
+        Ok(rows.first().and_then(|r| r.value))
+    }
+
+    /// The stored state (JSON), if any.
+    pub fn state(&self) -> ApiResult<Option<String>> {
+        Ok(self
+            .texts(
+                "SELECT state AS value FROM subject_state WHERE id = 1",
+                vec![],
+            )?
+            .into_iter()
+            .next())
+    }
+
+    pub fn put_state(&self, json: &str) -> ApiResult<()> {
+        self.0.exec(
+            "INSERT INTO subject_state (id, state) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET state = excluded.state",
+            vec![json.into()],
+        )?;
+        Ok(())
+    }
+
+    pub fn target(&self) -> ApiResult<Option<Target>> {
+        self.texts(
+            "SELECT target AS value FROM subject_meta WHERE id = 1",
+            vec![],
+        )?
+        .first()
+        .map(|t| serde_json::from_str(t))
+        .transpose()
+        .map_err(Into::into)
+    }
+
+    pub fn put_target(&self, target: &Target) -> ApiResult<()> {
+        self.0.exec(
+            "INSERT INTO subject_meta (id, target) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET target = excluded.target",
+            vec![serde_json::to_string(target)?.into()],
+        )?;
+        Ok(())
+    }
+
+    /// Whether an imported event with idempotency key `key` was applied before.
+    pub fn was_imported(&self, key: &str) -> ApiResult<bool> {
+        Ok(!self
+            .texts(
+                "SELECT key AS value FROM imported WHERE key = ?",
+                vec![key.into()],
+            )?
+            .is_empty())
+    }
+
+    pub fn put_imported(&self, key: &str) -> ApiResult<()> {
+        self.0.exec(
+            "INSERT INTO imported (key) VALUES (?) ON CONFLICT (key) DO NOTHING",
+            vec![key.into()],
+        )?;
+        Ok(())
+    }
+
+    pub fn put_account(&self, account: &str) -> ApiResult<()> {
+        self.0.exec(
+            "INSERT INTO accounts (id) VALUES (?) ON CONFLICT (id) DO NOTHING",
+            vec![account.into()],
+        )?;
+        Ok(())
+    }
+
+    pub fn accounts(&self) -> ApiResult<Vec<String>> {
+        self.texts("SELECT id AS value FROM accounts", vec![])
+    }
+
+    pub fn put_seen(&self, id: &str, at: &str) -> ApiResult<()> {
+        self.0.exec(
+            "INSERT INTO seen (id, at) VALUES (?, ?) ON CONFLICT (id) DO NOTHING",
+            vec![id.into(), at.into()],
+        )?;
+        Ok(())
+    }
+
+    pub fn seen_ids(&self) -> ApiResult<std::collections::BTreeSet<String>> {
+        Ok(self
+            .texts("SELECT id AS value FROM seen", vec![])?
+            .into_iter()
+            .collect())
+    }
+
+    /// Records an account step of this user; answers its id.
+    pub fn put_step(&self, account: &str, event: &SubjectEvent, now_ms: i64) -> ApiResult<String> {
+        let epoch = match self.number("SELECT epoch AS value FROM step_epoch WHERE id = 1")? {
+            Some(epoch) => epoch as i64,
+            None => {
+                self.0.exec(
+                    "INSERT INTO step_epoch (id, epoch) VALUES (1, ?)",
+                    vec![(now_ms as f64).into()],
+                )?;
+                now_ms
+            }
+        };
+        self.0.exec(
+            "INSERT INTO steps (account, event, made_at) VALUES (?, ?, ?)",
+            vec![
+                account.into(),
+                serde_json::to_string(event)?.into(),
+                (now_ms as f64).into(),
+            ],
+        )?;
+        let seq = self
+            .number("SELECT last_insert_rowid() AS value")?
+            .unwrap_or_default() as i64;
+        Ok(format!("{epoch}.{seq}"))
+    }
+
+    /// Pending account steps made at or before `until_ms`, oldest first: (seq, account, event).
+    pub fn steps(&self, until_ms: i64) -> ApiResult<Vec<(i64, String, SubjectEvent)>> {
+        #[derive(Deserialize)]
+        struct Row {
+            seq: f64,
+            account: String,
+            event: String,
+        }
+        let rows: Vec<Row> = self
+            .0
+            .exec(
+                "SELECT seq, account, event FROM steps WHERE made_at <= ? ORDER BY seq",
+                vec![(until_ms as f64).into()],
+            )?
+            .to_array()?;
+        rows.into_iter()
+            .map(|r| Ok((r.seq as i64, r.account, serde_json::from_str(&r.event)?)))
+            .collect()
+    }
+
+    pub fn remove_steps(&self, seqs: &[i64]) -> ApiResult<()> {
+        for seq in seqs {
+            self.0.exec(
+                "DELETE FROM steps WHERE seq = ?",
+                vec![(*seq as f64).into()],
+            )?;
+        }
+        Ok(())
+    }
+
+    /// When the oldest pending step was made.
+    pub fn oldest_step(&self) -> ApiResult<Option<i64>> {
+        Ok(self
+            .number("SELECT min(made_at) AS value FROM steps")?
+            .map(|v| v as i64))
+    }
+
+    /// Whether an account applied `member`'s step `step` already.
+    pub fn step_applied(&self, member: &str, step: &str) -> ApiResult<bool> {
+        Ok(!self
+            .texts(
+                "SELECT id AS value FROM applied_steps WHERE id = ?",
+                vec![format!("{member}/{step}").into()],
+            )?
+            .is_empty())
+    }
+
+    pub fn put_applied_step(&self, member: &str, step: &str, now_ms: i64) -> ApiResult<()> {
+        self.0.exec(
+            "INSERT INTO applied_steps (id, at) VALUES (?, ?) ON CONFLICT (id) DO NOTHING",
+            vec![format!("{member}/{step}").into(), (now_ms as f64).into()],
+        )?;
+        Ok(())
+    }
+
+    pub fn prune_applied_steps(&self, before_ms: i64) -> ApiResult<()> {
+        self.0.exec(
+            "DELETE FROM applied_steps WHERE at < ?",
+            vec![(before_ms as f64).into()],
+        )?;
+        Ok(())
+    }
+
+    pub fn put_fanout(&self, award: &Award) -> ApiResult<()> {
+        self.0.exec(
+            "INSERT INTO fanout (id, award) VALUES (?, ?) ON CONFLICT (id) DO NOTHING",
+            vec![
+                award.id.as_str().into(),
+                serde_json::to_string(award)?.into(),
+            ],
+        )?;
+        Ok(())
+    }
+
+    pub fn fanout(&self) -> ApiResult<Vec<Award>> {
+        self.texts("SELECT award AS value FROM fanout ORDER BY rowid", vec![])?
+            .iter()
+            .map(|a| serde_json::from_str(a).map_err(Into::into))
+            .collect()
+    }
+
+    pub fn remove_fanout(&self, ids: &[String]) -> ApiResult<()> {
+        for id in ids {
+            self.0
+                .exec("DELETE FROM fanout WHERE id = ?", vec![id.as_str().into()])?;
+        }
+        Ok(())
+    }
+
+    /// Whether anything waits to be handed on: ledger items or pushes to members.
+    pub fn has_handover(&self) -> ApiResult<bool> {
+        Ok(self
+            .number(
+                "SELECT (SELECT count(*) FROM outbox) + (SELECT count(*) FROM fanout) AS value",
+            )?
+            .is_some_and(|n| n > 0.0))
+    }
+}
