@@ -5,12 +5,12 @@
 // worker calls its objects by RPC (`command`, see worker/src/rpc.rs), which costs far less than
 // a `fetch`: no HTTP request or response is built on either side.
 import { DurableObject } from "cloudflare:workers";
-import worker, { LedgerWriter, Subject } from "./build/index.js";
+import worker, { LedgerWriter, Probe, Subject } from "./build/index.js";
 
-for (const cls of [Subject, LedgerWriter]) {
+for (const cls of [Subject, LedgerWriter, Probe]) {
   Object.setPrototypeOf(cls.prototype, DurableObject.prototype);
   Object.setPrototypeOf(cls, DurableObject);
 }
 
-export { LedgerWriter, Subject };
+export { LedgerWriter, Probe, Subject };
 export default worker;

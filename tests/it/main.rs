@@ -3,12 +3,14 @@
 mod api;
 mod components;
 mod edge;
+mod fuzz;
 mod import;
 mod ledger;
 mod openapi;
 mod realtime;
 mod server;
 mod skeleton;
+mod soak;
 mod stream;
 mod users;
 mod wasm_names;

@@ -127,6 +127,11 @@ impl App {
         xtask::seed::d1_execute(&self.dir.join("state"), sql)
     }
 
+    /// Kills wrangler's whole process group at once (SIGKILL), as a crash would.
+    pub fn crash(&mut self) {
+        self.wrangler.crash();
+    }
+
     /// Stops wrangler and starts it again on the same state directory (and a new port).
     pub fn restart(&mut self) -> Result<()> {
         self.wrangler.stop();

@@ -15,6 +15,7 @@ mod auth;
 mod error;
 mod ledger;
 mod objects;
+mod probe;
 mod project;
 mod router;
 mod routes;
@@ -24,6 +25,7 @@ mod writer;
 
 use worker::{Context, Env, Request, Response, Result, event};
 
+pub use probe::Probe;
 pub use subject::Subject;
 pub use writer::LedgerWriter;
 

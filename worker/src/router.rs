@@ -33,6 +33,7 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("POST", "/v1/client/awards/{id}/seen"),
     ("GET", "/v1/demo/token"),
     ("GET", "/v1/admin/isolate"),
+    ("POST", "/v1/admin/fanout"),
 ];
 
 /// A request's route, with its path parameters decoded and checked.
@@ -57,6 +58,7 @@ pub enum Route {
     ClientSeen { award_id: String },
     DemoToken,
     AdminIsolate,
+    AdminFanout,
 }
 
 impl Route {
@@ -161,6 +163,7 @@ pub fn route(method: &str, path: &str) -> Result<Route, Miss> {
         },
         ("GET", "/v1/demo/token") => Route::DemoToken,
         ("GET", "/v1/admin/isolate") => Route::AdminIsolate,
+        ("POST", "/v1/admin/fanout") => Route::AdminFanout,
         _ => {
             let allowed = ROUTES
                 .iter()

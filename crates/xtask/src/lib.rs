@@ -10,6 +10,7 @@ pub mod import;
 pub mod load;
 pub mod seed;
 pub mod setup;
+pub mod soak;
 pub mod wasm_names;
 pub mod wrangler;
 

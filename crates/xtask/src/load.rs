@@ -14,6 +14,8 @@ pub struct Report {
     pub requests: usize,
     pub events: usize,
     pub errors: usize,
+    /// What the errors were: `HTTP 503`, `io: …`, by count.
+    pub error_kinds: std::collections::BTreeMap<String, usize>,
     pub elapsed: Duration,
     pub p50: Duration,
     pub p99: Duration,
@@ -57,7 +59,8 @@ pub fn run(
             std::thread::spawn(move || {
                 let agent = crate::http_agent(Some(Duration::from_secs(30)));
                 let mut latencies = Vec::new();
-                let (mut events, mut errors) = (0, 0);
+                let mut kinds = std::collections::BTreeMap::<String, usize>::new();
+                let mut events = 0;
                 let deadline = started + duration;
                 while Instant::now() < deadline {
                     let n = counter.fetch_add(1, Ordering::Relaxed);
@@ -85,26 +88,31 @@ pub fn run(
                             events += carried;
                         }
                         Ok(mut response) => {
+                            let status = response.status().as_u16();
                             let _ = response.body_mut().read_to_vec();
-                            errors += 1;
+                            *kinds.entry(format!("HTTP {status}")).or_default() += 1;
                         }
-                        Err(_) => errors += 1,
+                        Err(e) => *kinds.entry(format!("io: {e}")).or_default() += 1,
                     }
                 }
-                (latencies, events, errors)
+                (latencies, events, kinds)
             })
         })
         .collect();
     let mut latencies = Vec::new();
-    let (mut events, mut errors) = (0, 0);
+    let mut events = 0;
+    let mut error_kinds = std::collections::BTreeMap::<String, usize>::new();
     for t in threads {
-        let (l, e, x) = t
+        let (l, e, kinds) = t
             .join()
             .map_err(|_| anyhow::anyhow!("a load thread panicked"))?;
         latencies.extend(l);
         events += e;
-        errors += x;
+        for (kind, n) in kinds {
+            *error_kinds.entry(kind).or_default() += n;
+        }
     }
+    let errors = error_kinds.values().sum();
     let elapsed = started.elapsed();
     latencies.sort();
     let pick = |q: f64| {
@@ -118,6 +126,7 @@ pub fn run(
         requests: latencies.len(),
         events,
         errors,
+        error_kinds,
         elapsed,
         p50: pick(0.5),
         p99: pick(0.99),

@@ -17,9 +17,12 @@ cargo xtask <command>
   test    setup, fmt, clippy, native tests, widget tests in headless Chromium, end-to-end tests
     import  FILE.jsonl|FILE.csv [--base URL] [--key sk_…]: backfill history (resumable; the key
           may also come from CAIRN_SECRET_KEY; defaults: the local demo)
-  bench   [engine|sizes|load|widget]: engine per-event cost and state size (criterion), artifact
-          sizes and wrangler dev cold start, API load on loopback, widget (sizes, first celebration,
-          confetti frame cost beside canvas-confetti)
+  fuzz    [SECONDS]: the fuzz targets (definitions parser, events) with fresh seeds for SECONDS
+          each (default 60); `cargo xtask test` runs one round of each
+  bench   [engine|sizes|load|widget|soak]: engine per-event cost and state size (criterion),
+          artifact sizes and wrangler dev cold start, API load on loopback beside the no-op and
+          fan-out ceilings, widget (sizes, first celebration, confetti frame cost beside
+          canvas-confetti), soak (100,000 events, every total and ledger row checked)
           (no argument: all of them)
 ";
 
@@ -38,12 +41,37 @@ fn main() -> Result<()> {
         Some("test") => test(),
         Some("bench") => bench(args.get(1).map(String::as_str)),
         Some("import") => import(&args[1..]),
+        Some("fuzz") => fuzz(args.get(1).map(String::as_str)),
         None | Some("help" | "--help" | "-h") => {
             print!("{HELP}");
             Ok(())
         }
         Some(other) => bail!("unknown command `{other}`\n\n{HELP}"),
     }
+}
+
+/// Runs the core's fuzz targets (`crates/cairn-core/tests/it/fuzz.rs`) for a bounded time.
+fn fuzz(seconds: Option<&str>) -> Result<()> {
+    let seconds: u64 = match seconds {
+        Some(s) => s
+            .parse()
+            .map_err(|_| anyhow::anyhow!("fuzz takes a number of seconds, not `{s}`"))?,
+        None => 60,
+    };
+    cmd::run(
+        cmd::new("cargo")
+            .args([
+                "test",
+                "--release",
+                "-p",
+                "cairn-core",
+                "--test",
+                "it",
+                "fuzz",
+            ])
+            .args(["--", "--nocapture"])
+            .env("CAIRN_FUZZ_SECS", seconds.to_string()),
+    )
 }
 
 fn import(args: &[String]) -> Result<()> {
@@ -171,7 +199,7 @@ fn test() -> Result<()> {
 fn bench(section: Option<&str>) -> Result<()> {
     let all = section.is_none();
     if let Some(s) = section
-        && !["engine", "sizes", "load", "widget"].contains(&s)
+        && !["engine", "sizes", "load", "widget", "soak"].contains(&s)
     {
         bail!("unknown bench `{s}`\n\n{HELP}");
     }
@@ -191,6 +219,43 @@ fn bench(section: Option<&str>) -> Result<()> {
     if wants("load") {
         load_bench()?;
     }
+    if wants("soak") {
+        soak_bench()?;
+    }
+    Ok(())
+}
+
+/// 100,000 events over 1,000 users (a tenth replayed, accounts mixed in, 20 writers on 5 hot
+/// users), then every total and the ledger checked exactly.
+fn soak_bench() -> Result<()> {
+    use std::sync::atomic::{AtomicBool, AtomicUsize};
+    eprintln!("\n== soak: 100,000 events, then every total and ledger row checked");
+    let w = bench_wrangler("soak")?;
+    let plan = xtask::soak::Plan::full();
+    let (stop, progress) = (AtomicBool::new(false), AtomicUsize::new(0));
+    let outcome = xtask::soak::run(&w.base, DEMO_SECRET_KEY, &plan, &stop, &progress)?;
+    let verified = xtask::soak::verify(
+        &w.base,
+        DEMO_SECRET_KEY,
+        &outcome,
+        std::time::Duration::from_secs(120),
+    )?;
+    println!(
+        "\nsoak: {} unique events ({} sent with replays) in {} requests over {:.1?} = {:.0} events/s; \
+         {} answers were errors, {} events re-sent; {} users, {} accounts and {} ledger rows exact, \
+         settled {:.1?} after the load",
+        outcome.unique(),
+        outcome.sent,
+        outcome.requests,
+        outcome.elapsed,
+        outcome.sent as f64 / outcome.elapsed.as_secs_f64(),
+        outcome.errors,
+        verified.resent,
+        verified.users,
+        verified.accounts,
+        verified.ledger_rows,
+        verified.settled
+    );
     Ok(())
 }
 
@@ -342,7 +407,7 @@ fn load_bench() -> Result<()> {
     // first event to a new object also creates its database: that is measured apart, below).
     let agent = xtask::http_agent(Some(Duration::from_secs(120)));
     let mut new_users = Vec::new();
-    for (n, prefix) in ["u", "b", "hot"].into_iter().enumerate() {
+    for (n, prefix) in ["u", "b", "c", "hot"].into_iter().enumerate() {
         let events: Vec<String> = (0..1000)
             .map(|i| {
                 let user = format!("{prefix}{}", if prefix == "hot" { 0 } else { i });
@@ -416,20 +481,46 @@ fn load_bench() -> Result<()> {
             )
         }),
     )?;
-    let batched = load::run(
-        "1,000-event batches, 1,000 users",
+    let batch = |name: &'static str, users: usize, prefix: &'static str| {
+        load::run(
+            name,
+            &w.base,
+            Some(&auth),
+            connections,
+            duration,
+            Arc::new(move |_, n| {
+                let events: Vec<String> = (0..1000)
+                    .map(|i| event(format!("{prefix}{}", (n * 7 + i) % users), n * 1000 + i))
+                    .collect();
+                (
+                    "POST",
+                    "/v1/events".into(),
+                    Some(format!(r#"{{"events":[{}]}}"#, events.join(","))),
+                    1000,
+                )
+            }),
+        )
+    };
+    let batched = batch("1,000-event batches, 1,000 users", 1000, "b")?;
+    let batched_100 = batch("1,000-event batches, 100 users", 100, "c")?;
+    // The platform's own ceiling for a batch: one request calling 1,000 distinct trivial
+    // objects (one SQLite row each), the same RPC path and calls in flight.
+    let admin = format!("Bearer {DEV_ADMIN_TOKEN}");
+    agent
+        .post(format!("{}/v1/admin/fanout?objects=1000", w.base))
+        .header("authorization", &admin)
+        .send("")?;
+    let fan_out = load::run(
+        "fan-out ceiling: 1,000 trivial objects",
         &w.base,
-        Some(&auth),
+        Some(&admin),
         connections,
         duration,
-        Arc::new(move |_, n| {
-            let events: Vec<String> = (0..1000)
-                .map(|i| event(format!("b{}", (n * 7 + i) % 1000), n * 1000 + i))
-                .collect();
+        Arc::new(|_, _| {
             (
                 "POST",
-                "/v1/events".into(),
-                Some(format!(r#"{{"events":[{}]}}"#, events.join(","))),
+                "/v1/admin/fanout?objects=1000".into(),
+                Some(String::new()),
                 1000,
             )
         }),
@@ -438,24 +529,45 @@ fn load_bench() -> Result<()> {
         "\nload on loopback, {connections} connections, {secs} s each (wrangler dev, one workerd):"
     );
     println!(
-        "{:<36} {:>10} {:>12} {:>9} {:>9} {:>9} {:>7}",
-        "scenario", "req/s", "events/s", "p50", "p99", "ceiling", "errors"
+        "{:<40} {:>9} {:>11} {:>9} {:>9} {:>16} {:>7}",
+        "scenario", "req/s", "events/s", "p50", "p99", "vs ceiling", "errors"
     );
-    for r in [&ceiling, &hot, &spread, &batched] {
+    let row = |r: &load::Report, ratio: String| {
         println!(
-            "{:<36} {:>10.0} {:>12.0} {:>9.1?} {:>9.1?} {:>8.2}x {:>7}",
+            "{:<40} {:>9.0} {:>11.0} {:>9.1?} {:>9.1?} {:>16} {:>7}",
             r.name,
             r.requests_per_sec(),
             r.events_per_sec(),
             r.p50,
             r.p99,
-            r.requests_per_sec() / ceiling.requests_per_sec(),
+            ratio,
             r.errors
         );
-    }
+        for (kind, n) in &r.error_kinds {
+            println!("{:<40}   error: {n} × {kind}", "");
+        }
+    };
+    let of_noop = |r: &load::Report| {
+        format!(
+            "{:.2}x no-op",
+            r.requests_per_sec() / ceiling.requests_per_sec()
+        )
+    };
+    let of_fan_out = |r: &load::Report| {
+        format!(
+            "{:.2}x fan-out",
+            r.events_per_sec() / fan_out.events_per_sec()
+        )
+    };
+    row(&ceiling, "ceiling".into());
+    row(&hot, of_noop(&hot));
+    row(&spread, of_noop(&spread));
+    row(&fan_out, "ceiling".into());
+    row(&batched, of_fan_out(&batched));
+    row(&batched_100, of_fan_out(&batched_100));
     let best = new_users.iter().min().copied().unwrap_or_default();
     println!(
-        "{:<36} {:>10} {:>12.0} {:>9.1?}  (first event of each: its object and database are created)",
+        "{:<40} {:>9} {:>11.0} {:>9.1?}  (first event of each: its object and database are created)",
         "1,000 new users in one batch",
         "",
         1000.0 / best.as_secs_f64(),

@@ -23,6 +23,7 @@ pub fn setup() -> Result<()> {
     wasm_bindgen()?;
     worker_build()?;
     npm_packages()?;
+    python_tools()?;
     chromium()?;
     eprintln!("setup: ready");
     Ok(())
@@ -130,6 +131,46 @@ fn npm_packages() -> Result<()> {
     }
     eprintln!("setup: installing npm packages from package-lock.json");
     cmd::run(cmd::new("npm").args(["ci", "--no-audit", "--no-fund"]))
+}
+
+/// The Python peers the tests check Cairn with (`tests/python/requirements.txt`), in a
+/// virtual environment of their own.
+pub fn python_dir() -> std::path::PathBuf {
+    crate::target_dir().join("tools/python")
+}
+
+/// A program of the tests' Python environment, e.g. `schemathesis`.
+pub fn python_bin(name: &str) -> std::path::PathBuf {
+    python_dir().join("bin").join(name)
+}
+
+fn python_tools() -> Result<()> {
+    let requirements = crate::root().join("tests/python/requirements.txt");
+    let wanted = std::fs::read_to_string(&requirements)
+        .with_context(|| format!("reading {}", requirements.display()))?;
+    let stamp = python_dir().join("installed.txt");
+    if std::fs::read_to_string(&stamp).is_ok_and(|s| s == wanted) {
+        eprintln!("setup: Python test tools present");
+        return Ok(());
+    }
+    if !cmd::exists("python3") {
+        bail!(
+            "Python 3 is needed for the API fuzz tests: install it (Debian: apt-get install python3-venv)"
+        );
+    }
+    eprintln!(
+        "setup: installing the Python test tools ({})",
+        requirements.display()
+    );
+    let _ = std::fs::remove_dir_all(python_dir());
+    cmd::run(cmd::new("python3").args(["-m", "venv"]).arg(python_dir()))?;
+    cmd::run(
+        cmd::new(python_bin("pip"))
+            .args(["install", "--quiet", "--disable-pip-version-check", "-r"])
+            .arg(&requirements),
+    )?;
+    std::fs::write(&stamp, wanted)?;
+    Ok(())
 }
 
 fn chromium() -> Result<()> {

@@ -159,6 +159,24 @@ impl Wrangler {
         let _ = child.wait();
     }
 
+    /// Kills the whole process group at once (SIGKILL: no chance to flush anything), as a
+    /// crash would, and waits until it is gone.
+    pub fn crash(&mut self) {
+        let Some(mut child) = self.child.take() else {
+            return;
+        };
+        let group = format!("-{}", child.id());
+        let _ = Command::new("kill")
+            .args(["-KILL", "--", &group])
+            .stderr(Stdio::null())
+            .status();
+        let _ = child.wait();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while group_alive(&group) && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
     /// Waits for wrangler to exit by itself (for `cargo xtask dev`).
     pub fn wait(mut self) -> Result<()> {
         if let Some(mut child) = self.child.take() {

@@ -17,14 +17,11 @@ use futures_util::StreamExt;
 use futures_util::stream;
 use worker::{Request, Response};
 
-use super::{Ctx, check_id, locale, read_body};
+use super::{Ctx, MAX_IN_FLIGHT, check_id, locale, read_body};
 use crate::auth;
 use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::project::Project;
 use crate::subject::{self, Command, EventsAnswer, Step, SubjectEvent, SubjectResult, Target};
-
-/// Most Durable Object calls a batch keeps in flight at once.
-const MAX_IN_FLIGHT: usize = 32;
 
 /// `POST /v1/events` (secret key): one event, or `{"events": [...]}` of up to 1,000.
 /// `POST /v1/import` takes the same body as history: awards are recorded, never celebrated.

@@ -25,6 +25,9 @@ use crate::router::{self, Route};
 /// Largest request body accepted.
 pub const MAX_BODY_BYTES: usize = 1 << 20;
 
+/// Most Durable Object calls one request keeps in flight at once.
+pub const MAX_IN_FLIGHT: usize = 32;
+
 /// What every handler may need to know about the request besides its body.
 pub struct Ctx<'a> {
     pub env: &'a Env,
@@ -90,6 +93,19 @@ async fn dispatch(route: Route, req: Request, ctx: &Ctx<'_>) -> ApiResult<Respon
         Route::AdminIsolate => {
             auth::admin(&req, ctx.env)?;
             Ok(Response::from_json(&project::isolate_stats())?)
+        }
+        Route::AdminFanout => {
+            #[derive(serde::Deserialize)]
+            #[serde(deny_unknown_fields)]
+            struct Query {
+                objects: u32,
+            }
+            auth::admin(&req, ctx.env)?;
+            let q: Query = query(&req)?;
+            let called = crate::probe::fan_out(ctx.env, q.objects).await?;
+            Ok(Response::from_json(
+                &serde_json::json!({ "objects": called }),
+            )?)
         }
         Route::CreateProject => projects::create(req, ctx).await,
         Route::RotateKey => projects::rotate_key(req, ctx).await,

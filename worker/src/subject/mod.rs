@@ -16,20 +16,19 @@
 //! `fanout` until its alarm pushed them to the members' streams. An object that starts with any
 //! of these pending re-arms its alarm.
 
+mod command;
+mod handover;
 mod store;
 mod stream;
 
 use std::cell::{Cell, RefCell};
-use std::collections::BTreeMap;
 
 use cairn_core::Compiled;
 use cairn_core::definitions::Scope;
-use cairn_core::engine::{Award, Traits};
-use cairn_core::wire::{AccountView, AwardView, MeResponse};
+use cairn_core::engine::Award;
+use cairn_core::wire::{AccountView, MeResponse};
 use cairn_core::{Event, Subject as SubjectRef, SubjectState};
-use futures_util::StreamExt;
 use jiff::Timestamp;
-use serde::{Deserialize, Serialize};
 use worker::{
     DurableObject, Env, Request, Response, Result, SqlStorage, State, WebSocket,
     WebSocketIncomingMessage, durable_object,
@@ -38,160 +37,13 @@ use worker::{
 use crate::error::{ApiError, ApiResult};
 use crate::ledger::{self, Outbox, OutboxItem};
 use crate::rpc::{self, json};
-use crate::{objects, project, writer};
+use crate::{objects, project};
 use store::Store;
+
+pub use command::{Command, EventsAnswer, Step, SubjectEvent, SubjectResult, Target, send};
 
 /// Binding name of the namespace in `wrangler.toml`.
 pub const BINDING: &str = "SUBJECT";
-
-/// Whose Durable Object, and under which definitions.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Target {
-    pub project: String,
-    pub definitions_version: i64,
-    pub scope: Scope,
-    pub id: String,
-    /// Locale of the titles in the answer.
-    pub locale: String,
-}
-
-impl Target {
-    /// The engine's view of this subject.
-    pub fn subject(&self) -> SubjectRef<'_> {
-        SubjectRef {
-            project: &self.project,
-            scope: self.scope,
-            id: &self.id,
-        }
-    }
-
-    /// The same project and definitions, another subject.
-    pub fn other(&self, scope: Scope, id: &str) -> Self {
-        Self {
-            scope,
-            id: id.to_owned(),
-            ..self.clone()
-        }
-    }
-
-    /// The name of this subject's object.
-    pub fn object(&self) -> String {
-        objects::subject(&self.project, self.scope, &self.id)
-    }
-}
-
-/// What the worker asks of a subject. Internal: never crosses the public API.
-#[derive(Debug, Serialize, Deserialize)]
-pub enum Command {
-    /// Apply events, in order.
-    Events {
-        target: Target,
-        events: Vec<SubjectEvent>,
-    },
-    /// Read a user's totals, awards and progress, with their account's view (whose `seen`
-    /// flags are set from this user's acknowledgements).
-    Me {
-        target: Target,
-        account: Option<AccountView>,
-    },
-    /// Read an account's totals, awards and progress.
-    Account { target: Target },
-    /// Award a custom milestone.
-    Award { target: Target, milestone: String },
-    /// This user acknowledged an award (theirs or their account's).
-    Seen {
-        project: String,
-        user: String,
-        account: Option<String>,
-        award_id: String,
-    },
-    /// Erase everything of this subject; answers the accounts the user was seen in.
-    Erase,
-    /// An account forgets an erased member.
-    Forget { target: Target, member: String },
-    /// Push awards (of this user's account) to this user's open streams, each socket in its
-    /// own locale.
-    Push {
-        project: String,
-        definitions_version: i64,
-        awards: Vec<Award>,
-    },
-}
-
-/// One event for this subject.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct SubjectEvent {
-    pub metric: String,
-    pub value: Option<u64>,
-    pub timestamp: Option<Timestamp>,
-    pub idempotency_key: Option<String>,
-    /// For accounts: the member who did it.
-    pub member: Option<String>,
-    /// For users: the account the event also counts for.
-    #[serde(default)]
-    pub account: Option<String>,
-    pub traits: Option<Traits>,
-    pub backfill: bool,
-    /// For accounts: the member's step id, applied at most once.
-    #[serde(default)]
-    pub step: Option<String>,
-}
-
-/// What happened to one event.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub enum SubjectResult {
-    Applied {
-        duplicate: bool,
-        total: u64,
-        awards: Vec<AwardView>,
-    },
-    Rejected(ApiError),
-}
-
-impl SubjectResult {
-    /// The result of an applied event (or custom award) `out`, titles in `locale`.
-    fn applied(defs: &Compiled, out: &cairn_core::Outcome, total: u64, locale: &str) -> Self {
-        Self::Applied {
-            duplicate: out.duplicate,
-            total,
-            awards: out
-                .awards
-                .iter()
-                .map(|a| AwardView::build(defs, a, locale))
-                .collect(),
-        }
-    }
-}
-
-/// The account part of a user's event: recorded by the user in the same step as the event,
-/// applied by the account (which remembers `id`), removed by the user once the account
-/// confirmed it. The worker applies it at once; the user's alarm re-sends what is unconfirmed.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Step {
-    /// Which of the command's events it belongs to.
-    pub index: usize,
-    pub account: String,
-    /// The account's event (with `member` and `step` set).
-    pub event: SubjectEvent,
-}
-
-/// The answer to [`Command::Events`].
-#[derive(Debug, Serialize, Deserialize)]
-pub struct EventsAnswer {
-    pub results: Vec<SubjectResult>,
-    /// The new account steps, for the worker to apply at once.
-    #[serde(default)]
-    pub steps: Vec<Step>,
-}
-
-/// Sends `command` to the Durable Object named `name` and returns its answer.
-pub async fn send<T: serde::de::DeserializeOwned>(
-    env: &Env,
-    name: &str,
-    command: &Command,
-) -> ApiResult<T> {
-    rpc::call(env, BINDING, name, command).await
-}
 
 /// Delay before retrying a failed hand-over (ledger writer, account, members).
 const RETRY_MS: i64 = 2_000;
@@ -508,147 +360,6 @@ impl Subject {
         Ok(())
     }
 
-    /// With no subject known yet (e.g. only acknowledgements): an alarm for the outbox only.
-    async fn arm_without_rules(&self, now: Timestamp, handed: bool) -> ApiResult<()> {
-        self.backoff_until
-            .set((!handed).then_some(now.as_millisecond() + RETRY_MS));
-        let due = self.store().has_handover()?.then(|| self.handover_at(now));
-        self.set_alarm_at(due, now).await
-    }
-
-    /// Hands the outbox to the project's ledger writer and removes what it took; whether all
-    /// went well.
-    async fn flush_outbox(&self) -> bool {
-        let outbox = Outbox(&self.sql);
-        let items = match outbox.all() {
-            Ok(items) if items.is_empty() => return true,
-            Ok(items) => items,
-            Err(e) => {
-                worker::console_error!("outbox unreadable: {e}");
-                return false;
-            }
-        };
-        let handed = writer::append(&self.env, &items).await.and_then(|()| {
-            let keys: Vec<String> = items.iter().map(OutboxItem::key).collect();
-            outbox.remove(&keys)
-        });
-        if let Err(e) = &handed {
-            worker::console_error!("ledger hand-over failed, retrying by alarm: {e}");
-        }
-        handed.is_ok()
-    }
-
-    /// An account pushes its pending awards to its members' streams (best effort: a member
-    /// who misses one still sees it in /me). Whether all went well.
-    async fn fan_out(&self, target: &Target) -> bool {
-        let store = self.store();
-        let awards = match store.fanout() {
-            Ok(awards) if awards.is_empty() => return true,
-            Ok(awards) => awards,
-            Err(e) => {
-                worker::console_error!("fan-out unreadable: {e}");
-                return false;
-            }
-        };
-        let members: Vec<String> = self
-            .load()
-            .map(|s| s.members.iter().take(MAX_FAN_OUT).cloned().collect())
-            .unwrap_or_default();
-        let command = Command::Push {
-            project: target.project.clone(),
-            definitions_version: target.definitions_version,
-            awards: awards.clone(),
-        };
-        let sends = members.iter().map(|member| {
-            let name = objects::user(&target.project, member);
-            let command = &command;
-            async move {
-                if let Err(e) = send::<bool>(&self.env, &name, command).await {
-                    worker::console_error!("push to {name} failed: {e}");
-                }
-            }
-        });
-        futures_util::stream::iter(sends)
-            .buffer_unordered(MAX_FAN_OUT_IN_FLIGHT)
-            .collect::<Vec<()>>()
-            .await;
-        let ids: Vec<String> = awards.into_iter().map(|a| a.id).collect();
-        store.remove_fanout(&ids).is_ok()
-    }
-
-    /// A user re-sends its unconfirmed account steps (older than [`STEP_CONFIRM_MS`]) and
-    /// removes those the account took. Whether all went well.
-    async fn confirm_steps(&self, target: &Target, now: Timestamp) -> ApiResult<bool> {
-        let store = self.store();
-        let pending = store.steps(now.as_millisecond() - STEP_CONFIRM_MS)?;
-        if pending.is_empty() {
-            return Ok(true);
-        }
-        let mut by_account: BTreeMap<String, (Vec<i64>, Vec<SubjectEvent>)> = BTreeMap::new();
-        for (seq, account, event) in pending {
-            let entry = by_account.entry(account).or_default();
-            entry.0.push(seq);
-            entry.1.push(event);
-        }
-        let mut all = true;
-        for (account, (seqs, events)) in by_account {
-            let account_target = target.other(Scope::Account, &account);
-            let command = Command::Events {
-                target: account_target.clone(),
-                events,
-            };
-            match send::<EventsAnswer>(&self.env, &account_target.object(), &command).await {
-                Ok(_) => store.remove_steps(&seqs)?,
-                Err(e) => {
-                    worker::console_error!("account step to {account} failed, retrying: {e}");
-                    all = false;
-                }
-            }
-        }
-        Ok(all)
-    }
-
-    /// When pending hand-overs should be tried: now, or after the back-off.
-    fn handover_at(&self, now: Timestamp) -> i64 {
-        let now_ms = now.as_millisecond();
-        self.backoff_until.get().map_or(now_ms, |b| b.max(now_ms))
-    }
-
-    /// Sets the alarm to the earliest of: pending hand-overs, unconfirmed steps, and the
-    /// engine's next due instant. Called right after a write, before any other `await`, so the
-    /// alarm is armed in the same step as what it is for.
-    async fn arm(&self, defs: &Compiled, state: &SubjectState, now: Timestamp) -> ApiResult<()> {
-        let target = self.target.borrow().clone();
-        let engine = target
-            .as_ref()
-            .and_then(|t| state.next_due(defs, t.subject(), now))
-            .map(|t| t.as_millisecond());
-        let store = self.store();
-        let handover = store.has_handover()?.then(|| self.handover_at(now));
-        let steps = store
-            .oldest_step()?
-            .map(|made| (made + STEP_CONFIRM_MS).max(self.handover_at(now)));
-        let due = [engine, handover, steps].into_iter().flatten().min();
-        self.set_alarm_at(due, now).await
-    }
-
-    async fn set_alarm_at(&self, due: Option<i64>, now: Timestamp) -> ApiResult<()> {
-        if self.scheduled.get() == due {
-            return Ok(());
-        }
-        match due {
-            Some(at) => {
-                self.storage
-                    .storage()
-                    .set_alarm((at - now.as_millisecond()).max(0))
-                    .await?;
-            }
-            None => self.storage.storage().delete_alarm().await?,
-        }
-        self.scheduled.set(due);
-        Ok(())
-    }
-
     /// Stores who this object is, once (alarms need it).
     fn remember(&self, target: &Target) -> ApiResult<()> {
         let same = self.target.borrow().as_ref().is_some_and(|t| {
@@ -798,6 +509,8 @@ fn account_event(member: &str, e: &SubjectEvent) -> SubjectEvent {
     SubjectEvent {
         member: Some(member.to_owned()),
         account: None,
+        // The step id makes it exactly-once; members' own keys could collide with each other.
+        idempotency_key: None,
         // Traits describe the user; an account's own traits come from its own calls.
         traits: None,
         step: None,

@@ -3,6 +3,7 @@
 mod definitions;
 mod engine;
 mod example;
+mod fuzz;
 mod progress;
 mod properties;
 mod time;
