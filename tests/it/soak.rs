@@ -34,8 +34,9 @@ fn a_crash_mid_load_loses_nothing_and_counts_nothing_twice() {
             assert!(!load.is_finished(), "the load ended before the crash");
             std::thread::sleep(Duration::from_millis(20));
         }
-        app.crash();
+        // No new request starts; those in flight die with the server.
         stop.store(true, Ordering::Relaxed);
+        app.crash();
         load.join().unwrap().unwrap()
     });
     eprintln!(

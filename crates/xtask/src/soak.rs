@@ -71,6 +71,8 @@ struct Sent {
 #[derive(Debug, Default)]
 pub struct Outcome {
     events: BTreeMap<String, Sent>,
+    /// Keys in the order they were first sent.
+    order: Vec<String>,
     /// Keys answered `accepted` or `duplicate`.
     answered: BTreeSet<String>,
     /// Requests sent, events sent (replays included), answers that were errors.
@@ -220,7 +222,10 @@ fn send(
             .as_str()
             .unwrap_or_default()
             .to_owned();
-        o.events.entry(key.clone()).or_insert_with(|| sent.clone());
+        if !o.events.contains_key(&key) {
+            o.events.insert(key.clone(), sent.clone());
+            o.order.push(key.clone());
+        }
         let ok = results
             .get(i)
             .and_then(|r| r["status"].as_str())
@@ -287,12 +292,14 @@ pub fn verify(base: &str, key: &str, outcome: &Outcome, patience: Duration) -> R
             bail!("user {user}: {counted} counted, but {answered} events were answered accepted");
         }
     }
-    // What got no answer is sent again, with its key.
+    // What got no answer is sent again, with its key, in the order it was first sent (an
+    // event that was applied but not answered is then still in its user's idempotency window:
+    // the newest 128 keys of the last 24 h).
     let missing: Vec<&Sent> = outcome
-        .events
+        .order
         .iter()
-        .filter(|(k, _)| !outcome.answered.contains(*k))
-        .map(|(_, s)| s)
+        .filter(|k| !outcome.answered.contains(*k))
+        .filter_map(|k| outcome.events.get(k))
         .collect();
     for chunk in missing.chunks(500) {
         let body = json!({"events": chunk.iter().map(|s| s.body.clone()).collect::<Vec<_>>()});

@@ -140,10 +140,21 @@ impl Store<'_> {
             .collect())
     }
 
+    /// The id of step `seq`: unique across the subject's lives (erasure starts a new epoch).
+    fn step_id(epoch: i64, seq: i64) -> String {
+        format!("{epoch}.{seq}")
+    }
+
+    fn step_epoch(&self) -> ApiResult<Option<i64>> {
+        Ok(self
+            .number("SELECT epoch AS value FROM step_epoch WHERE id = 1")?
+            .map(|e| e as i64))
+    }
+
     /// Records an account step of this user; answers its id.
     pub fn put_step(&self, account: &str, event: &SubjectEvent, now_ms: i64) -> ApiResult<String> {
-        let epoch = match self.number("SELECT epoch AS value FROM step_epoch WHERE id = 1")? {
-            Some(epoch) => epoch as i64,
+        let epoch = match self.step_epoch()? {
+            Some(epoch) => epoch,
             None => {
                 self.0.exec(
                     "INSERT INTO step_epoch (id, epoch) VALUES (1, ?)",
@@ -163,10 +174,11 @@ impl Store<'_> {
         let seq = self
             .number("SELECT last_insert_rowid() AS value")?
             .unwrap_or_default() as i64;
-        Ok(format!("{epoch}.{seq}"))
+        Ok(Self::step_id(epoch, seq))
     }
 
-    /// Pending account steps made at or before `until_ms`, oldest first: (seq, account, event).
+    /// Pending account steps made at or before `until_ms`, oldest first: (seq, account, the
+    /// account's event with its step id).
     pub fn steps(&self, until_ms: i64) -> ApiResult<Vec<(i64, String, SubjectEvent)>> {
         #[derive(Deserialize)]
         struct Row {
@@ -181,8 +193,14 @@ impl Store<'_> {
                 vec![(until_ms as f64).into()],
             )?
             .to_array()?;
+        let epoch = self.step_epoch()?.unwrap_or_default();
         rows.into_iter()
-            .map(|r| Ok((r.seq as i64, r.account, serde_json::from_str(&r.event)?)))
+            .map(|r| {
+                let seq = r.seq as i64;
+                let mut event: SubjectEvent = serde_json::from_str(&r.event)?;
+                event.step = Some(Self::step_id(epoch, seq));
+                Ok((seq, r.account, event))
+            })
             .collect()
     }
 
