@@ -178,4 +178,9 @@ fn pushes_speak_each_connection_s_language() {
         to_fleur["badge"]["alt"], to_ahmed["badge"]["alt"],
         "one award, two languages: {to_fleur} / {to_ahmed}"
     );
+    let errors = app.internal_errors();
+    assert!(
+        errors.is_empty(),
+        "internal errors in the logs: {errors:#?}"
+    );
 }

@@ -127,6 +127,25 @@ impl App {
         xtask::seed::d1_execute(&self.dir.join("state"), sql)
     }
 
+    /// Lines of this app's logs (every run of it) that report an internal error: a failure
+    /// the client only saw as `500`/`503`, or one inside an alarm that no client saw at all.
+    pub fn internal_errors(&self) -> Vec<String> {
+        let mut found = Vec::new();
+        for entry in std::fs::read_dir(&self.dir).into_iter().flatten().flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if !(name.starts_with("wrangler-") && name.ends_with(".log")) {
+                continue;
+            }
+            let text = std::fs::read_to_string(entry.path()).unwrap_or_default();
+            found.extend(
+                text.lines()
+                    .filter(|l| l.contains("internal error") || l.contains("alarm failed"))
+                    .map(str::to_owned),
+            );
+        }
+        found
+    }
+
     /// Kills wrangler's whole process group at once (SIGKILL), as a crash would.
     pub fn crash(&mut self) {
         self.wrangler.crash();

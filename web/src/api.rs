@@ -1,6 +1,6 @@
-//! The client API, over `fetch`. Shapes come from `cairn_core::wire`.
+//! The client API, over `fetch`. Shapes come from `cairn_wire`.
 
-use cairn_core::wire::{ClientEvent, TrackResponse, headers};
+use cairn_wire::{ClientEvent, TrackResponse, headers};
 
 use crate::convert::{FromJs, error_message, from_json, to_json};
 use wasm_bindgen::{JsCast, JsValue};

@@ -13,10 +13,8 @@
 //! taken as absent. Anything else that is off (a missing field, a wrong type, a negative or
 //! fractional count) is an error naming the field, e.g. `AwardView.badge: Badge.alt is missing`.
 
-use cairn_core::definitions::{Badge, Channel, Cta, CtaKind, Kind, Scope};
-use cairn_core::wire::{
-    AwardView, ClientEvent, LadderProgress, LockedMilestone, Time, TrackResponse,
-};
+use cairn_wire::{AwardView, ClientEvent, LadderProgress, LockedMilestone, Time, TrackResponse};
+use cairn_wire::{Badge, Channel, Cta, CtaKind, Kind, Scope};
 use js_sys::{Array, Object, Reflect};
 use wasm_bindgen::{JsCast, JsValue};
 

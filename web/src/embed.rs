@@ -3,8 +3,8 @@
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
-use cairn_core::definitions::Channel;
-use cairn_core::wire::{AwardView, ClientEvent, Time};
+use cairn_wire::Channel;
+use cairn_wire::{AwardView, ClientEvent, Time};
 use leptos::prelude::*;
 use wasm_bindgen::prelude::*;
 use web_sys::{HtmlCanvasElement, HtmlElement, ShadowRootInit, ShadowRootMode};
@@ -144,7 +144,7 @@ fn claim(name: &str, hold_ms: i32, f: impl FnOnce() + 'static) {
 /// The award of `cairn('celebrate', {title, description?, tier?, icon?, image?, alt?, cta?})`:
 /// a preview, shown but never sent or stored.
 fn preview(options: &JsValue) -> AwardView {
-    use cairn_core::definitions::{Badge, Cta, CtaKind, Kind, Scope};
+    use cairn_wire::{Badge, Cta, CtaKind, Kind, Scope};
     let text = |field: &str| get_string(options, field);
     let now = js_sys::Date::now() as i64;
     AwardView {

@@ -2,7 +2,7 @@
 
 use std::collections::VecDeque;
 
-use cairn_core::wire::{AwardView, LadderProgress, LockedMilestone};
+use cairn_wire::{AwardView, LadderProgress, LockedMilestone};
 use serde::Deserialize;
 
 /// How many celebrated award ids are remembered per user. Awards are rare (a handful per user),
@@ -500,7 +500,7 @@ pub fn is_rtl(locale: &str) -> bool {
     )
 }
 
-pub use cairn_core::messages::fill;
+pub use cairn_wire::fill;
 
 /// The host page's corner for toasts: logical, so it follows the reading direction.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -642,7 +642,7 @@ impl Backoff {
     }
 }
 
-/// What the widget reads of `GET /v1/client/me` (`MeResponse` in `cairn_core::wire`).
+/// What the widget reads of `GET /v1/client/me` (`MeResponse` in `cairn_wire`).
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 pub struct Me {
     pub awards: Vec<AwardView>,

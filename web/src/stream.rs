@@ -9,7 +9,7 @@
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
-use cairn_core::wire::AwardView;
+use cairn_wire::AwardView;
 use wasm_bindgen::prelude::*;
 use web_sys::{CloseEvent, MessageEvent, WebSocket};
 
@@ -178,7 +178,7 @@ impl Stream {
     }
 }
 
-/// The award of a [`cairn_core::wire::StreamMessage`], `{"type": "award", "award": {…}}`.
+/// The award of a [`cairn_wire::StreamMessage`], `{"type": "award", "award": {…}}`.
 /// (The shape is pinned by `stream_message_shape` in the core's tests.)
 fn award_of(text: &str) -> Option<AwardView> {
     let message = js_sys::JSON::parse(text).ok()?;

@@ -4,8 +4,8 @@
 
 use std::cell::RefCell;
 
-use cairn_core::definitions::{Badge, Cta};
-use cairn_core::wire::{AwardView, LadderProgress, LockedMilestone};
+use cairn_wire::{AwardView, LadderProgress, LockedMilestone};
+use cairn_wire::{Badge, Cta};
 use leptos::prelude::*;
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{Element, HtmlDialogElement, HtmlElement, HtmlTextAreaElement};

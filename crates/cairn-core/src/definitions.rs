@@ -30,67 +30,8 @@ use jiff::Timestamp;
 use jiff::tz::TimeZone;
 use serde::{Deserialize, Serialize};
 
-/// For a unit enum written as snake_case text (in definitions and on the wire): its names,
-/// written once here, give `as_str`, `FromStr` and serde (as strings; an unknown name is
-/// serde's "unknown variant" error listing the known ones). `ALL` lists the values.
-macro_rules! names {
-    ($ty:ident { $($variant:ident = $name:literal),+ $(,)? }) => {
-        impl $ty {
-            /// Every value, in declaration order.
-            pub const ALL: &'static [Self] = &[$(Self::$variant),+];
-
-            /// The name as written in definitions and on the wire.
-            pub const fn as_str(self) -> &'static str {
-                match self {
-                    $(Self::$variant => $name),+
-                }
-            }
-        }
-
-        impl std::str::FromStr for $ty {
-            type Err = UnknownName;
-
-            fn from_str(text: &str) -> Result<Self, UnknownName> {
-                match text {
-                    $($name => Ok(Self::$variant),)+
-                    _ => Err(UnknownName),
-                }
-            }
-        }
-
-        impl fmt::Display for $ty {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-
-        impl Serialize for $ty {
-            fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-
-        impl<'de> Deserialize<'de> for $ty {
-            fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-                let text = String::deserialize(deserializer)?;
-                text.parse()
-                    .map_err(|_| serde::de::Error::unknown_variant(&text, &[$($name),+]))
-            }
-        }
-    };
-}
-
-/// A name that is not one of a unit enum's (see `as_str`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct UnknownName;
-
-impl fmt::Display for UnknownName {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("unknown name")
-    }
-}
-
-impl std::error::Error for UnknownName {}
+use cairn_wire::names;
+pub use cairn_wire::{Badge, Channel, Cta, CtaKind, Kind, Period, Scope, UnknownName};
 
 /// Placeholders a message may use: `{count}` (the milestone's number), `{name}` (its metric's
 /// name, or the subject's name where known), `{next}` (the next step of its ladder).
@@ -160,43 +101,6 @@ pub enum Aggregate {
 }
 
 names!(Aggregate { Count = "count", Sum = "sum" });
-
-/// Kinds of milestone.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Kind {
-    Usage,
-    Value,
-    Team,
-    Time,
-    Streak,
-    Adoption,
-    Custom,
-}
-
-names!(Kind { Usage = "usage", Value = "value", Team = "team", Time = "time", Streak = "streak", Adoption = "adoption", Custom = "custom" });
-
-/// Who owns a milestone's counters and award.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Scope {
-    /// One end user.
-    #[default]
-    User,
-    /// A team or customer account.
-    Account,
-}
-
-names!(Scope { User = "user", Account = "account" });
-
-/// Calendar unit of a streak.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Period {
-    /// Calendar days in the subject's time zone.
-    Day,
-    /// ISO weeks (Monday to Sunday) in the subject's time zone.
-    Week,
-}
-
-names!(Period { Day = "day", Week = "week" });
 
 /// One milestone, as written. Which fields apply depends on `kind`; validation says which are
 /// missing or out of place.
@@ -288,67 +192,10 @@ pub struct Ladder {
     pub badge: Option<Badge>,
 }
 
-/// Badge art: an icon name or an image URL, and alt text.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Badge {
-    /// Name of a built-in icon (`medal`, `flame`, `rocket`, `star`, `users`, `cake`, `trophy`).
-    #[serde(default)]
-    pub icon: Option<String>,
-    /// An `https://` image URL.
-    #[serde(default)]
-    pub image: Option<String>,
-    /// Alternative text for people who cannot see it.
-    pub alt: String,
-}
-
 /// Built-in badge icons.
 pub const ICONS: &[&str] = &[
     "medal", "flame", "rocket", "star", "users", "cake", "trophy",
 ];
-
-/// A call to action.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Cta {
-    /// What it asks for.
-    pub kind: CtaKind,
-    /// Button text.
-    pub label: String,
-    /// Where it leads (relative, or `https://`).
-    #[serde(default)]
-    pub url: Option<String>,
-}
-
-/// What a call to action asks for (after the growth playbook's tiers).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum CtaKind {
-    NextFeature,
-    Referral,
-    Review,
-    Upgrade,
-    AdvisoryBoard,
-    CaseStudy,
-}
-
-names!(CtaKind { NextFeature = "next_feature", Referral = "referral", Review = "review", Upgrade = "upgrade", AdvisoryBoard = "advisory_board", CaseStudy = "case_study" });
-
-/// How a milestone may be celebrated.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Channel {
-    /// Confetti in the app.
-    Confetti,
-    /// A badge toast and the shelf.
-    Badge,
-    /// A recap email, after `email_delay_minutes`.
-    Email,
-    /// An alert to the customer-success team.
-    CsmAlert,
-    /// A personal note from the team.
-    Outreach,
-}
-
-names!(Channel { Confetti = "confetti", Badge = "badge", Email = "email", CsmAlert = "csm_alert", Outreach = "outreach" });
 
 /// A tier's celebration policy.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -51,16 +51,8 @@ fn render_checked(text: &str, values: &Values<'_>) -> Result<String, tinytemplat
     tt.render("t", values)
 }
 
-/// Replaces each `{name}` of `template` with its value: for Cairn's own strings (the widget's
-/// and [`crate::phrases`]), which need no validation; a project's templates go through
-/// [`render`].
-pub fn fill(template: &str, values: &[(&str, &str)]) -> String {
-    let mut out = template.to_owned();
-    for (name, value) in values {
-        out = out.replace(&format!("{{{name}}}"), value);
-    }
-    out
-}
+/// `{name}` placeholders filled in (shared with the widget, which has no engine).
+pub use cairn_wire::fill;
 
 /// The first `{placeholder}` that is not a known one, for a plain error message.
 fn unknown_placeholder(text: &str) -> Option<&str> {

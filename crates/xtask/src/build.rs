@@ -206,14 +206,22 @@ fn esbuild(input: &Path, output: &Path, flags: &[&str]) -> Result<()> {
     )
 }
 
+/// The worker's `opt-level` (the workspace's release profile is `"z"`, a size choice made for
+/// the widget; the worker has megabytes to spare): chosen by `cargo xtask bench load`, see
+/// ARCHITECTURE.md. `CAIRN_WORKER_OPT_LEVEL` overrides it, for measuring another.
+pub const WORKER_OPT_LEVEL: &str = "z";
+
 fn build_worker() -> Result<(PathBuf, PathBuf)> {
     let wasm_bindgen =
         which("wasm-bindgen").context("wasm-bindgen is not on PATH: run `cargo xtask setup`")?;
     let esbuild = root().join("node_modules/@esbuild/linux-x64/bin/esbuild");
+    let opt_level =
+        std::env::var("CAIRN_WORKER_OPT_LEVEL").unwrap_or_else(|_| WORKER_OPT_LEVEL.to_owned());
     cmd::run(
         cmd::new("worker-build")
             .arg("--release")
             .current_dir(root().join("worker"))
+            .env("CARGO_PROFILE_RELEASE_OPT_LEVEL", &opt_level)
             .env("WASM_BINDGEN_BIN", wasm_bindgen)
             .env("WASM_OPT_BIN", npm_bin("wasm-opt"))
             .env("ESBUILD_BIN", esbuild),

@@ -1,10 +1,10 @@
 //! The widget's own reading and writing of wire types (`cairn_widget::convert`) against
 //! serde's, on the same JSON: the two cannot drift apart unnoticed.
 
-use cairn_core::definitions::{Channel, CtaKind, Kind, Scope};
-use cairn_core::wire::{AwardView, ClientEvent, LadderProgress, LockedMilestone, TrackResponse};
 use cairn_widget::convert::{FromJs, ToJs, from_json, to_json};
 use cairn_widget::logic::Me;
+use cairn_wire::{AwardView, ClientEvent, LadderProgress, LockedMilestone, TrackResponse};
+use cairn_wire::{Channel, CtaKind, Kind, Scope};
 use serde_json::{Value, json};
 use wasm_bindgen::JsValue;
 use wasm_bindgen_test::*;

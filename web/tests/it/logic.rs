@@ -1,9 +1,9 @@
-use cairn_core::wire::AwardView;
 use cairn_widget::logic::{
     Backoff, BurstOptions, Celebrations, Confetti, Corner, Countdown, LANGUAGES, Me,
     REMEMBERED_AWARDS, Rng, Shape, ShareLinks, Strings, fill, is_rtl, pow_unit, sin_cos,
     toast_caption,
 };
+use cairn_wire::AwardView;
 use proptest::prelude::*;
 
 fn award(id: &str) -> AwardView {
@@ -343,7 +343,7 @@ fn tracked_totals_move_the_ladder_at_once() {
 #[test]
 fn earned_lists_user_and_account_awards_newest_first() {
     let mut old = award("old");
-    old.achieved_at = cairn_core::wire::Time::from_utc_text("2025-01-01T00:00:00Z".into());
+    old.achieved_at = cairn_wire::Time::from_utc_text("2025-01-01T00:00:00Z".into());
     let me = Me {
         awards: vec![old, award("new")],
         account: Some(cairn_widget::logic::AccountPart {
@@ -396,7 +396,7 @@ proptest! {
         let dated = |prefix: &str, days: &[u8]| -> Vec<AwardView> {
             days.iter().enumerate().map(|(i, d)| {
                 let mut a = award(&format!("{prefix}{i}"));
-                a.achieved_at = cairn_core::wire::Time::from_utc_text(format!("2026-01-0{}T00:00:00Z", d + 1));
+                a.achieved_at = cairn_wire::Time::from_utc_text(format!("2026-01-0{}T00:00:00Z", d + 1));
                 a
             }).collect()
         };

@@ -131,7 +131,7 @@ impl SubjectResult {
             awards: out
                 .awards
                 .iter()
-                .map(|a| AwardView::build(defs, a, locale))
+                .map(|a| cairn_core::wire::award_view(defs, a, locale))
                 .collect(),
         }
     }

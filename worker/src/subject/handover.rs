@@ -24,7 +24,10 @@ impl Subject {
     pub(super) async fn arm_without_rules(&self, now: Timestamp, handed: bool) -> ApiResult<()> {
         self.backoff_until
             .set((!handed).then_some(now.as_millisecond() + RETRY_MS));
-        let due = self.store().has_handover()?.then(|| self.handover_at(now));
+        let due = self
+            .store()
+            .has_handover(self.scope)?
+            .then(|| self.handover_at(now));
         self.set_alarm_at(due, now).await
     }
 
@@ -141,9 +144,11 @@ impl Subject {
             .and_then(|t| state.next_due(defs, t.subject(), now))
             .map(|t| t.as_millisecond());
         let store = self.store();
-        let handover = store.has_handover()?.then(|| self.handover_at(now));
+        let handover = store
+            .has_handover(self.scope)?
+            .then(|| self.handover_at(now));
         let steps = store
-            .oldest_step()?
+            .oldest_step(self.scope)?
             .map(|made| (made + STEP_CONFIRM_MS).max(self.handover_at(now)));
         let due = [engine, handover, steps].into_iter().flatten().min();
         self.set_alarm_at(due, now).await

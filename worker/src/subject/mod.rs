@@ -26,7 +26,7 @@ use std::cell::{Cell, RefCell};
 use cairn_core::Compiled;
 use cairn_core::definitions::Scope;
 use cairn_core::engine::Award;
-use cairn_core::wire::{AccountView, MeResponse};
+use cairn_core::wire::AccountView;
 use cairn_core::{Event, Subject as SubjectRef, SubjectState};
 use jiff::Timestamp;
 use worker::{
@@ -62,6 +62,8 @@ pub struct Subject {
     storage: State,
     sql: SqlStorage,
     env: Env,
+    /// A user's or an account's object (from its name).
+    scope: Scope,
     /// The schema could not be brought up to date (every command then fails with this).
     broken: Option<String>,
     /// The state, loaded on first use.
@@ -79,13 +81,14 @@ pub struct Subject {
 impl DurableObject for Subject {
     fn new(state: State, env: Env) -> Self {
         let sql = state.storage().sql();
-        let broken = objects::migrate(&sql, store::MIGRATIONS)
+        let scope = store::scope_of(state.id().name().as_deref());
+        let broken = objects::migrate(&sql, store::migrations(scope))
             .err()
             .map(|e| e.to_string());
         // Work left by an earlier life (evicted, or `set_alarm` failed) gets its alarm back.
         let pending = broken.is_none()
-            && (Store(&sql).has_handover().unwrap_or(true)
-                || Store(&sql).oldest_step().map_or(true, |s| s.is_some()));
+            && (Store(&sql).has_handover(scope).unwrap_or(true)
+                || Store(&sql).oldest_step(scope).map_or(true, |s| s.is_some()));
         if pending {
             let storage = state.storage();
             wasm_bindgen_futures::spawn_local(async move {
@@ -98,6 +101,7 @@ impl DurableObject for Subject {
             storage: state,
             sql,
             env,
+            scope,
             broken,
             state: RefCell::new(None),
             target: RefCell::new(None),
@@ -344,8 +348,12 @@ impl Subject {
             return self.arm_without_rules(now, handed).await;
         };
         let defs = self.definitions(&target).await?;
-        let handed =
-            handed && self.fan_out(&target).await && self.confirm_steps(&target, now).await?;
+        // An account owes its members pushes; a user owes its accounts steps.
+        let handed = handed
+            && match self.scope {
+                Scope::Account => self.fan_out(&target).await,
+                Scope::User => self.confirm_steps(&target, now).await?,
+            };
         self.backoff_until
             .set((!handed).then_some(now.as_millisecond() + RETRY_MS));
         let subject = target.subject();
@@ -395,7 +403,7 @@ impl Subject {
         let defs = self.definitions(target).await?;
         let subject = target.subject();
         let state = self.load()?;
-        let mut me = MeResponse::build(&defs, subject, &state, now(), &target.locale);
+        let mut me = cairn_core::wire::me_view(&defs, subject, &state, now(), &target.locale);
         let seen = self.store().seen_ids()?;
         me.account = account;
         let account_awards = me.account.iter_mut().flat_map(|a| a.awards.iter_mut());
@@ -408,7 +416,7 @@ impl Subject {
     async fn handle_account(&self, target: &Target) -> ApiResult<String> {
         let defs = self.definitions(target).await?;
         let state = self.load()?;
-        json(&AccountView::build(
+        json(&cairn_core::wire::account_view(
             &defs,
             target.subject(),
             &state,
@@ -447,7 +455,7 @@ impl Subject {
         self.scheduled.set(None);
         self.backoff_until.set(None);
         // A new life starts with the schema (and a new step epoch).
-        objects::migrate(&self.sql, store::MIGRATIONS)?;
+        objects::migrate(&self.sql, store::migrations(self.scope))?;
         json(&accounts)
     }
 

@@ -4,6 +4,7 @@
 //! together with the state change it belongs to. Storage errors are returned, never guessed
 //! away.
 
+use cairn_core::definitions::Scope;
 use cairn_core::engine::Award;
 use serde::Deserialize;
 use worker::SqlStorage;
@@ -13,24 +14,56 @@ use crate::ledger::Outbox;
 
 use super::{SubjectEvent, Target};
 
-/// The schema, one statement per migration; only ever appended to.
-pub const MIGRATIONS: &[&str] = &[
-    "CREATE TABLE IF NOT EXISTS subject_state (id INTEGER PRIMARY KEY CHECK (id = 1), state TEXT NOT NULL)",
-    "CREATE TABLE IF NOT EXISTS subject_meta (id INTEGER PRIMARY KEY CHECK (id = 1), target TEXT NOT NULL)",
+/// The schema of a user's object, one statement per migration; only ever appended to.
+pub const USER_MIGRATIONS: &[&str] = &[
+    STATE,
+    META,
     Outbox::TABLE,
-    "CREATE TABLE IF NOT EXISTS imported (key TEXT PRIMARY KEY)",
+    IMPORTED,
     "CREATE TABLE IF NOT EXISTS seen (id TEXT PRIMARY KEY, at TEXT NOT NULL)",
     "CREATE TABLE IF NOT EXISTS accounts (id TEXT PRIMARY KEY)",
-    // A user's account steps not yet confirmed by the account (see `super::Step`); the epoch
-    // (ms at creation) keeps step ids unique across an erasure and a new life.
+    // The user's account steps not yet confirmed by the account (see `super::Step`); the
+    // epoch (ms at creation) keeps step ids unique across an erasure and a new life.
     "CREATE TABLE IF NOT EXISTS steps (seq INTEGER PRIMARY KEY AUTOINCREMENT, account TEXT NOT NULL, event TEXT NOT NULL, made_at INTEGER NOT NULL)",
     "CREATE TABLE IF NOT EXISTS step_epoch (id INTEGER PRIMARY KEY CHECK (id = 1), epoch INTEGER NOT NULL)",
-    // An account's record of the member steps it applied (member/step id), kept for days.
+];
+
+/// The schema of an account's object (what only users need is left out: thousands of objects
+/// share one process in `wrangler dev`, and every table costs each of them memory).
+pub const ACCOUNT_MIGRATIONS: &[&str] = &[
+    STATE,
+    META,
+    Outbox::TABLE,
+    IMPORTED,
+    // The member steps it applied (member/step id), kept for days.
     "CREATE TABLE IF NOT EXISTS applied_steps (id TEXT PRIMARY KEY, at INTEGER NOT NULL)",
-    "CREATE INDEX IF NOT EXISTS applied_steps_at ON applied_steps (at)",
-    // An account's awards waiting to be pushed to its members' streams.
+    // Its awards waiting to be pushed to its members' streams.
     "CREATE TABLE IF NOT EXISTS fanout (id TEXT PRIMARY KEY, award TEXT NOT NULL)",
 ];
+
+const STATE: &str = "CREATE TABLE IF NOT EXISTS subject_state (id INTEGER PRIMARY KEY CHECK (id = 1), state TEXT NOT NULL)";
+const META: &str = "CREATE TABLE IF NOT EXISTS subject_meta (id INTEGER PRIMARY KEY CHECK (id = 1), target TEXT NOT NULL)";
+const IMPORTED: &str = "CREATE TABLE IF NOT EXISTS imported (key TEXT PRIMARY KEY)";
+
+/// Whose object the one named `name` is (see [`crate::objects`]).
+pub fn scope_of(name: Option<&str>) -> Scope {
+    let is_account = name
+        .and_then(|n| n.split_once('/'))
+        .is_some_and(|(_, rest)| rest.starts_with("account/"));
+    if is_account {
+        Scope::Account
+    } else {
+        Scope::User
+    }
+}
+
+/// The migrations of a user's or an account's object.
+pub fn migrations(scope: Scope) -> &'static [&'static str] {
+    match scope {
+        Scope::User => USER_MIGRATIONS,
+        Scope::Account => ACCOUNT_MIGRATIONS,
+    }
+}
 
 /// Typed access to one object's tables.
 pub struct Store<'a>(pub &'a SqlStorage);
@@ -214,8 +247,11 @@ impl Store<'_> {
         Ok(())
     }
 
-    /// When the oldest pending step was made.
-    pub fn oldest_step(&self) -> ApiResult<Option<i64>> {
+    /// When a user's oldest pending account step was made (an account has none).
+    pub fn oldest_step(&self, scope: Scope) -> ApiResult<Option<i64>> {
+        if scope == Scope::Account {
+            return Ok(None);
+        }
         Ok(self
             .number("SELECT min(made_at) AS value FROM steps")?
             .map(|v| v as i64))
@@ -273,12 +309,38 @@ impl Store<'_> {
         Ok(())
     }
 
-    /// Whether anything waits to be handed on: ledger items or pushes to members.
-    pub fn has_handover(&self) -> ApiResult<bool> {
-        Ok(self
-            .number(
-                "SELECT (SELECT count(*) FROM outbox) + (SELECT count(*) FROM fanout) AS value",
-            )?
-            .is_some_and(|n| n > 0.0))
+    /// Whether anything waits to be handed on: ledger items, or an account's pushes to its
+    /// members.
+    pub fn has_handover(&self, scope: Scope) -> ApiResult<bool> {
+        let sql = match scope {
+            Scope::User => "SELECT count(*) AS value FROM outbox",
+            Scope::Account => {
+                "SELECT (SELECT count(*) FROM outbox) + (SELECT count(*) FROM fanout) AS value"
+            }
+        };
+        Ok(self.number(sql)?.is_some_and(|n| n > 0.0))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_object_knows_whose_it_is_from_its_name() {
+        for (name, scope) in [
+            (Some("prj_1/user/ann"), Scope::User),
+            (Some("prj_1/account/acme"), Scope::Account),
+            // Ids may contain anything: only the segment after the project counts.
+            (Some("prj_1/user/account/x"), Scope::User),
+            (Some("prj_1/account/user/x"), Scope::Account),
+            (None, Scope::User),
+        ] {
+            assert_eq!(scope_of(name), scope, "{name:?}");
+            assert_eq!(
+                crate::objects::subject("prj_1", scope, "x").contains("/account/"),
+                scope == Scope::Account
+            );
+        }
     }
 }

@@ -2,7 +2,7 @@
 
 use cairn_core::Compiled;
 use cairn_core::engine::Award;
-use cairn_core::wire::{AwardView, StreamMessage};
+use cairn_core::wire::StreamMessage;
 use worker::{Response, State, WebSocket, WebSocketPair, WebSocketRequestResponsePair};
 
 use crate::error::{ApiError, ApiResult};
@@ -33,7 +33,7 @@ pub fn push(storage: &State, defs: &Compiled, awards: &[Award]) {
             .unwrap_or_else(|| cairn_core::definitions::DEFAULT_LOCALE.to_owned());
         for award in awards {
             let message = StreamMessage::Award {
-                award: AwardView::build(defs, award, &locale),
+                award: cairn_core::wire::award_view(defs, award, &locale),
             };
             // A socket that is closing just misses it; /v1/client/me still lists the award.
             let _ = socket.send(&message);

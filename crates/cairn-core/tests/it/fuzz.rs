@@ -135,12 +135,12 @@ fn apply(text: &str, edits: &[Edit]) -> Vec<u8> {
 /// Parse, validate and compile: any answer is fine, a panic is not.
 fn definitions_survive(bytes: &[u8]) {
     let text = String::from_utf8_lossy(bytes);
-    for parsed in [Definitions::from_toml(&text), Definitions::from_json(&text)] {
-        if let Ok(defs) = parsed {
-            let problems = defs.validate();
-            if problems.is_empty() {
-                let _ = defs.compile();
-            }
+    for defs in [Definitions::from_toml(&text), Definitions::from_json(&text)]
+        .into_iter()
+        .flatten()
+    {
+        if defs.validate().is_empty() {
+            let _ = defs.compile();
         }
     }
 }

@@ -17,7 +17,7 @@ fn ladders_locked_milestones_and_streaks() {
     );
     run.ev("c", NOW);
     let subject = run.subject();
-    let me = MeResponse::build(&run.defs, subject, &run.state, ts(NOW), "en");
+    let me = cairn_core::wire::me_view(&run.defs, subject, &run.state, ts(NOW), "en");
     let ladder = &me.progress[0];
     assert_eq!(
         (
@@ -98,7 +98,7 @@ fn titles_are_localized_with_fallbacks() {
     );
     let subject = run.subject();
     let title = |locale: &str| {
-        MeResponse::build(&run.defs, subject, &run.state, ts(NOW), locale)
+        cairn_core::wire::me_view(&run.defs, subject, &run.state, ts(NOW), locale)
             .awards
             .iter()
             .map(|a| a.title.clone())
@@ -121,9 +121,9 @@ fn titles_are_localized_with_fallbacks() {
         ["First project!", "10 projects!"],
         "anything else falls back to en"
     );
-    let me = MeResponse::build(&run.defs, subject, &run.state, ts(NOW), "en");
+    let me = cairn_core::wire::me_view(&run.defs, subject, &run.state, ts(NOW), "en");
     assert_eq!(me.awards[1].description, "Next stop: 50.");
-    let fr = MeResponse::build(&run.defs, subject, &run.state, ts(NOW), "fr");
+    let fr = cairn_core::wire::me_view(&run.defs, subject, &run.state, ts(NOW), "fr");
     assert_eq!(fr.awards[1].description, "Prochaine étape : 50.");
     assert_eq!(
         me.awards[1].cta.as_ref().map(|c| c.label.as_str()),
@@ -163,7 +163,8 @@ fn criteria_labels_ctas_and_alts_are_localized() {
         "[messages.fr]\n\"a.label\" = \"pommes\"\n\"a.1.alt\" = \"Une pomme d\u{2019}or\"\n\"early.cta\" = \"Continuez\"",
     );
     let subject = run.subject();
-    let me = |locale: &str| MeResponse::build(&run.defs, subject, &run.state, ts(NOW), locale);
+    let me =
+        |locale: &str| cairn_core::wire::me_view(&run.defs, subject, &run.state, ts(NOW), locale);
     let criteria = |me: &MeResponse, key: &str| {
         me.locked
             .iter()
@@ -231,7 +232,7 @@ fn a_projects_own_cta_label_is_kept() {
     let run = one_apple_with(
         "[tiers.early]\nchannels = [\"confetti\", \"badge\"]\ncta = { kind = \"next_feature\", label = \"Build another\" }",
     );
-    let me = MeResponse::build(&run.defs, run.subject(), &run.state, ts(NOW), "fr");
+    let me = cairn_core::wire::me_view(&run.defs, run.subject(), &run.state, ts(NOW), "fr");
     assert_eq!(
         me.awards[0].cta.as_ref().map(|c| c.label.as_str()),
         Some("Build another"),

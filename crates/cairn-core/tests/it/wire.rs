@@ -14,7 +14,7 @@ fn award_at(at: &str) -> AwardView {
         .state
         .award(&run.defs, subject, "projects.1")
         .expect("the first project is awarded");
-    AwardView::build(&run.defs, &award, "en")
+    cairn_core::wire::award_view(&run.defs, &award, "en")
 }
 
 #[test]

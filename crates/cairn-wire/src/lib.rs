@@ -1,0 +1,777 @@
+//! `cairn-wire`: everything that crosses HTTP between the widget (or a customer's server) and
+//! the worker. Both sides use these exact types, so the JSON shapes cannot drift apart.
+//!
+//! It is its own crate so that what a client needs costs it nothing more: it depends on serde
+//! and on jiff without a time-zone database, never on the engine (its TOML parser, templates
+//! and tz database stay in `cairn-core`, which builds these values and re-exports them as
+//! `cairn_core::wire`). It also holds the vocabulary the shapes share with definitions (kinds,
+//! scopes, channels, badges, calls to action), each unit enum named once by [`names!`].
+//!
+//! Field names are `snake_case`; timestamps are RFC 3339 strings; counts are unsigned integers.
+//! Every error response has the single shape [`ErrorBody`].
+//!
+//! Timestamps in requests are [`Timestamp`]s, validated as they are read. Timestamps in answers
+//! are [`Time`]: the same RFC 3339 text, kept as text, so that a client that only shows them
+//! (the widget hands them to the browser's `Date`) carries no date-time parser.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+
+#[doc(hidden)]
+pub use serde as __serde;
+
+/// For a unit enum written as snake_case text (in definitions and on the wire): its names,
+/// written once here, give `as_str`, `FromStr` and serde (as strings; an unknown name is
+/// serde's "unknown variant" error listing the known ones). `ALL` lists the values.
+#[macro_export]
+macro_rules! names {
+    ($ty:ident { $($variant:ident = $name:literal),+ $(,)? }) => {
+        impl $ty {
+            /// Every value, in declaration order.
+            pub const ALL: &'static [Self] = &[$(Self::$variant),+];
+
+            /// The name as written in definitions and on the wire.
+            pub const fn as_str(self) -> &'static str {
+                match self {
+                    $(Self::$variant => $name),+
+                }
+            }
+        }
+
+        impl ::core::str::FromStr for $ty {
+            type Err = $crate::UnknownName;
+
+            fn from_str(text: &str) -> ::core::result::Result<Self, $crate::UnknownName> {
+                match text {
+                    $($name => Ok(Self::$variant),)+
+                    _ => Err($crate::UnknownName),
+                }
+            }
+        }
+
+        impl ::core::fmt::Display for $ty {
+            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        impl $crate::__serde::Serialize for $ty {
+            fn serialize<S: $crate::__serde::Serializer>(&self, serializer: S) -> ::core::result::Result<S::Ok, S::Error> {
+                serializer.serialize_str(self.as_str())
+            }
+        }
+
+        impl<'de> $crate::__serde::Deserialize<'de> for $ty {
+            fn deserialize<D: $crate::__serde::Deserializer<'de>>(deserializer: D) -> ::core::result::Result<Self, D::Error> {
+                let text = <String as $crate::__serde::Deserialize>::deserialize(deserializer)?;
+                text.parse()
+                    .map_err(|_| <D::Error as $crate::__serde::de::Error>::unknown_variant(&text, &[$($name),+]))
+            }
+        }
+    };
+}
+
+/// A name that is not one of a unit enum's (see `as_str`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct UnknownName;
+
+impl fmt::Display for UnknownName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("unknown name")
+    }
+}
+
+impl std::error::Error for UnknownName {}
+
+/// Kinds of milestone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Kind {
+    Usage,
+    Value,
+    Team,
+    Time,
+    Streak,
+    Adoption,
+    Custom,
+}
+
+names!(Kind { Usage = "usage", Value = "value", Team = "team", Time = "time", Streak = "streak", Adoption = "adoption", Custom = "custom" });
+
+/// Who owns a milestone's counters and award.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Scope {
+    /// One end user.
+    #[default]
+    User,
+    /// A team or customer account.
+    Account,
+}
+
+names!(Scope { User = "user", Account = "account" });
+
+/// Calendar unit of a streak.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Period {
+    /// Calendar days in the subject's time zone.
+    Day,
+    /// ISO weeks (Monday to Sunday) in the subject's time zone.
+    Week,
+}
+
+names!(Period { Day = "day", Week = "week" });
+
+/// Badge art: an icon name or an image URL, and alt text.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Badge {
+    /// Name of a built-in icon (`medal`, `flame`, `rocket`, `star`, `users`, `cake`, `trophy`).
+    #[serde(default)]
+    pub icon: Option<String>,
+    /// An `https://` image URL.
+    #[serde(default)]
+    pub image: Option<String>,
+    /// Alternative text for people who cannot see it.
+    pub alt: String,
+}
+
+/// A call to action.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Cta {
+    /// What it asks for.
+    pub kind: CtaKind,
+    /// Button text.
+    pub label: String,
+    /// Where it leads (relative, or `https://`).
+    #[serde(default)]
+    pub url: Option<String>,
+}
+
+/// What a call to action asks for (after the growth playbook's tiers).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CtaKind {
+    NextFeature,
+    Referral,
+    Review,
+    Upgrade,
+    AdvisoryBoard,
+    CaseStudy,
+}
+
+names!(CtaKind { NextFeature = "next_feature", Referral = "referral", Review = "review", Upgrade = "upgrade", AdvisoryBoard = "advisory_board", CaseStudy = "case_study" });
+
+/// How a milestone may be celebrated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Channel {
+    /// Confetti in the app.
+    Confetti,
+    /// A badge toast and the shelf.
+    Badge,
+    /// A recap email, after `email_delay_minutes`.
+    Email,
+    /// An alert to the customer-success team.
+    CsmAlert,
+    /// A personal note from the team.
+    Outreach,
+}
+
+names!(Channel { Confetti = "confetti", Badge = "badge", Email = "email", CsmAlert = "csm_alert", Outreach = "outreach" });
+
+/// An instant in an answer: RFC 3339 in UTC, e.g. `2026-11-22T10:00:00Z`, as the server wrote
+/// it. [`Time::timestamp`] parses it. Ordered as instants (for UTC text, as the server writes).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Time(String);
+
+impl Time {
+    /// Wraps RFC 3339 text in UTC that is known to be well formed, such as JavaScript's
+    /// `Date.prototype.toISOString()`; anything else comes in through `From<Timestamp>`.
+    pub fn from_utc_text(text: String) -> Self {
+        Self(text)
+    }
+
+    /// The RFC 3339 text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// Date and time to the second, then the fraction's digits: compared as text, in this
+    /// order, they order instants written in UTC (`.5` after `.25`; none before any).
+    fn order_key(&self) -> (&str, &str) {
+        let text = self.0.trim_end_matches('Z');
+        text.split_once('.').unwrap_or((text, ""))
+    }
+
+    /// The instant, parsed.
+    pub fn timestamp(&self) -> Result<Timestamp, jiff::Error> {
+        self.0.parse()
+    }
+}
+
+impl Ord for Time {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.order_key().cmp(&other.order_key())
+    }
+}
+
+impl PartialOrd for Time {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl From<Timestamp> for Time {
+    fn from(t: Timestamp) -> Self {
+        Self(t.to_string())
+    }
+}
+
+/// Request headers.
+pub mod headers {
+    /// The project's publishable key (`pk_…`), safe to embed in HTML; with a user token in
+    /// `Authorization: Bearer …` on every client (browser) call.
+    pub const KEY: &str = "x-cairn-key";
+}
+
+/// Longest id (user, account, idempotency key) accepted, in bytes.
+pub const MAX_ID_BYTES: usize = 256;
+/// Most events in one `POST /v1/events` batch.
+pub const MAX_BATCH: usize = 1000;
+/// Longest validity of a user token.
+pub const MAX_TOKEN_LIFETIME_SECS: i64 = 24 * 3600;
+
+/// Claims of a user token: an HS256 JWT that the product's backend signs with the project's
+/// identity secret, so a browser can only ever act as that user (and that account).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserClaims {
+    /// The user's id in the product (1–256 bytes).
+    pub sub: String,
+    /// Expiry, seconds since the epoch; at most 24 hours ahead.
+    pub exp: i64,
+    /// Issued at, seconds since the epoch.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub iat: Option<i64>,
+    /// The user's account (team) id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub acct: Option<String>,
+    /// Facts about the user.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub traits: Option<UserTraits>,
+}
+
+/// Facts about a user, from a token or a server event.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UserTraits {
+    /// Display name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Email address.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    /// Sign-up instant (anniversaries count from it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created_at: Option<Timestamp>,
+    /// IANA time zone (streak days and anniversaries are local).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tz: Option<String>,
+    /// Preferred locale, e.g. `fr-CA`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub locale: Option<String>,
+}
+
+/// One event of `POST /v1/events` (server key). A body is one of these, or `{"events": [...]}`
+/// with up to [`MAX_BATCH`] of them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServerEvent {
+    /// The user's id in the product.
+    pub user_id: String,
+    /// Metric key.
+    pub event: String,
+    /// Occurrences for a count metric (default 1); the amount for a sum metric (required).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub value: Option<u64>,
+    /// When it happened; the server's clock when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timestamp: Option<Timestamp>,
+    /// Makes retries safe: the same key within 24 hours is answered as a duplicate.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub idempotency_key: Option<String>,
+    /// The user's account: the event also counts for the account (team milestones).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub account_id: Option<String>,
+    /// Facts about the user to record.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user: Option<UserTraits>,
+}
+
+/// Answer to `POST /v1/events`: one result per event, in request order.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EventsResponse {
+    /// The results.
+    pub results: Vec<EventResult>,
+}
+
+/// What happened to one event.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EventResult {
+    /// `accepted`, `duplicate` (seen before: this is the original result) or `rejected`.
+    pub status: EventStatus,
+    /// Why it was rejected.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<ErrorDetail>,
+    /// The user's total for the event's metric after it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub total: Option<u64>,
+    /// The account's total for the metric after it, when the event has an account.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub account_total: Option<u64>,
+    /// The event counted for the user, and its account part is recorded with the user but
+    /// not yet applied to the account (which was briefly unreachable): it lands by itself,
+    /// once, within seconds. `account_total` and the account's awards are then absent.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub account_pending: bool,
+    /// Awards it unlocked, the user's and the account's.
+    #[serde(default)]
+    pub awards: Vec<AwardView>,
+}
+
+/// Status of one event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EventStatus {
+    Accepted,
+    Duplicate,
+    Rejected,
+}
+
+/// Body of `POST /v1/projects` (admin token).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewProject {
+    /// Display name.
+    pub name: String,
+    /// Origins allowed to call the client API, e.g. `https://app.example.com`.
+    #[serde(default)]
+    pub allowed_origins: Vec<String>,
+}
+
+/// Answer to `POST /v1/projects`: the keys are shown this once.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CreatedProject {
+    /// Project id (`prj_…`).
+    pub id: String,
+    /// Display name.
+    pub name: String,
+    /// Publishable key (`pk_…`), for the embed.
+    pub publishable_key: String,
+    /// Secret key (`sk_…`), for the product's servers only; stored hashed.
+    pub secret_key: String,
+    /// Secret the product's backend signs user tokens with.
+    pub identity_secret: String,
+    /// Origins allowed to call the client API.
+    pub allowed_origins: Vec<String>,
+}
+
+/// Body of `POST /v1/client/events`: one event for the calling user.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClientEvent {
+    /// Metric key, e.g. `project_created`.
+    pub event: String,
+    /// Occurrences for a count metric (default 1); the amount for a sum metric (required).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub value: Option<u64>,
+    /// When it happened; the server's clock when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timestamp: Option<Timestamp>,
+    /// Makes retries safe: the same key within 24 hours is answered as a duplicate.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub idempotency_key: Option<String>,
+}
+
+/// Answer to `POST /v1/client/events`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TrackResponse {
+    /// The metric tracked.
+    pub metric: String,
+    /// The user's total for that metric after this event.
+    pub total: u64,
+    /// The idempotency key was seen before; this is the original result.
+    #[serde(default)]
+    pub duplicate: bool,
+    /// Milestones newly reached by this event (usually none).
+    pub awards: Vec<AwardView>,
+}
+
+/// An earned milestone as shown to clients, in the caller's locale.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AwardView {
+    /// Deterministic award id (`aw_…`).
+    pub id: String,
+    /// Milestone key, e.g. `projects.10`.
+    pub milestone: String,
+    /// Its kind.
+    pub kind: Kind,
+    /// Its tier (`early`, `mid`, `advanced`, or the project's own).
+    pub tier: String,
+    /// A user's own award, or one of their account's.
+    pub scope: Scope,
+    /// Title to show, e.g. `10 projects!`.
+    pub title: String,
+    /// One line of copy.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub description: String,
+    /// Badge art.
+    pub badge: Badge,
+    /// How it may be celebrated.
+    pub channels: Vec<Channel>,
+    /// The call to action after the celebration.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cta: Option<Cta>,
+    /// When it was reached.
+    pub achieved_at: Time,
+    /// The value that reached it.
+    pub value: u64,
+    /// Whether to celebrate it (false for imported history, the holdout group and awards
+    /// granted retroactively after a definitions change).
+    pub celebrate: bool,
+    /// Whether this user has acknowledged it (`POST /v1/client/awards/{id}/seen`); an account
+    /// award is acknowledged by each member for themselves.
+    #[serde(default)]
+    pub seen: bool,
+}
+
+/// Answer to `GET /v1/client/me`: the calling user's totals, awards and progress.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MeResponse {
+    /// The user's id.
+    pub user_id: String,
+    /// Metric key → total.
+    pub totals: BTreeMap<String, u64>,
+    /// Earned milestones, oldest first.
+    pub awards: Vec<AwardView>,
+    /// One entry per ladder.
+    pub progress: Vec<LadderProgress>,
+    /// Milestones not earned yet, with their criteria.
+    pub locked: Vec<LockedMilestone>,
+    /// Streaks watched by the definitions.
+    pub streaks: Vec<StreakProgress>,
+    /// The user's account (team), when the caller names one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub account: Option<AccountView>,
+}
+
+/// An account's side of `GET /v1/client/me`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccountView {
+    /// The account's id.
+    pub account_id: String,
+    /// Metric key → the account's total.
+    pub totals: BTreeMap<String, u64>,
+    /// Distinct members seen.
+    pub members: u64,
+    /// The account's awards (`seen` is the calling member's).
+    pub awards: Vec<AwardView>,
+    /// The account's milestones not earned yet.
+    pub locked: Vec<LockedMilestone>,
+}
+
+/// Where a user stands on one ladder.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LadderProgress {
+    /// Ladder key.
+    pub ladder: String,
+    /// Metric it climbs.
+    pub metric: String,
+    /// What it counts, in words of the caller's locale: the definitions' `<metric>.label`
+    /// message, else the metric's name ("projects created").
+    #[serde(default)]
+    pub label: String,
+    /// Every threshold of the ladder, increasing (what a progress ladder draws).
+    pub steps: Vec<u64>,
+    /// Current total.
+    pub current: u64,
+    /// Next threshold, `None` at the top.
+    pub next: Option<u64>,
+    /// How many more to reach `next`, `None` at the top.
+    pub remaining: Option<u64>,
+    /// Progress from the previous threshold (or 0) to `next`, 0–100; 100 at the top.
+    pub percent: u8,
+}
+
+/// A milestone not earned yet.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LockedMilestone {
+    /// Milestone key.
+    pub milestone: String,
+    /// Its kind.
+    pub kind: Kind,
+    /// Its tier.
+    pub tier: String,
+    /// Localized title.
+    pub name: String,
+    /// What it takes, in plain words of the caller's locale ("10 projects created").
+    pub criteria: String,
+    /// Current value, where it has one (total, members, streak, metrics adopted).
+    pub current: Option<u64>,
+    /// Value to reach, where it has one.
+    pub target: Option<u64>,
+    /// `current` / `target`, 0–100.
+    pub percent: u8,
+    /// Last instant it can be earned (limited-time badges).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub available_until: Option<Time>,
+}
+
+/// A streak in progress.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StreakProgress {
+    /// The metric.
+    pub metric: String,
+    /// Days or weeks.
+    pub period: Period,
+    /// Current run (0 once lapsed).
+    pub current: u32,
+    /// Longest run.
+    pub best: u32,
+}
+
+/// A message on `GET /v1/client/stream` (a WebSocket), from the server to the widget.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum StreamMessage {
+    /// An award for this user or their account, the moment it happens (also the ones triggered
+    /// by server-side events and alarms). The same award may also arrive in an HTTP answer: the
+    /// widget celebrates each award id once.
+    Award {
+        /// The award.
+        award: AwardView,
+    },
+}
+
+/// The one error shape of the API.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErrorBody {
+    /// The error.
+    pub error: ErrorDetail,
+}
+
+/// What went wrong.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErrorDetail {
+    /// Stable machine-readable code, e.g. `invalid_body`, `unknown_metric`.
+    pub code: String,
+    /// Plain message for people.
+    pub message: String,
+    /// The offending field, when there is one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
+    /// Every problem, when there are several (e.g. invalid definitions).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub details: Vec<ProblemDetail>,
+}
+
+/// One of several problems.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProblemDetail {
+    /// Where, e.g. `milestones[3].threshold`.
+    pub path: String,
+    /// What, in plain words.
+    pub message: String,
+}
+
+/// Answer to `POST /v1/client/awards/{id}/seen`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SeenResponse {
+    /// The award.
+    pub id: String,
+    /// Always `true`: recorded (again, harmlessly, if it was before).
+    pub seen: bool,
+}
+
+/// Answer to `DELETE /v1/users/{user_id}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErasedResponse {
+    pub user_id: String,
+    /// Always `true`.
+    pub erased: bool,
+    /// Accounts that forgot the user as a member (their totals stay, anonymous).
+    pub accounts: Vec<String>,
+}
+
+/// Body of `POST /v1/milestones/{id}/celebrated`: how a person celebrated an award.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CelebratedRequest {
+    /// How, e.g. `email`, `gift`, `social_shoutout`, `case_study` (1 to 64 bytes).
+    pub celebration_type: String,
+    /// Free notes (at most 4,096 bytes).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub notes: Option<String>,
+}
+
+/// Answer to `POST /v1/milestones/{id}/celebrated`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CelebratedResponse {
+    pub id: String,
+    /// Always `true`.
+    pub celebrated: bool,
+}
+
+/// Body of `POST /v1/milestones/{key}/award`: exactly one of the two.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AwardRequest {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub account_id: Option<String>,
+}
+
+/// Which key `POST /v1/keys/rotate` replaces.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum KeyKind {
+    /// A new identity secret becomes current; the previous one stays valid until retired.
+    IdentitySecret,
+    /// A new secret key; the old one stops working at once.
+    SecretKey,
+    /// A new publishable key; the old one stops working at once.
+    PublishableKey,
+}
+
+/// Body of `POST /v1/keys/rotate`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RotateKeyRequest {
+    pub key: KeyKind,
+    /// With `identity_secret`: only retire the previous secrets (the current one is answered).
+    #[serde(default)]
+    pub retire_previous: bool,
+}
+
+/// Answer to `POST /v1/keys/rotate`: the new value, shown this once.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RotatedKey {
+    pub key: KeyKind,
+    pub value: String,
+}
+
+/// Answer to `GET /v1/demo/token` (local runs only).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DemoTokenResponse {
+    pub token: String,
+}
+
+/// One row of the milestone ledger, as listed by `GET /v1/milestones`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LedgerRow {
+    /// The award id (`aw_…`).
+    pub id: String,
+    pub project_id: String,
+    /// `user` or `account`.
+    pub subject_type: String,
+    pub subject_id: String,
+    pub milestone_key: String,
+    /// The milestone's title (in English).
+    pub milestone_name: String,
+    pub kind: String,
+    pub tier: String,
+    /// The value that reached it.
+    pub value: i64,
+    pub achieved_at: String,
+    /// Whether it was (to be) celebrated in the app; `false` for retroactive and imported awards.
+    #[serde(deserialize_with = "flag")]
+    pub celebrate: bool,
+    /// Whether the subject is in the holdout group (never celebrated).
+    #[serde(deserialize_with = "flag")]
+    pub holdout: bool,
+    /// When a member first acknowledged it in the widget.
+    #[serde(default)]
+    pub seen_at: Option<String>,
+    /// Whether a person recorded how it was celebrated.
+    #[serde(default, deserialize_with = "flag")]
+    pub celebrated: bool,
+    #[serde(default)]
+    pub celebrated_at: Option<String>,
+    #[serde(default)]
+    pub celebration_type: Option<String>,
+    #[serde(default)]
+    pub notes: Option<String>,
+    pub created_at: String,
+}
+
+/// A flag written as JSON `true`/`false`, read from that or from a database's `0`/`1`.
+fn flag<'de, D: serde::Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Flag {
+        Bool(bool),
+        Number(f64),
+    }
+    Ok(match Flag::deserialize(d)? {
+        Flag::Bool(b) => b,
+        Flag::Number(n) => n != 0.0,
+    })
+}
+
+/// Answer to `GET /v1/milestones`: one page of ledger rows, oldest first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LedgerPage {
+    pub milestones: Vec<LedgerRow>,
+    /// Pass as `cursor` for the next page; absent on the last page.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_cursor: Option<String>,
+}
+
+impl LadderProgress {
+    /// Progress of `current` on a ladder with increasing `thresholds`.
+    pub fn of(ladder: &str, metric: &str, thresholds: &[u64], current: u64) -> Self {
+        let next = thresholds.iter().copied().find(|&t| t > current);
+        let previous = previous_step(thresholds, current);
+        let percent = match next {
+            None => 100,
+            Some(next) => {
+                u8::try_from((current - previous) * 100 / (next - previous)).unwrap_or(100)
+            }
+        };
+        Self {
+            ladder: ladder.to_owned(),
+            metric: metric.to_owned(),
+            label: metric.to_owned(),
+            steps: thresholds.to_vec(),
+            current,
+            next,
+            remaining: next.map(|n| n - current),
+            percent,
+        }
+    }
+
+    /// The last step reached (0 before the first): where the bar to `next` starts.
+    pub fn previous(&self) -> u64 {
+        previous_step(&self.steps, self.current)
+    }
+}
+
+fn previous_step(steps: &[u64], current: u64) -> u64 {
+    steps
+        .iter()
+        .copied()
+        .take_while(|&t| t <= current)
+        .last()
+        .unwrap_or(0)
+}
+
+/// `template` with each `{name}` replaced by its value (plain text: no escaping, no logic).
+pub fn fill(template: &str, values: &[(&str, &str)]) -> String {
+    let mut out = template.to_owned();
+    for (name, value) in values {
+        out = out.replace(&format!("{{{name}}}"), value);
+    }
+    out
+}
