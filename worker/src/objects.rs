@@ -11,7 +11,7 @@
 
 use cairn_core::definitions::Scope;
 use serde::Deserialize;
-use worker::SqlStorage;
+use worker::{SqlStorage, State};
 
 use crate::error::ApiResult;
 
@@ -66,4 +66,18 @@ pub fn migrate(sql: &SqlStorage, migrations: &[&str]) -> ApiResult<()> {
         vec![(migrations.len() as f64).into()],
     )?;
     Ok(())
+}
+
+/// Gives an object that starts with work `pending` from an earlier life (it was evicted, or
+/// setting its alarm failed) its alarm back, unless one is set.
+pub fn rearm_if(state: &State, pending: bool) {
+    if !pending {
+        return;
+    }
+    let storage = state.storage();
+    wasm_bindgen_futures::spawn_local(async move {
+        if let Ok(None) = storage.get_alarm().await {
+            let _ = storage.set_alarm(0).await;
+        }
+    });
 }

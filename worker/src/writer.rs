@@ -78,14 +78,10 @@ impl DurableObject for LedgerWriter {
             .err()
             .map(|e| e.to_string());
         // Items left by an earlier life get their alarm back.
-        if broken.is_none() && Outbox(&sql).items(1).map_or(true, |i| !i.is_empty()) {
-            let storage = state.storage();
-            wasm_bindgen_futures::spawn_local(async move {
-                if let Ok(None) = storage.get_alarm().await {
-                    let _ = storage.set_alarm(0).await;
-                }
-            });
-        }
+        objects::rearm_if(
+            &state,
+            broken.is_none() && Outbox(&sql).items(1).map_or(true, |i| !i.is_empty()),
+        );
         Self {
             storage: state,
             sql,

@@ -206,10 +206,12 @@ fn esbuild(input: &Path, output: &Path, flags: &[&str]) -> Result<()> {
     )
 }
 
-/// The worker's `opt-level` (the workspace's release profile is `"z"`, a size choice made for
-/// the widget; the worker has megabytes to spare): chosen by `cargo xtask bench load`, see
-/// ARCHITECTURE.md. `CAIRN_WORKER_OPT_LEVEL` overrides it, for measuring another.
-pub const WORKER_OPT_LEVEL: &str = "z";
+/// The worker's `opt-level`. The workspace's release profile is `"z"`, a size choice made for
+/// the widget; the worker has megabytes to spare, and `cargo xtask bench load` measured `3`
+/// fastest (1,000-event batches +41 % events/s over `"z"`, single events +6–14 %) for +7 % of
+/// wasm (2.38 MB, 851 KB gzip, against 2.22 MB / 786 KB); `"s"` was slower than both (see
+/// ARCHITECTURE.md). `CAIRN_WORKER_OPT_LEVEL` overrides it, for measuring another.
+pub const WORKER_OPT_LEVEL: &str = "3";
 
 fn build_worker() -> Result<(PathBuf, PathBuf)> {
     let wasm_bindgen =

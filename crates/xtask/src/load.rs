@@ -14,8 +14,9 @@ pub struct Report {
     pub requests: usize,
     pub events: usize,
     pub errors: usize,
-    /// What the errors were: `HTTP 503`, `io: …`, by count.
-    pub error_kinds: std::collections::BTreeMap<String, usize>,
+    /// What the errors were: `HTTP 503 (Retry-After: 1)`, `io: …`, by count, each with the
+    /// start of one of their bodies.
+    pub error_kinds: std::collections::BTreeMap<String, (usize, String)>,
     pub elapsed: Duration,
     pub p50: Duration,
     pub p99: Duration,
@@ -59,7 +60,7 @@ pub fn run(
             std::thread::spawn(move || {
                 let agent = crate::http_agent(Some(Duration::from_secs(30)));
                 let mut latencies = Vec::new();
-                let mut kinds = std::collections::BTreeMap::<String, usize>::new();
+                let mut kinds = std::collections::BTreeMap::<String, (usize, String)>::new();
                 let mut events = 0;
                 let deadline = started + duration;
                 while Instant::now() < deadline {
@@ -89,10 +90,21 @@ pub fn run(
                         }
                         Ok(mut response) => {
                             let status = response.status().as_u16();
-                            let _ = response.body_mut().read_to_vec();
-                            *kinds.entry(format!("HTTP {status}")).or_default() += 1;
+                            let retry = response
+                                .headers()
+                                .get("retry-after")
+                                .and_then(|v| v.to_str().ok())
+                                .map_or_else(
+                                    || "no Retry-After".to_owned(),
+                                    |v| format!("Retry-After: {v}"),
+                                );
+                            let body = response.body_mut().read_to_string().unwrap_or_default();
+                            let entry = kinds
+                                .entry(format!("HTTP {status} ({retry})"))
+                                .or_insert_with(|| (0, body.chars().take(160).collect()));
+                            entry.0 += 1;
                         }
-                        Err(e) => *kinds.entry(format!("io: {e}")).or_default() += 1,
+                        Err(e) => kinds.entry(format!("io: {e}")).or_default().0 += 1,
                     }
                 }
                 (latencies, events, kinds)
@@ -101,18 +113,19 @@ pub fn run(
         .collect();
     let mut latencies = Vec::new();
     let mut events = 0;
-    let mut error_kinds = std::collections::BTreeMap::<String, usize>::new();
+    let mut error_kinds = std::collections::BTreeMap::<String, (usize, String)>::new();
     for t in threads {
         let (l, e, kinds) = t
             .join()
             .map_err(|_| anyhow::anyhow!("a load thread panicked"))?;
         latencies.extend(l);
         events += e;
-        for (kind, n) in kinds {
-            *error_kinds.entry(kind).or_default() += n;
+        for (kind, (n, sample)) in kinds {
+            let entry = error_kinds.entry(kind).or_insert((0, sample));
+            entry.0 += n;
         }
     }
-    let errors = error_kinds.values().sum();
+    let errors = error_kinds.values().map(|(n, _)| n).sum();
     let elapsed = started.elapsed();
     latencies.sort();
     let pick = |q: f64| {

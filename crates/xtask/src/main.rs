@@ -242,14 +242,15 @@ fn soak_bench() -> Result<()> {
     )?;
     println!(
         "\nsoak: {} unique events ({} sent with replays) in {} requests over {:.1?} = {:.0} events/s; \
-         {} answers were errors, {} events re-sent; {} users, {} accounts and {} ledger rows exact, \
-         settled {:.1?} after the load",
+         {} answers were errors {:?}, {} events re-sent; {} users, {} accounts and {} ledger rows \
+         exact, settled {:.1?} after the load",
         outcome.unique(),
         outcome.sent,
         outcome.requests,
         outcome.elapsed,
         outcome.sent as f64 / outcome.elapsed.as_secs_f64(),
         outcome.errors,
+        outcome.error_kinds,
         verified.resent,
         verified.users,
         verified.accounts,
@@ -543,8 +544,8 @@ fn load_bench() -> Result<()> {
             ratio,
             r.errors
         );
-        for (kind, n) in &r.error_kinds {
-            println!("{:<40}   error: {n} × {kind}", "");
+        for (kind, (n, sample)) in &r.error_kinds {
+            println!("{:<40}   error: {n} × {kind}: {sample}", "");
         }
     };
     let of_noop = |r: &load::Report| {

@@ -79,6 +79,8 @@ pub struct Outcome {
     pub requests: usize,
     pub sent: usize,
     pub errors: usize,
+    /// What the errors were (`HTTP 503`, `io`), by count.
+    pub error_kinds: BTreeMap<String, usize>,
     pub elapsed: Duration,
 }
 
@@ -200,13 +202,22 @@ fn send(
         many => json!({"events": many.iter().map(|s| s.body.clone()).collect::<Vec<_>>()}),
     };
     // Any error (a refused connection, a 503) leaves the events unanswered.
-    let answer = agent
+    let mut error = None;
+    let answer = match agent
         .post(format!("{base}/v1/events"))
         .header("authorization", auth)
         .send(body.to_string())
-        .ok()
-        .filter(|r| r.status().is_success())
-        .and_then(|mut r| r.body_mut().read_json::<Value>().ok());
+    {
+        Ok(mut r) if r.status().is_success() => r.body_mut().read_json::<Value>().ok(),
+        Ok(r) => {
+            error = Some(format!("HTTP {}", r.status().as_u16()));
+            None
+        }
+        Err(e) => {
+            error = Some(format!("io: {e}"));
+            None
+        }
+    };
     let results: Vec<Value> = answer
         .as_ref()
         .and_then(|a| a["results"].as_array().cloned())
@@ -216,6 +227,9 @@ fn send(
     o.sent += events.len();
     if answer.is_none() {
         o.errors += 1;
+        *o.error_kinds
+            .entry(error.unwrap_or_else(|| "unreadable answer".into()))
+            .or_default() += 1;
     }
     for (i, sent) in events.iter().enumerate() {
         let key = sent.body["idempotency_key"]

@@ -179,13 +179,7 @@ async fn ingest(
             list.push((i, e));
         }
     }
-    let target = |scope, id: &str| Target {
-        project: project.id.clone(),
-        definitions_version: project.definitions_version,
-        scope,
-        id: id.to_owned(),
-        locale: locale.to_owned(),
-    };
+    let target = |scope, id: &str| Target::of(project, scope, id, locale);
     let calls = by_user.iter().map(|(user, events)| {
         let command = Command::Events {
             target: target(Scope::User, user),

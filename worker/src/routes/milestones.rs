@@ -72,13 +72,7 @@ pub async fn award_custom(mut req: Request, ctx: &Ctx<'_>, key: &str) -> ApiResu
             ));
         }
     };
-    let target = Target {
-        project: project.id.clone(),
-        definitions_version: project.definitions_version,
-        scope,
-        id,
-        locale: locale(&req)?,
-    };
+    let target = Target::of(&project, scope, &id, &locale(&req)?);
     let command = Command::Award {
         target: target.clone(),
         milestone: key.to_owned(),

@@ -44,13 +44,12 @@ pub async fn client_stream(req: &Request, ctx: &Ctx<'_>) -> ApiResult<Response> 
         ));
     }
     let caller = auth::client_from_query(req, ctx).await?;
-    let target = Target {
-        project: caller.project.id.clone(),
-        definitions_version: caller.project.definitions_version,
-        scope: Scope::User,
-        id: caller.claims.sub.clone(),
-        locale: caller.locale.clone(),
-    };
+    let target = Target::of(
+        &caller.project,
+        Scope::User,
+        &caller.claims.sub,
+        &caller.locale,
+    );
     let headers = Headers::new();
     headers.set("upgrade", "websocket")?;
     headers.set("x-cairn-target", &serde_json::to_string(&target)?)?;
@@ -97,13 +96,7 @@ async fn view(
     account: Option<&str>,
     locale: &str,
 ) -> ApiResult<serde_json::Value> {
-    let target = |scope, id: &str| Target {
-        project: project.id.clone(),
-        definitions_version: project.definitions_version,
-        scope,
-        id: id.to_owned(),
-        locale: locale.to_owned(),
-    };
+    let target = |scope, id: &str| Target::of(project, scope, id, locale);
     let account = match account {
         Some(a) => {
             let command = Command::Account {
@@ -145,15 +138,13 @@ pub async fn erase_user(req: &Request, ctx: &Ctx<'_>, user_id: &str) -> ApiResul
     let accounts: Vec<String> =
         subject::send(ctx.env, &project.user_object(user_id), &Command::Erase).await?;
     for account in &accounts {
-        let target = Target {
-            project: project.id.clone(),
-            definitions_version: project.definitions_version,
-            scope: Scope::Account,
-            id: account.clone(),
-            locale: cairn_core::definitions::DEFAULT_LOCALE.into(),
-        };
         let command = Command::Forget {
-            target,
+            target: Target::of(
+                &project,
+                Scope::Account,
+                account,
+                cairn_core::definitions::DEFAULT_LOCALE,
+            ),
             member: user_id.to_owned(),
         };
         let _: bool = subject::send(ctx.env, &project.account_object(account), &command).await?;

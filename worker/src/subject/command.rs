@@ -25,6 +25,17 @@ pub struct Target {
 }
 
 impl Target {
+    /// Subject `id` of `project` under its current definitions, answering in `locale`.
+    pub fn of(project: &crate::project::Project, scope: Scope, id: &str, locale: &str) -> Self {
+        Self {
+            project: project.id.clone(),
+            definitions_version: project.definitions_version,
+            scope,
+            id: id.to_owned(),
+            locale: locale.to_owned(),
+        }
+    }
+
     /// The engine's view of this subject.
     pub fn subject(&self) -> SubjectRef<'_> {
         SubjectRef {

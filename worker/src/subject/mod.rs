@@ -89,14 +89,7 @@ impl DurableObject for Subject {
         let pending = broken.is_none()
             && (Store(&sql).has_handover(scope).unwrap_or(true)
                 || Store(&sql).oldest_step(scope).map_or(true, |s| s.is_some()));
-        if pending {
-            let storage = state.storage();
-            wasm_bindgen_futures::spawn_local(async move {
-                if let Ok(None) = storage.get_alarm().await {
-                    let _ = storage.set_alarm(0).await;
-                }
-            });
-        }
+        objects::rearm_if(&state, pending);
         Self {
             storage: state,
             sql,
