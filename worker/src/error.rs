@@ -203,20 +203,17 @@ impl ApiError {
     pub fn invalid_definitions(problems: Vec<cairn_core::Problem>) -> Self {
         Self {
             details: problems
-                .into_iter()
+                .iter()
                 .map(|p| ProblemDetail {
-                    path: p.path,
-                    message: p.message,
+                    path: p.path.clone(),
+                    message: p.message.clone(),
                 })
                 .collect(),
-            ..Self::new(ErrorCode::InvalidDefinitions, String::new())
+            ..Self::new(
+                ErrorCode::InvalidDefinitions,
+                format!("{} problem(s) in the definitions", problems.len()),
+            )
         }
-        .counted()
-    }
-
-    fn counted(mut self) -> Self {
-        self.message = format!("{} problem(s) in the definitions", self.details.len());
-        self
     }
 
     /// A failure on our side: `detail` is logged here and never sent to the client.

@@ -428,12 +428,9 @@ impl Subject {
         Outbox(&self.sql).push(&item)?;
         let now = now();
         // The hand-over is due now; an alarm set for later is brought forward.
-        let due = Some(
-            self.scheduled
-                .get()
-                .map_or(self.handover_at(now), |s| s.min(self.handover_at(now))),
-        );
-        self.set_alarm_at(due, now).await?;
+        let handover = self.handover_at(now);
+        let due = self.scheduled.get().map_or(handover, |s| s.min(handover));
+        self.set_alarm_at(Some(due), now).await?;
         json(&true)
     }
 
