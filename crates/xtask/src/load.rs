@@ -36,27 +36,57 @@ impl Report {
 /// many events it carries.
 pub type Make = dyn Fn(usize, usize) -> (&'static str, String, Option<String>, usize) + Send + Sync;
 
-/// Runs `make` on `connections` connections to `base` for `duration`; `auth` is sent as the
-/// `authorization` header. Only loopback addresses are accepted.
+/// How long each scenario runs unmeasured before it is measured (caches and the JIT warm),
+/// as any benchmark harness does.
+pub const WARM_UP: Duration = Duration::from_secs(2);
+
+/// Runs `make` on `connections` connections to `base` unmeasured for [`WARM_UP`] and at least
+/// `warm_requests` requests (enough to wake every object the scenario touches: the runtime
+/// evicts an object after about 10 s idle), then measures it
+/// for `duration`; `auth` is sent as the `authorization` header. Only loopback addresses are
+/// accepted. Request numbers continue from the warm-up (idempotency keys stay distinct).
 pub fn run(
     name: &str,
     base: &str,
     auth: Option<&str>,
     connections: usize,
     duration: Duration,
+    warm_requests: usize,
     make: Arc<Make>,
 ) -> Result<Report> {
     if !(base.starts_with("http://127.0.0.1:") || base.starts_with("http://localhost:")) {
         bail!("load tests target loopback only, not {base}");
     }
     let counter = Arc::new(AtomicUsize::new(0));
+    let warming = Instant::now();
+    while counter.load(Ordering::Relaxed) < warm_requests || warming.elapsed() < WARM_UP {
+        let report = measure(name, base, auth, connections, WARM_UP, &make, &counter)?;
+        if report.requests == 0 {
+            bail!(
+                "{name}: no request succeeded while warming up: {:?}",
+                report.error_kinds
+            );
+        }
+    }
+    measure(name, base, auth, connections, duration, &make, &counter)
+}
+
+fn measure(
+    name: &str,
+    base: &str,
+    auth: Option<&str>,
+    connections: usize,
+    duration: Duration,
+    make: &Arc<Make>,
+    counter: &Arc<AtomicUsize>,
+) -> Result<Report> {
     let started = Instant::now();
     let threads: Vec<_> = (0..connections)
         .map(|c| {
             let base = base.to_owned();
             let auth = auth.map(str::to_owned);
-            let make = Arc::clone(&make);
-            let counter = Arc::clone(&counter);
+            let make = Arc::clone(make);
+            let counter = Arc::clone(counter);
             std::thread::spawn(move || {
                 let agent = crate::http_agent(Some(Duration::from_secs(30)));
                 let mut latencies = Vec::new();

@@ -450,6 +450,7 @@ fn load_bench() -> Result<()> {
         None,
         connections,
         duration,
+        0,
         Arc::new(|_, _| ("GET", "/v1/health".into(), None, 0)),
     )?;
     let hot = load::run(
@@ -458,6 +459,7 @@ fn load_bench() -> Result<()> {
         Some(&auth),
         connections,
         duration,
+        0,
         Arc::new(move |_, n| {
             (
                 "POST",
@@ -473,6 +475,7 @@ fn load_bench() -> Result<()> {
         Some(&auth),
         connections,
         duration,
+        1000,
         Arc::new(move |_, n| {
             (
                 "POST",
@@ -489,6 +492,7 @@ fn load_bench() -> Result<()> {
             Some(&auth),
             connections,
             duration,
+            0,
             Arc::new(move |_, n| {
                 let events: Vec<String> = (0..1000)
                     .map(|i| event(format!("{prefix}{}", (n * 7 + i) % users), n * 1000 + i))
@@ -517,6 +521,7 @@ fn load_bench() -> Result<()> {
         Some(&admin),
         connections,
         duration,
+        0,
         Arc::new(|_, _| {
             (
                 "POST",
