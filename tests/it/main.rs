@@ -14,3 +14,4 @@ mod soak;
 mod stream;
 mod users;
 mod wasm_names;
+mod webhooks;

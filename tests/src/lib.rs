@@ -14,6 +14,8 @@ use anyhow::{Context, Result, bail};
 use serde_json::Value;
 use xtask::wrangler::{Options, Wrangler};
 
+pub mod receiver;
+
 pub use xtask::{DEMO_IDENTITY_SECRET, DEMO_PUBLISHABLE_KEY, DEMO_SECRET_KEY, DEV_ADMIN_TOKEN};
 
 /// A user token for `claims`, signed with `secret` (what a product's backend does).
@@ -98,12 +100,18 @@ impl Reply {
 impl App {
     /// Builds if needed and starts `wrangler dev` with a fresh state directory for test `name`.
     pub fn start(name: &str) -> Result<Self> {
+        Self::start_with(name, 1)
+    }
+
+    /// [`App::start`] with the notification schedule running `notify_scale` times faster
+    /// for loopback receivers (`CAIRN_DEV_NOTIFY_SCALE`).
+    pub fn start_with(name: &str, notify_scale: u32) -> Result<Self> {
         ensure_built();
         let dir = test_dir(name);
-        let wrangler = Wrangler::start(Options::ephemeral(
-            dir.join("state"),
-            dir.join("wrangler-0.log"),
-        )?)?;
+        let wrangler = Wrangler::start(Options {
+            notify_scale,
+            ..Options::ephemeral(dir.join("state"), dir.join("wrangler-0.log"))?
+        })?;
         let http = xtask::http_agent(Some(Duration::from_secs(30)));
         Ok(Self {
             wrangler,
@@ -160,10 +168,13 @@ impl App {
                     .is_ok_and(|e| e.file_name().to_string_lossy().starts_with("wrangler-"))
             })
             .count();
-        let options = Options::ephemeral(
-            self.dir.join("state"),
-            self.dir.join(format!("wrangler-{n}.log")),
-        )?;
+        let options = Options {
+            notify_scale: self.wrangler.options.notify_scale,
+            ..Options::ephemeral(
+                self.dir.join("state"),
+                self.dir.join(format!("wrangler-{n}.log")),
+            )?
+        };
         self.wrangler = Wrangler::start(options)?;
         Ok(())
     }

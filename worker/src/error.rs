@@ -29,6 +29,8 @@ pub enum ErrorCode {
     InvalidValue,
     InvalidName,
     InvalidOrigin,
+    InvalidUrl,
+    InvalidEventType,
     BatchTooLarge,
     WebsocketRequired,
     // 401, 403, 404, 405, 409, 413, 429.
@@ -46,6 +48,7 @@ pub enum ErrorCode {
     UnknownMilestone,
     InvalidDefinitions,
     // 5xx: our side.
+    NotConfigured,
     Unavailable,
     Internal,
 }
@@ -68,6 +71,8 @@ impl ErrorCode {
             | InvalidValue
             | InvalidName
             | InvalidOrigin
+            | InvalidUrl
+            | InvalidEventType
             | BatchTooLarge
             | WebsocketRequired => 400,
             Unauthorized => 401,
@@ -80,7 +85,7 @@ impl ErrorCode {
             | InvalidDefinitions => 422,
             RateLimited => 429,
             Internal => 500,
-            Unavailable => 503,
+            Unavailable | NotConfigured => 503,
         }
     }
 
@@ -101,6 +106,8 @@ impl ErrorCode {
             InvalidValue => "invalid_value",
             InvalidName => "invalid_name",
             InvalidOrigin => "invalid_origin",
+            InvalidUrl => "invalid_url",
+            InvalidEventType => "invalid_event_type",
             BatchTooLarge => "batch_too_large",
             WebsocketRequired => "websocket_required",
             Unauthorized => "unauthorized",
@@ -115,6 +122,7 @@ impl ErrorCode {
             UnknownTimeZone => "unknown_time_zone",
             UnknownMilestone => "unknown_milestone",
             InvalidDefinitions => "invalid_definitions",
+            NotConfigured => "not_configured",
             Unavailable => "unavailable",
             Internal => "internal",
         }

@@ -21,6 +21,7 @@ use serde::{Deserialize, Serialize};
 use worker::{D1Database, Env, SqlStorage};
 
 use crate::error::{ApiError, ApiResult, ErrorCode};
+use crate::notify;
 use crate::project::DB;
 
 pub use cairn_core::wire::{LedgerPage as Page, LedgerRow};
@@ -178,17 +179,25 @@ const SEEN_PATIENCE: jiff::SignedDuration = jiff::SignedDuration::from_hours(1);
 /// Applies `items` to the ledger in one batch; returns the keys that are done. Award rows
 /// already there are left as they are; an acknowledgement whose award row is not there yet
 /// stays pending (up to an hour).
-pub async fn flush(
-    env: &Env,
-    items: &[OutboxItem],
-    now: jiff::Timestamp,
-) -> ApiResult<Vec<String>> {
+pub async fn flush(env: &Env, items: &[OutboxItem], now: jiff::Timestamp) -> ApiResult<Flushed> {
     if items.is_empty() {
-        return Ok(Vec::new());
+        return Ok(Flushed {
+            done: Vec::new(),
+            jobs_made: false,
+        });
     }
     let db: D1Database = env.d1(DB)?;
-    let mut statements = Vec::with_capacity(items.len());
+    let now_ms = now.as_millisecond();
+    // Each item's statement, then the statement creating its notification jobs (in the same
+    // batch: a job exists exactly when its ledger row does).
+    let mut statements = Vec::with_capacity(items.len() * 2);
+    let mut awards = Vec::new();
     for item in items {
+        let (event, award) = match item {
+            OutboxItem::Award(r) => (notify::EventType::Achieved, &r.id),
+            OutboxItem::Seen { id, .. } => (notify::EventType::Seen, id),
+        };
+        awards.push(award.clone());
         statements.push(match item {
             OutboxItem::Award(r) => db
                 .prepare(
@@ -224,13 +233,29 @@ pub async fn flush(
                     at.as_str().into(),
                 ])?,
         });
+        statements.push(notify::job_statement(
+            &db,
+            event,
+            item.project(),
+            award,
+            now_ms,
+        )?);
     }
     let results = db
         .batch(statements)
         .await
         .map_err(|e| ApiError::unavailable(format!("ledger write failed: {e}")))?;
+    let jobs_made = results
+        .iter()
+        .skip(1)
+        .step_by(2)
+        .any(|r| r.meta().ok().flatten().and_then(|m| m.changes).unwrap_or(0) > 0);
+    if jobs_made {
+        notify::trigger(env, &awards).await;
+    }
     let mut done = Vec::with_capacity(items.len());
-    for (item, result) in items.iter().zip(results) {
+    // Every other result is a job statement's.
+    for (item, result) in items.iter().zip(results.into_iter().step_by(2)) {
         let finished = match item {
             OutboxItem::Award(_) => true,
             OutboxItem::Seen { at, .. } => {
@@ -245,7 +270,15 @@ pub async fn flush(
             done.push(item.key());
         }
     }
-    Ok(done)
+    Ok(Flushed { done, jobs_made })
+}
+
+/// What [`flush`] did.
+pub struct Flushed {
+    /// The keys of the items D1 has.
+    pub done: Vec<String>,
+    /// Whether notification jobs were made (the project's sweep then watches them).
+    pub jobs_made: bool,
 }
 
 /// Filters of `GET /v1/milestones`.
@@ -352,8 +385,8 @@ pub async fn mark_celebrated(
     body: &Celebrated,
     now: &str,
 ) -> ApiResult<bool> {
-    let result = env
-        .d1(DB)?
+    let db = env.d1(DB)?;
+    let update = db
         .prepare(
             "UPDATE milestones SET celebrated = 1, celebrated_at = ?3, celebration_type = ?4, notes = ?5 \
              WHERE project_id = ?1 AND id = ?2",
@@ -364,18 +397,30 @@ pub async fn mark_celebrated(
             now.into(),
             body.celebration_type.as_str().into(),
             body.notes.as_deref().map_or(wasm_bindgen::JsValue::NULL, Into::into),
-        ])?
-        .run()
-        .await?;
-    Ok(result.meta()?.and_then(|m| m.changes).unwrap_or(0) > 0)
+        ])?;
+    let now_ms = crate::subject::now().as_millisecond();
+    let jobs = notify::job_statement(&db, notify::EventType::Celebrated, project, id, now_ms)?;
+    let results = db.batch(vec![update, jobs]).await?;
+    let changed = results
+        .first()
+        .and_then(|r| r.meta().ok().flatten())
+        .and_then(|m| m.changes)
+        .unwrap_or(0)
+        > 0;
+    if changed {
+        notify::trigger(env, &[id.to_owned()]).await;
+        crate::writer::watch(env, project, now_ms).await;
+    }
+    Ok(changed)
 }
 
 /// Deletes a user's ledger rows (erasure).
 pub async fn erase_user(env: &Env, project: &str, user: &str) -> ApiResult<()> {
-    env.d1(DB)?
+    let db = env.d1(DB)?;
+    let rows = db
         .prepare("DELETE FROM milestones WHERE project_id = ?1 AND subject_type = 'user' AND subject_id = ?2")
-        .bind(&[project.into(), user.into()])?
-        .run()
+        .bind(&[project.into(), user.into()])?;
+    db.batch(vec![rows, notify::erase_statement(&db, project, user)?])
         .await?;
     Ok(())
 }

@@ -12,8 +12,10 @@
 #![cfg_attr(test, allow(clippy::indexing_slicing))]
 
 mod auth;
+mod crypto;
 mod error;
 mod ledger;
+mod notify;
 mod objects;
 mod probe;
 mod project;
@@ -23,7 +25,7 @@ mod rpc;
 mod subject;
 mod writer;
 
-use worker::{Context, Env, Request, Response, Result, event};
+use worker::{Context, Env, MessageBatch, Request, Response, Result, event};
 
 pub use probe::Probe;
 pub use subject::Subject;
@@ -32,4 +34,10 @@ pub use writer::LedgerWriter;
 #[event(fetch)]
 async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
     routes::handle(req, env).await
+}
+
+/// The notification queue's consumer (see [`notify`]).
+#[event(queue)]
+async fn queue(batch: MessageBatch<notify::JobMessage>, env: Env, _ctx: Context) -> Result<()> {
+    notify::consume(batch, env).await
 }

@@ -355,7 +355,7 @@ pub fn hash_hex(text: &str) -> String {
 }
 
 /// `bytes` random bytes from the platform's CSPRNG (Web Crypto), base32-ish lowercase.
-fn random_token(bytes: usize) -> ApiResult<String> {
+pub fn random_token(bytes: usize) -> ApiResult<String> {
     let array = js_sys::Uint8Array::new_with_length(bytes as u32);
     let crypto = js_sys::Reflect::get(&js_sys::global(), &"crypto".into()).map_err(js)?;
     let get = js_sys::Reflect::get(&crypto, &"getRandomValues".into()).map_err(js)?;

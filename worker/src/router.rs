@@ -31,6 +31,14 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/v1/client/me"),
     ("GET", "/v1/client/stream"),
     ("POST", "/v1/client/awards/{id}/seen"),
+    ("POST", "/v1/webhooks"),
+    ("GET", "/v1/webhooks"),
+    ("GET", "/v1/webhooks/{id}"),
+    ("PATCH", "/v1/webhooks/{id}"),
+    ("DELETE", "/v1/webhooks/{id}"),
+    ("POST", "/v1/webhooks/{id}/rotate"),
+    ("GET", "/v1/webhooks/{id}/deliveries"),
+    ("POST", "/v1/webhooks/{id}/deliveries/{delivery}/retry"),
     ("GET", "/v1/demo/token"),
     ("GET", "/v1/admin/isolate"),
     ("POST", "/v1/admin/fanout"),
@@ -56,6 +64,14 @@ pub enum Route {
     ClientMe,
     ClientStream,
     ClientSeen { award_id: String },
+    CreateWebhook,
+    ListWebhooks,
+    GetWebhook { id: String },
+    PatchWebhook { id: String },
+    DeleteWebhook { id: String },
+    RotateWebhook { id: String },
+    Deliveries { id: String },
+    RetryDelivery { id: String, delivery: String },
     DemoToken,
     AdminIsolate,
     AdminFanout,
@@ -161,6 +177,27 @@ pub fn route(method: &str, path: &str) -> Result<Route, Miss> {
         ("POST", "/v1/client/awards/{id}/seen") => Route::ClientSeen {
             award_id: award_id(param("id"))?,
         },
+        ("POST", "/v1/webhooks") => Route::CreateWebhook,
+        ("GET", "/v1/webhooks") => Route::ListWebhooks,
+        ("GET", "/v1/webhooks/{id}") => Route::GetWebhook {
+            id: endpoint_id(param("id"))?,
+        },
+        ("PATCH", "/v1/webhooks/{id}") => Route::PatchWebhook {
+            id: endpoint_id(param("id"))?,
+        },
+        ("DELETE", "/v1/webhooks/{id}") => Route::DeleteWebhook {
+            id: endpoint_id(param("id"))?,
+        },
+        ("POST", "/v1/webhooks/{id}/rotate") => Route::RotateWebhook {
+            id: endpoint_id(param("id"))?,
+        },
+        ("GET", "/v1/webhooks/{id}/deliveries") => Route::Deliveries {
+            id: endpoint_id(param("id"))?,
+        },
+        ("POST", "/v1/webhooks/{id}/deliveries/{delivery}/retry") => Route::RetryDelivery {
+            id: endpoint_id(param("id"))?,
+            delivery: delivery_id(param("delivery"))?,
+        },
         ("GET", "/v1/demo/token") => Route::DemoToken,
         ("GET", "/v1/admin/isolate") => Route::AdminIsolate,
         ("POST", "/v1/admin/fanout") => Route::AdminFanout,
@@ -208,6 +245,42 @@ fn award_id(value: ApiResult<String>) -> Result<String, Miss> {
             ErrorCode::InvalidAwardId,
             "an award id is aw_ and 24 hex digits",
             Some("id"),
+        )));
+    }
+    Ok(value)
+}
+
+/// A webhook endpoint id: `ep_` and lowercase letters and digits.
+fn endpoint_id(value: ApiResult<String>) -> Result<String, Miss> {
+    let value = value.map_err(Miss::BadParameter)?;
+    let well_formed = value.strip_prefix("ep_").is_some_and(|t| {
+        !t.is_empty()
+            && t.bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+    });
+    if !well_formed {
+        return Err(Miss::BadParameter(ApiError::bad(
+            ErrorCode::InvalidPath,
+            "a webhook endpoint id is ep_ and letters and digits",
+            Some("id"),
+        )));
+    }
+    Ok(value)
+}
+
+/// A delivery id (its `webhook-id`): `msg_` and lowercase letters, digits, `_` and `.`.
+fn delivery_id(value: ApiResult<String>) -> Result<String, Miss> {
+    let value = value.map_err(Miss::BadParameter)?;
+    let well_formed = value.strip_prefix("msg_").is_some_and(|t| {
+        !t.is_empty()
+            && t.bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'.')
+    });
+    if !well_formed {
+        return Err(Miss::BadParameter(ApiError::bad(
+            ErrorCode::InvalidPath,
+            "a delivery id is msg_ and letters, digits, _ and .",
+            Some("delivery"),
         )));
     }
     Ok(value)
@@ -337,10 +410,40 @@ mod tests {
     }
 
     #[test]
+    fn webhook_ids_are_checked() {
+        check(
+            "GET",
+            "/v1/webhooks/ep_abc123",
+            r#"GetWebhook { id: "ep_abc123" }"#,
+        );
+        check("GET", "/v1/webhooks/aw_1", "400 invalid_path");
+        check("GET", "/v1/webhooks/ep_", "400 invalid_path");
+        check("DELETE", "/v1/webhooks/ep_ABC", "400 invalid_path");
+        check("PUT", "/v1/webhooks/ep_abc", "405 GET, PATCH, DELETE");
+        check(
+            "POST",
+            "/v1/webhooks/ep_a/deliveries/msg_00.seen.b/retry",
+            r#"RetryDelivery { id: "ep_a", delivery: "msg_00.seen.b" }"#,
+        );
+        check(
+            "POST",
+            "/v1/webhooks/ep_a/deliveries/msg_%2F/retry",
+            "400 invalid_path",
+        );
+        check("POST", "/v1/webhooks/ep_a/deliveries//retry", "404");
+    }
+
+    #[test]
     fn every_route_in_the_table_is_reachable() {
         for (method, pattern) in ROUTES {
+            let id = if pattern.starts_with("/v1/webhooks") {
+                "ep_abc123"
+            } else {
+                AWARD
+            };
             let path = pattern
-                .replace("{id}", AWARD)
+                .replace("{id}", id)
+                .replace("{delivery}", "msg_0123.achieved.abc")
                 .replace("{key}", "k")
                 .replace("{user_id}", "u");
             let found = route(method, &path);

@@ -9,9 +9,9 @@ use worker::{DurableObject, Env, Request, Response, Result, SqlStorage, State, d
 
 use crate::error::{ApiError, ApiResult};
 use crate::ledger::{self, FLUSH_BATCH, Outbox, OutboxItem};
-use crate::objects;
 use crate::rpc::{self, json};
 use crate::subject::now;
+use crate::{notify, objects};
 
 /// Binding name of the namespace in `wrangler.toml`.
 pub const BINDING: &str = "LEDGER";
@@ -28,6 +28,8 @@ const TOMBSTONE_DAYS: i64 = 7;
 const MIGRATIONS: &[&str] = &[
     Outbox::TABLE,
     "CREATE TABLE IF NOT EXISTS erased (subject TEXT PRIMARY KEY, at INTEGER NOT NULL)",
+    // The project's notification sweep: when it is next due (see `crate::notify::sweep`).
+    "CREATE TABLE IF NOT EXISTS sweep (id INTEGER PRIMARY KEY CHECK (id = 1), project TEXT NOT NULL, at INTEGER NOT NULL)",
 ];
 
 /// What a subject (or the worker) asks of the writer.
@@ -37,6 +39,20 @@ pub enum WriterCommand {
     Append { items: Vec<OutboxItem> },
     /// A user was erased: drop their pending items, now and if any arrive late.
     Erase { user: String },
+    /// Notification jobs of the project are pending: sweep for lost ones after `at_ms`.
+    Watch { project: String, at_ms: i64 },
+}
+
+/// Makes sure `project`'s sweep runs after `at_ms` (plus its grace). Only logged on failure:
+/// the writer of an award's ledger row watches its jobs too.
+pub async fn watch(env: &Env, project: &str, at_ms: i64) {
+    let command = WriterCommand::Watch {
+        project: project.to_owned(),
+        at_ms,
+    };
+    if let Err(e) = rpc::call::<bool>(env, BINDING, &objects::ledger(project), &command).await {
+        worker::console_warn!("notify: sweep of {project} not scheduled: {e}");
+    }
 }
 
 /// Hands `items` (all of one project) to the project's writer; `Ok` once it stored them.
@@ -80,7 +96,9 @@ impl DurableObject for LedgerWriter {
         // Items left by an earlier life get their alarm back.
         objects::rearm_if(
             &state,
-            broken.is_none() && Outbox(&sql).items(1).map_or(true, |i| !i.is_empty()),
+            broken.is_none()
+                && (Outbox(&sql).items(1).map_or(true, |i| !i.is_empty())
+                    || sweep_due(&sql).map_or(true, |s| s.is_some())),
         );
         Self {
             storage: state,
@@ -99,7 +117,7 @@ impl DurableObject for LedgerWriter {
     async fn alarm(&self) -> Result<Response> {
         *self.scheduled.borrow_mut() = None;
         let now = now();
-        let next = match self.flush(now).await {
+        let mut next = match self.flush(now).await {
             Ok(true) => Some(0),
             Ok(false) => None,
             Err(e) => {
@@ -107,6 +125,17 @@ impl DurableObject for LedgerWriter {
                 Some(RETRY_MS)
             }
         };
+        match self.sweep(now).await {
+            Ok(Some(at)) => {
+                let delay = (at - now.as_millisecond()).max(0);
+                next = Some(next.map_or(delay, |n| n.min(delay)));
+            }
+            Ok(None) => {}
+            Err(e) => {
+                worker::console_error!("notification sweep failed, retrying by alarm: {e}");
+                next = Some(next.map_or(RETRY_MS, |n| n.min(RETRY_MS)));
+            }
+        }
         if let Some(delay) = next {
             self.wake_in(now, delay)
                 .await
@@ -134,6 +163,9 @@ impl LedgerWriter {
             (Some(e), _) => Err(ApiError::internal(format!("schema: {e}"))),
             (None, Ok(WriterCommand::Append { items })) => self.append(&items).await,
             (None, Ok(WriterCommand::Erase { user })) => self.erase(&user).await,
+            (None, Ok(WriterCommand::Watch { project, at_ms })) => {
+                self.watch(&project, at_ms).await
+            }
             (None, Err(e)) => Err(ApiError::internal(format!("unreadable command: {e}"))),
         };
         Ok(rpc::answer(result))
@@ -204,14 +236,52 @@ impl LedgerWriter {
         if items.is_empty() {
             return Ok(false);
         }
-        let done = ledger::flush(&self.env, &items, now).await?;
+        let ledger::Flushed { done, jobs_made } = ledger::flush(&self.env, &items, now).await?;
         outbox.remove(&done)?;
+        if jobs_made && let Some(project) = items.first().map(OutboxItem::project) {
+            self.watch(project, now.as_millisecond()).await?;
+        }
         if done.len() < items.len() {
             // Some acknowledgements wait for their award's row: try again a little later.
             self.wake_in(now, RETRY_MS).await?;
             return Ok(items.len() == FLUSH_BATCH && done.len() == items.len());
         }
         Ok(items.len() == FLUSH_BATCH)
+    }
+
+    /// Keeps the sweep due no later than `at_ms` plus the grace.
+    async fn watch(&self, project: &str, at_ms: i64) -> ApiResult<String> {
+        let at = at_ms + notify::Settings::of(&self.env).grace_ms();
+        let due = sweep_due(&self.sql)?;
+        if due.is_none_or(|d| d > at) {
+            self.sql.exec(
+                "INSERT INTO sweep (id, project, at) VALUES (1, ?, ?) ON CONFLICT (id) DO UPDATE SET at = excluded.at",
+                vec![project.into(), (at as f64).into()],
+            )?;
+        }
+        let now = now();
+        self.wake_in(now, (at - now.as_millisecond()).max(0))
+            .await?;
+        json(&true)
+    }
+
+    /// Runs the sweep if it is due; answers when it is due next.
+    async fn sweep(&self, now: Timestamp) -> ApiResult<Option<i64>> {
+        let Some((project, at)) = sweep_row(&self.sql)? else {
+            return Ok(None);
+        };
+        if at > now.as_millisecond() {
+            return Ok(Some(at));
+        }
+        let next = notify::sweep(&self.env, &project).await?;
+        match next {
+            Some(at) => self.sql.exec(
+                "UPDATE sweep SET at = ? WHERE id = 1",
+                vec![(at as f64).into()],
+            )?,
+            None => self.sql.exec("DELETE FROM sweep WHERE id = 1", None)?,
+        };
+        Ok(next)
     }
 
     /// Makes sure the alarm fires within `delay_ms`.
@@ -224,4 +294,21 @@ impl LedgerWriter {
         *self.scheduled.borrow_mut() = Some(at);
         Ok(())
     }
+}
+
+/// The sweep's project and due time, if one is due.
+fn sweep_row(sql: &SqlStorage) -> ApiResult<Option<(String, i64)>> {
+    #[derive(Deserialize)]
+    struct Row {
+        project: String,
+        at: f64,
+    }
+    let rows: Vec<Row> = sql
+        .exec("SELECT project, at FROM sweep WHERE id = 1", None)?
+        .to_array()?;
+    Ok(rows.into_iter().next().map(|r| (r.project, r.at as i64)))
+}
+
+fn sweep_due(sql: &SqlStorage) -> ApiResult<Option<i64>> {
+    Ok(sweep_row(sql)?.map(|(_, at)| at))
 }

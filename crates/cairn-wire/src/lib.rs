@@ -775,3 +775,143 @@ pub fn fill(template: &str, values: &[(&str, &str)]) -> String {
     }
     out
 }
+
+/// The event types a webhook endpoint can subscribe to (Standard Webhooks `type`).
+pub const WEBHOOK_EVENT_TYPES: &[&str] = &[
+    "milestone.achieved",
+    "milestone.celebrated",
+    "milestone.seen",
+];
+
+/// Body of `POST /v1/webhooks`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewWebhook {
+    /// Where deliveries are POSTed: `https://…` (at most 2,048 bytes).
+    pub url: String,
+    /// Event types to deliver (default: all of [`WEBHOOK_EVENT_TYPES`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub event_types: Option<Vec<String>>,
+    /// Free text for people (at most 256 bytes).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+}
+
+/// Body of `PATCH /v1/webhooks/{id}`: only the fields given change.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WebhookPatch {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub event_types: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// `true` re-enables an endpoint the worker disabled (and forgets its failures).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enabled: Option<bool>,
+}
+
+/// A webhook endpoint as the API shows it: never its secret.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WebhookEndpoint {
+    /// `ep_…`.
+    pub id: String,
+    pub url: String,
+    pub event_types: Vec<String>,
+    pub description: String,
+    pub enabled: bool,
+    /// Why the worker disabled it (`410 Gone`, five days of failures).
+    #[serde(default)]
+    pub disabled_reason: Option<String>,
+    /// Since when every delivery failed (RFC 3339), if the last one did.
+    #[serde(default)]
+    pub failing_since: Option<String>,
+    /// Whether a previous secret still signs too (a rotation's overlap), and until when.
+    #[serde(default)]
+    pub previous_secret_until: Option<String>,
+    pub created_at: String,
+}
+
+/// Answer to `POST /v1/webhooks` and `POST /v1/webhooks/{id}/rotate`: the signing secret,
+/// shown this once.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WebhookSecret {
+    pub endpoint: WebhookEndpoint,
+    /// `whsec_…`: verify deliveries with it (Standard Webhooks). Never shown again.
+    pub secret: String,
+}
+
+/// Body of `POST /v1/webhooks/{id}/rotate`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RotateWebhookSecret {
+    /// How long the old secret keeps signing beside the new one (0 to 168 hours; default 24).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub overlap_hours: Option<u32>,
+}
+
+/// `GET /v1/webhooks`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WebhookList {
+    pub endpoints: Vec<WebhookEndpoint>,
+}
+
+/// One attempt of a delivery.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeliveryAttempt {
+    /// 1, 2, …
+    pub attempt: i64,
+    pub at: String,
+    /// The HTTP status the endpoint answered; `None` when it did not answer (or timed out).
+    #[serde(default)]
+    pub status: Option<u16>,
+    pub latency_ms: i64,
+    #[serde(default)]
+    pub error: Option<String>,
+    /// When the next attempt was scheduled, if one was.
+    #[serde(default)]
+    pub next_attempt_at: Option<String>,
+}
+
+/// One delivery (a job): one event to one endpoint, its `webhook-id`, and every attempt.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Delivery {
+    /// The `webhook-id` header, the same on every attempt (`msg_…`).
+    pub id: String,
+    pub event_type: String,
+    pub award_id: String,
+    /// `pending`, `delivered`, `failed` or `skipped`.
+    pub state: String,
+    /// Why it failed or was skipped.
+    #[serde(default)]
+    pub reason: Option<String>,
+    pub attempts: Vec<DeliveryAttempt>,
+    /// When the next attempt is due, while pending.
+    #[serde(default)]
+    pub next_attempt_at: Option<String>,
+    pub created_at: String,
+    #[serde(default)]
+    pub finished_at: Option<String>,
+}
+
+/// `GET /v1/webhooks/{id}/deliveries`: newest first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeliveryPage {
+    pub deliveries: Vec<Delivery>,
+    /// Pass as `cursor` for the next (older) page.
+    #[serde(default)]
+    pub next_cursor: Option<String>,
+}
+
+/// What a webhook delivery's body is (Standard Webhooks' payload shape).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WebhookPayload {
+    /// One of [`WEBHOOK_EVENT_TYPES`].
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// When the event happened (RFC 3339).
+    pub timestamp: String,
+    /// The award, as the ledger has it (`holdout: true` for the holdout group).
+    pub data: LedgerRow,
+}

@@ -37,6 +37,7 @@ pub fn npm_bin(name: &str) -> PathBuf {
 
 pub use seed::{
     DEMO_IDENTITY_SECRET, DEMO_PROJECT_ID, DEMO_PUBLISHABLE_KEY, DEMO_SECRET_KEY, DEV_ADMIN_TOKEN,
+    DEV_SECRETS_KEY,
 };
 
 /// An HTTP client that hands back every status (callers read error bodies), with an overall

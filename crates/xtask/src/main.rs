@@ -121,6 +121,7 @@ fn dev() -> Result<()> {
         inspector_port: 9229,
         persist_to: root().join(".wrangler/state"),
         log: None,
+        notify_scale: 1,
     };
     xtask::seed::prepare(&options.persist_to)?;
     println!(

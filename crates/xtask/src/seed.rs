@@ -18,6 +18,9 @@ pub const DEMO_SECRET_KEY: &str = "sk_demo_acme_dev_only_0000000000000000";
 pub const DEMO_IDENTITY_SECRET: &str = "demo-identity-secret-dev-only-00000000000000";
 /// The deployment admin token of local runs (`CAIRN_ADMIN_TOKEN`).
 pub const DEV_ADMIN_TOKEN: &str = "cairn-dev-admin-token-0000000000000000";
+/// The development key that seals stored secrets (32 bytes, base64). A deployment sets its own
+/// with `wrangler secret put CAIRN_SECRETS_KEY`.
+pub const DEV_SECRETS_KEY: &str = "Y2Fpcm4tZGV2ZWxvcG1lbnQtc2VhbGluZy1rZXktMDA=";
 
 /// Applies D1 migrations to the local state in `persist_to` and seeds the demo project.
 pub fn prepare(persist_to: &Path) -> Result<()> {

@@ -29,6 +29,9 @@ pub struct Options {
     pub persist_to: PathBuf,
     /// Where wrangler's output goes; `None` inherits this process's stdio.
     pub log: Option<PathBuf>,
+    /// `CAIRN_DEV_NOTIFY_SCALE`: loopback webhook receivers are accepted, and their retry
+    /// schedule runs this many times faster (1: real time).
+    pub notify_scale: u32,
 }
 
 impl Options {
@@ -39,6 +42,7 @@ impl Options {
             inspector_port: free_port()?,
             persist_to,
             log: Some(log),
+            notify_scale: 1,
         })
     }
 }
@@ -78,6 +82,12 @@ impl Wrangler {
         .arg(format!("CAIRN_ADMIN_TOKEN:{}", crate::DEV_ADMIN_TOKEN))
         .arg("--var")
         .arg("CAIRN_DEMO_TOKENS:on")
+        // Local runs only: the key that seals stored secrets (production: `wrangler secret`),
+        // and the development setting of the notification pipeline.
+        .arg("--var")
+        .arg(format!("CAIRN_SECRETS_KEY:{}", crate::DEV_SECRETS_KEY))
+        .arg("--var")
+        .arg(format!("CAIRN_DEV_NOTIFY_SCALE:{}", options.notify_scale))
         .env("WRANGLER_SEND_METRICS", "false")
         .env("CLOUDFLARE_CF_FETCH_ENABLED", "false")
         .env("WRANGLER_LOG_PATH", root().join("target/wrangler-logs"))

@@ -11,6 +11,7 @@ mod events;
 mod milestones;
 mod projects;
 mod users;
+mod webhooks;
 
 use std::cell::Cell;
 
@@ -123,6 +124,14 @@ async fn dispatch(route: Route, req: Request, ctx: &Ctx<'_>) -> ApiResult<Respon
         Route::Milestones => milestones::list(&req, ctx).await,
         Route::Celebrated { award_id } => milestones::celebrated(req, ctx, &award_id).await,
         Route::AwardCustom { milestone } => milestones::award_custom(req, ctx, &milestone).await,
+        Route::CreateWebhook => webhooks::create(req, ctx).await,
+        Route::ListWebhooks => webhooks::list(&req, ctx).await,
+        Route::GetWebhook { id } => webhooks::get(&req, ctx, &id).await,
+        Route::PatchWebhook { id } => webhooks::patch(req, ctx, &id).await,
+        Route::DeleteWebhook { id } => webhooks::delete(&req, ctx, &id).await,
+        Route::RotateWebhook { id } => webhooks::rotate(req, ctx, &id).await,
+        Route::Deliveries { id } => webhooks::deliveries(&req, ctx, &id).await,
+        Route::RetryDelivery { id, delivery } => webhooks::retry(&req, ctx, &id, &delivery).await,
     }
 }
 
