@@ -404,3 +404,104 @@ fn endpoints_refuse_bad_input() {
     let listing = app.server("GET", "/v1/webhooks", None).unwrap().json();
     assert_eq!(listing["endpoints"], json!([]));
 }
+
+#[test]
+fn seen_and_holdout_awards_are_told_and_erasure_drops_pending_jobs() {
+    let app = App::start_with("webhooks-lifecycle", SCALE).unwrap();
+    let mut receiver = Receiver::start();
+    let (id, _) = endpoint(&app, &receiver.url, None);
+
+    // The user acknowledges the award in the widget: milestone.seen, once.
+    event(&app, "sam");
+    let got = receiver.until(WAIT, |got| got.len() == 1);
+    let award = got[0].json()["data"]["id"].as_str().unwrap().to_owned();
+    for _ in 0..2 {
+        let reply = app
+            .client(
+                "POST",
+                &format!("/v1/client/awards/{award}/seen"),
+                "sam",
+                None,
+            )
+            .unwrap();
+        assert_eq!(reply.status, 200, "{}", reply.body);
+    }
+    let got = receiver.until(WAIT, |got| got.len() == 1);
+    let seen = got[0].json();
+    assert_eq!(seen["type"], "milestone.seen");
+    assert_eq!(seen["data"]["id"], award.as_str());
+    assert!(seen["data"]["seen_at"].is_string(), "{seen}");
+    assert_eq!(seen["timestamp"], seen["data"]["seen_at"]);
+
+    // An erased user's pending deliveries are dropped: the receiver is down, erin's award
+    // waits for a retry, erin is erased.
+    receiver.go_down();
+    event(&app, "erin");
+    deliveries_until(&app, &id, |rows| {
+        rows.iter()
+            .any(|r| r["state"] == "pending" && !r["attempts"].as_array().unwrap().is_empty())
+    });
+    let reply = app.server("DELETE", "/v1/users/erin", None).unwrap();
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    let rows = deliveries_until(&app, &id, |rows| {
+        rows.iter().all(|r| r["state"] != "pending")
+    });
+    let erin = rows
+        .iter()
+        .find(|r| r["state"] == "skipped")
+        .unwrap_or_else(|| panic!("{rows:#?}"));
+    assert_eq!(erin["reason"], "the user was erased");
+    receiver.come_back();
+
+    // Holdout users are never celebrated, and webhooks still tell, with holdout: true.
+    let toml = std::fs::read_to_string(xtask::root().join("examples/acme/cairn.toml"))
+        .unwrap()
+        .replace("[holdout]\npercent = 0", "[holdout]\npercent = 50");
+    assert!(toml.contains("percent = 50"));
+    let auth = format!("Bearer {}", cairn_e2e::DEMO_SECRET_KEY);
+    let reply = app
+        .request(
+            "PUT",
+            "/v1/definitions",
+            &[
+                ("authorization", &auth),
+                ("content-type", "application/toml"),
+            ],
+            Some(&toml),
+        )
+        .unwrap();
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    let users: Vec<String> = (0..10).map(|i| format!("h{i}")).collect();
+    for user in &users {
+        event(&app, user);
+    }
+    let got = receiver.until(WAIT, |got| {
+        users.iter().all(|u| {
+            got.iter()
+                .any(|r| r.json()["data"]["subject_id"] == u.as_str())
+        })
+    });
+    assert!(
+        got.iter().all(|r| r.json()["data"]["subject_id"] != "erin"),
+        "nothing of erin is delivered: {got:#?}"
+    );
+    let flags: Vec<(bool, bool)> = got
+        .iter()
+        .map(|r| {
+            let data = &r.json()["data"];
+            (
+                data["holdout"].as_bool().unwrap(),
+                data["celebrate"].as_bool().unwrap(),
+            )
+        })
+        .collect();
+    // Half of the users (deterministically) are in the holdout: told, never celebrated.
+    assert!(flags.contains(&(true, false)), "{flags:?}");
+    assert!(flags.contains(&(false, true)), "{flags:?}");
+    assert!(!flags.contains(&(true, true)), "{flags:?}");
+    assert!(
+        app.internal_errors().is_empty(),
+        "{:?}",
+        app.internal_errors()
+    );
+}
