@@ -55,6 +55,40 @@ CREATE TABLE notify_attempts (
   PRIMARY KEY (job_id, attempt)
 );
 
+-- A project's connected services (Slack, Loops, PostHog, Intercom): settings in the clear,
+-- credentials sealed (AES-GCM under CAIRN_SECRETS_KEY), never returned by the API.
+CREATE TABLE integrations (
+  project_id TEXT NOT NULL REFERENCES projects (id),
+  provider TEXT NOT NULL CHECK (provider IN ('slack', 'loops', 'posthog', 'intercom')),
+  settings TEXT NOT NULL,                -- JSON object of the settings that are not secrets
+  secrets TEXT NOT NULL,                 -- sealed JSON object of the credentials
+  secret_names TEXT NOT NULL,            -- JSON array: which credentials are set
+  updated_at TEXT NOT NULL,
+  PRIMARY KEY (project_id, provider)
+);
+
+-- What the product's backend says about its customer accounts (PUT /v1/accounts/{id}).
+CREATE TABLE accounts (
+  project_id TEXT NOT NULL REFERENCES projects (id),
+  account_id TEXT NOT NULL,
+  traits TEXT NOT NULL,                  -- JSON (AccountTraits)
+  updated_at TEXT NOT NULL,
+  PRIMARY KEY (project_id, account_id)
+);
+
+-- The Slack message posted for an award (a bot's can be updated in place).
+CREATE TABLE slack_messages (
+  project_id TEXT NOT NULL,
+  award_id TEXT NOT NULL,
+  channel TEXT,
+  ts TEXT,
+  actions TEXT NOT NULL DEFAULT '[]',    -- JSON array of what people did from it
+  PRIMARY KEY (project_id, award_id)
+);
+
+-- Who recorded a celebration (a Slack user, or the API).
+ALTER TABLE milestones ADD COLUMN celebrated_by TEXT;
+
 -- What a webhook says about an award: one shape for every event type, built here once.
 CREATE VIEW milestone_payloads AS
 SELECT id, project_id, subject_type, subject_id, celebrate, holdout, seen_at, json_object(
@@ -65,7 +99,8 @@ SELECT id, project_id, subject_type, subject_id, celebrate, holdout, seen_at, js
   'holdout', json(CASE holdout WHEN 1 THEN 'true' ELSE 'false' END),
   'seen_at', seen_at,
   'celebrated', json(CASE celebrated WHEN 1 THEN 'true' ELSE 'false' END),
-  'celebrated_at', celebrated_at, 'celebration_type', celebration_type, 'notes', notes,
+  'celebrated_at', celebrated_at, 'celebration_type', celebration_type,
+  'celebrated_by', celebrated_by, 'notes', notes,
   'created_at', created_at
 ) AS data
 FROM milestones;

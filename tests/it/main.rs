@@ -10,6 +10,7 @@ mod openapi;
 mod realtime;
 mod server;
 mod skeleton;
+mod slack;
 mod soak;
 mod stream;
 mod users;

@@ -33,8 +33,35 @@ impl Received {
     }
 }
 
-/// What the receiver answers: status and headers.
-pub type Answer = (u16, Vec<(String, String)>);
+/// What the receiver answers.
+#[derive(Debug, Clone, Default)]
+pub struct Answer {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: String,
+}
+
+impl From<(u16, Vec<(String, String)>)> for Answer {
+    fn from((status, headers): (u16, Vec<(String, String)>)) -> Self {
+        Self {
+            status,
+            headers,
+            body: String::new(),
+        }
+    }
+}
+
+impl Answer {
+    /// `status` with a JSON body.
+    pub fn json(status: u16, body: &serde_json::Value) -> Self {
+        Self {
+            status,
+            headers: vec![("content-type".into(), "application/json".into())],
+            body: body.to_string(),
+        }
+    }
+}
+
 type Respond = Box<dyn FnMut(&Received) -> Answer + Send>;
 
 /// A running receiver; stops when dropped.
@@ -52,7 +79,7 @@ pub struct Receiver {
 impl Receiver {
     /// A receiver on a free port answering `200` to everything.
     pub fn start() -> Self {
-        Self::on(0, Box::new(|_| (200, Vec::new())))
+        Self::on(0, Box::new(|_| (200, Vec::new()).into()))
     }
 
     fn on(port: u16, respond: Respond) -> Self {
@@ -106,10 +133,11 @@ impl Receiver {
                         .collect(),
                     body,
                 };
-                let (status, headers) = (respond.lock().expect("respond"))(&received);
+                let answer = (respond.lock().expect("respond"))(&received);
                 let _ = sender.send(received);
-                let mut response = tiny_http::Response::empty(status);
-                for (k, v) in headers {
+                let mut response =
+                    tiny_http::Response::from_string(answer.body).with_status_code(answer.status);
+                for (k, v) in answer.headers {
                     if let Ok(h) = tiny_http::Header::from_bytes(k.as_bytes(), v.as_bytes()) {
                         response.add_header(h);
                     }
@@ -121,8 +149,11 @@ impl Receiver {
     }
 
     /// From now on, answer with `respond`.
-    pub fn answer(&self, respond: impl FnMut(&Received) -> Answer + Send + 'static) {
-        *self.respond.lock().expect("respond") = Box::new(respond);
+    pub fn answer<A: Into<Answer>>(
+        &self,
+        mut respond: impl FnMut(&Received) -> A + Send + 'static,
+    ) {
+        *self.respond.lock().expect("respond") = Box::new(move |r| respond(r).into());
     }
 
     /// Stops listening: connections to its port are refused (the service is down).

@@ -53,8 +53,48 @@ pub fn row(defs: &Compiled, subject: Subject<'_>, award: &Award, now: &str) -> L
         celebrated: false,
         celebrated_at: None,
         celebration_type: None,
+        celebrated_by: None,
         notes: None,
         created_at: now.to_owned(),
+    }
+}
+
+/// A new award's ledger row, and what its milestone's policy asks of the notification
+/// pipeline (decided where the definitions are: in the subject's object).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct AwardItem {
+    #[serde(flatten)]
+    pub row: LedgerRow,
+    /// The notification channels of its policy (`csm_alert`, `email`, …); items stored
+    /// before the pipeline existed have none.
+    #[serde(default)]
+    pub channels: Vec<String>,
+}
+
+impl AwardItem {
+    pub fn new(defs: &Compiled, subject: Subject<'_>, award: &Award, now: &str) -> Self {
+        let channels = defs
+            .milestone(&award.milestone)
+            .map(|m| {
+                m.policy
+                    .channels
+                    .iter()
+                    .map(|c| c.as_str().to_owned())
+                    .collect()
+            })
+            .unwrap_or_default();
+        Self {
+            row: row(defs, subject, award, now),
+            channels,
+        }
+    }
+}
+
+impl std::ops::Deref for AwardItem {
+    type Target = LedgerRow;
+
+    fn deref(&self) -> &LedgerRow {
+        &self.row
     }
 }
 
@@ -63,7 +103,7 @@ pub fn row(defs: &Compiled, subject: Subject<'_>, award: &Award, now: &str) -> L
 #[serde(tag = "op", rename_all = "snake_case")]
 pub enum OutboxItem {
     /// A new award's row.
-    Award(Box<LedgerRow>),
+    Award(Box<AwardItem>),
     /// A member saw an award (their own or their account's).
     Seen {
         project: String,
@@ -192,6 +232,8 @@ pub async fn flush(env: &Env, items: &[OutboxItem], now: jiff::Timestamp) -> Api
     // batch: a job exists exactly when its ledger row does).
     let mut statements = Vec::with_capacity(items.len() * 2);
     let mut awards = Vec::new();
+    // Where each item's own statement is (the others make jobs).
+    let mut positions = Vec::with_capacity(items.len());
     for item in items {
         let (event, award) = match item {
             OutboxItem::Award(r) => (notify::EventType::Achieved, &r.id),
@@ -233,6 +275,7 @@ pub async fn flush(env: &Env, items: &[OutboxItem], now: jiff::Timestamp) -> Api
                     at.as_str().into(),
                 ])?,
         });
+        positions.push(statements.len() - 1);
         statements.push(notify::job_statement(
             &db,
             event,
@@ -240,6 +283,11 @@ pub async fn flush(env: &Env, items: &[OutboxItem], now: jiff::Timestamp) -> Api
             award,
             now_ms,
         )?);
+        if let OutboxItem::Award(a) = item
+            && a.channels.iter().any(|c| c == "csm_alert")
+        {
+            statements.push(notify::slack_statement(&db, item.project(), award, now_ms)?);
+        }
     }
     let results = db
         .batch(statements)
@@ -247,15 +295,17 @@ pub async fn flush(env: &Env, items: &[OutboxItem], now: jiff::Timestamp) -> Api
         .map_err(|e| ApiError::unavailable(format!("ledger write failed: {e}")))?;
     let jobs_made = results
         .iter()
-        .skip(1)
-        .step_by(2)
-        .any(|r| r.meta().ok().flatten().and_then(|m| m.changes).unwrap_or(0) > 0);
+        .enumerate()
+        .filter(|(i, _)| !positions.contains(i))
+        .any(|(_, r)| r.meta().ok().flatten().and_then(|m| m.changes).unwrap_or(0) > 0);
     if jobs_made {
         notify::trigger(env, &awards).await;
     }
     let mut done = Vec::with_capacity(items.len());
-    // Every other result is a job statement's.
-    for (item, result) in items.iter().zip(results.into_iter().step_by(2)) {
+    for (item, position) in items.iter().zip(&positions) {
+        let Some(result) = results.get(*position) else {
+            continue;
+        };
         let finished = match item {
             OutboxItem::Award(_) => true,
             OutboxItem::Seen { at, .. } => {
@@ -377,19 +427,21 @@ pub async fn list(env: &Env, project: &str, q: &Query) -> ApiResult<Page> {
 
 pub use cairn_core::wire::CelebratedRequest as Celebrated;
 
-/// Records how a person celebrated award `id`; `false` if there is no such award.
+/// Records how a person (`by`: `api`, `slack:U…`) celebrated award `id`; `false` if there is
+/// no such award.
 pub async fn mark_celebrated(
     env: &Env,
     project: &str,
     id: &str,
     body: &Celebrated,
     now: &str,
+    by: &str,
 ) -> ApiResult<bool> {
     let db = env.d1(DB)?;
     let update = db
         .prepare(
-            "UPDATE milestones SET celebrated = 1, celebrated_at = ?3, celebration_type = ?4, notes = ?5 \
-             WHERE project_id = ?1 AND id = ?2",
+            "UPDATE milestones SET celebrated = 1, celebrated_at = ?3, celebration_type = ?4, notes = ?5, \
+             celebrated_by = ?6 WHERE project_id = ?1 AND id = ?2",
         )
         .bind(&[
             project.into(),
@@ -397,6 +449,7 @@ pub async fn mark_celebrated(
             now.into(),
             body.celebration_type.as_str().into(),
             body.notes.as_deref().map_or(wasm_bindgen::JsValue::NULL, Into::into),
+            by.into(),
         ])?;
     let now_ms = crate::subject::now().as_millisecond();
     let jobs = notify::job_statement(&db, notify::EventType::Celebrated, project, id, now_ms)?;
@@ -412,6 +465,16 @@ pub async fn mark_celebrated(
         crate::writer::watch(env, project, now_ms).await;
     }
     Ok(changed)
+}
+
+/// One ledger row.
+pub async fn get(env: &Env, project: &str, id: &str) -> ApiResult<Option<LedgerRow>> {
+    Ok(env
+        .d1(DB)?
+        .prepare("SELECT * FROM milestones WHERE project_id = ?1 AND id = ?2")
+        .bind(&[project.into(), id.into()])?
+        .first(None)
+        .await?)
 }
 
 /// Deletes a user's ledger rows (erasure).

@@ -11,9 +11,11 @@
 #![deny(clippy::indexing_slicing, clippy::string_slice)]
 #![cfg_attr(test, allow(clippy::indexing_slicing))]
 
+mod accounts;
 mod auth;
 mod crypto;
 mod error;
+mod integrations;
 mod ledger;
 mod notify;
 mod objects;
@@ -32,8 +34,8 @@ pub use subject::Subject;
 pub use writer::LedgerWriter;
 
 #[event(fetch)]
-async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
-    routes::handle(req, env).await
+async fn fetch(req: Request, env: Env, ctx: Context) -> Result<Response> {
+    routes::handle(req, env, ctx).await
 }
 
 /// The notification queue's consumer (see [`notify`]).

@@ -23,6 +23,8 @@ pub const DB: &str = "DB";
 pub struct Project {
     /// Stable id (`prj_…`), part of every subject's name.
     pub id: String,
+    /// The product's name (in emails and alerts).
+    pub name: String,
     /// Secrets user tokens may be signed with, current first.
     pub identity_secrets: Vec<String>,
     /// Origins allowed to call the client API (`*` allows any).
@@ -34,6 +36,7 @@ pub struct Project {
 #[derive(Deserialize)]
 struct Row {
     id: String,
+    name: String,
     identity_secrets: String,
     allowed_origins: String,
     definitions_version: i64,
@@ -44,6 +47,7 @@ impl TryFrom<Row> for Project {
     fn try_from(r: Row) -> ApiResult<Self> {
         Ok(Self {
             id: r.id,
+            name: r.name,
             identity_secrets: serde_json::from_str(&r.identity_secrets)?,
             allowed_origins: serde_json::from_str(&r.allowed_origins)?,
             definitions_version: r.definitions_version,
@@ -51,7 +55,7 @@ impl TryFrom<Row> for Project {
     }
 }
 
-const COLUMNS: &str = "id, identity_secrets, allowed_origins, definitions_version";
+const COLUMNS: &str = "id, name, identity_secrets, allowed_origins, definitions_version";
 
 impl Project {
     /// The project whose publishable key is `key`.

@@ -31,6 +31,12 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/v1/client/me"),
     ("GET", "/v1/client/stream"),
     ("POST", "/v1/client/awards/{id}/seen"),
+    ("GET", "/v1/milestones/{id}/suggestions"),
+    ("PUT", "/v1/accounts/{account_id}"),
+    ("GET", "/v1/accounts/{account_id}"),
+    ("PUT", "/v1/integrations"),
+    ("GET", "/v1/integrations"),
+    ("POST", "/v1/slack/interactions"),
     ("POST", "/v1/webhooks"),
     ("GET", "/v1/webhooks"),
     ("GET", "/v1/webhooks/{id}"),
@@ -64,6 +70,12 @@ pub enum Route {
     ClientMe,
     ClientStream,
     ClientSeen { award_id: String },
+    Suggestions { award_id: String },
+    PutAccount { account_id: String },
+    GetAccount { account_id: String },
+    PutIntegrations,
+    GetIntegrations,
+    SlackInteractions,
     CreateWebhook,
     ListWebhooks,
     GetWebhook { id: String },
@@ -177,6 +189,18 @@ pub fn route(method: &str, path: &str) -> Result<Route, Miss> {
         ("POST", "/v1/client/awards/{id}/seen") => Route::ClientSeen {
             award_id: award_id(param("id"))?,
         },
+        ("GET", "/v1/milestones/{id}/suggestions") => Route::Suggestions {
+            award_id: award_id(param("id"))?,
+        },
+        ("PUT", "/v1/accounts/{account_id}") => Route::PutAccount {
+            account_id: param("account_id").map_err(Miss::BadParameter)?,
+        },
+        ("GET", "/v1/accounts/{account_id}") => Route::GetAccount {
+            account_id: param("account_id").map_err(Miss::BadParameter)?,
+        },
+        ("PUT", "/v1/integrations") => Route::PutIntegrations,
+        ("GET", "/v1/integrations") => Route::GetIntegrations,
+        ("POST", "/v1/slack/interactions") => Route::SlackInteractions,
         ("POST", "/v1/webhooks") => Route::CreateWebhook,
         ("GET", "/v1/webhooks") => Route::ListWebhooks,
         ("GET", "/v1/webhooks/{id}") => Route::GetWebhook {
@@ -445,7 +469,8 @@ mod tests {
                 .replace("{id}", id)
                 .replace("{delivery}", "msg_0123.achieved.abc")
                 .replace("{key}", "k")
-                .replace("{user_id}", "u");
+                .replace("{user_id}", "u")
+                .replace("{account_id}", "a");
             let found = route(method, &path);
             assert!(found.is_ok(), "{method} {pattern}: {found:?}");
         }

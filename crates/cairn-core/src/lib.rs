@@ -27,6 +27,7 @@ pub mod engine;
 pub mod messages;
 pub mod phrases;
 pub mod progress;
+pub mod suggestions;
 pub mod wire;
 
 pub use definitions::{Compiled, Definitions, Problem};

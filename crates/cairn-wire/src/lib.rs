@@ -701,6 +701,9 @@ pub struct LedgerRow {
     pub celebrated_at: Option<String>,
     #[serde(default)]
     pub celebration_type: Option<String>,
+    /// Who recorded it (a Slack user as `slack:U…`, or `api`).
+    #[serde(default)]
+    pub celebrated_by: Option<String>,
     #[serde(default)]
     pub notes: Option<String>,
     pub created_at: String,
@@ -914,4 +917,192 @@ pub struct WebhookPayload {
     pub timestamp: String,
     /// The award, as the ledger has it (`holdout: true` for the holdout group).
     pub data: LedgerRow,
+}
+
+/// Reads a field that may be absent (`None`), `null` (`Some(None)`) or a value.
+fn present<'de, D, T>(d: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Option::<T>::deserialize(d).map(Some)
+}
+
+/// Body of `PUT /v1/integrations`: each provider given is replaced, `null` disconnects it,
+/// and the ones not named stay as they are. Secrets are stored sealed and never returned.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IntegrationsUpdate {
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub slack: Option<Option<SlackSettings>>,
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub loops: Option<Option<LoopsSettings>>,
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub posthog: Option<Option<PostHogSettings>>,
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub intercom: Option<Option<IntercomSettings>>,
+}
+
+/// Slack: a bot token and a channel (messages can then be updated in place), or an incoming
+/// webhook URL; and the app's signing secret (for its buttons).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SlackSettings {
+    /// `xoxb-…` (secret).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bot_token: Option<String>,
+    /// Channel id (`C…`) the bot posts alerts to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub channel: Option<String>,
+    /// Instead of a bot: an incoming webhook URL (secret).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub webhook_url: Option<String>,
+    /// The Slack app's signing secret (secret): verifies its button clicks.
+    pub signing_secret: String,
+    /// Also alert for holdout accounts (default `false`: nothing reaches the customer side
+    /// for the holdout group).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub alert_holdout: Option<bool>,
+    /// Slack's Web API (default `https://slack.com/api`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub api_url: Option<String>,
+}
+
+/// Loops (transactional email).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LoopsSettings {
+    /// Loops API key (secret).
+    pub api_key: String,
+    /// Transactional email ids: `celebration` and `social_permission` (the Slack buttons),
+    /// `recap` (and `recap.{tier}` or `recap.{milestone}` to override it).
+    pub transactional_ids: std::collections::BTreeMap<String, String>,
+    /// Loops' API (default `https://app.loops.so/api`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub api_url: Option<String>,
+}
+
+/// PostHog.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PostHogSettings {
+    /// The project API key (`phc_…`; stored sealed like every credential).
+    pub api_key: String,
+    /// Ingestion host (default `https://us.i.posthog.com`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub host: Option<String>,
+}
+
+/// Intercom.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IntercomSettings {
+    /// Access token (secret).
+    pub access_token: String,
+    /// Intercom's API (default `https://api.intercom.io`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub api_url: Option<String>,
+}
+
+/// `GET /v1/integrations` (and the answer to `PUT`): what is connected, never a secret.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IntegrationsView {
+    pub integrations: Vec<IntegrationView>,
+}
+
+/// One provider's state.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IntegrationView {
+    /// `slack`, `loops`, `posthog` or `intercom`.
+    pub provider: String,
+    pub connected: bool,
+    /// The settings that are not secrets (channel, URLs, ids), as text.
+    pub settings: std::collections::BTreeMap<String, String>,
+    /// The secrets that are set, by name (their values are never returned).
+    pub secrets_set: Vec<String>,
+    #[serde(default)]
+    pub updated_at: Option<String>,
+}
+
+/// Body of `PUT /v1/accounts/{id}`: what the product's backend knows about a customer
+/// account (shown in the CSM's alert and the console). Replaces what was there.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AccountTraits {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// When they became a customer (RFC 3339 date or instant).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub customer_since: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub plan: Option<String>,
+    /// Annual recurring revenue, in the currency's major unit (e.g. dollars).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub arr: Option<f64>,
+    /// ISO 4217 code of `arr` (default `USD`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub currency: Option<String>,
+    /// 0 to 100.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub health_score: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub csm_name: Option<String>,
+    /// The CSM's Slack user id (`U…`), mentioned in alerts.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub csm_slack_id: Option<String>,
+    /// Who receives the celebration emails.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub contact_emails: Vec<String>,
+}
+
+/// Answer to `PUT /v1/accounts/{id}`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AccountRecord {
+    pub account_id: String,
+    pub traits: AccountTraits,
+    pub updated_at: String,
+}
+
+/// One suggested way to recognise a milestone.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SuggestionView {
+    /// `email`, `social`, `gift`, `case_study`, `beta_access`, `certificate`.
+    pub id: String,
+    /// Slack emoji shortcode.
+    pub emoji: String,
+    pub text: String,
+}
+
+/// A ready-to-send email, rendered with the milestone's data.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EmailTemplate {
+    pub subject: String,
+    pub body: String,
+}
+
+/// `GET /v1/milestones/{id}/suggestions`: how a person might celebrate this award.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Suggestions {
+    pub award_id: String,
+    pub suggestions: Vec<SuggestionView>,
+    /// The congratulations email.
+    pub email: EmailTemplate,
+    /// Asking permission to celebrate the customer in public.
+    pub social_permission: EmailTemplate,
 }

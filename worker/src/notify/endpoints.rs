@@ -8,7 +8,7 @@ use serde::Deserialize;
 use wasm_bindgen::JsValue;
 use worker::{D1Database, D1PreparedStatement, Env, Url};
 
-use super::schedule::{self, Answer, Verdict};
+use super::schedule::{Answer, Verdict};
 use crate::crypto;
 use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::project::DB;
@@ -208,55 +208,16 @@ pub async fn post(
     signature: &str,
     body: &str,
 ) -> Result<Answer, String> {
-    let headers = worker::Headers::new();
-    let set = |name: &str, value: &str| headers.set(name, value).map_err(|e| e.to_string());
-    set("content-type", "application/json")?;
-    set(
-        "user-agent",
-        "Cairn-Webhooks/1 (+https://github.com/cairn-dev/cairn)",
-    )?;
-    set("webhook-id", id)?;
-    set("webhook-timestamp", &timestamp.to_string())?;
-    set("webhook-signature", signature)?;
-    let mut init = worker::RequestInit::new();
-    init.with_method(worker::Method::Post)
-        .with_headers(headers)
-        .with_body(Some(JsValue::from_str(body)))
-        .with_redirect(worker::RequestRedirect::Manual);
-    let request = worker::Request::new_with_init(url, &init).map_err(|e| e.to_string())?;
-    let controller = worker::AbortController::default();
-    let signal = controller.signal();
-    let fetch = worker::Fetch::Request(request);
-    let sent = Box::pin(fetch.send_with_signal(&signal));
-    let timeout = Box::pin(worker::Delay::from(std::time::Duration::from_millis(
-        schedule::TIMEOUT_MS as u64,
-    )));
-    match futures_util::future::select(sent, timeout).await {
-        futures_util::future::Either::Left((Ok(mut response), _)) => {
-            let status = response.status_code();
-            let now_ms = crate::subject::now().as_millisecond();
-            let retry_after_ms = response
-                .headers()
-                .get("retry-after")
-                .ok()
-                .flatten()
-                .and_then(|h| schedule::retry_after_ms(&h, now_ms));
-            // The body is not needed; reading it frees the connection.
-            let _ = response.bytes().await;
-            Ok(Answer::Status {
-                status,
-                retry_after_ms,
-            })
-        }
-        futures_util::future::Either::Left((Err(e), _)) => Err(format!("no answer: {e}")),
-        futures_util::future::Either::Right(((), _)) => {
-            controller.abort();
-            Err(format!(
-                "no answer within {} s",
-                schedule::TIMEOUT_MS / 1000
-            ))
-        }
-    }
+    let timestamp = timestamp.to_string();
+    let headers = [
+        ("content-type", "application/json"),
+        ("webhook-id", id),
+        ("webhook-timestamp", timestamp.as_str()),
+        ("webhook-signature", signature),
+    ];
+    super::http::post(url, body, &headers)
+        .await
+        .map(|(answer, _)| answer)
 }
 
 /// What an attempt's verdict does to its endpoint: a success clears its failures, a failure

@@ -17,8 +17,10 @@
 //!   of `notify_attempts` (time, status, latency, next attempt).
 
 pub mod endpoints;
+mod http;
 pub mod schedule;
 pub mod sign;
+pub mod slack;
 
 use futures_util::StreamExt;
 use serde::{Deserialize, Serialize};
@@ -156,6 +158,26 @@ pub fn job_statement(
     ])?)
 }
 
+/// The statement that creates award `award`'s Slack alert job (when Slack is connected, and
+/// for a holdout subject only if the project opted in), for the ledger write's batch.
+pub fn slack_statement(
+    db: &D1Database,
+    project: &str,
+    award: &str,
+    now_ms: i64,
+) -> ApiResult<D1PreparedStatement> {
+    Ok(db
+        .prepare(
+            "INSERT OR IGNORE INTO notify_jobs (id, project_id, award_id, subject, channel, target, event_type, payload, state, due_ms, created_at) \
+             SELECT 'msg_' || substr(p.id, 4) || '.csm_alert.slack', p.project_id, p.id, p.subject_type || ':' || p.subject_id, \
+             'slack', 'slack', 'csm_alert', p.data, 'pending', ?3, strftime('%Y-%m-%dT%H:%M:%fZ', ?3 / 1000.0, 'unixepoch') \
+             FROM milestone_payloads p JOIN integrations i ON i.project_id = p.project_id AND i.provider = 'slack' \
+             WHERE p.project_id = ?1 AND p.id = ?2 AND p.celebrate + p.holdout > 0 \
+             AND (p.holdout = 0 OR json_extract(i.settings, '$.alert_holdout') = 'true')",
+        )
+        .bind(&[project.into(), award.into(), (now_ms as f64).into()])?)
+}
+
 /// Sends the new jobs of `awards` to the queue. A failure is only logged: the sweep finds
 /// them (they are in D1 already).
 pub async fn trigger(env: &Env, awards: &[String]) {
@@ -190,6 +212,31 @@ async fn trigger_new(env: &Env, awards: &[String]) -> ApiResult<()> {
         })
         .collect();
     send(env, &messages, 0).await
+}
+
+/// Triggers the new jobs `ids` of `project` now (their rows exist); the sweep covers a lost
+/// message.
+pub async fn trigger_jobs(env: &Env, project: &str, ids: &[String]) {
+    let messages: Vec<JobMessage> = ids
+        .iter()
+        .map(|id| JobMessage {
+            job: id.clone(),
+            attempts: 0,
+        })
+        .collect();
+    if let Err(e) = send(env, &messages, 0).await {
+        worker::console_warn!("notify: new jobs wait for the sweep: {e}");
+    }
+    crate::writer::watch(env, project, now().as_millisecond()).await;
+}
+
+/// POSTs JSON once, outside any job (e.g. updating a Slack message after a click).
+pub async fn http_post_json(url: &str, body: &serde_json::Value) -> Result<(), String> {
+    match http::post_json(url, body, None, &[]).await? {
+        (Answer::Status { status, .. }, _) if (200..300).contains(&status) => Ok(()),
+        (Answer::Status { status, .. }, text) => Err(format!("HTTP {status}: {text:.200}")),
+        (Answer::NoAnswer, _) => Err("no answer".into()),
+    }
 }
 
 /// Triggers job `job` of `project` now (a manual retry); the sweep covers a lost message.
@@ -292,13 +339,37 @@ pub async fn consume(batch: MessageBatch<JobMessage>, env: Env) -> worker::Resul
 
 /// A claimed job.
 #[derive(Debug, Deserialize)]
-struct Job {
-    id: String,
-    project_id: String,
-    target: String,
-    payload: String,
-    attempts: f64,
-    round_start: f64,
+pub struct Job {
+    pub id: String,
+    pub project_id: String,
+    pub channel: String,
+    pub target: String,
+    pub payload: String,
+    pub attempts: f64,
+    pub round_start: f64,
+}
+
+/// What one channel's attempt did.
+pub enum Tried {
+    /// Nothing to attempt: the job ends `skipped` with this reason.
+    Skip(String),
+    Attempted(Attempt),
+}
+
+/// One attempt's facts, for the log and the verdict.
+pub struct Attempt {
+    pub answer: Answer,
+    pub error: Option<String>,
+    pub started_ms: i64,
+    pub finished_ms: i64,
+    /// The schedule's compression for this target (see [`Settings::scale_for`]).
+    pub scale: i64,
+    /// Since when this target fails (webhook endpoints keep it).
+    pub failing_since: Option<i64>,
+    /// A failure no retry can fix (e.g. Slack's `invalid_auth`).
+    pub permanent: Option<String>,
+    /// Statements to run with the log when it was delivered (e.g. where the message is).
+    pub on_success: Vec<D1PreparedStatement>,
 }
 
 /// One attempt of job `id`, if it is due and nobody else holds it.
@@ -309,7 +380,7 @@ async fn attempt(env: &Env, settings: Settings, id: &str) -> ApiResult<()> {
         .prepare(
             "UPDATE notify_jobs SET attempts = attempts + 1, lease_ms = ?2 \
              WHERE id = ?1 AND state = 'pending' AND due_ms <= ?3 AND lease_ms < ?3 \
-             RETURNING id, project_id, target, payload, attempts, round_start",
+             RETURNING id, project_id, channel, target, payload, attempts, round_start",
         )
         .bind(&[
             id.into(),
@@ -322,42 +393,228 @@ async fn attempt(env: &Env, settings: Settings, id: &str) -> ApiResult<()> {
     let Some(job) = job else {
         return Ok(()); // done, not due, or under way: this message is stale
     };
+    let tried = match job.channel.as_str() {
+        "webhook" => webhook_attempt(env, settings, &job).await?,
+        "slack" => slack_attempt(env, settings, &db, &job).await?,
+        "loops" => loops_attempt(env, settings, &job).await?,
+        other => Tried::Skip(format!("unknown channel {other}")),
+    };
+    let tried = match tried {
+        Tried::Skip(reason) => return finish(&db, &job.id, "skipped", Some(&reason)).await,
+        Tried::Attempted(a) => a,
+    };
+    record(env, &db, &job, tried).await
+}
+
+/// A webhook delivery: signed with every secret that signs now.
+async fn webhook_attempt(env: &Env, settings: Settings, job: &Job) -> ApiResult<Tried> {
     let Some(endpoint) = endpoints::load_for_delivery(env, &job.project_id, &job.target).await?
     else {
-        return finish(&db, &job.id, "skipped", Some("the endpoint was deleted")).await;
+        return Ok(Tried::Skip("the endpoint was deleted".into()));
     };
     if !endpoint.enabled {
-        let reason = format!(
+        return Ok(Tried::Skip(format!(
             "the endpoint is disabled ({})",
             endpoint
                 .disabled_reason
                 .as_deref()
                 .unwrap_or("by its owner")
-        );
-        return finish(&db, &job.id, "skipped", Some(&reason)).await;
+        )));
     }
-    let timestamp = now_ms / 1000;
+    let started_ms = now().as_millisecond();
+    let timestamp = started_ms / 1000;
     let Some(signature) = sign::header(&endpoint.secrets, &job.id, timestamp, &job.payload) else {
         return Err(ApiError::internal(
             "an endpoint's secret is not a whsec_ secret",
         ));
     };
-    let started = worker::Date::now().as_millis() as i64;
     let answer = endpoints::post(&endpoint.url, &job.id, timestamp, &signature, &job.payload).await;
-    let finished = worker::Date::now().as_millis() as i64;
     let (answer, error) = match answer {
         Ok(a) => (a, None),
         Err(e) => (Answer::NoAnswer, Some(e)),
     };
-    let attempt_no = job.attempts as i64;
-    let verdict = schedule::verdict(
-        attempt_no - job.round_start as i64,
-        &answer,
-        finished,
-        endpoint.failing_since,
-        settings.scale_for(&endpoint.url),
+    Ok(Tried::Attempted(Attempt {
+        answer,
+        error,
+        started_ms,
+        finished_ms: now().as_millisecond(),
+        scale: settings.scale_for(&endpoint.url),
+        failing_since: endpoint.failing_since,
+        permanent: None,
+        on_success: Vec::new(),
+    }))
+}
+
+/// The CSM's Slack alert.
+async fn slack_attempt(
+    env: &Env,
+    settings: Settings,
+    db: &D1Database,
+    job: &Job,
+) -> ApiResult<Tried> {
+    let Some(slack) =
+        crate::integrations::load::<cairn_core::wire::SlackSettings>(env, &job.project_id, "slack")
+            .await?
+    else {
+        return Ok(Tried::Skip("Slack is not connected".into()));
+    };
+    let row: cairn_core::wire::LedgerRow = serde_json::from_str(&job.payload)?;
+    let account = match row.subject_type.as_str() {
+        "account" => crate::accounts::traits(env, &job.project_id, &row.subject_id).await?,
+        _ => None,
+    };
+    let advanced = row.tier == "advanced";
+    let (text, blocks) = slack::message(
+        &job.project_id,
+        &row,
+        account.as_ref(),
+        &slack::ideas(&row, advanced),
     );
-    let status = match &answer {
+    let started_ms = now().as_millisecond();
+    let posted = slack::post(&slack, &text, &blocks).await;
+    let target = slack
+        .webhook_url
+        .as_deref()
+        .or(slack.api_url.as_deref())
+        .unwrap_or(crate::integrations::SLACK_API);
+    let (channel, ts) = posted.message.unwrap_or_default();
+    let on_success = vec![
+        db.prepare(
+            "INSERT INTO slack_messages (project_id, award_id, channel, ts) VALUES (?1, ?2, ?3, ?4) \
+             ON CONFLICT (project_id, award_id) DO UPDATE SET channel = excluded.channel, ts = excluded.ts",
+        )
+        .bind(&[
+            job.project_id.as_str().into(),
+            row.id.as_str().into(),
+            channel.as_str().into(),
+            ts.as_str().into(),
+        ])?,
+    ];
+    Ok(Tried::Attempted(Attempt {
+        permanent: posted.permanent.then(|| posted.error.clone()).flatten(),
+        answer: posted.answer,
+        error: posted.error,
+        started_ms,
+        finished_ms: now().as_millisecond(),
+        scale: settings.scale_for(target),
+        failing_since: None,
+        on_success,
+    }))
+}
+
+/// A transactional email through Loops (`Idempotency-Key` = the job id, so a repeated attempt
+/// is one email).
+async fn loops_attempt(env: &Env, settings: Settings, job: &Job) -> ApiResult<Tried> {
+    #[derive(Deserialize)]
+    struct Payload {
+        kind: String,
+        email: String,
+        #[serde(rename = "dataVariables")]
+        data_variables: serde_json::Value,
+    }
+    let Some(loops) =
+        crate::integrations::load::<cairn_core::wire::LoopsSettings>(env, &job.project_id, "loops")
+            .await?
+    else {
+        return Ok(Tried::Skip("Loops is not connected".into()));
+    };
+    let payload: Payload = serde_json::from_str(&job.payload)?;
+    let Some(transactional) = loops.transactional_ids.get(&payload.kind) else {
+        return Ok(Tried::Skip(format!(
+            "Loops has no transactional email for {} (transactional_ids.{})",
+            payload.kind, payload.kind
+        )));
+    };
+    let api = loops
+        .api_url
+        .as_deref()
+        .unwrap_or(crate::integrations::LOOPS_API)
+        .trim_end_matches('/');
+    let url = format!("{api}/v1/transactional");
+    let body = serde_json::json!({
+        "transactionalId": transactional,
+        "email": payload.email,
+        "addToAudience": false,
+        "dataVariables": payload.data_variables,
+    });
+    let started_ms = now().as_millisecond();
+    let answer = http::post_json(
+        &url,
+        &body,
+        Some(&loops.api_key),
+        &[("idempotency-key", &job.id)],
+    )
+    .await;
+    let (answer, error) = match answer {
+        // Loops answers 409 to a key it has already sent: that email went out.
+        Ok((Answer::Status { status: 409, .. }, _)) => (
+            Answer::Status {
+                status: 200,
+                retry_after_ms: None,
+            },
+            Some("already sent (409 for this Idempotency-Key)".to_owned()),
+        ),
+        Ok((
+            Answer::Status {
+                status,
+                retry_after_ms,
+            },
+            text,
+        )) if !(200..300).contains(&status) => (
+            Answer::Status {
+                status,
+                retry_after_ms,
+            },
+            Some(format!("loops: {text:.300}")),
+        ),
+        Ok((a, _)) => (a, None),
+        Err(e) => (Answer::NoAnswer, Some(e)),
+    };
+    // 400 and 404 (a wrong id, an invalid address) do not get better with time.
+    let permanent = match &answer {
+        Answer::Status {
+            status: 400 | 401 | 403 | 404,
+            ..
+        } => error.clone(),
+        _ => None,
+    };
+    Ok(Tried::Attempted(Attempt {
+        answer,
+        error,
+        started_ms,
+        finished_ms: now().as_millisecond(),
+        scale: settings.scale_for(&url),
+        failing_since: None,
+        permanent,
+        on_success: Vec::new(),
+    }))
+}
+
+/// Logs an attempt, decides what comes next, and tells the queue.
+async fn record(env: &Env, db: &D1Database, job: &Job, tried: Attempt) -> ApiResult<()> {
+    let attempt_no = job.attempts as i64;
+    let finished = tried.finished_ms;
+    let mut verdict = match &tried.permanent {
+        Some(reason) => Verdict::Failed {
+            reason: reason.clone(),
+        },
+        None => schedule::verdict(
+            attempt_no - job.round_start as i64,
+            &tried.answer,
+            finished,
+            tried.failing_since,
+            tried.scale,
+        ),
+    };
+    // Only a webhook endpoint can be disabled; elsewhere that is a failed job.
+    if job.channel != "webhook"
+        && let Verdict::Disable { reason } = &verdict
+    {
+        verdict = Verdict::Failed {
+            reason: reason.clone(),
+        };
+    }
+    let status = match &tried.answer {
         Answer::Status { status, .. } => JsValue::from(f64::from(*status)),
         Answer::NoAnswer => JsValue::NULL,
     };
@@ -365,9 +622,7 @@ async fn attempt(env: &Env, settings: Settings, id: &str) -> ApiResult<()> {
         Verdict::Retry { at_ms } => JsValue::from(*at_ms as f64),
         _ => JsValue::NULL,
     };
-    let at = jiff::Timestamp::from_millisecond(started)
-        .map(|t| t.to_string())
-        .unwrap_or_default();
+    let at = at_text(tried.started_ms);
     let log = db
         .prepare(
             "INSERT OR REPLACE INTO notify_attempts (job_id, attempt, at, status, latency_ms, error, next_ms) \
@@ -378,30 +633,35 @@ async fn attempt(env: &Env, settings: Settings, id: &str) -> ApiResult<()> {
             (attempt_no as f64).into(),
             at.as_str().into(),
             status,
-            ((finished - started) as f64).into(),
-            error.as_deref().map_or(JsValue::NULL, Into::into),
+            ((finished - tried.started_ms) as f64).into(),
+            tried.error.as_deref().map_or(JsValue::NULL, Into::into),
             next,
         ])?;
     let mut statements = vec![log];
-    statements.extend(endpoints::after_attempt(
-        &db,
-        &job.project_id,
-        &job.target,
-        &verdict,
-        finished,
-    )?);
+    if job.channel == "webhook" {
+        statements.extend(endpoints::after_attempt(
+            db,
+            &job.project_id,
+            &job.target,
+            &verdict,
+            finished,
+        )?);
+    }
     let finished_at = at_text(finished);
     let (update, dead) = match &verdict {
-        Verdict::Delivered => (
-            job_update(&db, &job.id, "delivered", None, None, &finished_at)?,
-            None,
-        ),
+        Verdict::Delivered => {
+            statements.extend(tried.on_success);
+            (
+                job_update(db, &job.id, "delivered", None, None, &finished_at)?,
+                None,
+            )
+        }
         Verdict::Retry { at_ms } => (
-            job_update(&db, &job.id, "pending", None, Some(*at_ms), &finished_at)?,
+            job_update(db, &job.id, "pending", None, Some(*at_ms), &finished_at)?,
             None,
         ),
         Verdict::Failed { reason } | Verdict::Disable { reason } => (
-            job_update(&db, &job.id, "failed", Some(reason), None, &finished_at)?,
+            job_update(db, &job.id, "failed", Some(reason), None, &finished_at)?,
             Some(reason.clone()),
         ),
     };

@@ -41,7 +41,7 @@ pub async fn celebrated(mut req: Request, ctx: &Ctx<'_>, id: &str) -> ApiResult<
         ));
     }
     let now = subject::now().to_string();
-    if !ledger::mark_celebrated(ctx.env, &project.id, id, &body, &now).await? {
+    if !ledger::mark_celebrated(ctx.env, &project.id, id, &body, &now, "api").await? {
         return Err(ApiError::not_found("award in the ledger"));
     }
     Ok(Response::from_json(&CelebratedResponse {
@@ -79,4 +79,52 @@ pub async fn award_custom(mut req: Request, ctx: &Ctx<'_>, key: &str) -> ApiResu
     };
     let result: SubjectResult = subject::send(ctx.env, &target.object(), &command).await?;
     Ok(Response::from_json(&super::events::to_result(result)?)?)
+}
+
+/// `GET /v1/milestones/{id}/suggestions`: ways to celebrate the award, and the emails, filled
+/// with its data (the account's name when the product sent it).
+pub async fn suggestions(req: &Request, ctx: &Ctx<'_>, id: &str) -> ApiResult<Response> {
+    use cairn_core::suggestions::{CONGRATULATIONS, SOCIAL_PERMISSION};
+    use cairn_core::wire::{EmailTemplate, SuggestionView, Suggestions, fill};
+    let project = auth::server(req, ctx).await?;
+    let row = ledger::get(ctx.env, &project.id, id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("award in the ledger"))?;
+    let account = match row.subject_type.as_str() {
+        "account" => crate::accounts::traits(ctx.env, &project.id, &row.subject_id).await?,
+        _ => None,
+    };
+    let customer = account
+        .as_ref()
+        .and_then(|a| a.name.clone())
+        .unwrap_or_else(|| row.subject_id.clone());
+    let date = row
+        .achieved_at
+        .get(..10)
+        .unwrap_or(&row.achieved_at)
+        .to_owned();
+    let values = [
+        ("customer", customer.as_str()),
+        ("milestone", row.milestone_name.as_str()),
+        ("date", date.as_str()),
+        ("product", project.name.as_str()),
+    ];
+    let email = |(subject, body): (&str, &str)| EmailTemplate {
+        subject: fill(subject, &values),
+        body: fill(body, &values),
+    };
+    let ideas = crate::notify::slack::ideas(&row, row.tier == "advanced");
+    Ok(Response::from_json(&Suggestions {
+        award_id: row.id.clone(),
+        suggestions: ideas
+            .iter()
+            .map(|s| SuggestionView {
+                id: s.id.into(),
+                emoji: s.emoji.into(),
+                text: s.text.into(),
+            })
+            .collect(),
+        email: email(CONGRATULATIONS),
+        social_permission: email(SOCIAL_PERMISSION),
+    })?)
 }

@@ -7,9 +7,12 @@
 //! CORS: a preflight is answered for origins some project allows; a real browser call gets
 //! `Access-Control-Allow-Origin` only when its project allows its origin.
 
+mod accounts;
 mod events;
+mod integrations;
 mod milestones;
 mod projects;
+mod slack;
 mod users;
 mod webhooks;
 
@@ -32,6 +35,8 @@ pub const MAX_IN_FLIGHT: usize = 32;
 /// What every handler may need to know about the request besides its body.
 pub struct Ctx<'a> {
     pub env: &'a Env,
+    /// The invocation, for work after the answer (`waitUntil`).
+    pub context: &'a worker::Context,
     /// The page's origin (`Origin` header), for browser calls.
     pub origin: Option<String>,
     /// The API's own origin (the demo site shares it).
@@ -43,9 +48,10 @@ pub struct Ctx<'a> {
 }
 
 /// Answers one request to the worker (static assets never reach it).
-pub async fn handle(req: Request, env: Env) -> Result<Response> {
+pub async fn handle(req: Request, env: Env, context: worker::Context) -> Result<Response> {
     let ctx = Ctx {
         env: &env,
+        context: &context,
         origin: req.headers().get("origin")?,
         own: req
             .url()
@@ -124,6 +130,12 @@ async fn dispatch(route: Route, req: Request, ctx: &Ctx<'_>) -> ApiResult<Respon
         Route::Milestones => milestones::list(&req, ctx).await,
         Route::Celebrated { award_id } => milestones::celebrated(req, ctx, &award_id).await,
         Route::AwardCustom { milestone } => milestones::award_custom(req, ctx, &milestone).await,
+        Route::PutAccount { account_id } => accounts::put(req, ctx, &account_id).await,
+        Route::GetAccount { account_id } => accounts::get(&req, ctx, &account_id).await,
+        Route::PutIntegrations => integrations::put(req, ctx).await,
+        Route::GetIntegrations => integrations::get(&req, ctx).await,
+        Route::SlackInteractions => slack::interactions(req, ctx).await,
+        Route::Suggestions { award_id } => milestones::suggestions(&req, ctx, &award_id).await,
         Route::CreateWebhook => webhooks::create(req, ctx).await,
         Route::ListWebhooks => webhooks::list(&req, ctx).await,
         Route::GetWebhook { id } => webhooks::get(&req, ctx, &id).await,
@@ -199,7 +211,7 @@ fn with_header(response: Response, name: &str, value: &str) -> Result<Response> 
 }
 
 /// The body, at most [`MAX_BODY_BYTES`].
-async fn read_body(req: &mut Request) -> ApiResult<Vec<u8>> {
+pub(crate) async fn read_body(req: &mut Request) -> ApiResult<Vec<u8>> {
     let declared = req
         .headers()
         .get("content-length")?

@@ -478,7 +478,7 @@ impl Subject {
         let outbox = Outbox(&self.sql);
         let made = now.to_string();
         for award in awards {
-            outbox.push(&OutboxItem::Award(Box::new(ledger::row(
+            outbox.push(&OutboxItem::Award(Box::new(ledger::AwardItem::new(
                 defs, subject, award, &made,
             ))))?;
             if subject.scope == Scope::Account {
