@@ -76,6 +76,16 @@ CREATE TABLE accounts (
   PRIMARY KEY (project_id, account_id)
 );
 
+-- Which account a user belongs to, from a pipeline's `group` calls (a later `track` without a
+-- groupId counts for it).
+CREATE TABLE memberships (
+  project_id TEXT NOT NULL REFERENCES projects (id),
+  user_id TEXT NOT NULL,
+  account_id TEXT NOT NULL,
+  updated_at TEXT NOT NULL,
+  PRIMARY KEY (project_id, user_id)
+);
+
 -- The Slack message posted for an award (a bot's can be updated in place).
 CREATE TABLE slack_messages (
   project_id TEXT NOT NULL,

@@ -1,5 +1,6 @@
 //! End-to-end tests: one binary, one module per feature.
 
+mod analytics;
 mod api;
 mod components;
 mod edge;
@@ -8,6 +9,7 @@ mod import;
 mod ledger;
 mod openapi;
 mod realtime;
+mod segment;
 mod server;
 mod skeleton;
 mod slack;

@@ -32,6 +32,24 @@ fn bearer(req: &Request) -> ApiResult<Option<String>> {
         .and_then(|v| v.strip_prefix("Bearer ").map(|t| t.trim().to_owned())))
 }
 
+/// The user name of `Authorization: Basic …` (how Segment-style pipelines send a write key:
+/// the key as user name, no password).
+fn basic_user(req: &Request) -> ApiResult<Option<String>> {
+    use base64::Engine;
+    let Some(encoded) = req
+        .headers()
+        .get("authorization")?
+        .and_then(|v| v.strip_prefix("Basic ").map(|t| t.trim().to_owned()))
+    else {
+        return Ok(None);
+    };
+    let decoded = base64::engine::general_purpose::STANDARD
+        .decode(encoded.as_bytes())
+        .ok()
+        .and_then(|b| String::from_utf8(b).ok());
+    Ok(decoded.and_then(|d| d.split(':').next().map(str::to_owned)))
+}
+
 /// The deployment admin (`CAIRN_ADMIN_TOKEN`).
 pub fn admin(req: &Request, env: &Env) -> ApiResult<()> {
     let expected = env
@@ -50,7 +68,11 @@ pub fn admin(req: &Request, env: &Env) -> ApiResult<()> {
 
 /// A product's server: `Authorization: Bearer sk_…`.
 pub async fn server(req: &Request, ctx: &Ctx<'_>) -> ApiResult<Project> {
-    let key = bearer(req)?.filter(|k| k.starts_with("sk_") && k.len() <= MAX_KEY_BYTES);
+    let key = match bearer(req)? {
+        Some(key) => Some(key),
+        None => basic_user(req)?,
+    };
+    let key = key.filter(|k| k.starts_with("sk_") && k.len() <= MAX_KEY_BYTES);
     let Some(key) = key else {
         return Err(ApiError::unauthorized(
             "missing secret key: send Authorization: Bearer sk_…",

@@ -283,10 +283,16 @@ pub async fn flush(env: &Env, items: &[OutboxItem], now: jiff::Timestamp) -> Api
             award,
             now_ms,
         )?);
-        if let OutboxItem::Award(a) = item
-            && a.channels.iter().any(|c| c == "csm_alert")
-        {
-            statements.push(notify::slack_statement(&db, item.project(), award, now_ms)?);
+        if let OutboxItem::Award(a) = item {
+            statements.push(notify::analytics_statement(
+                &db,
+                item.project(),
+                award,
+                now_ms,
+            )?);
+            if a.channels.iter().any(|c| c == "csm_alert") {
+                statements.push(notify::slack_statement(&db, item.project(), award, now_ms)?);
+            }
         }
     }
     let results = db

@@ -37,6 +37,7 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("PUT", "/v1/integrations"),
     ("GET", "/v1/integrations"),
     ("POST", "/v1/slack/interactions"),
+    ("POST", "/v1/segment"),
     ("POST", "/v1/webhooks"),
     ("GET", "/v1/webhooks"),
     ("GET", "/v1/webhooks/{id}"),
@@ -76,6 +77,7 @@ pub enum Route {
     PutIntegrations,
     GetIntegrations,
     SlackInteractions,
+    Segment,
     CreateWebhook,
     ListWebhooks,
     GetWebhook { id: String },
@@ -201,6 +203,7 @@ pub fn route(method: &str, path: &str) -> Result<Route, Miss> {
         ("PUT", "/v1/integrations") => Route::PutIntegrations,
         ("GET", "/v1/integrations") => Route::GetIntegrations,
         ("POST", "/v1/slack/interactions") => Route::SlackInteractions,
+        ("POST", "/v1/segment") => Route::Segment,
         ("POST", "/v1/webhooks") => Route::CreateWebhook,
         ("GET", "/v1/webhooks") => Route::ListWebhooks,
         ("GET", "/v1/webhooks/{id}") => Route::GetWebhook {

@@ -71,6 +71,50 @@ pub struct Definitions {
     /// IANA time zone of subjects that have none of their own (default `UTC`).
     #[serde(default)]
     pub time_zone: Option<String>,
+    /// How calls from a customer-data pipeline (Segment's spec: `POST /v1/segment`) map to
+    /// metrics.
+    #[serde(default, skip_serializing_if = "Intake::is_empty")]
+    pub intake: Intake,
+}
+
+/// Customer-data pipeline intake: which `track` event names count for which metric.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Intake {
+    /// Event name (e.g. `Project Created`) → metric. A name equal to a metric key maps to it
+    /// without being listed; other names are ignored.
+    #[serde(default)]
+    pub events: BTreeMap<String, IntakeEvent>,
+}
+
+impl Intake {
+    fn is_empty(&self) -> bool {
+        self.events.is_empty()
+    }
+}
+
+/// What one event name counts for.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum IntakeEvent {
+    /// Just the metric (each event counts 1).
+    Metric(String),
+    /// The metric, and the property holding the value to add (for `sum` metrics).
+    Detailed {
+        metric: String,
+        #[serde(default)]
+        value: Option<String>,
+    },
+}
+
+impl IntakeEvent {
+    /// The metric and the value's property.
+    pub fn parts(&self) -> (&str, Option<&str>) {
+        match self {
+            Self::Metric(m) => (m, None),
+            Self::Detailed { metric, value } => (metric, value.as_deref()),
+        }
+    }
 }
 
 /// A countable thing, such as `project_created`.
@@ -523,6 +567,17 @@ impl<'a> Builder<'a> {
             && (!(0.0..=50.0).contains(&h.percent) || h.percent.is_nan())
         {
             self.report("holdout.percent", "must be between 0 and 50");
+        }
+        for (name, event) in &defs.intake.events {
+            let path = format!("intake.events.{name:?}");
+            if name.trim().is_empty() || name.len() > 256 {
+                self.report(path.clone(), "an event name is 1 to 256 bytes");
+            }
+            let (metric, value) = event.parts();
+            self.metric(&path, metric, &metrics);
+            if value.is_some_and(|v| v.trim().is_empty() || v.len() > 128) {
+                self.report(format!("{path}.value"), "a property name is 1 to 128 bytes");
+            }
         }
 
         let mut out: Vec<(String, Milestone, Option<String>)> = Vec::new();
@@ -1183,6 +1238,15 @@ impl Compiled {
     /// The metric with this key.
     pub fn metric(&self, key: &str) -> Option<&Metric> {
         self.metrics.get(key).map(|&i| &self.source.metrics[i])
+    }
+
+    /// What a pipeline's `track` event named `name` counts for: its mapping in `[intake]`, or
+    /// the metric of that very key; with the property that holds its value, if any.
+    pub fn intake(&self, name: &str) -> Option<(&str, Option<&str>)> {
+        match self.source.intake.events.get(name) {
+            Some(event) => Some(event.parts()),
+            None => self.metric(name).map(|m| (m.key.as_str(), None)),
+        }
     }
 
     /// Indices of milestones of `scope` watching `metric`, lowest threshold first.

@@ -390,6 +390,30 @@ impl SubjectState {
         }
     }
 
+    /// Updates the subject's traits without counting anything (a pipeline's `identify` or
+    /// `group` call): its sign-up instant and time zone. A time milestone already due (a
+    /// sign-up more than a year ago) is awarded at once, like a tick would.
+    pub fn identify(
+        &mut self,
+        defs: &Compiled,
+        subject: Subject<'_>,
+        traits: &Traits,
+        now: Timestamp,
+    ) -> Result<Outcome, EventError> {
+        if let Some(tz) = traits.tz.as_deref()
+            && TimeZone::get(tz).is_err()
+        {
+            return Err(EventError::UnknownTimeZone(tz.to_owned()));
+        }
+        if traits.created_at.is_some() {
+            self.traits.created_at = traits.created_at;
+        }
+        if traits.tz.is_some() {
+            self.traits.tz.clone_from(&traits.tz);
+        }
+        Ok(self.tick(defs, subject, now))
+    }
+
     /// Awards the custom milestone `key` (idempotent: a second call is a duplicate).
     pub fn award_custom(
         &mut self,

@@ -16,6 +16,7 @@
 //!   `skipped` with a reason (endpoint deleted or disabled, user erased); every attempt is a row
 //!   of `notify_attempts` (time, status, latency, next attempt).
 
+mod analytics;
 pub mod endpoints;
 mod http;
 pub mod schedule;
@@ -174,6 +175,26 @@ pub fn slack_statement(
              FROM milestone_payloads p JOIN integrations i ON i.project_id = p.project_id AND i.provider = 'slack' \
              WHERE p.project_id = ?1 AND p.id = ?2 AND p.celebrate + p.holdout > 0 \
              AND (p.holdout = 0 OR json_extract(i.settings, '$.alert_holdout') = 'true')",
+        )
+        .bind(&[project.into(), award.into(), (now_ms as f64).into()])?)
+}
+
+/// The statement that creates award `award`'s analytics events, one per connected tool:
+/// PostHog for users and accounts, Intercom for users (its events belong to people).
+pub fn analytics_statement(
+    db: &D1Database,
+    project: &str,
+    award: &str,
+    now_ms: i64,
+) -> ApiResult<D1PreparedStatement> {
+    Ok(db
+        .prepare(
+            "INSERT OR IGNORE INTO notify_jobs (id, project_id, award_id, subject, channel, target, event_type, payload, state, due_ms, created_at) \
+             SELECT 'msg_' || substr(p.id, 4) || '.' || i.provider, p.project_id, p.id, p.subject_type || ':' || p.subject_id, \
+             i.provider, i.provider, 'milestone.achieved', p.data, 'pending', ?3, strftime('%Y-%m-%dT%H:%M:%fZ', ?3 / 1000.0, 'unixepoch') \
+             FROM milestone_payloads p JOIN integrations i ON i.project_id = p.project_id \
+             WHERE p.project_id = ?1 AND p.id = ?2 \
+             AND (i.provider = 'posthog' OR (i.provider = 'intercom' AND p.subject_type = 'user'))",
         )
         .bind(&[project.into(), award.into(), (now_ms as f64).into()])?)
 }
@@ -339,7 +360,7 @@ pub async fn consume(batch: MessageBatch<JobMessage>, env: Env) -> worker::Resul
 
 /// A claimed job.
 #[derive(Debug, Deserialize)]
-pub struct Job {
+pub(crate) struct Job {
     pub id: String,
     pub project_id: String,
     pub channel: String,
@@ -350,14 +371,14 @@ pub struct Job {
 }
 
 /// What one channel's attempt did.
-pub enum Tried {
+pub(crate) enum Tried {
     /// Nothing to attempt: the job ends `skipped` with this reason.
     Skip(String),
     Attempted(Attempt),
 }
 
 /// One attempt's facts, for the log and the verdict.
-pub struct Attempt {
+pub(crate) struct Attempt {
     pub answer: Answer,
     pub error: Option<String>,
     pub started_ms: i64,
@@ -397,6 +418,7 @@ async fn attempt(env: &Env, settings: Settings, id: &str) -> ApiResult<()> {
         "webhook" => webhook_attempt(env, settings, &job).await?,
         "slack" => slack_attempt(env, settings, &db, &job).await?,
         "loops" => loops_attempt(env, settings, &job).await?,
+        "posthog" | "intercom" => analytics::attempt(env, settings, &db, &job).await?,
         other => Tried::Skip(format!("unknown channel {other}")),
     };
     let tried = match tried {

@@ -160,7 +160,7 @@ pub async fn client_events(mut req: Request, ctx: &Ctx<'_>) -> ApiResult<Respons
 /// A user's answer is durable: its account steps are stored with the user and re-sent by its
 /// alarm until the account confirmed them, so an account that fails here only delays the team
 /// total (the result says `account_pending`), it never loses or double-counts an event.
-async fn ingest(
+pub(super) async fn ingest(
     ctx: &Ctx<'_>,
     project: &Project,
     locale: &str,
@@ -306,7 +306,7 @@ pub fn to_result(result: SubjectResult) -> ApiResult<EventResult> {
 }
 
 /// A rejected event inside a batch.
-fn rejected(error: &ApiError) -> EventResult {
+pub(super) fn rejected(error: &ApiError) -> EventResult {
     EventResult {
         status: EventStatus::Rejected,
         error: Some(error.detail()),
@@ -318,7 +318,11 @@ fn rejected(error: &ApiError) -> EventResult {
 }
 
 /// Checks one event's fields before it reaches a Durable Object.
-fn validate(e: &ServerEvent, defs: &Compiled, path: &dyn Fn(&str) -> String) -> ApiResult<()> {
+pub(super) fn validate(
+    e: &ServerEvent,
+    defs: &Compiled,
+    path: &dyn Fn(&str) -> String,
+) -> ApiResult<()> {
     check_id(&e.user_id, ErrorCode::InvalidUserId, "user_id").map_err(|e| e.at(path("user_id")))?;
     if let Some(account) = &e.account_id {
         check_id(account, ErrorCode::InvalidAccountId, "account_id")

@@ -12,6 +12,7 @@ mod events;
 mod integrations;
 mod milestones;
 mod projects;
+mod segment;
 mod slack;
 mod users;
 mod webhooks;
@@ -135,6 +136,7 @@ async fn dispatch(route: Route, req: Request, ctx: &Ctx<'_>) -> ApiResult<Respon
         Route::PutIntegrations => integrations::put(req, ctx).await,
         Route::GetIntegrations => integrations::get(&req, ctx).await,
         Route::SlackInteractions => slack::interactions(req, ctx).await,
+        Route::Segment => segment::intake(req, ctx).await,
         Route::Suggestions { award_id } => milestones::suggestions(&req, ctx, &award_id).await,
         Route::CreateWebhook => webhooks::create(req, ctx).await,
         Route::ListWebhooks => webhooks::list(&req, ctx).await,
@@ -226,7 +228,7 @@ pub(crate) async fn read_body(req: &mut Request) -> ApiResult<Vec<u8>> {
     Ok(body)
 }
 
-fn parse_json<T: serde::de::DeserializeOwned>(body: &[u8]) -> ApiResult<T> {
+pub(crate) fn parse_json<T: serde::de::DeserializeOwned>(body: &[u8]) -> ApiResult<T> {
     serde_json::from_slice(body).map_err(|e| {
         ApiError::bad(
             ErrorCode::InvalidBody,

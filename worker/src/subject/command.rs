@@ -78,6 +78,8 @@ pub enum Command {
     Account { target: Target },
     /// Award a custom milestone.
     Award { target: Target, milestone: String },
+    /// Update the subject's traits, counting nothing (a pipeline's `identify`).
+    Identify { target: Target, traits: Traits },
     /// This user acknowledged an award (theirs or their account's).
     Seen {
         project: String,

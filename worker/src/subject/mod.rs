@@ -208,6 +208,7 @@ impl Subject {
             }
             Command::Forget { target, member } => self.handle_forget(&target, &member).await,
             Command::Award { target, milestone } => self.handle_award(&target, &milestone).await,
+            Command::Identify { target, traits } => self.handle_identify(&target, &traits).await,
         }
     }
 
@@ -332,6 +333,28 @@ impl Subject {
         self.arm(&defs, &state, now).await?;
         stream::push(&self.storage, &defs, &fresh);
         json(&result)
+    }
+
+    async fn handle_identify(
+        &self,
+        target: &Target,
+        traits: &cairn_core::engine::Traits,
+    ) -> ApiResult<String> {
+        let defs = self.definitions(target).await?;
+        let subject = target.subject();
+        let now = now();
+        let mut state = self.load()?;
+        let before = state.clone();
+        let out = state
+            .identify(&defs, subject, traits, now)
+            .map_err(|e| ApiError::from(&e))?;
+        if state != before {
+            self.save(&state, &defs, subject, &out.awards, now)?;
+        }
+        self.remember(target)?;
+        self.arm(&defs, &state, now).await?;
+        stream::push(&self.storage, &defs, &out.awards);
+        json(&out.awards.len())
     }
 
     async fn handle_alarm(&self) -> ApiResult<()> {

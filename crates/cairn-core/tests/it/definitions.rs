@@ -310,7 +310,7 @@ fn syntax_errors_name_the_line() {
     check(
         "version = 1\nmystery = 3",
         &[
-            ": line 2: unknown field `mystery`, expected one of `version`, `metrics`, `milestones`, `ladders`, `tiers`, `messages`, `fallback`, `holdout`, `time_zone`",
+            ": line 2: unknown field `mystery`, expected one of `version`, `metrics`, `milestones`, `ladders`, `tiers`, `messages`, `fallback`, `holdout`, `time_zone`, `intake`",
         ],
     );
     assert!(Definitions::from_json("{\"version\": 1, \"metrics\": 3}").is_err());
@@ -321,4 +321,28 @@ fn json_and_toml_read_the_same() {
     let toml = Definitions::from_toml(crate::TEST_DEFS).unwrap();
     let json = serde_json::to_string(&toml).unwrap();
     assert_eq!(Definitions::from_json(&json).unwrap(), toml);
+}
+
+#[test]
+fn intake_maps_pipeline_events_to_known_metrics() {
+    let ok = format!(
+        "{HEAD}[intake.events]\n\"Project Created\" = \"p\"\n\"Order Completed\" = {{ metric = \"s\", value = \"revenue_cents\" }}\n"
+    );
+    check(&ok, &[]);
+    let defs = Definitions::compile_toml(&ok).unwrap();
+    assert_eq!(defs.intake("Project Created"), Some(("p", None)));
+    assert_eq!(
+        defs.intake("Order Completed"),
+        Some(("s", Some("revenue_cents")))
+    );
+    // A metric's own key maps to it; anything else is not counted.
+    assert_eq!(defs.intake("p"), Some(("p", None)));
+    assert_eq!(defs.intake("Page Viewed"), None);
+    check(
+        &format!("{HEAD}[intake.events]\n\"Signed Up\" = \"signup\"\n\"\" = \"p\"\n"),
+        &[
+            "intake.events.\"\": an event name is 1 to 256 bytes",
+            "intake.events.\"Signed Up\": unknown metric \"signup\"",
+        ],
+    );
 }

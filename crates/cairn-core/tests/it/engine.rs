@@ -525,3 +525,39 @@ fn award_ids_are_deterministic_and_distinct() {
     assert_ne!(award_id("ab", "c"), award_id("a", "bc"));
     assert_eq!(award_id("p/user/u1", "a.1"), "aw_27ef0c4d9021fd0379d96da7");
 }
+
+#[test]
+fn identify_sets_traits_and_awards_what_is_already_due() {
+    let defs = cairn_core::Definitions::compile_toml(
+        "version = 1\n[[metrics]]\nkey = \"p\"\nname = \"projects\"\n[[milestones]]\nkey = \"anniversary.1\"\nkind = \"time\"\nyears = 1\nname = \"One year\"\n",
+    )
+    .unwrap();
+    let subject = cairn_core::Subject {
+        project: "prj",
+        scope: cairn_core::definitions::Scope::User,
+        id: "u1",
+    };
+    let now: jiff::Timestamp = "2026-12-01T12:00:00Z".parse().unwrap();
+    let mut state = cairn_core::SubjectState::default();
+    let traits = cairn_core::engine::Traits {
+        created_at: Some("2025-06-01T00:00:00Z".parse().unwrap()),
+        tz: Some("Europe/Paris".into()),
+    };
+    let out = state.identify(&defs, subject, &traits, now).unwrap();
+    let keys: Vec<&str> = out.awards.iter().map(|a| a.milestone.as_str()).collect();
+    assert_eq!(keys, ["anniversary.1"]);
+    assert_eq!(state.traits.tz.as_deref(), Some("Europe/Paris"));
+    // Again: nothing new.
+    assert!(
+        state
+            .identify(&defs, subject, &traits, now)
+            .unwrap()
+            .awards
+            .is_empty()
+    );
+    let bad = cairn_core::engine::Traits {
+        created_at: None,
+        tz: Some("Mars/Base".into()),
+    };
+    assert!(state.identify(&defs, subject, &bad, now).is_err());
+}
