@@ -76,6 +76,19 @@ CREATE TABLE accounts (
   PRIMARY KEY (project_id, account_id)
 );
 
+-- How to reach a user (from the traits events carry, and pipelines' identify calls): what
+-- the recap email needs, read when it is sent (an opt-out meanwhile is honoured).
+CREATE TABLE people (
+  project_id TEXT NOT NULL REFERENCES projects (id),
+  user_id TEXT NOT NULL,
+  email TEXT,
+  name TEXT,
+  locale TEXT,
+  email_opt_out INTEGER NOT NULL DEFAULT 0,
+  updated_at TEXT NOT NULL,
+  PRIMARY KEY (project_id, user_id)
+);
+
 -- Which account a user belongs to, from a pipeline's `group` calls (a later `track` without a
 -- groupId counts for it).
 CREATE TABLE memberships (

@@ -9,6 +9,7 @@ mod import;
 mod ledger;
 mod openapi;
 mod realtime;
+mod recap;
 mod segment;
 mod server;
 mod skeleton;

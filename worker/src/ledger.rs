@@ -69,23 +69,35 @@ pub struct AwardItem {
     /// before the pipeline existed have none.
     #[serde(default)]
     pub channels: Vec<String>,
+    /// Minutes from the award to its recap email.
+    #[serde(default)]
+    pub email_delay_minutes: u32,
+    /// The definitions it was earned under (the recap renders its titles with them).
+    #[serde(default)]
+    pub definitions_version: i64,
+    /// The subject's totals right after it (the recap shows them).
+    #[serde(default)]
+    pub totals: std::collections::BTreeMap<String, u64>,
 }
 
 impl AwardItem {
-    pub fn new(defs: &Compiled, subject: Subject<'_>, award: &Award, now: &str) -> Self {
-        let channels = defs
-            .milestone(&award.milestone)
-            .map(|m| {
-                m.policy
-                    .channels
-                    .iter()
-                    .map(|c| c.as_str().to_owned())
-                    .collect()
-            })
-            .unwrap_or_default();
+    pub fn new(
+        defs: &Compiled,
+        subject: Subject<'_>,
+        award: &Award,
+        now: &str,
+        definitions_version: i64,
+        totals: &std::collections::BTreeMap<String, u64>,
+    ) -> Self {
+        let policy = defs.milestone(&award.milestone).map(|m| &m.policy);
         Self {
             row: row(defs, subject, award, now),
-            channels,
+            channels: policy
+                .map(|p| p.channels.iter().map(|c| c.as_str().to_owned()).collect())
+                .unwrap_or_default(),
+            email_delay_minutes: policy.map_or(0, |p| p.email_delay_minutes),
+            definitions_version,
+            totals: totals.clone(),
         }
     }
 }
@@ -293,6 +305,9 @@ pub async fn flush(env: &Env, items: &[OutboxItem], now: jiff::Timestamp) -> Api
             if a.channels.iter().any(|c| c == "csm_alert") {
                 statements.push(notify::slack_statement(&db, item.project(), award, now_ms)?);
             }
+            if a.channels.iter().any(|c| c == "email") && a.subject_type == "user" {
+                statements.extend(notify::recap::statements(&db, a, now_ms)?);
+            }
         }
     }
     let results = db
@@ -489,7 +504,11 @@ pub async fn erase_user(env: &Env, project: &str, user: &str) -> ApiResult<()> {
     let rows = db
         .prepare("DELETE FROM milestones WHERE project_id = ?1 AND subject_type = 'user' AND subject_id = ?2")
         .bind(&[project.into(), user.into()])?;
-    db.batch(vec![rows, notify::erase_statement(&db, project, user)?])
-        .await?;
+    db.batch(vec![
+        rows,
+        notify::erase_statement(&db, project, user)?,
+        crate::people::erase_statement(&db, project, user)?,
+    ])
+    .await?;
     Ok(())
 }

@@ -19,6 +19,7 @@ mod integrations;
 mod ledger;
 mod notify;
 mod objects;
+mod people;
 mod probe;
 mod project;
 mod router;

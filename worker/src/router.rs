@@ -38,6 +38,7 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/v1/integrations"),
     ("POST", "/v1/slack/interactions"),
     ("POST", "/v1/segment"),
+    ("GET", "/v1/deliveries"),
     ("POST", "/v1/webhooks"),
     ("GET", "/v1/webhooks"),
     ("GET", "/v1/webhooks/{id}"),
@@ -78,6 +79,7 @@ pub enum Route {
     GetIntegrations,
     SlackInteractions,
     Segment,
+    AllDeliveries,
     CreateWebhook,
     ListWebhooks,
     GetWebhook { id: String },
@@ -204,6 +206,7 @@ pub fn route(method: &str, path: &str) -> Result<Route, Miss> {
         ("GET", "/v1/integrations") => Route::GetIntegrations,
         ("POST", "/v1/slack/interactions") => Route::SlackInteractions,
         ("POST", "/v1/segment") => Route::Segment,
+        ("GET", "/v1/deliveries") => Route::AllDeliveries,
         ("POST", "/v1/webhooks") => Route::CreateWebhook,
         ("GET", "/v1/webhooks") => Route::ListWebhooks,
         ("GET", "/v1/webhooks/{id}") => Route::GetWebhook {

@@ -281,6 +281,9 @@ pub struct UserTraits {
     /// Preferred locale, e.g. `fr-CA`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub locale: Option<String>,
+    /// `true`: never email this user (recaps, nudges).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email_opt_out: Option<bool>,
 }
 
 /// One event of `POST /v1/events` (server key). A body is one of these, or `{"events": [...]}`
@@ -882,6 +885,10 @@ pub struct DeliveryAttempt {
 pub struct Delivery {
     /// The `webhook-id` header, the same on every attempt (`msg_…`).
     pub id: String,
+    /// `webhook`, `slack`, `loops` (a celebration email), `recap`, `posthog`, `intercom`.
+    pub channel: String,
+    /// `user:ID` or `account:ID`.
+    pub subject: String,
     pub event_type: String,
     pub award_id: String,
     /// `pending`, `delivered`, `failed` or `skipped`.

@@ -247,18 +247,31 @@ pub fn after_attempt(
     Ok(vec![statement])
 }
 
+/// Which jobs a listing shows.
+#[derive(Debug, Default)]
+pub struct Filter<'a> {
+    /// A webhook endpoint's id, `slack`, `loops`, an email address…
+    pub target: Option<&'a str>,
+    /// `webhook`, `slack`, `loops`, `recap`, `posthog`, `intercom`.
+    pub channel: Option<&'a str>,
+    /// `user:ID` or `account:ID`.
+    pub subject: Option<&'a str>,
+    pub state: Option<&'a str>,
+}
+
 /// One page of an endpoint's deliveries, newest first, each with its attempts.
 pub async fn deliveries(
     env: &Env,
     project: &str,
-    endpoint: &str,
-    state: Option<&str>,
+    filter: &Filter<'_>,
     cursor: Option<&str>,
     limit: u32,
 ) -> ApiResult<DeliveryPage> {
     #[derive(Deserialize)]
     struct JobRow {
         id: String,
+        channel: String,
+        subject: String,
         event_type: String,
         award_id: String,
         state: String,
@@ -293,18 +306,21 @@ pub async fn deliveries(
     let limit = limit.clamp(1, 100);
     let jobs: Vec<JobRow> = db
         .prepare(
-            "SELECT id, event_type, award_id, state, reason, due_ms, created_at, finished_at FROM notify_jobs \
-             WHERE project_id = ?1 AND target = ?2 AND (?3 IS NULL OR state = ?3) \
+            "SELECT id, channel, subject, event_type, award_id, state, reason, due_ms, created_at, finished_at FROM notify_jobs \
+             WHERE project_id = ?1 AND (?2 IS NULL OR target = ?2) AND (?3 IS NULL OR state = ?3) \
+             AND (?7 IS NULL OR channel = ?7) AND (?8 IS NULL OR subject = ?8) \
              AND (created_at < ?4 OR (created_at = ?4 AND id < ?5)) \
              ORDER BY created_at DESC, id DESC LIMIT ?6",
         )
         .bind(&[
             project.into(),
-            endpoint.into(),
-            state.map_or(JsValue::NULL, Into::into),
+            filter.target.map_or(JsValue::NULL, Into::into),
+            filter.state.map_or(JsValue::NULL, Into::into),
             before_at.as_str().into(),
             before_id.as_str().into(),
             f64::from(limit).into(),
+            filter.channel.map_or(JsValue::NULL, Into::into),
+            filter.subject.map_or(JsValue::NULL, Into::into),
         ])?
         .all()
         .await?
@@ -339,6 +355,8 @@ pub async fn deliveries(
                 .collect(),
             next_attempt_at: (j.state == "pending").then(|| time(j.due_ms)).flatten(),
             id: j.id,
+            channel: j.channel,
+            subject: j.subject,
             event_type: j.event_type,
             award_id: j.award_id,
             state: j.state,

@@ -19,6 +19,7 @@
 mod analytics;
 pub mod endpoints;
 mod http;
+pub mod recap;
 pub mod schedule;
 pub mod sign;
 pub mod slack;
@@ -363,6 +364,8 @@ pub async fn consume(batch: MessageBatch<JobMessage>, env: Env) -> worker::Resul
 pub(crate) struct Job {
     pub id: String,
     pub project_id: String,
+    pub subject: String,
+    pub created_at: String,
     pub channel: String,
     pub target: String,
     pub payload: String,
@@ -374,6 +377,9 @@ pub(crate) struct Job {
 pub(crate) enum Tried {
     /// Nothing to attempt: the job ends `skipped` with this reason.
     Skip(String),
+    /// Too early (a recap waits for its window): due again at this instant, this claim not
+    /// counted as an attempt.
+    Later(i64),
     Attempted(Attempt),
 }
 
@@ -401,7 +407,7 @@ async fn attempt(env: &Env, settings: Settings, id: &str) -> ApiResult<()> {
         .prepare(
             "UPDATE notify_jobs SET attempts = attempts + 1, lease_ms = ?2 \
              WHERE id = ?1 AND state = 'pending' AND due_ms <= ?3 AND lease_ms < ?3 \
-             RETURNING id, project_id, channel, target, payload, attempts, round_start",
+             RETURNING id, project_id, subject, created_at, channel, target, payload, attempts, round_start",
         )
         .bind(&[
             id.into(),
@@ -419,10 +425,12 @@ async fn attempt(env: &Env, settings: Settings, id: &str) -> ApiResult<()> {
         "slack" => slack_attempt(env, settings, &db, &job).await?,
         "loops" => loops_attempt(env, settings, &job).await?,
         "posthog" | "intercom" => analytics::attempt(env, settings, &db, &job).await?,
+        "recap" => recap::attempt(env, settings, &job).await?,
         other => Tried::Skip(format!("unknown channel {other}")),
     };
     let tried = match tried {
         Tried::Skip(reason) => return finish(&db, &job.id, "skipped", Some(&reason)).await,
+        Tried::Later(at_ms) => return later(env, &db, &job, at_ms).await,
         Tried::Attempted(a) => a,
     };
     record(env, &db, &job, tried).await
@@ -736,6 +744,26 @@ fn job_update(
             due_ms.map_or(JsValue::NULL, |d| JsValue::from(d as f64)),
             finished,
         ])?)
+}
+
+/// Puts a job back until `at_ms`, undoing its claim's count.
+async fn later(env: &Env, db: &D1Database, job: &Job, at_ms: i64) -> ApiResult<()> {
+    db.prepare(
+        "UPDATE notify_jobs SET attempts = max(attempts - 1, 0), lease_ms = 0, due_ms = ?2 WHERE id = ?1",
+    )
+    .bind(&[job.id.as_str().into(), (at_ms as f64).into()])?
+    .run()
+    .await?;
+    let delay = u32::try_from((at_ms - now().as_millisecond() + 999) / 1000).unwrap_or(u32::MAX);
+    let message = JobMessage {
+        job: job.id.clone(),
+        attempts: job.attempts as i64 - 1,
+    };
+    if let Err(e) = send(env, &[message], delay).await {
+        worker::console_warn!("notify: {} waits for the sweep: {e}", job.id);
+    }
+    crate::writer::watch(env, &job.project_id, at_ms).await;
+    Ok(())
 }
 
 /// Ends a job without an attempt.

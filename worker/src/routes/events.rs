@@ -168,6 +168,18 @@ pub(super) async fn ingest(
     backfill: bool,
 ) -> Vec<(usize, ApiResult<EventResult>)> {
     let env = ctx.env;
+    // How to reach each user (the last traits of the request win), before counting: the
+    // recap email of an award this request earns reads it.
+    let mut contacts: Vec<(&str, &cairn_core::wire::UserTraits)> = Vec::new();
+    for (_, e) in &events {
+        if let Some(traits) = e.user.as_ref().filter(|t| crate::people::worth_keeping(t)) {
+            contacts.retain(|(u, _)| *u != e.user_id);
+            contacts.push((&e.user_id, traits));
+        }
+    }
+    if let Err(e) = crate::people::remember(env, &project.id, &contacts).await {
+        worker::console_error!("people: contact traits not stored: {e}");
+    }
     let mut by_user: Vec<(String, Vec<(usize, ServerEvent)>)> = Vec::new();
     let mut index: HashMap<String, usize> = HashMap::new();
     for (i, e) in events {

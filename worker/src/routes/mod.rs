@@ -137,6 +137,7 @@ async fn dispatch(route: Route, req: Request, ctx: &Ctx<'_>) -> ApiResult<Respon
         Route::GetIntegrations => integrations::get(&req, ctx).await,
         Route::SlackInteractions => slack::interactions(req, ctx).await,
         Route::Segment => segment::intake(req, ctx).await,
+        Route::AllDeliveries => webhooks::all_deliveries(&req, ctx).await,
         Route::Suggestions { award_id } => milestones::suggestions(&req, ctx, &award_id).await,
         Route::CreateWebhook => webhooks::create(req, ctx).await,
         Route::ListWebhooks => webhooks::list(&req, ctx).await,

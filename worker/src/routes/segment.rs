@@ -389,6 +389,20 @@ async fn identify(
     path: &dyn Fn(&str) -> String,
 ) -> ApiResult<()> {
     check_id(user, ErrorCode::InvalidUserId, "userId").map_err(|e| e.at(path("userId")))?;
+    // How to reach the user.
+    let t = call.traits.clone().unwrap_or_default();
+    let s = |k: &str| t.get(k).and_then(text);
+    let contact = cairn_core::wire::UserTraits {
+        email: s("email"),
+        name: s("name"),
+        locale: s("locale"),
+        email_opt_out: t
+            .get("email_opt_out")
+            .or_else(|| t.get("unsubscribed"))
+            .and_then(Value::as_bool),
+        ..Default::default()
+    };
+    crate::people::remember(ctx.env, &project.id, &[(user, &contact)]).await?;
     let traits = traits_of(call);
     let target = Target::of(project, Scope::User, user, locale);
     let command = Command::Identify {

@@ -228,11 +228,72 @@ pub async fn deliveries(req: &Request, ctx: &Ctx<'_>, id: &str) -> ApiResult<Res
         ));
     }
     endpoints::get(ctx.env, &project.id, id).await?;
+    let filter = endpoints::Filter {
+        target: Some(id),
+        state: q.state.as_deref(),
+        ..Default::default()
+    };
     let page = endpoints::deliveries(
         ctx.env,
         &project.id,
-        id,
-        q.state.as_deref(),
+        &filter,
+        q.cursor.as_deref(),
+        q.limit.unwrap_or(50),
+    )
+    .await?;
+    Ok(Response::from_json(&page)?)
+}
+
+const STATES: &[&str] = &["pending", "delivered", "failed", "skipped"];
+const CHANNELS: &[&str] = &["webhook", "slack", "loops", "recap", "posthog", "intercom"];
+
+/// `GET /v1/deliveries?channel=&state=&subject=&cursor=&limit=`: every job of the pipeline
+/// (webhooks, Slack alerts, emails, analytics events), newest first, with every attempt.
+pub async fn all_deliveries(req: &Request, ctx: &Ctx<'_>) -> ApiResult<Response> {
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Query {
+        #[serde(default)]
+        channel: Option<String>,
+        #[serde(default)]
+        state: Option<String>,
+        #[serde(default)]
+        subject: Option<String>,
+        #[serde(default)]
+        cursor: Option<String>,
+        #[serde(default)]
+        limit: Option<u32>,
+    }
+    let project = auth::server(req, ctx).await?;
+    let q: Query = query(req)?;
+    let bad =
+        |field: &str, message: String| ApiError::bad(ErrorCode::InvalidQuery, message, Some(field));
+    if let Some(state) = &q.state
+        && !STATES.contains(&state.as_str())
+    {
+        return Err(bad(
+            "state",
+            format!("state is one of {}", STATES.join(", ")),
+        ));
+    }
+    if let Some(channel) = &q.channel
+        && !CHANNELS.contains(&channel.as_str())
+    {
+        return Err(bad(
+            "channel",
+            format!("channel is one of {}", CHANNELS.join(", ")),
+        ));
+    }
+    let filter = endpoints::Filter {
+        channel: q.channel.as_deref(),
+        state: q.state.as_deref(),
+        subject: q.subject.as_deref(),
+        target: None,
+    };
+    let page = endpoints::deliveries(
+        ctx.env,
+        &project.id,
+        &filter,
         q.cursor.as_deref(),
         q.limit.unwrap_or(50),
     )

@@ -276,6 +276,8 @@ impl Subject {
             }
             results.push(result);
         }
+        // Who this object is, before what it saves names its definitions.
+        self.remember(target)?;
         if state != before {
             self.save(&state, &defs, subject, &fresh, now)?;
         }
@@ -293,7 +295,6 @@ impl Subject {
                 event,
             });
         }
-        self.remember(target)?;
         self.arm(&defs, &state, now).await?;
         // Everything above is committed; what follows only tells others.
         stream::push(&self.storage, &defs, &fresh);
@@ -312,6 +313,7 @@ impl Subject {
         let subject = target.subject();
         let now = now();
         let mut state = self.load()?;
+        self.remember(target)?;
         let (result, fresh) = match state.award_custom(&defs, subject, milestone, now, true) {
             Ok(out) => {
                 let fresh = if out.duplicate {
@@ -329,7 +331,6 @@ impl Subject {
             }
             Err(e) => (SubjectResult::Rejected(ApiError::from(&e)), Vec::new()),
         };
-        self.remember(target)?;
         self.arm(&defs, &state, now).await?;
         stream::push(&self.storage, &defs, &fresh);
         json(&result)
@@ -348,10 +349,10 @@ impl Subject {
         let out = state
             .identify(&defs, subject, traits, now)
             .map_err(|e| ApiError::from(&e))?;
+        self.remember(target)?;
         if state != before {
             self.save(&state, &defs, subject, &out.awards, now)?;
         }
-        self.remember(target)?;
         self.arm(&defs, &state, now).await?;
         stream::push(&self.storage, &defs, &out.awards);
         json(&out.awards.len())
@@ -500,9 +501,19 @@ impl Subject {
         store.put_state(&serde_json::to_string(state)?)?;
         let outbox = Outbox(&self.sql);
         let made = now.to_string();
+        let version = self
+            .target
+            .borrow()
+            .as_ref()
+            .map_or(0, |t| t.definitions_version);
         for award in awards {
             outbox.push(&OutboxItem::Award(Box::new(ledger::AwardItem::new(
-                defs, subject, award, &made,
+                defs,
+                subject,
+                award,
+                &made,
+                version,
+                &state.totals,
             ))))?;
             if subject.scope == Scope::Account {
                 store.put_fanout(award)?;
