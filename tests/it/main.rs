@@ -15,6 +15,7 @@ mod server;
 mod skeleton;
 mod slack;
 mod soak;
+mod stalls;
 mod stream;
 mod users;
 mod wasm_names;

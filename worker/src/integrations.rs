@@ -31,7 +31,7 @@ pub const POSTHOG_HOST: &str = "https://us.i.posthog.com";
 pub const INTERCOM_API: &str = "https://api.intercom.io";
 
 /// Transactional email ids Loops settings may name (besides `recap.{tier or milestone}`).
-const LOOPS_IDS: &[&str] = &["celebration", "social_permission", "recap"];
+const LOOPS_IDS: &[&str] = &["celebration", "social_permission", "recap", "nudge"];
 
 fn bad(field: &str, message: impl Into<String>) -> ApiError {
     ApiError::bad(ErrorCode::InvalidBody, message, Some(field))
@@ -128,12 +128,13 @@ impl Provider for LoopsSettings {
             let known = LOOPS_IDS.contains(&name.as_str())
                 || name
                     .strip_prefix("recap.")
+                    .or_else(|| name.strip_prefix("nudge."))
                     .is_some_and(cairn_core::definitions::is_valid_key);
             if !known {
                 return Err(bad(
                     "loops.transactional_ids",
                     format!(
-                        "unknown email {name:?} (known: celebration, social_permission, recap, recap.{{tier or milestone}})"
+                        "unknown email {name:?} (known: celebration, social_permission, recap, recap.{{tier or milestone}}, nudge, nudge.{{milestone}})"
                     ),
                 ));
             }

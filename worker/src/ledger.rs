@@ -110,12 +110,75 @@ impl std::ops::Deref for AwardItem {
     }
 }
 
+/// A user stalled before a milestone (what its webhooks and nudge email say).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct StallItem {
+    pub project_id: String,
+    pub user_id: String,
+    pub milestone_key: String,
+    /// Its title, in English.
+    pub milestone_name: String,
+    pub started_at: String,
+    pub stalled_at: String,
+    /// The milestone's channels (`email` sends a nudge).
+    pub channels: Vec<String>,
+    pub definitions_version: i64,
+}
+
+impl StallItem {
+    pub fn new(
+        defs: &Compiled,
+        subject: Subject<'_>,
+        stall: &cairn_core::engine::Stall,
+        definitions_version: i64,
+    ) -> Self {
+        let m = defs.milestone(&stall.milestone);
+        Self {
+            project_id: subject.project.to_owned(),
+            user_id: subject.id.to_owned(),
+            milestone_key: stall.milestone.clone(),
+            milestone_name: m.map_or_else(
+                || stall.milestone.clone(),
+                |m| progress::title(defs, m, "en"),
+            ),
+            started_at: stall.started_at.to_string(),
+            stalled_at: stall.due_at.to_string(),
+            channels: m
+                .map(|m| {
+                    m.policy
+                        .channels
+                        .iter()
+                        .map(|c| c.as_str().to_owned())
+                        .collect()
+                })
+                .unwrap_or_default(),
+            definitions_version,
+        }
+    }
+
+    /// Its id (in job ids): `st_` and 24 hex digits of its project, user and milestone.
+    pub fn id(&self) -> String {
+        use sha2::{Digest, Sha256};
+        let d = Sha256::digest(
+            format!(
+                "{}\0{}\0{}",
+                self.project_id, self.user_id, self.milestone_key
+            )
+            .as_bytes(),
+        );
+        let hex: String = d.iter().take(12).map(|b| format!("{b:02x}")).collect();
+        format!("st_{hex}")
+    }
+}
+
 /// A pending ledger change, kept in a Durable Object's outbox until D1 has it.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(tag = "op", rename_all = "snake_case")]
 pub enum OutboxItem {
     /// A new award's row.
     Award(Box<AwardItem>),
+    /// A user stalled before a milestone (no ledger row: its notifications only).
+    Stall(Box<StallItem>),
     /// A member saw an award (their own or their account's).
     Seen {
         project: String,
@@ -132,6 +195,7 @@ impl OutboxItem {
         match self {
             Self::Award(row) => row.id.clone(),
             Self::Seen { id, .. } => format!("seen:{id}"),
+            Self::Stall(s) => format!("stall:{}", s.milestone_key),
         }
     }
 }
@@ -142,6 +206,7 @@ impl OutboxItem {
         match self {
             Self::Award(row) => format!("{}:{}", row.subject_type, row.subject_id),
             Self::Seen { user, .. } => format!("user:{user}"),
+            Self::Stall(s) => format!("user:{}", s.user_id),
         }
     }
 
@@ -150,6 +215,7 @@ impl OutboxItem {
         match self {
             Self::Award(row) => &row.project_id,
             Self::Seen { project, .. } => project,
+            Self::Stall(s) => &s.project_id,
         }
     }
 
@@ -158,6 +224,7 @@ impl OutboxItem {
         match self {
             Self::Award(row) => row.created_at.parse().ok(),
             Self::Seen { at, .. } => at.parse().ok(),
+            Self::Stall(s) => s.stalled_at.parse().ok(),
         }
     }
 }
@@ -247,9 +314,18 @@ pub async fn flush(env: &Env, items: &[OutboxItem], now: jiff::Timestamp) -> Api
     // Where each item's own statement is (the others make jobs).
     let mut positions = Vec::with_capacity(items.len());
     for item in items {
+        if let OutboxItem::Stall(stall) = item {
+            // No ledger row: its own statement is a no-op, then its jobs.
+            positions.push(statements.len());
+            awards.push(stall.id());
+            statements.push(db.prepare("SELECT 1"));
+            statements.extend(notify::stall::statements(&db, stall, now_ms)?);
+            continue;
+        }
         let (event, award) = match item {
             OutboxItem::Award(r) => (notify::EventType::Achieved, &r.id),
             OutboxItem::Seen { id, .. } => (notify::EventType::Seen, id),
+            OutboxItem::Stall(_) => continue,
         };
         awards.push(award.clone());
         statements.push(match item {
@@ -286,6 +362,7 @@ pub async fn flush(env: &Env, items: &[OutboxItem], now: jiff::Timestamp) -> Api
                     account.as_deref().map_or(wasm_bindgen::JsValue::NULL, Into::into),
                     at.as_str().into(),
                 ])?,
+            OutboxItem::Stall(_) => continue,
         });
         positions.push(statements.len() - 1);
         statements.push(notify::job_statement(
@@ -328,7 +405,7 @@ pub async fn flush(env: &Env, items: &[OutboxItem], now: jiff::Timestamp) -> Api
             continue;
         };
         let finished = match item {
-            OutboxItem::Award(_) => true,
+            OutboxItem::Award(_) | OutboxItem::Stall(_) => true,
             OutboxItem::Seen { at, .. } => {
                 let changed = result.meta()?.and_then(|m| m.changes).unwrap_or(0) > 0;
                 let expired = at

@@ -172,6 +172,10 @@ pub struct MilestoneDef {
     /// Channels; override the tier's.
     #[serde(default)]
     pub channels: Option<Vec<Channel>>,
+    /// A user who started (first event) but has not reached this milestone this long after
+    /// is *stalled*: `3d`, `12h`, `2w` (once per milestone; never for the holdout).
+    #[serde(default)]
+    pub stall_after: Option<String>,
     /// Seasonal / limited-time: only awarded for activity inside this window.
     #[serde(default)]
     pub available: Option<Window>,
@@ -378,6 +382,8 @@ pub struct Milestone {
     pub next: Option<u64>,
     /// Key of the ladder it belongs to, if any.
     pub ladder: Option<String>,
+    /// Seconds after a user's first event at which not having it is a stall.
+    pub stall_after: Option<i64>,
 }
 
 /// Validated definitions, indexed for evaluation.
@@ -419,6 +425,17 @@ impl Watchers {
             .map(|&(_, i)| i)
             .chain(self.others.iter().copied())
     }
+}
+
+/// A stall delay (`3d`, `12h`, `2w`, `1w 2d`: jiff's friendly durations, days of 24 hours) in
+/// seconds, from 1 hour to 365 days.
+pub fn parse_stall(text: &str) -> Option<i64> {
+    let span: jiff::Span = text.trim().parse().ok()?;
+    let secs = span
+        .to_duration(jiff::SpanRelativeTo::days_are_24_hours())
+        .ok()?
+        .as_secs();
+    (3_600..=365 * 86_400).contains(&secs).then_some(secs)
 }
 
 /// Default tiers, after the growth playbook: small wins quietly, big ones loudly.
@@ -652,6 +669,7 @@ impl<'a> Builder<'a> {
                         count: threshold,
                         next: l.thresholds.get(step + 1).copied(),
                         ladder: Some(l.key.clone()),
+                        stall_after: None,
                     },
                     None,
                 ));
@@ -964,6 +982,26 @@ impl<'a> Builder<'a> {
         if let Some(cta) = &m.cta {
             policy.cta = Some(cta.clone());
         }
+        let stall_after = match &m.stall_after {
+            None => None,
+            Some(_) if scope != Scope::User => {
+                self.report(
+                    format!("{path}.stall_after"),
+                    "only a user's milestone can stall",
+                );
+                None
+            }
+            Some(text) => match parse_stall(text) {
+                Some(secs) => Some(secs),
+                None => {
+                    self.report(
+                        format!("{path}.stall_after"),
+                        "must be a duration from 1 hour to 365 days, like \"3d\", \"12h\" or \"2w\"",
+                    );
+                    None
+                }
+            },
+        };
         Some(Milestone {
             key: m.key.clone(),
             kind,
@@ -979,6 +1017,7 @@ impl<'a> Builder<'a> {
             count,
             next: None,
             ladder: None,
+            stall_after,
         })
     }
 

@@ -199,6 +199,23 @@ pub struct SubjectState {
     /// Fingerprint of the definitions last evaluated against.
     #[serde(default)]
     pub fingerprint: Option<u64>,
+    /// When the subject's first live event happened (stalls count from it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub started_at: Option<Timestamp>,
+    /// Milestones whose stall was already reported (once each).
+    #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
+    pub stalled: BTreeSet<String>,
+}
+
+/// A user who started but has not reached a milestone `stall_after` later.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Stall {
+    /// The milestone not reached.
+    pub milestone: String,
+    /// The user's first event.
+    pub started_at: Timestamp,
+    /// When not having it became a stall.
+    pub due_at: Timestamp,
 }
 
 /// A milestone newly earned.
@@ -282,6 +299,10 @@ impl SubjectState {
         }
 
         let mut awards = self.reconcile(defs, subject, now);
+        // History does not start anyone: stalls count from live activity.
+        if !event.backfill && self.started_at.is_none_or(|s| event.at < s) {
+            self.started_at = Some(event.at);
+        }
         if let Some(traits) = event.traits {
             if traits.created_at.is_some() {
                 self.traits.created_at = traits.created_at;
@@ -675,7 +696,60 @@ impl SubjectState {
             .iter()
             .filter(|(_, run)| run.len > 0)
             .filter_map(|(key, run)| lapse_instant(key, run, &tz));
-        anniversaries.chain(lapses).filter(|&t| t > now).min()
+        let stalls = self.stall_deadlines(defs, subject).map(|(_, t)| t);
+        anniversaries
+            .chain(lapses)
+            .filter(|&t| t > now)
+            .chain(stalls.map(|t| t.max(now)))
+            .min()
+    }
+
+    /// The instants at which not having a milestone becomes a stall (those not reported yet).
+    fn stall_deadlines<'d>(
+        &'d self,
+        defs: &'d Compiled,
+        subject: Subject<'_>,
+    ) -> impl Iterator<Item = (&'d str, Timestamp)> + 'd {
+        let started = self.started_at.filter(|_| subject.scope == Scope::User);
+        defs.milestones()
+            .iter()
+            .filter(move |_| started.is_some())
+            .filter(|m| !self.earned.contains_key(&m.key) && !self.stalled.contains(&m.key))
+            .filter_map(move |m| {
+                let due = started?
+                    .checked_add(jiff::SignedDuration::from_secs(m.stall_after?))
+                    .ok()?;
+                Some((m.key.as_str(), due))
+            })
+    }
+
+    /// The stalls due at `now`, each reported once (marked in the state); none for the holdout
+    /// (marked all the same), none once the milestone is reached.
+    pub fn due_stalls(
+        &mut self,
+        defs: &Compiled,
+        subject: Subject<'_>,
+        now: Timestamp,
+    ) -> Vec<Stall> {
+        let Some(started_at) = self.started_at else {
+            return Vec::new();
+        };
+        let due: Vec<(String, Timestamp)> = self
+            .stall_deadlines(defs, subject)
+            .filter(|(_, t)| *t <= now)
+            .map(|(k, t)| (k.to_owned(), t))
+            .collect();
+        let holdout = in_holdout(defs, subject);
+        due.into_iter()
+            .filter_map(|(milestone, due_at)| {
+                self.stalled.insert(milestone.clone());
+                (!holdout).then_some(Stall {
+                    milestone,
+                    started_at,
+                    due_at,
+                })
+            })
+            .collect()
     }
 }
 

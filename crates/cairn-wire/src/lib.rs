@@ -787,6 +787,7 @@ pub const WEBHOOK_EVENT_TYPES: &[&str] = &[
     "milestone.achieved",
     "milestone.celebrated",
     "milestone.seen",
+    "user.stalled",
 ];
 
 /// Body of `POST /v1/webhooks`.

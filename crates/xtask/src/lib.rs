@@ -8,6 +8,7 @@ pub mod build;
 pub mod cmd;
 pub mod import;
 pub mod load;
+pub mod notify_bench;
 pub mod seed;
 pub mod setup;
 pub mod soak;

@@ -122,12 +122,13 @@ fn dev() -> Result<()> {
         persist_to: root().join(".wrangler/state"),
         log: None,
         notify_scale: 1,
+        config: None,
     };
     xtask::seed::prepare(&options.persist_to)?;
     println!(
         "\nCairn is starting on http://127.0.0.1:{port}\n\
          \n  demo site        http://127.0.0.1:{port}/\n  embed loader     http://127.0.0.1:{port}/cairn.js\
-                  \n  demo project     {DEMO_PROJECT_ID}         \n  publishable key  {DEMO_PUBLISHABLE_KEY}         \n  secret key       {DEMO_SECRET_KEY}   (development only)         \n  identity secret  {DEMO_IDENTITY_SECRET}   (signs user tokens; development only)         \n  admin token      {DEV_ADMIN_TOKEN}         \n  state            {}\n\nStop with Ctrl-C.\n",
+                  \n  demo project     {DEMO_PROJECT_ID}         \n  publishable key  {DEMO_PUBLISHABLE_KEY}         \n  secret key       {DEMO_SECRET_KEY}   (development only)         \n  identity secret  {DEMO_IDENTITY_SECRET}   (signs user tokens; development only)         \n  admin token      {DEV_ADMIN_TOKEN}         \n  state            {}\n\nNotifications: webhooks, Slack, Loops, PostHog and Intercom all start unset. Turn each on\nwith the secret key (README, \"After the confetti\"), e.g.\n  curl -X POST http://127.0.0.1:{port}/v1/webhooks -H \"authorization: Bearer {DEMO_SECRET_KEY}\" -d '{{\"url\":\"http://127.0.0.1:9000/hook\"}}'\n  curl -X PUT http://127.0.0.1:{port}/v1/integrations -H \"authorization: Bearer {DEMO_SECRET_KEY}\" -d '{{\"slack\":{{\"webhook_url\":\"…\",\"signing_secret\":\"…\"}}}}'\n(loopback receivers are accepted in development: CAIRN_DEV_NOTIFY_SCALE=1).\n\nStop with Ctrl-C.\n",
         options.persist_to.display(),
         port = options.port,
     );
@@ -200,7 +201,7 @@ fn test() -> Result<()> {
 fn bench(section: Option<&str>) -> Result<()> {
     let all = section.is_none();
     if let Some(s) = section
-        && !["engine", "sizes", "load", "widget", "soak"].contains(&s)
+        && !["engine", "sizes", "load", "widget", "soak", "notify"].contains(&s)
     {
         bail!("unknown bench `{s}`\n\n{HELP}");
     }
@@ -222,6 +223,60 @@ fn bench(section: Option<&str>) -> Result<()> {
     }
     if wants("soak") {
         soak_bench()?;
+    }
+    if wants("notify") {
+        notify_bench()?;
+    }
+    Ok(())
+}
+
+/// 10,000 awards → the time until a local receiver has every webhook, next to the no-op route,
+/// for several consumer batch sizes (each its own `wrangler.toml` variant).
+fn notify_bench() -> Result<()> {
+    use std::time::Duration;
+    eprintln!("\n== notify: 10,000 awards, each a signed webhook to a receiver on 127.0.0.1");
+    let mut rows = Vec::new();
+    for batch in [10, 50, 100] {
+        let dir = target_dir().join("bench").join(format!("notify-{batch}"));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir)?;
+        let config = xtask::notify_bench::config_variant(&dir, batch)?;
+        let w = wrangler::Wrangler::start(wrangler::Options {
+            config: Some(config),
+            ..wrangler::Options::ephemeral(dir.join("state"), dir.join("wrangler.log"))?
+        })?;
+        let noop = xtask::load::run(
+            "no-op",
+            &w.base,
+            None,
+            8,
+            Duration::from_secs(3),
+            0,
+            std::sync::Arc::new(|_, _| ("GET", "/v1/health".into(), None, 0)),
+        )?;
+        let r = xtask::notify_bench::run(&w.base, DEMO_SECRET_KEY, 10_000)?;
+        rows.push((batch, noop.requests_per_sec(), r));
+    }
+    println!("\nnotification pipeline on loopback (wrangler dev, one workerd), 10,000 awards:");
+    println!(
+        "{:<22} {:>12} {:>14} {:>16} {:>14} {:>12}",
+        "consumer batch size",
+        "no-op req/s",
+        "ingest (s)",
+        "all delivered (s)",
+        "deliveries/s",
+        "duplicates"
+    );
+    for (batch, noop, r) in rows {
+        println!(
+            "{:<22} {:>12.0} {:>14.1} {:>16.1} {:>14.0} {:>12}",
+            batch,
+            noop,
+            r.ingest.as_secs_f64(),
+            r.delivered.as_secs_f64(),
+            r.per_second(),
+            r.duplicates
+        );
     }
     Ok(())
 }

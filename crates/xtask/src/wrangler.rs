@@ -32,6 +32,8 @@ pub struct Options {
     /// `CAIRN_DEV_NOTIFY_SCALE`: loopback webhook receivers are accepted, and their retry
     /// schedule runs this many times faster (1: real time).
     pub notify_scale: u32,
+    /// Another `wrangler.toml` (a benchmark's variant); `None`: the repository's.
+    pub config: Option<PathBuf>,
 }
 
 impl Options {
@@ -43,6 +45,7 @@ impl Options {
             persist_to,
             log: Some(log),
             notify_scale: 1,
+            config: None,
         })
     }
 }
@@ -88,6 +91,12 @@ impl Wrangler {
         .arg(format!("CAIRN_SECRETS_KEY:{}", crate::DEV_SECRETS_KEY))
         .arg("--var")
         .arg(format!("CAIRN_DEV_NOTIFY_SCALE:{}", options.notify_scale))
+        .args(
+            options
+                .config
+                .iter()
+                .flat_map(|c| [std::ffi::OsStr::new("--config"), c.as_os_str()]),
+        )
         .env("WRANGLER_SEND_METRICS", "false")
         .env("CLOUDFLARE_CF_FETCH_ENABLED", "false")
         .env("WRANGLER_LOG_PATH", root().join("target/wrangler-logs"))

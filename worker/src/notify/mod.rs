@@ -23,6 +23,7 @@ pub mod recap;
 pub mod schedule;
 pub mod sign;
 pub mod slack;
+pub mod stall;
 
 use futures_util::StreamExt;
 use serde::{Deserialize, Serialize};
@@ -426,6 +427,7 @@ async fn attempt(env: &Env, settings: Settings, id: &str) -> ApiResult<()> {
         "loops" => loops_attempt(env, settings, &job).await?,
         "posthog" | "intercom" => analytics::attempt(env, settings, &db, &job).await?,
         "recap" => recap::attempt(env, settings, &job).await?,
+        "nudge" => stall::attempt(env, settings, &job).await?,
         other => Tried::Skip(format!("unknown channel {other}")),
     };
     let tried = match tried {
@@ -568,15 +570,30 @@ async fn loops_attempt(env: &Env, settings: Settings, job: &Job) -> ApiResult<Tr
         "dataVariables": payload.data_variables,
     });
     let started_ms = now().as_millisecond();
-    let answer = http::post_json(
-        &url,
-        &body,
-        Some(&loops.api_key),
-        &[("idempotency-key", &job.id)],
-    )
-    .await;
-    let (answer, error) = match answer {
-        // Loops answers 409 to a key it has already sent: that email went out.
+    let (answer, error, permanent) = loops_send(&url, &loops.api_key, &job.id, &body).await;
+    Ok(Tried::Attempted(Attempt {
+        answer,
+        error,
+        started_ms,
+        finished_ms: now().as_millisecond(),
+        scale: settings.scale_for(&url),
+        failing_since: None,
+        permanent,
+        on_success: Vec::new(),
+    }))
+}
+
+/// One Loops transactional send (`Idempotency-Key` = the job id): the answer as the schedule
+/// reads it (Loops' 409 for a key it already sent is a success), the error, and whether it is
+/// permanent (400, 401, 403, 404 do not get better with time).
+pub(crate) async fn loops_send(
+    url: &str,
+    api_key: &str,
+    job: &str,
+    body: &serde_json::Value,
+) -> (Answer, Option<String>, Option<String>) {
+    let sent = http::post_json(url, body, Some(api_key), &[("idempotency-key", job)]).await;
+    let (answer, error) = match sent {
         Ok((Answer::Status { status: 409, .. }, _)) => (
             Answer::Status {
                 status: 200,
@@ -600,7 +617,6 @@ async fn loops_attempt(env: &Env, settings: Settings, job: &Job) -> ApiResult<Tr
         Ok((a, _)) => (a, None),
         Err(e) => (Answer::NoAnswer, Some(e)),
     };
-    // 400 and 404 (a wrong id, an invalid address) do not get better with time.
     let permanent = match &answer {
         Answer::Status {
             status: 400 | 401 | 403 | 404,
@@ -608,16 +624,7 @@ async fn loops_attempt(env: &Env, settings: Settings, job: &Job) -> ApiResult<Tr
         } => error.clone(),
         _ => None,
     };
-    Ok(Tried::Attempted(Attempt {
-        answer,
-        error,
-        started_ms,
-        finished_ms: now().as_millisecond(),
-        scale: settings.scale_for(&url),
-        failing_since: None,
-        permanent,
-        on_success: Vec::new(),
-    }))
+    (answer, error, permanent)
 }
 
 /// Logs an attempt, decides what comes next, and tells the queue.

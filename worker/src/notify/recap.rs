@@ -17,8 +17,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use worker::{D1Database, D1PreparedStatement, Env};
 
-use super::schedule::Answer;
-use super::{Attempt, Job, Settings, Tried, http, now};
+use super::{Attempt, Job, Settings, Tried, now};
 use crate::error::ApiResult;
 use crate::integrations::{self, LOOPS_API};
 use crate::ledger::AwardItem;
@@ -197,44 +196,7 @@ pub async fn attempt(env: &Env, settings: Settings, job: &Job) -> ApiResult<Trie
         "dataVariables": Value::Object(data),
     });
     let started_ms = now().as_millisecond();
-    let answer = http::post_json(
-        &url,
-        &body,
-        Some(&loops.api_key),
-        &[("idempotency-key", &job.id)],
-    )
-    .await;
-    let (answer, error) = match answer {
-        Ok((Answer::Status { status: 409, .. }, _)) => (
-            Answer::Status {
-                status: 200,
-                retry_after_ms: None,
-            },
-            Some("already sent (409 for this Idempotency-Key)".to_owned()),
-        ),
-        Ok((
-            Answer::Status {
-                status,
-                retry_after_ms,
-            },
-            text,
-        )) if !(200..300).contains(&status) => (
-            Answer::Status {
-                status,
-                retry_after_ms,
-            },
-            Some(format!("loops: {text:.300}")),
-        ),
-        Ok((a, _)) => (a, None),
-        Err(e) => (Answer::NoAnswer, Some(e)),
-    };
-    let permanent = match &answer {
-        Answer::Status {
-            status: 400 | 401 | 403 | 404,
-            ..
-        } => error.clone(),
-        _ => None,
-    };
+    let (answer, error, permanent) = super::loops_send(&url, &loops.api_key, &job.id, &body).await;
     Ok(Tried::Attempted(Attempt {
         answer,
         error,

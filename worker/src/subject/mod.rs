@@ -377,8 +377,19 @@ impl Subject {
         let mut state = self.load()?;
         let before = state.clone();
         let outcome = state.tick(&defs, subject, now);
+        let stalls = state.due_stalls(&defs, subject, now);
         if state != before {
             self.save(&state, &defs, subject, &outcome.awards, now)?;
+            // Each stall is told once: it is in the outbox with the state that marks it.
+            let outbox = Outbox(&self.sql);
+            for stall in &stalls {
+                outbox.push(&OutboxItem::Stall(Box::new(ledger::StallItem::new(
+                    &defs,
+                    subject,
+                    stall,
+                    target.definitions_version,
+                ))))?;
+            }
         }
         self.arm(&defs, &state, now).await?;
         stream::push(&self.storage, &defs, &outcome.awards);

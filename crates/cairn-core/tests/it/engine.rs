@@ -561,3 +561,92 @@ fn identify_sets_traits_and_awards_what_is_already_due() {
     };
     assert!(state.identify(&defs, subject, &bad, now).is_err());
 }
+
+#[test]
+fn a_user_who_started_but_did_not_reach_a_milestone_stalls_once() {
+    let defs = cairn_core::Definitions::compile_toml(
+        "version = 1\n[[metrics]]\nkey = \"p\"\nname = \"projects\"\n[[metrics]]\nkey = \"i\"\nname = \"integrations\"\n\
+         [[milestones]]\nkey = \"connected\"\nkind = \"usage\"\nmetric = \"i\"\nthreshold = 1\nname = \"Connected\"\nstall_after = \"3d\"\n",
+    )
+    .unwrap();
+    let subject = cairn_core::Subject {
+        project: "prj",
+        scope: cairn_core::definitions::Scope::User,
+        id: "u1",
+    };
+    let t0: jiff::Timestamp = "2026-11-01T12:00:00Z".parse().unwrap();
+    let day = jiff::SignedDuration::from_hours(24);
+    let mut state = cairn_core::SubjectState::default();
+    state
+        .apply(&defs, subject, &cairn_core::Event::new("p", t0), t0)
+        .unwrap();
+    // Not yet: due three days after the first event.
+    assert_eq!(state.next_due(&defs, subject, t0), Some(t0 + day * 3));
+    assert!(state.due_stalls(&defs, subject, t0 + day * 2).is_empty());
+    let stalls = state.due_stalls(&defs, subject, t0 + day * 3);
+    assert_eq!(stalls.len(), 1);
+    assert_eq!(stalls[0].milestone, "connected");
+    assert_eq!(stalls[0].started_at, t0);
+    // Once.
+    assert!(state.due_stalls(&defs, subject, t0 + day * 9).is_empty());
+    assert_eq!(state.next_due(&defs, subject, t0 + day * 9), None);
+
+    // Reaching it first cancels the stall.
+    let mut quick = cairn_core::SubjectState::default();
+    quick
+        .apply(&defs, subject, &cairn_core::Event::new("p", t0), t0)
+        .unwrap();
+    quick
+        .apply(
+            &defs,
+            subject,
+            &cairn_core::Event::new("i", t0 + day),
+            t0 + day,
+        )
+        .unwrap();
+    assert!(quick.due_stalls(&defs, subject, t0 + day * 4).is_empty());
+    // History starts nobody.
+    let mut imported = cairn_core::SubjectState::default();
+    let old = cairn_core::Event {
+        backfill: true,
+        ..cairn_core::Event::new("p", t0)
+    };
+    imported.apply(&defs, subject, &old, t0 + day * 30).unwrap();
+    assert!(
+        imported
+            .due_stalls(&defs, subject, t0 + day * 30)
+            .is_empty()
+    );
+}
+
+#[test]
+fn stall_after_is_a_duration_of_a_users_milestone() {
+    for (text, ok) in [
+        ("3d", true),
+        ("12h", true),
+        ("2w", true),
+        ("1w 2d", true),
+        ("30m", false),
+        ("400d", false),
+        ("soon", false),
+    ] {
+        assert_eq!(
+            cairn_core::definitions::parse_stall(text).is_some(),
+            ok,
+            "{text}"
+        );
+    }
+    let problems = cairn_core::Definitions::from_toml(
+        "version = 1\n[[metrics]]\nkey = \"p\"\nname = \"projects\"\n[[milestones]]\nkey = \"m\"\nkind = \"custom\"\nof = \"account\"\nname = \"M\"\nstall_after = \"3d\"\n[[milestones]]\nkey = \"n\"\nkind = \"custom\"\nname = \"N\"\nstall_after = \"whenever\"\n",
+    )
+    .unwrap()
+    .validate();
+    let got: Vec<String> = problems.iter().map(ToString::to_string).collect();
+    assert_eq!(
+        got,
+        [
+            "milestones[0].stall_after: only a user's milestone can stall",
+            "milestones[1].stall_after: must be a duration from 1 hour to 365 days, like \"3d\", \"12h\" or \"2w\""
+        ]
+    );
+}
