@@ -397,6 +397,24 @@ fn the_csm_is_alerted_in_slack_and_its_buttons_record_what_was_done() {
             .contains("<!channel> Initech & Co"),
         "{s}"
     );
+    // In the caller's language.
+    let fr = app
+        .request(
+            "GET",
+            &format!("/v1/milestones/{award}/suggestions"),
+            &[("authorization", &auth), ("accept-language", "fr")],
+            None,
+        )
+        .unwrap()
+        .json();
+    assert_eq!(
+        fr["suggestions"][0]["text"], "Envoyer un e-mail de félicitations",
+        "{fr}"
+    );
+    assert_eq!(
+        fr["email"]["subject"], "Félicitations pour First teammate !",
+        "{fr}"
+    );
     assert!(
         app.internal_errors().is_empty(),
         "{:?}",

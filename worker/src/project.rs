@@ -201,6 +201,22 @@ pub async fn allowed_anywhere(env: &Env, origin: &str) -> ApiResult<bool> {
 }
 
 /// Version `version` of `project`'s definitions, compiled; version 0 is "none yet".
+/// The project's current definitions (compiled, cached per isolate by version).
+pub async fn current_definitions(env: &Env, project: &str) -> ApiResult<Rc<Compiled>> {
+    #[derive(Deserialize)]
+    struct Row {
+        definitions_version: i64,
+    }
+    let row: Option<Row> = env
+        .d1(DB)?
+        .prepare("SELECT definitions_version FROM projects WHERE id = ?1")
+        .bind(&[project.into()])?
+        .first(None)
+        .await?;
+    let version = row.map_or(0, |r| r.definitions_version);
+    definitions(env, project, version).await
+}
+
 pub async fn definitions(env: &Env, project: &str, version: i64) -> ApiResult<Rc<Compiled>> {
     let key = (project.to_owned(), version);
     if let Some(hit) = COMPILED.with(|c| c.borrow().get(&key).cloned()) {

@@ -75,6 +75,18 @@ pub struct Definitions {
     /// metrics.
     #[serde(default, skip_serializing_if = "Intake::is_empty")]
     pub intake: Intake,
+    /// Kind of milestone (`usage`, `time`, …) → the celebration ideas the CSM is offered, in
+    /// order (built-in ids, or your own with a `suggestion.<id>` message). Texts and the two
+    /// emails are localized by `messages` (`suggestion.<id>`, `email.<which>.subject|body`).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub suggestions: BTreeMap<String, SuggestionSet>,
+}
+
+/// One kind's celebration ideas.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SuggestionSet {
+    pub ideas: Vec<String>,
 }
 
 /// Customer-data pipeline intake: which `track` event names count for which metric.
@@ -584,6 +596,33 @@ impl<'a> Builder<'a> {
             && (!(0.0..=50.0).contains(&h.percent) || h.percent.is_nan())
         {
             self.report("holdout.percent", "must be between 0 and 50");
+        }
+        for (kind, set) in &defs.suggestions {
+            let path = format!("suggestions.{kind}");
+            if kind.parse::<Kind>().is_err() {
+                self.report(
+                    path.clone(),
+                    "not a kind of milestone (usage, value, team, time, streak, adoption, custom)",
+                );
+            }
+            if set.ideas.is_empty() {
+                self.report(format!("{path}.ideas"), "must not be empty");
+            }
+            for (i, id) in set.ideas.iter().enumerate() {
+                let own = defs
+                    .messages
+                    .values()
+                    .any(|m| m.contains_key(&format!("suggestion.{id}")));
+                if !crate::suggestions::is_builtin(id) && !own {
+                    self.report(
+                        format!("{path}.ideas[{i}]"),
+                        format!(
+                            "unknown idea \"{id}\" (built in: {}; or give its text as messages.<locale>.\"suggestion.{id}\")",
+                            crate::suggestions::BUILTIN.join(", ")
+                        ),
+                    );
+                }
+            }
         }
         for (name, event) in &defs.intake.events {
             let path = format!("intake.events.{name:?}");
@@ -1155,6 +1194,26 @@ impl<'a> Builder<'a> {
         }
         for (key, text) in strings {
             let path = format!("messages.{locale}.\"{key}\"");
+            if let Some(rest) = key.strip_prefix("suggestion.") {
+                if !is_valid_key(rest) {
+                    self.report(&path, "a suggestion id matches [a-z0-9_.:-]{1,64}");
+                }
+                continue;
+            }
+            if key.starts_with("email.") {
+                if !crate::suggestions::EMAIL_KEYS.contains(&key.as_str()) {
+                    self.report(
+                        &path,
+                        format!(
+                            "must be one of {}",
+                            crate::suggestions::EMAIL_KEYS.join(", ")
+                        ),
+                    );
+                } else if let Err(message) = crate::suggestions::check_email(text) {
+                    self.report(&path, message);
+                }
+                continue;
+            }
             let known = key.rsplit_once('.').is_some_and(|(owner, field)| {
                 let milestone = matches!(field, "name" | "description" | "alt" | "cta")
                     && index.contains_key(owner);
@@ -1279,6 +1338,14 @@ impl Compiled {
         self.metrics.get(key).map(|&i| &self.source.metrics[i])
     }
 
+    /// The project's ideas for milestones of `kind`, if it chose them.
+    pub fn suggestion_ids(&self, kind: Kind) -> Option<&[String]> {
+        self.source
+            .suggestions
+            .get(kind.as_str())
+            .map(|s| s.ideas.as_slice())
+    }
+
     /// What a pipeline's `track` event named `name` counts for: its mapping in `[intake]`, or
     /// the metric of that very key; with the property that holds its value, if any.
     pub fn intake(&self, name: &str) -> Option<(&str, Option<&str>)> {
@@ -1361,6 +1428,15 @@ impl Compiled {
 
     /// The first of `keys` that the `messages` of a locale of `locale`'s chain has, trying
     /// every key in a locale before the next locale.
+    /// Message `key` of exactly `locale` (no fallback).
+    pub fn message_exact(&self, key: &str, locale: &str) -> Option<&str> {
+        self.source
+            .messages
+            .get(locale)
+            .and_then(|m| m.get(key))
+            .map(String::as_str)
+    }
+
     pub fn message(&self, keys: &[String], locale: &str) -> Option<&str> {
         self.locale_chain(locale).into_iter().find_map(|l| {
             let strings = self.source.messages.get(l)?;

@@ -496,11 +496,12 @@ async fn slack_attempt(
         _ => None,
     };
     let advanced = row.tier == "advanced";
+    let defs = crate::project::current_definitions(env, &job.project_id).await?;
     let (text, blocks) = slack::message(
         &job.project_id,
         &row,
         account.as_ref(),
-        &slack::ideas(&row, advanced),
+        &slack::ideas(&defs, &row, advanced, "en"),
     );
     let started_ms = now().as_millisecond();
     let posted = slack::post(&slack, &text, &blocks).await;

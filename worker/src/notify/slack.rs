@@ -9,6 +9,7 @@
 //!   `v0:{timestamp}:{raw body}`, at most 5 minutes old, compared in constant time); the e2e
 //!   test signs its clicks with Slack's own SDK.
 
+use cairn_core::Compiled;
 use cairn_core::definitions::Kind;
 use cairn_core::suggestions::{self, Suggestion};
 use cairn_core::wire::{AccountTraits, LedgerRow, SlackSettings};
@@ -99,10 +100,10 @@ pub fn span(since: &str, until: &str) -> Option<String> {
     })
 }
 
-/// The ideas the alert lists for this award.
-pub fn ideas(row: &LedgerRow, advanced: bool) -> Vec<Suggestion> {
+/// The ideas the alert lists for this award (in English: the alert is for the team).
+pub fn ideas(defs: &Compiled, row: &LedgerRow, advanced: bool, locale: &str) -> Vec<Suggestion> {
     let kind = row.kind.parse::<Kind>().unwrap_or(Kind::Custom);
-    suggestions::defaults(kind, advanced)
+    suggestions::ideas(defs, kind, advanced, locale)
 }
 
 /// The alert's blocks and fallback text for award `row` of `project`.
@@ -433,7 +434,11 @@ mod tests {
     #[test]
     fn the_prds_alert() {
         let r = row();
-        let (text, blocks) = message("prj_1", &r, Some(&account()), &ideas(&r, true));
+        let defs = cairn_core::Definitions::compile_toml(
+            "version = 1\n[[metrics]]\nkey = \"p\"\nname = \"projects\"\n",
+        )
+        .unwrap();
+        let (text, blocks) = message("prj_1", &r, Some(&account()), &ideas(&defs, &r, true, "en"));
         assert_eq!(
             text,
             "Customer Milestone: GrowthCorp reached 1 Million API Calls"

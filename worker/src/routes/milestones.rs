@@ -82,9 +82,9 @@ pub async fn award_custom(mut req: Request, ctx: &Ctx<'_>, key: &str) -> ApiResu
 }
 
 /// `GET /v1/milestones/{id}/suggestions`: ways to celebrate the award, and the emails, filled
-/// with its data (the account's name when the product sent it).
+/// with its data (the account's name when the product sent it), in the caller's language.
 pub async fn suggestions(req: &Request, ctx: &Ctx<'_>, id: &str) -> ApiResult<Response> {
-    use cairn_core::suggestions::{CONGRATULATIONS, SOCIAL_PERMISSION};
+    use cairn_core::suggestions::Email;
     use cairn_core::wire::{EmailTemplate, SuggestionView, Suggestions, fill};
     let project = auth::server(req, ctx).await?;
     let row = ledger::get(ctx.env, &project.id, id)
@@ -94,6 +94,8 @@ pub async fn suggestions(req: &Request, ctx: &Ctx<'_>, id: &str) -> ApiResult<Re
         "account" => crate::accounts::traits(ctx.env, &project.id, &row.subject_id).await?,
         _ => None,
     };
+    let defs = project.definitions(ctx.env).await?;
+    let locale = locale(req)?;
     let customer = account
         .as_ref()
         .and_then(|a| a.name.clone())
@@ -103,28 +105,35 @@ pub async fn suggestions(req: &Request, ctx: &Ctx<'_>, id: &str) -> ApiResult<Re
         .get(..10)
         .unwrap_or(&row.achieved_at)
         .to_owned();
+    let title = defs.milestone(&row.milestone_key).map_or_else(
+        || row.milestone_name.clone(),
+        |m| cairn_core::progress::title(&defs, m, &locale),
+    );
     let values = [
         ("customer", customer.as_str()),
-        ("milestone", row.milestone_name.as_str()),
+        ("milestone", title.as_str()),
         ("date", date.as_str()),
         ("product", project.name.as_str()),
     ];
-    let email = |(subject, body): (&str, &str)| EmailTemplate {
-        subject: fill(subject, &values),
-        body: fill(body, &values),
+    let email = |which| {
+        let (subject, body) = cairn_core::suggestions::email(&defs, which, &locale);
+        EmailTemplate {
+            subject: fill(&subject, &values),
+            body: fill(&body, &values),
+        }
     };
-    let ideas = crate::notify::slack::ideas(&row, row.tier == "advanced");
+    let ideas = crate::notify::slack::ideas(&defs, &row, row.tier == "advanced", &locale);
     Ok(Response::from_json(&Suggestions {
         award_id: row.id.clone(),
         suggestions: ideas
-            .iter()
+            .into_iter()
             .map(|s| SuggestionView {
-                id: s.id.into(),
+                id: s.id,
                 emoji: s.emoji.into(),
-                text: s.text.into(),
+                text: s.text,
             })
             .collect(),
-        email: email(CONGRATULATIONS),
-        social_permission: email(SOCIAL_PERMISSION),
+        email: email(Email::Congratulations),
+        social_permission: email(Email::SocialPermission),
     })?)
 }

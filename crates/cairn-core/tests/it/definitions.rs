@@ -310,7 +310,7 @@ fn syntax_errors_name_the_line() {
     check(
         "version = 1\nmystery = 3",
         &[
-            ": line 2: unknown field `mystery`, expected one of `version`, `metrics`, `milestones`, `ladders`, `tiers`, `messages`, `fallback`, `holdout`, `time_zone`, `intake`",
+            ": line 2: unknown field `mystery`, expected one of `version`, `metrics`, `milestones`, `ladders`, `tiers`, `messages`, `fallback`, `holdout`, `time_zone`, `intake`, `suggestions`",
         ],
     );
     assert!(Definitions::from_json("{\"version\": 1, \"metrics\": 3}").is_err());
