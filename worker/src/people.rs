@@ -83,6 +83,26 @@ pub async fn get(env: &Env, project: &str, user: &str) -> ApiResult<Option<Perso
         .await?)
 }
 
+/// Whom to email for job subject `subject` (`user:ID`): the person and their address, or why
+/// not (no address, or opted out).
+pub async fn reachable(
+    env: &Env,
+    project: &str,
+    subject: &str,
+) -> ApiResult<Result<(Person, String), &'static str>> {
+    let user = subject.strip_prefix("user:").unwrap_or(subject);
+    let Some(person) = get(env, project, user).await? else {
+        return Ok(Err("the user has no email address"));
+    };
+    if person.email_opt_out != 0.0 {
+        return Ok(Err("the user opted out of email"));
+    }
+    Ok(match person.email.clone() {
+        Some(email) => Ok((person, email)),
+        None => Err("the user has no email address"),
+    })
+}
+
 /// Erasure: forgets the user.
 pub fn erase_statement(
     db: &D1Database,

@@ -10,7 +10,6 @@ use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use worker::{D1Database, Env};
 
-use super::schedule::Answer;
 use super::{Attempt, Job, Settings, Tried, http, now};
 use crate::error::ApiResult;
 use crate::integrations::{self, INTERCOM_API, POSTHOG_HOST};
@@ -162,30 +161,8 @@ pub async fn attempt(
             }
         };
     let started_ms = now().as_millisecond();
-    let (answer, error) = match http::post_json(&url, &body, token.as_deref(), &headers).await {
-        Ok((
-            Answer::Status {
-                status,
-                retry_after_ms,
-            },
-            text,
-        )) if !(200..300).contains(&status) => (
-            Answer::Status {
-                status,
-                retry_after_ms,
-            },
-            Some(format!("{}: {text:.300}", job.channel)),
-        ),
-        Ok((a, _)) => (a, None),
-        Err(e) => (Answer::NoAnswer, Some(e)),
-    };
-    let permanent = match &answer {
-        Answer::Status {
-            status: 400 | 401 | 403 | 404,
-            ..
-        } => error.clone(),
-        _ => None,
-    };
+    let sent = http::post_json(&url, &body, token.as_deref(), &headers).await;
+    let (answer, error, permanent) = http::classify(sent, &job.channel);
     Ok(Tried::Attempted(Attempt {
         answer,
         error,

@@ -78,3 +78,36 @@ pub async fn post(
         }
     }
 }
+
+/// What a service's answer means for a job: the answer, the error to log (`{label}: {body}` for
+/// a non-2xx), and whether it is permanent (400, 401, 403, 404 do not get better with time).
+pub fn classify(
+    sent: Result<(Answer, String), String>,
+    label: &str,
+) -> (Answer, Option<String>, Option<String>) {
+    let (answer, error) = match sent {
+        Ok((
+            Answer::Status {
+                status,
+                retry_after_ms,
+            },
+            text,
+        )) if !(200..300).contains(&status) => (
+            Answer::Status {
+                status,
+                retry_after_ms,
+            },
+            Some(format!("{label}: {text:.300}")),
+        ),
+        Ok((a, _)) => (a, None),
+        Err(e) => (Answer::NoAnswer, Some(e)),
+    };
+    let permanent = match &answer {
+        Answer::Status {
+            status: 400 | 401 | 403 | 404,
+            ..
+        } => error.clone(),
+        _ => None,
+    };
+    (answer, error, permanent)
+}

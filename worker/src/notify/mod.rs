@@ -584,48 +584,25 @@ async fn loops_attempt(env: &Env, settings: Settings, job: &Job) -> ApiResult<Tr
     }))
 }
 
-/// One Loops transactional send (`Idempotency-Key` = the job id): the answer as the schedule
-/// reads it (Loops' 409 for a key it already sent is a success), the error, and whether it is
-/// permanent (400, 401, 403, 404 do not get better with time).
+/// One Loops transactional send (`Idempotency-Key` = the job id), read as [`http::classify`]
+/// does, except that Loops' 409 for a key it already sent is a success.
 pub(crate) async fn loops_send(
     url: &str,
     api_key: &str,
     job: &str,
     body: &serde_json::Value,
 ) -> (Answer, Option<String>, Option<String>) {
-    let sent = http::post_json(url, body, Some(api_key), &[("idempotency-key", job)]).await;
-    let (answer, error) = match sent {
+    match http::post_json(url, body, Some(api_key), &[("idempotency-key", job)]).await {
         Ok((Answer::Status { status: 409, .. }, _)) => (
             Answer::Status {
                 status: 200,
                 retry_after_ms: None,
             },
             Some("already sent (409 for this Idempotency-Key)".to_owned()),
+            None,
         ),
-        Ok((
-            Answer::Status {
-                status,
-                retry_after_ms,
-            },
-            text,
-        )) if !(200..300).contains(&status) => (
-            Answer::Status {
-                status,
-                retry_after_ms,
-            },
-            Some(format!("loops: {text:.300}")),
-        ),
-        Ok((a, _)) => (a, None),
-        Err(e) => (Answer::NoAnswer, Some(e)),
-    };
-    let permanent = match &answer {
-        Answer::Status {
-            status: 400 | 401 | 403 | 404,
-            ..
-        } => error.clone(),
-        _ => None,
-    };
-    (answer, error, permanent)
+        sent => http::classify(sent, "loops"),
+    }
 }
 
 /// Logs an attempt, decides what comes next, and tells the queue.

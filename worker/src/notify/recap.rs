@@ -96,6 +96,28 @@ struct Entry {
     totals: std::collections::BTreeMap<String, u64>,
 }
 
+/// A milestone's words in `locale`: its title, its next step (description) and its call to
+/// action; `fallback` is its stored English title if the definitions no longer have it.
+pub(super) struct Copy {
+    pub title: String,
+    pub next_step: String,
+    pub cta: Option<cairn_core::definitions::Cta>,
+}
+
+pub(super) fn copy(defs: &cairn_core::Compiled, key: &str, fallback: &str, locale: &str) -> Copy {
+    let m = defs.milestone(key);
+    Copy {
+        title: m.map_or_else(
+            || fallback.to_owned(),
+            |m| cairn_core::progress::title(defs, m, locale),
+        ),
+        next_step: m
+            .map(|m| cairn_core::progress::description(defs, m, locale))
+            .unwrap_or_default(),
+        cta: m.and_then(|m| cairn_core::progress::cta(defs, m, locale)),
+    }
+}
+
 /// The Loops transactional id for a recap whose latest award is `entry`: `recap.{milestone}`,
 /// else `recap.{tier}`, else `recap`.
 fn transactional<'a>(loops: &'a LoopsSettings, entry: &Entry) -> Option<&'a String> {
@@ -129,16 +151,10 @@ pub async fn attempt(env: &Env, settings: Settings, job: &Job) -> ApiResult<Trie
     if now().as_millisecond() < send_at {
         return Ok(Tried::Later(send_at));
     }
-    let user = job.subject.strip_prefix("user:").unwrap_or(&job.subject);
-    let person = crate::people::get(env, &job.project_id, user).await?;
-    let Some(person) = person else {
-        return Ok(Tried::Skip("the user has no email address".into()));
-    };
-    if person.email_opt_out != 0.0 {
-        return Ok(Tried::Skip("the user opted out of email".into()));
-    }
-    let Some(email) = person.email.clone() else {
-        return Ok(Tried::Skip("the user has no email address".into()));
+    let (person, email) = match crate::people::reachable(env, &job.project_id, &job.subject).await?
+    {
+        Ok(found) => found,
+        Err(reason) => return Ok(Tried::Skip(reason.into())),
     };
     let Some(latest) = payload.awards.last() else {
         return Ok(Tried::Skip("no award to recap".into()));
@@ -156,24 +172,24 @@ pub async fn attempt(env: &Env, settings: Settings, job: &Job) -> ApiResult<Trie
     let defs =
         crate::project::definitions(env, &job.project_id, payload.definitions_version as i64)
             .await?;
-    let title = |e: &Entry| {
-        defs.milestone(&e.milestone_key).map_or_else(
-            || e.milestone_name.clone(),
-            |m| cairn_core::progress::title(&defs, m, &locale),
-        )
-    };
-    let titles: Vec<String> = payload.awards.iter().map(title).collect();
-    let m = defs.milestone(&latest.milestone_key);
-    let next_step = m
-        .map(|m| cairn_core::progress::description(&defs, m, &locale))
-        .unwrap_or_default();
-    let cta = m.and_then(|m| cairn_core::progress::cta(&defs, m, &locale));
+    let titles: Vec<String> = payload
+        .awards
+        .iter()
+        .map(|e| copy(&defs, &e.milestone_key, &e.milestone_name, &locale).title)
+        .collect();
+    let latest_copy = copy(
+        &defs,
+        &latest.milestone_key,
+        &latest.milestone_name,
+        &locale,
+    );
+    let (next_step, cta) = (latest_copy.next_step, latest_copy.cta);
     let mut data = serde_json::Map::new();
     data.insert(
         "name".into(),
         json!(person.name.clone().unwrap_or_default()),
     );
-    data.insert("milestone".into(), json!(title(latest)));
+    data.insert("milestone".into(), json!(latest_copy.title));
     data.insert("milestones".into(), json!(titles.join(", ")));
     data.insert("milestoneCount".into(), json!(titles.len()));
     data.insert("tier".into(), json!(latest.tier));

@@ -96,15 +96,10 @@ pub async fn attempt(env: &Env, settings: Settings, job: &Job) -> ApiResult<Trie
         return Ok(Tried::Skip("Loops is not connected".into()));
     };
     let p: Payload = serde_json::from_str(&job.payload)?;
-    let user = job.subject.strip_prefix("user:").unwrap_or(&job.subject);
-    let Some(person) = crate::people::get(env, &job.project_id, user).await? else {
-        return Ok(Tried::Skip("the user has no email address".into()));
-    };
-    if person.email_opt_out != 0.0 {
-        return Ok(Tried::Skip("the user opted out of email".into()));
-    }
-    let Some(email) = person.email.clone() else {
-        return Ok(Tried::Skip("the user has no email address".into()));
+    let (person, email) = match crate::people::reachable(env, &job.project_id, &job.subject).await?
+    {
+        Ok(found) => found,
+        Err(reason) => return Ok(Tried::Skip(reason.into())),
     };
     let ids = &loops.transactional_ids;
     let Some(transactional_id) = ids
@@ -121,15 +116,11 @@ pub async fn attempt(env: &Env, settings: Settings, job: &Job) -> ApiResult<Trie
         .unwrap_or_else(|| cairn_core::definitions::DEFAULT_LOCALE.to_owned());
     let defs =
         crate::project::definitions(env, &job.project_id, p.definitions_version as i64).await?;
-    let m = defs.milestone(&p.milestone_key);
-    let title = m.map_or_else(
-        || p.milestone_name.clone(),
-        |m| cairn_core::progress::title(&defs, m, &locale),
-    );
-    let next_step = m
-        .map(|m| cairn_core::progress::description(&defs, m, &locale))
-        .unwrap_or_default();
-    let cta = m.and_then(|m| cairn_core::progress::cta(&defs, m, &locale));
+    let super::recap::Copy {
+        title,
+        next_step,
+        cta,
+    } = super::recap::copy(&defs, &p.milestone_key, &p.milestone_name, &locale);
     let api = loops
         .api_url
         .as_deref()
