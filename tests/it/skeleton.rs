@@ -105,3 +105,37 @@ fn ten_projects_celebrate_twice_once_each_and_survive_a_restart() {
     );
     assert_eq!(me["awards"].as_array().unwrap().len(), 2);
 }
+
+/// Tests pick free ports a moment before wrangler binds them, while other tests' workerd
+/// processes bind sockets of their own: a port taken in between must cost a retry, not a
+/// failed run.
+#[test]
+fn wrangler_moves_to_fresh_ports_when_its_port_was_taken() {
+    cairn_e2e::ensure_built();
+    let dir = cairn_e2e::test_dir("skeleton-port-taken");
+    let taken = std::net::TcpListener::bind((std::net::Ipv4Addr::LOCALHOST, 0)).unwrap();
+    let port = taken.local_addr().unwrap().port();
+    let options = xtask::wrangler::Options {
+        port,
+        ..xtask::wrangler::Options::ephemeral(dir.join("state"), dir.join("wrangler-0.log"))
+            .unwrap()
+    };
+    let w = xtask::wrangler::Wrangler::start(options).unwrap();
+    assert_ne!(w.options.port, port, "moved off the taken port");
+    assert_eq!(
+        xtask::wrangler::get_status(w.options.port, "/v1/health"),
+        Some(200)
+    );
+    // Ports chosen by hand (`cargo xtask dev`'s 8787) are never changed behind the user's back.
+    let fixed = xtask::wrangler::Options {
+        port,
+        ephemeral_ports: false,
+        ..xtask::wrangler::Options::ephemeral(dir.join("state2"), dir.join("wrangler-1.log"))
+            .unwrap()
+    };
+    let err = xtask::wrangler::Wrangler::start(fixed).unwrap_err();
+    assert!(
+        err.to_string().contains("could not bind its ports"),
+        "{err:#}"
+    );
+}

@@ -123,6 +123,7 @@ fn dev() -> Result<()> {
         log: None,
         notify_scale: 1,
         config: None,
+        ephemeral_ports: false,
     };
     xtask::seed::prepare(&options.persist_to)?;
     println!(

@@ -18,6 +18,19 @@ use crate::{cmd, npm_bin, root};
 /// How long wrangler may take to answer its first request.
 pub const START_DEADLINE: Duration = Duration::from_secs(90);
 
+/// How many sets of free ports [`Wrangler::start`] tries.
+const PORT_ATTEMPTS: u32 = 4;
+
+/// How much of the log a start error quotes.
+const LOG_TAIL_LINES: usize = 20;
+
+/// Why one spawn did not answer.
+enum Start {
+    /// Another process bound one of the ports first (the log's path).
+    PortTaken(String),
+    Failed(anyhow::Error),
+}
+
 /// Settings of one `wrangler dev`.
 #[derive(Debug, Clone)]
 pub struct Options {
@@ -34,18 +47,24 @@ pub struct Options {
     pub notify_scale: u32,
     /// Another `wrangler.toml` (a benchmark's variant); `None`: the repository's.
     pub config: Option<PathBuf>,
+    /// The ports were picked free a moment ago and may be picked again: if another process
+    /// took one in between (another workerd binds its internal sockets on port 0), start
+    /// retries on fresh ones.
+    pub ephemeral_ports: bool,
 }
 
 impl Options {
     /// Free ports and the given persistence directory, output to `log`.
     pub fn ephemeral(persist_to: PathBuf, log: PathBuf) -> Result<Self> {
+        let [port, inspector_port] = free_ports()?;
         Ok(Self {
-            port: free_port()?,
-            inspector_port: free_port()?,
+            port,
+            inspector_port,
             persist_to,
             log: Some(log),
             notify_scale: 1,
             config: None,
+            ephemeral_ports: true,
         })
     }
 }
@@ -106,22 +125,45 @@ impl Wrangler {
 
     /// Prepares the local state (migrations, demo project), starts wrangler in its own process
     /// group and waits until it answers.
-    pub fn start(options: Options) -> Result<Self> {
+    pub fn start(mut options: Options) -> Result<Self> {
         crate::seed::prepare(&options.persist_to)?;
+        let mut attempt = 1;
+        loop {
+            match Self::spawn(options.clone()) {
+                Ok(me) => return Ok(me),
+                Err(Start::PortTaken(log))
+                    if options.ephemeral_ports && attempt < PORT_ATTEMPTS =>
+                {
+                    eprintln!(
+                        "wrangler: a port was taken before it bound ({log}); retrying on fresh ports"
+                    );
+                    [options.port, options.inspector_port] = free_ports()?;
+                    attempt += 1;
+                }
+                Err(Start::PortTaken(log)) => bail!("wrangler could not bind its ports: {log}"),
+                Err(Start::Failed(e)) => return Err(e),
+            }
+        }
+    }
+
+    fn spawn(options: Options) -> Result<Self, Start> {
         let mut c = Self::command(&options);
         c.process_group(0);
         if let Some(log) = &options.log {
             if let Some(dir) = log.parent() {
-                std::fs::create_dir_all(dir)?;
+                std::fs::create_dir_all(dir).map_err(|e| Start::Failed(e.into()))?;
             }
             let file = std::fs::File::create(log)
-                .with_context(|| format!("creating {}", log.display()))?;
-            c.stdout(file.try_clone()?).stderr(file);
+                .with_context(|| format!("creating {}", log.display()))
+                .map_err(Start::Failed)?;
+            let err = file.try_clone().map_err(|e| Start::Failed(e.into()))?;
+            c.stdout(file).stderr(err);
         }
         let started = Instant::now();
         let child = c
             .spawn()
-            .context("cannot start wrangler: run `cargo xtask setup`")?;
+            .context("cannot start wrangler: run `cargo xtask setup`")
+            .map_err(Start::Failed)?;
         let base = format!("http://127.0.0.1:{}", options.port);
         let mut me = Self {
             child: Some(child),
@@ -135,16 +177,42 @@ impl Wrangler {
                 return Ok(me);
             }
             if let Some(status) = me.child.as_mut().and_then(|c| c.try_wait().ok().flatten()) {
-                bail!("wrangler exited early ({status}); see {}", me.log_hint());
+                me.child = None;
+                let tail = me.log_tail();
+                if tail.contains("Address already in use") {
+                    return Err(Start::PortTaken(me.log_hint()));
+                }
+                return Err(Start::Failed(anyhow::anyhow!(
+                    "wrangler exited early ({status}); see {}; it ended with:\n{tail}",
+                    me.log_hint()
+                )));
             }
             if started.elapsed() > START_DEADLINE {
-                bail!(
-                    "wrangler did not answer within {START_DEADLINE:?}; see {}",
-                    me.log_hint()
-                );
+                return Err(Start::Failed(anyhow::anyhow!(
+                    "wrangler did not answer within {START_DEADLINE:?}; see {}; it ended with:\n{}",
+                    me.log_hint(),
+                    me.log_tail()
+                )));
             }
             std::thread::sleep(Duration::from_millis(100));
         }
+    }
+
+    /// The last lines of the log file (empty when output is inherited).
+    fn log_tail(&self) -> String {
+        let text = self
+            .options
+            .log
+            .as_deref()
+            .and_then(|p| std::fs::read_to_string(p).ok())
+            .unwrap_or_default();
+        let lines: Vec<&str> = text.lines().collect();
+        lines
+            .iter()
+            .skip(lines.len().saturating_sub(LOG_TAIL_LINES))
+            .copied()
+            .collect::<Vec<_>>()
+            .join("\n")
     }
 
     fn log_hint(&self) -> String {
@@ -224,11 +292,16 @@ fn group_alive(group: &str) -> bool {
         .is_ok_and(|s| s.success())
 }
 
-/// A TCP port free on 127.0.0.1 right now.
-pub fn free_port() -> Result<u16> {
-    Ok(TcpListener::bind((Ipv4Addr::LOCALHOST, 0))?
-        .local_addr()?
-        .port())
+/// `N` distinct TCP ports free on 127.0.0.1 right now (all held until all are picked).
+pub fn free_ports<const N: usize>() -> Result<[u16; N]> {
+    let listeners = (0..N)
+        .map(|_| TcpListener::bind((Ipv4Addr::LOCALHOST, 0)))
+        .collect::<std::io::Result<Vec<_>>>()?;
+    let mut ports = [0; N];
+    for (port, l) in ports.iter_mut().zip(&listeners) {
+        *port = l.local_addr()?.port();
+    }
+    Ok(ports)
 }
 
 /// The status code of `GET path` on 127.0.0.1:`port`, or `None` if nothing answers.
