@@ -12,6 +12,7 @@ mod realtime;
 mod recap;
 mod segment;
 mod server;
+mod shares;
 mod skeleton;
 mod slack;
 mod soak;

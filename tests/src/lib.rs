@@ -82,6 +82,24 @@ pub struct Reply {
     pub body: String,
 }
 
+/// An HTTP answer whose body is bytes (an image, say).
+#[derive(Debug)]
+pub struct BytesReply {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+impl BytesReply {
+    /// The first value of header `name` (case-insensitive), or `""`.
+    pub fn header(&self, name: &str) -> &str {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map_or("", |(_, v)| v.as_str())
+    }
+}
+
 impl Reply {
     /// The body as JSON.
     pub fn json(&self) -> Value {
@@ -209,6 +227,28 @@ impl App {
         })
     }
 
+    /// `GET path` with `headers`, the body as bytes (an image, say).
+    pub fn get_bytes(&self, path: &str, headers: &[(&str, &str)]) -> Result<BytesReply> {
+        let url = format!("{}{path}", self.base());
+        let request = ureq::http::Request::builder().method("GET").uri(&url);
+        let request = headers.iter().fold(request, |r, (k, v)| r.header(*k, *v));
+        let mut response = self
+            .http
+            .run(request.body(())?)
+            .with_context(|| format!("GET {url}"))?;
+        let headers = response
+            .headers()
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_str().unwrap_or_default().to_owned()))
+            .collect();
+        let status = response.status().as_u16();
+        Ok(BytesReply {
+            status,
+            headers,
+            body: response.body_mut().read_to_vec()?,
+        })
+    }
+
     /// A client-API request as user `user` of the demo project.
     pub fn client(
         &self,
@@ -257,10 +297,16 @@ impl App {
     /// Runs the Playwright script `tests/e2e/<script>` against this app; returns the JSON it
     /// prints last. Screenshots go to `target/e2e/<name>/`.
     pub fn browser(&self, script: &str) -> Result<Value> {
+        self.browser_with(script, &[])
+    }
+
+    /// [`App::browser`] with more environment variables for the script.
+    pub fn browser_with(&self, script: &str, env: &[(&str, &str)]) -> Result<Value> {
         let path = xtask::root().join("tests/e2e").join(script);
         let out = Command::new("node")
             .arg(&path)
             .current_dir(xtask::root())
+            .envs(env.iter().copied())
             .env("CAIRN_BASE", self.base())
             .env("CAIRN_ARTIFACTS", &self.dir)
             .env("CHROMIUM", xtask::setup::CHROMIUM)

@@ -2,7 +2,9 @@
  * Public contract (see README, "Embedding"): reads data-key (and the optional data-api,
  * data-theme, data-corner, data-locale, data-share-url) from its own tag, derives the API origin
  * from its own src, keeps cairn(...) calls made before load in window.cairn.q and hands them to
- * the widget, which then owns window.cairn. */
+ * the widget, which then owns window.cairn. A visit from a shared badge page (?cairn_ref=sh_...)
+ * is remembered on this site (localStorage "cairn:ref", 30 days) so the widget can report the
+ * signup it leads to. */
 (function (w, d) {
   var s = d.currentScript;
   if (!s || w.__cairnLoader) return;
@@ -10,6 +12,10 @@
   var src = s.src;
   var c = w.cairn = w.cairn || function () { (c.q = c.q || []).push(arguments); };
   function u(p) { return new URL(p, src).href; }
+  try {
+    var r = new URLSearchParams(w.location.search).get("cairn_ref");
+    if (r && /^sh_[0-9a-f]{32}$/.test(r)) w.localStorage.setItem("cairn:ref", r + "|" + (Date.now() + 2592e6));
+  } catch (e) { /* storage may be off: then no attribution */ }
   // The wasm is fetched (and compiled as it streams) while the JS glue loads: not one after
   // the other.
   var wasm = fetch(u("__CAIRN_WASM__"), { credentials: "omit" });

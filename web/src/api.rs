@@ -23,6 +23,7 @@ pub struct Client {
 }
 
 pub use crate::logic::Me;
+use crate::logic::PublicShare;
 
 /// A failed call: its message, and whether trying again may succeed.
 struct CallError {
@@ -71,6 +72,70 @@ impl Client {
             .await
             .map(drop)
             .map_err(|e| e.message)
+    }
+
+    /// `POST /v1/client/shares`: makes `award_id` a public page (the user's explicit consent).
+    pub async fn share(
+        &self,
+        award_id: &str,
+        message: &str,
+        name: &str,
+    ) -> Result<PublicShare, String> {
+        let body = js_sys::Object::new();
+        let set = |k: &str, v: JsValue| js_sys::Reflect::set(&body, &k.into(), &v);
+        let _ = set("award_id", award_id.into());
+        let _ = set("message", message.into());
+        let name = name.trim();
+        if !name.is_empty() {
+            let _ = set("display_name", name.into());
+        }
+        let body = js_sys::JSON::stringify(&body)
+            .ok()
+            .and_then(|s| s.as_string())
+            .unwrap_or_default();
+        self.call("POST", "/v1/client/shares", Some(&body))
+            .await
+            .and_then(answer)
+            .map_err(|e| e.message)
+    }
+
+    /// `GET /v1/client/shares`: the user's public badges.
+    pub async fn shares(&self) -> Result<Vec<PublicShare>, String> {
+        struct List(Vec<PublicShare>);
+        impl crate::convert::FromJs for List {
+            fn read(value: &JsValue) -> Result<Self, String> {
+                let shares = js_sys::Reflect::get(value, &"shares".into())
+                    .map_err(|_| "SharesList.shares is missing".to_owned())?;
+                Vec::<PublicShare>::read(&shares).map(List)
+            }
+        }
+        self.call("GET", "/v1/client/shares", None)
+            .await
+            .and_then(answer::<List>)
+            .map(|l| l.0)
+            .map_err(|e| e.message)
+    }
+
+    /// `DELETE /v1/client/shares/{id}`: the badge is private again.
+    pub async fn revoke(&self, share_id: &str) -> Result<(), String> {
+        let path = format!(
+            "/v1/client/shares/{}",
+            js_sys::encode_uri_component(share_id)
+        );
+        self.call("DELETE", &path, None)
+            .await
+            .map(drop)
+            .map_err(|e| e.message)
+    }
+
+    /// `POST /v1/client/attribution`: this user arrived through share `reference`. `Err(true)`
+    /// when trying again later may work (the reference is then kept).
+    pub async fn attribute(&self, reference: &str) -> Result<(), bool> {
+        let body = format!("{{\"ref\":{}}}", to_json_string(reference));
+        self.call("POST", "/v1/client/attribution", Some(&body))
+            .await
+            .map(drop)
+            .map_err(|e| e.transient)
     }
 
     /// One request; a successful answer's path and text, read by [`answer`]. (Not generic over
@@ -123,6 +188,14 @@ fn answer<T: FromJs>((path, text): (String, String)) -> Result<T, CallError> {
         message: format!("unexpected answer from {path}: {e}"),
         transient: false,
     })
+}
+
+/// `text` as a JSON string literal.
+fn to_json_string(text: &str) -> String {
+    js_sys::JSON::stringify(&JsValue::from_str(text))
+        .ok()
+        .and_then(|s| s.as_string())
+        .unwrap_or_else(|| "\"\"".into())
 }
 
 fn fatal(e: JsValue) -> CallError {

@@ -18,7 +18,7 @@ use cairn_wire::{Badge, Channel, Cta, CtaKind, Kind, Scope};
 use js_sys::{Array, Object, Reflect};
 use wasm_bindgen::{JsCast, JsValue};
 
-use crate::logic::{AccountPart, Me};
+use crate::logic::{AccountPart, Me, PublicShare};
 
 /// A value that can be read from parsed JSON.
 pub trait FromJs: Sized {
@@ -210,6 +210,19 @@ impl FromJs for TrackResponse {
             total: f.req("total")?,
             duplicate: f.or_default("duplicate")?,
             awards: f.req("awards")?,
+        })
+    }
+}
+
+/// The part of `ShareView` the widget uses.
+impl FromJs for PublicShare {
+    fn read(value: &JsValue) -> Result<Self, String> {
+        let f = Fields::of(value, "ShareView")?;
+        Ok(Self {
+            share_id: f.req("share_id")?,
+            award_id: f.req("award_id")?,
+            url: f.req("url")?,
+            linkedin_add_url: f.req("linkedin_add_url")?,
         })
     }
 }

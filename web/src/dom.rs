@@ -96,3 +96,10 @@ pub fn deep_active_element() -> Option<web_sys::Element> {
     }
     Some(active)
 }
+
+/// Removes `key` from localStorage (ignored where storage is off).
+pub fn local_storage_remove(key: &str) {
+    if let Some(storage) = window().local_storage().ok().flatten() {
+        let _ = storage.remove_item(key);
+    }
+}

@@ -13,13 +13,15 @@ use crate::api::Client;
 use crate::confetti::Painter;
 use crate::convert::ToJs;
 use crate::dom::{
-    document, emit, get, get_f64, get_string, local_storage_get, local_storage_set, number_text,
-    prefers_reduced_motion, warn, window,
+    document, emit, get, get_f64, get_string, local_storage_get, local_storage_remove,
+    local_storage_set, number_text, prefers_reduced_motion, warn, window,
 };
 use crate::html::El;
-use crate::logic::{BurstOptions, Celebrations, Corner, Shape, Strings, is_rtl};
+use crate::logic::{BurstOptions, Celebrations, Corner, REF_KEY, Shape, Strings, is_rtl, live_ref};
 use crate::stream::Stream;
-use crate::view::{STYLES, Ui, badge_placement, ladder_placement, layer, localized, shelf};
+use crate::view::{
+    Publish, STYLES, Ui, badge_placement, ladder_placement, layer, localized, shelf,
+};
 
 /// Awards reached while the page was closed are celebrated on the next visit if they are at
 /// most this old (and nobody saw them on another device).
@@ -73,6 +75,17 @@ pub struct Widget {
 #[wasm_bindgen]
 pub fn start(key: String, api: String, queue: JsValue, options: JsValue) -> Result<(), JsValue> {
     let widget = Widget::mount(key, api, &options)?;
+    {
+        let widget = Rc::downgrade(&widget);
+        let ui = widget.upgrade().map(|w| w.ui);
+        if let Some(ui) = ui {
+            ui.set_publisher(move |intent| {
+                if let Some(w) = widget.upgrade() {
+                    w.on_publish(intent);
+                }
+            });
+        }
+    }
     let dispatch = {
         let widget = Rc::clone(&widget);
         Closure::<dyn Fn(JsValue, JsValue, JsValue)>::new(
@@ -536,11 +549,87 @@ impl Widget {
             self.ui.rtl.set(is_rtl(locale));
         }
         *self.stream.borrow_mut() = Some(stream);
+        // A visit from a shared badge: the signup is reported before this user's first event,
+        // while Cairn still sees them as new; events wait in `pending` until then.
+        let reference = local_storage_get(REF_KEY)
+            .and_then(|r| live_ref(&r, js_sys::Date::now()).map(str::to_owned));
+        if local_storage_get(REF_KEY).is_some() && reference.is_none() {
+            local_storage_remove(REF_KEY);
+        }
+        match reference {
+            Some(reference) => {
+                let client = self.client(&user);
+                let this = Rc::clone(self);
+                wasm_bindgen_futures::spawn_local(async move {
+                    if client.attribute(&reference).await == Err(true) {
+                        warn("cairn: the signup could not be reported; kept for later");
+                    } else {
+                        local_storage_remove(REF_KEY);
+                    }
+                    this.start_as(user);
+                });
+            }
+            None => self.start_as(user),
+        }
+    }
+
+    /// The user is known: send what waited for them and catch up.
+    fn start_as(self: &Rc<Self>, user: Identity) {
         *self.user.borrow_mut() = Some(user);
         for event in self.pending.take() {
             self.track(event);
         }
         self.catch_up();
+        self.load_shares();
+    }
+
+    /// Reads which of the user's badges are public.
+    fn load_shares(self: &Rc<Self>) {
+        let Some(user) = self.user.borrow().clone() else {
+            return;
+        };
+        let client = self.client(&user);
+        let ui = self.ui;
+        wasm_bindgen_futures::spawn_local(async move {
+            match client.shares().await {
+                Ok(list) => ui.public.set(list),
+                Err(message) => warn(&format!("cairn: reading public badges failed: {message}")),
+            }
+        });
+    }
+
+    /// Carries out what the share card and the shelf ask for (`Ui::publish`).
+    fn on_publish(self: &Rc<Self>, intent: Publish) {
+        let Some(user) = self.user.borrow().clone() else {
+            self.ui.share_failed.set(true);
+            return;
+        };
+        let client = self.client(&user);
+        let ui = self.ui;
+        ui.share_busy.set(true);
+        ui.share_failed.set(false);
+        wasm_bindgen_futures::spawn_local(async move {
+            let done = match intent {
+                Publish::Make {
+                    award_id,
+                    message,
+                    name,
+                } => client.share(&award_id, &message, &name).await.map(|share| {
+                    ui.public.update(|p| {
+                        p.retain(|s| s.award_id != share.award_id);
+                        p.push(share);
+                    });
+                }),
+                Publish::Revoke { share_id } => client.revoke(&share_id).await.map(|()| {
+                    ui.public.update(|p| p.retain(|s| s.share_id != share_id));
+                }),
+            };
+            ui.share_busy.set(false);
+            if let Err(message) = done {
+                warn(&format!("cairn: sharing failed: {message}"));
+                ui.share_failed.set(true);
+            }
+        });
     }
 
     /// The page became visible again: reconnect the stream now and fetch what was missed.

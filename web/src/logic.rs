@@ -379,6 +379,15 @@ pub struct Strings {
     pub share_x: &'static str,
     pub share_linkedin: &'static str,
     pub badges: &'static str,
+    /// The consent step: make the badge a public page.
+    pub publish: &'static str,
+    pub publish_hint: &'static str,
+    pub name_label: &'static str,
+    pub public_link: &'static str,
+    pub add_linkedin: &'static str,
+    /// Make a public badge private again.
+    pub unpublish: &'static str,
+    pub publish_failed: &'static str,
 }
 
 const EN: Strings = Strings {
@@ -405,6 +414,13 @@ const EN: Strings = Strings {
     share_x: "Post on X",
     share_linkedin: "Share on LinkedIn",
     badges: "Badges",
+    publish: "Make it public",
+    publish_hint: "Creates a page anyone with the link can see: the badge, your message and the name you choose.",
+    name_label: "Name to show (optional)",
+    public_link: "Public page",
+    add_linkedin: "Add to LinkedIn profile",
+    unpublish: "Make private",
+    publish_failed: "That did not work. Try again.",
 };
 
 const FR: Strings = Strings {
@@ -431,6 +447,13 @@ const FR: Strings = Strings {
     share_x: "Publier sur X",
     share_linkedin: "Partager sur LinkedIn",
     badges: "Badges",
+    publish: "Le rendre public",
+    publish_hint: "Crée une page visible par qui a le lien : le badge, votre message et le nom choisi.",
+    name_label: "Nom affiché (facultatif)",
+    public_link: "Page publique",
+    add_linkedin: "Ajouter au profil LinkedIn",
+    unpublish: "Rendre privé",
+    publish_failed: "Cela n’a pas marché. Réessayez.",
 };
 
 const AR: Strings = Strings {
@@ -457,6 +480,13 @@ const AR: Strings = Strings {
     share_x: "انشر على X",
     share_linkedin: "شارك على LinkedIn",
     badges: "الشارات",
+    publish: "اجعلها عامة",
+    publish_hint: "تنشئ صفحة يراها كل من لديه الرابط: الشارة ورسالتك والاسم الذي تختاره.",
+    name_label: "الاسم المعروض (اختياري)",
+    public_link: "الصفحة العامة",
+    add_linkedin: "أضف إلى ملف LinkedIn",
+    unpublish: "اجعلها خاصة",
+    publish_failed: "لم ينجح ذلك. حاول مرة أخرى.",
 };
 
 /// The built-in languages, English first (the fallback).
@@ -609,6 +639,35 @@ impl ShareLinks {
             copy: format!("{message} {url}"),
         }
     }
+}
+
+/// A badge the user made public (`POST /v1/client/shares`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PublicShare {
+    pub share_id: String,
+    pub award_id: String,
+    /// The public page.
+    pub url: String,
+    /// LinkedIn's "Add to profile".
+    pub linkedin_add_url: String,
+}
+
+/// Where the loader keeps a share reference (`?cairn_ref=`) on the product's own site.
+pub const REF_KEY: &str = "cairn:ref";
+
+/// How long a share reference is kept, in milliseconds (30 days).
+pub const REF_WINDOW_MS: f64 = 30.0 * 86_400_000.0;
+
+/// The share reference in `stored` (`{ref}|{until_ms}`, as the loader writes it) if it is
+/// well formed and not expired at `now_ms`.
+pub fn live_ref(stored: &str, now_ms: f64) -> Option<&str> {
+    let (reference, until) = stored.split_once('|')?;
+    let until: f64 = until.parse().ok()?;
+    let well_formed = reference.strip_prefix("sh_").is_some_and(|h| {
+        h.len() == 32 && h.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+    });
+    (well_formed && now_ms < until && until <= now_ms + REF_WINDOW_MS + 60_000.0)
+        .then_some(reference)
 }
 
 /// Reconnection delays of the real-time stream: exponential from one second, capped at 30 s,

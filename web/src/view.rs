@@ -3,6 +3,7 @@
 //! decisions live in [`crate::logic`] (tested natively) and the flow in [`crate::embed`].
 
 use std::cell::RefCell;
+use std::rc::Rc;
 
 use cairn_wire::{AwardView, LadderProgress, LockedMilestone};
 use cairn_wire::{Badge, Cta};
@@ -14,7 +15,7 @@ use crate::api::Me;
 use crate::convert::ToJs;
 use crate::dom;
 use crate::html::{El, effect, el};
-use crate::logic::{Countdown, ShareLinks, Strings, fill, toast_caption};
+use crate::logic::{Countdown, PublicShare, ShareLinks, Strings, fill, toast_caption};
 
 /// How long a toast stays when nobody hovers or focuses it, in milliseconds.
 pub const TOAST_MS: f64 = 6_000.0;
@@ -30,6 +31,22 @@ pub struct Toast {
     pub award: AwardView,
     /// The line under the title.
     pub caption: String,
+}
+
+/// Who carries out [`Publish`] requests.
+type Publisher = Rc<dyn Fn(Publish)>;
+
+/// What the user asked of a badge's public page.
+#[derive(Debug, Clone)]
+pub enum Publish {
+    /// Make it public (the consent step), with the message and the name to show.
+    Make {
+        award_id: String,
+        message: String,
+        name: String,
+    },
+    /// Make it private again.
+    Revoke { share_id: String },
 }
 
 /// The state every component renders: copyable signals, shared by the floating layer and the
@@ -49,8 +66,15 @@ pub struct Ui {
     pub shelf_open: RwSignal<bool>,
     /// The award whose share card is open.
     pub sharing: RwSignal<Option<AwardView>>,
-    /// The link a share points to.
+    /// The link a share points to until the badge is public.
     pub share_url: RwSignal<String>,
+    /// The user's public badges.
+    pub public: RwSignal<Vec<PublicShare>>,
+    /// A publish or revoke is under way / the last one failed.
+    pub share_busy: RwSignal<bool>,
+    pub share_failed: RwSignal<bool>,
+    /// Carries out a [`Publish`] (set by the widget, which holds the client).
+    on_publish: StoredValue<Option<Publisher>, LocalStorage>,
     timers: StoredValue<Vec<(u64, Countdown)>>,
     next_id: StoredValue<u64>,
 }
@@ -71,9 +95,31 @@ impl Ui {
             shelf_open: RwSignal::new(false),
             sharing: RwSignal::new(None),
             share_url: RwSignal::new(share_url),
+            public: RwSignal::new(Vec::new()),
+            share_busy: RwSignal::new(false),
+            share_failed: RwSignal::new(false),
+            on_publish: StoredValue::new_local(None),
             timers: StoredValue::new(Vec::new()),
             next_id: StoredValue::new(0),
         }
+    }
+
+    /// Sets who carries out [`Publish`] requests.
+    pub fn set_publisher(self, f: impl Fn(Publish) + 'static) {
+        self.on_publish.set_value(Some(Rc::new(f)));
+    }
+
+    /// Asks for `intent` (the share card's consent, the shelf's revoke).
+    pub fn publish(self, intent: Publish) {
+        if let Some(f) = self.on_publish.get_value() {
+            f(intent);
+        }
+    }
+
+    /// The public share of award `award_id`, if it is public.
+    pub fn public_share(self, award_id: &str) -> Option<PublicShare> {
+        self.public
+            .with(|p| p.iter().find(|s| s.award_id == award_id).cloned())
     }
 
     /// One of the UI strings, following the language. Every call returns the same closure
@@ -412,8 +458,16 @@ fn share_card(ui: Ui) -> El {
             copied.set(false);
         }
     });
+    let name = RwSignal::new(String::new());
+    // The public page once the user made the badge public; the host's link until then.
+    let public = move || {
+        ui.sharing
+            .with(|a| a.as_ref().map(|a| a.id.clone()))
+            .and_then(|id| ui.public_share(&id))
+    };
+    let url = move || public().map_or_else(|| ui.share_url.get(), |p| p.url);
     let links = move || {
-        ShareLinks::new(&message.get(), &ui.share_url.get(), |c| {
+        ShareLinks::new(&message.get(), &url(), |c| {
             js_sys::encode_uri_component(c).into()
         })
     };
@@ -436,11 +490,7 @@ fn share_card(ui: Ui) -> El {
                 let data = js_sys::Object::new();
                 let _ =
                     js_sys::Reflect::set(&data, &"text".into(), &message.get_untracked().into());
-                let _ = js_sys::Reflect::set(
-                    &data,
-                    &"url".into(),
-                    &ui.share_url.get_untracked().into(),
-                );
+                let _ = js_sys::Reflect::set(&data, &"url".into(), &url().into());
                 let _ = dom::call_method(&navigator(), "share", &[data.into()]);
                 tell("native");
             })
@@ -502,6 +552,7 @@ fn share_card(ui: Ui) -> El {
             .child(el("span").text_with(ui.tr(|s| s.message_label)))
             .child(textarea),
     )
+    .child(publish_section(ui, public, message, name))
     .child(
         el("div")
             .class("share-actions")
@@ -529,6 +580,113 @@ fn share_card(ui: Ui) -> El {
                     .text_with(ui.tr(|s| s.share_linkedin)),
             ),
     )
+}
+
+/// The consent step (a display name and "Make it public") before the badge is public; its
+/// public page, LinkedIn's "Add to profile" and "Make private" after.
+fn publish_section(
+    ui: Ui,
+    public: impl Fn() -> Option<PublicShare> + Copy + 'static,
+    message: RwSignal<String>,
+    name: RwSignal<String>,
+) -> El {
+    let name_input = el("input")
+        .part("share-name")
+        .attr("type", "text")
+        .attr("maxlength", "64")
+        .attr("autocomplete", "name")
+        .on("input", move |e| {
+            let target = e
+                .target()
+                .map(|t| t.unchecked_into::<web_sys::HtmlInputElement>());
+            name.set(target.map(|t| t.value()).unwrap_or_default());
+        });
+    let consent = el("div")
+        .class("publish")
+        .child(
+            el("label")
+                .class("field")
+                .child(el("span").text_with(ui.tr(|s| s.name_label)))
+                .child(name_input),
+        )
+        .child(el("p").class("hint").text_with(ui.tr(|s| s.publish_hint)))
+        .child(
+            button("primary", "share-publish")
+                .attr_with("disabled", move || ui.share_busy.get().then(String::new))
+                .text_with(ui.tr(|s| s.publish))
+                .on("click", move |_| {
+                    if let Some(award) = ui.sharing.get_untracked() {
+                        ui.publish(Publish::Make {
+                            award_id: award.id,
+                            message: message.get_untracked(),
+                            name: name.get_untracked(),
+                        });
+                    }
+                }),
+        );
+    let consent_el: HtmlElement = consent.0.clone().unchecked_into();
+    let published = el("div")
+        .class("published")
+        .child(
+            el("label")
+                .class("field")
+                .child(el("span").text_with(ui.tr(|s| s.public_link)))
+                .child(
+                    el("input")
+                        .part("share-public-url")
+                        .attr("type", "url")
+                        .attr("readonly", "")
+                        .attr_with("value", move || public().map(|p| p.url)),
+                ),
+        )
+        .child(
+            el("div")
+                .class("share-actions")
+                .child(
+                    el("a")
+                        .part("share-linkedin-add")
+                        .attr_with("href", move || public().map(|p| p.linkedin_add_url))
+                        .attr("target", "_blank")
+                        .attr("rel", "noopener noreferrer")
+                        .text_with(ui.tr(|s| s.add_linkedin)),
+                )
+                .child(unpublish_button(ui, move || public().map(|p| p.share_id))),
+        );
+    let shown: HtmlElement = published.0.clone().unchecked_into();
+    effect(move || {
+        let is_public = public().is_some();
+        consent_el.set_hidden(is_public);
+        shown.set_hidden(!is_public);
+    });
+    el("div")
+        .class("publish-step")
+        .child(consent)
+        .child(published)
+        .child(
+            el("p")
+                .class("error")
+                .part("share-error")
+                .attr("role", "alert")
+                .text_with(move || {
+                    if ui.share_failed.get() {
+                        ui.strings.get().publish_failed.into()
+                    } else {
+                        String::new()
+                    }
+                }),
+        )
+}
+
+/// "Make private" for the share `id()` gives.
+fn unpublish_button(ui: Ui, id: impl Fn() -> Option<String> + 'static) -> El {
+    button("secondary", "share-unpublish")
+        .attr_with("disabled", move || ui.share_busy.get().then(String::new))
+        .text_with(ui.tr(|s| s.unpublish))
+        .on("click", move |_| {
+            if let Some(share_id) = id() {
+                ui.publish(Publish::Revoke { share_id });
+            }
+        })
 }
 
 fn close_button(ui: Ui, close: impl Fn() + 'static) -> El {
@@ -585,7 +743,11 @@ pub fn shelf(ui: Ui) -> El {
                         .attr("data-milestone", &a.milestone)
                         .child(badge_art(&a.badge, false))
                         .child(el("span").class("name").text(&a.title))
-                        .child(el("span").class("date").text(&date(a, s.lang))),
+                        .child(el("span").class("date").text(&date(a, s.lang)))
+                        .child_opt(ui.public_share(&a.id).map(|p| {
+                            let id = p.share_id;
+                            unpublish_button(ui, move || Some(id.clone()))
+                        })),
                 );
             }
             Some(list)
@@ -797,7 +959,16 @@ font:var(--_font);width:min(440px,calc(100vw - 32px));max-height:min(640px,calc(
 .card h3{font-size:13px;text-transform:uppercase;letter-spacing:.04em;color:var(--_muted);margin:16px 0 8px}
 .card-award{font-weight:700;margin:0 0 8px}
 .field{display:flex;flex-direction:column;gap:4px;font-size:13px;color:var(--_muted)}
-textarea{font:inherit;color:var(--_text);background:var(--_surface);border:1px solid var(--_border);border-radius:8px;padding:8px;resize:vertical}
+textarea,input{font:inherit;color:var(--_text);background:var(--_surface);border:1px solid var(--_border);border-radius:8px;padding:8px}
+textarea{resize:vertical}
+input:focus-visible{outline:2px solid var(--_accent);outline-offset:2px}
+.publish-step{margin-block-start:12px;display:flex;flex-direction:column;gap:8px}
+.publish-step .primary,.item .secondary{all:unset;box-sizing:border-box;cursor:pointer;font-size:13px;padding:4px 10px;border-radius:999px;border:1px solid var(--_accent);background:var(--_accent);color:var(--_on-accent);align-self:flex-start}
+.item .secondary{background:none;color:var(--_text);border-color:var(--_border);font-size:12px;margin-block-start:4px}
+.hint{font-size:12px;color:var(--_muted);margin:4px 0}
+.error{font-size:13px;color:var(--_text);margin:0}
+.error:empty{display:none}
+[hidden]{display:none!important}
 .share-actions{display:flex;flex-wrap:wrap;gap:8px;margin-block-start:12px}
 .grid{list-style:none;margin:0;padding:0;display:grid;grid-template-columns:repeat(auto-fill,minmax(120px,1fr));gap:var(--_space)}
 .item{display:flex;flex-direction:column;align-items:center;text-align:center;gap:4px;padding:8px;border-radius:8px;border:1px solid var(--_border)}

@@ -113,3 +113,60 @@ pub async fn open(env: &Env, project: &str, sealed: &str) -> ApiResult<String> {
     let plain = JsFuture::from(promise).await.map_err(|_| broken())?;
     String::from_utf8(js_sys::Uint8Array::new(&plain).to_vec()).map_err(|_| broken())
 }
+
+/// RSASSA-PKCS1-v1_5 with SHA-256 (JWS `RS256`), as a Web Crypto algorithm object.
+fn rs256(extra: &[(&str, JsValue)]) -> ApiResult<js_sys::Object> {
+    let algorithm = js_sys::Object::new();
+    js_sys::Reflect::set(&algorithm, &"name".into(), &"RSASSA-PKCS1-v1_5".into()).map_err(js)?;
+    js_sys::Reflect::set(&algorithm, &"hash".into(), &"SHA-256".into()).map_err(js)?;
+    for (k, v) in extra {
+        js_sys::Reflect::set(&algorithm, &(*k).into(), v).map_err(js)?;
+    }
+    Ok(algorithm)
+}
+
+/// A new RS256 key pair (2048-bit): the public and the private key as JWK JSON.
+pub async fn generate_rs256() -> ApiResult<(serde_json::Value, String)> {
+    let exponent = js_sys::Uint8Array::from(&[1u8, 0, 1][..]);
+    let algorithm = rs256(&[
+        ("modulusLength", JsValue::from(2048)),
+        ("publicExponent", exponent.into()),
+    ])?;
+    let usages = js_sys::Array::of2(&"sign".into(), &"verify".into());
+    let promise = subtle()?
+        .generate_key_with_object(&algorithm, true, &usages)
+        .map_err(js)?;
+    let pair = JsFuture::from(promise).await.map_err(js)?;
+    let export = |name: &str| -> ApiResult<js_sys::Promise> {
+        let key: CryptoKey = js_sys::Reflect::get(&pair, &name.into())
+            .map_err(js)?
+            .unchecked_into();
+        subtle()?.export_key("jwk", &key).map_err(js)
+    };
+    let public = JsFuture::from(export("publicKey")?).await.map_err(js)?;
+    let private = JsFuture::from(export("privateKey")?).await.map_err(js)?;
+    let stringify = |v: &JsValue| -> ApiResult<String> {
+        js_sys::JSON::stringify(v)
+            .map_err(js)?
+            .as_string()
+            .ok_or_else(|| ApiError::internal("web crypto: a JWK did not stringify"))
+    };
+    let public: serde_json::Value = serde_json::from_str(&stringify(&public)?)?;
+    Ok((public, stringify(&private)?))
+}
+
+/// The RS256 signature of `data` with the private JWK `private_jwk`.
+pub async fn sign_rs256(private_jwk: &str, data: &[u8]) -> ApiResult<Vec<u8>> {
+    let jwk: js_sys::Object = js_sys::JSON::parse(private_jwk)
+        .map_err(js)?
+        .unchecked_into();
+    let usages = js_sys::Array::of1(&"sign".into());
+    let promise = subtle()?
+        .import_key_with_object("jwk", &jwk, &rs256(&[])?, false, &usages)
+        .map_err(js)?;
+    let key: CryptoKey = JsFuture::from(promise).await.map_err(js)?.unchecked_into();
+    let promise = subtle()?
+        .sign_with_str_and_u8_array("RSASSA-PKCS1-v1_5", &key, data)
+        .map_err(js)?;
+    Ok(js_sys::Uint8Array::new(&JsFuture::from(promise).await.map_err(js)?).to_vec())
+}

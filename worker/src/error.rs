@@ -39,6 +39,7 @@ pub enum ErrorCode {
     NotFound,
     MethodNotAllowed,
     Conflict,
+    Gone,
     BodyTooLarge,
     RateLimited,
     // 422: well-formed, but the engine does not accept it.
@@ -80,6 +81,7 @@ impl ErrorCode {
             NotFound => 404,
             MethodNotAllowed => 405,
             Conflict => 409,
+            Gone => 410,
             BodyTooLarge => 413,
             UnknownMetric | FutureTimestamp | UnknownTimeZone | UnknownMilestone
             | InvalidDefinitions => 422,
@@ -115,6 +117,7 @@ impl ErrorCode {
             NotFound => "not_found",
             MethodNotAllowed => "method_not_allowed",
             Conflict => "conflict",
+            Gone => "gone",
             BodyTooLarge => "body_too_large",
             RateLimited => "rate_limited",
             UnknownMetric => "unknown_metric",

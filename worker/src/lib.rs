@@ -16,6 +16,7 @@ mod auth;
 mod crypto;
 mod error;
 mod integrations;
+mod issuer;
 mod ledger;
 mod notify;
 mod objects;
@@ -25,6 +26,7 @@ mod project;
 mod router;
 mod routes;
 mod rpc;
+mod shares;
 mod subject;
 mod writer;
 

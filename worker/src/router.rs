@@ -47,6 +47,21 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("POST", "/v1/webhooks/{id}/rotate"),
     ("GET", "/v1/webhooks/{id}/deliveries"),
     ("POST", "/v1/webhooks/{id}/deliveries/{delivery}/retry"),
+    ("POST", "/v1/client/shares"),
+    ("GET", "/v1/client/shares"),
+    ("DELETE", "/v1/client/shares/{id}"),
+    ("POST", "/v1/client/attribution"),
+    ("POST", "/v1/attributions"),
+    ("GET", "/v1/shares/stats"),
+    ("PUT", "/v1/brand"),
+    ("GET", "/v1/brand"),
+    ("POST", "/v1/issuer/keys/rotate"),
+    ("GET", "/s/{share}"),
+    ("GET", "/s/{share}/credential"),
+    ("GET", "/issuers/{project}"),
+    ("GET", "/issuers/{project}/jwks.json"),
+    ("GET", "/issuers/{project}/keys/{kid}"),
+    ("GET", "/issuers/{project}/revocations"),
     ("GET", "/v1/demo/token"),
     ("GET", "/v1/admin/isolate"),
     ("POST", "/v1/admin/fanout"),
@@ -88,6 +103,22 @@ pub enum Route {
     RotateWebhook { id: String },
     Deliveries { id: String },
     RetryDelivery { id: String, delivery: String },
+    ClientShare,
+    ClientShares,
+    ClientRevokeShare { id: String },
+    ClientAttribution,
+    Attribution,
+    ShareStats,
+    PutBrand,
+    GetBrand,
+    RotateIssuerKey,
+    SharePage { id: String },
+    ShareImage { id: String },
+    ShareCredential { id: String },
+    IssuerProfile { project: String },
+    IssuerKeys { project: String },
+    IssuerKey { project: String, kid: String },
+    IssuerRevocations { project: String },
     DemoToken,
     AdminIsolate,
     AdminFanout,
@@ -98,7 +129,14 @@ impl Route {
     pub fn is_client(&self) -> bool {
         matches!(
             self,
-            Self::ClientEvents | Self::ClientMe | Self::ClientStream | Self::ClientSeen { .. }
+            Self::ClientEvents
+                | Self::ClientMe
+                | Self::ClientStream
+                | Self::ClientSeen { .. }
+                | Self::ClientShare
+                | Self::ClientShares
+                | Self::ClientRevokeShare { .. }
+                | Self::ClientAttribution
         )
     }
 }
@@ -228,6 +266,45 @@ pub fn route(method: &str, path: &str) -> Result<Route, Miss> {
             id: endpoint_id(param("id"))?,
             delivery: delivery_id(param("delivery"))?,
         },
+        ("POST", "/v1/client/shares") => Route::ClientShare,
+        ("GET", "/v1/client/shares") => Route::ClientShares,
+        ("DELETE", "/v1/client/shares/{id}") => Route::ClientRevokeShare {
+            id: share_id(param("id"))?,
+        },
+        ("POST", "/v1/client/attribution") => Route::ClientAttribution,
+        ("POST", "/v1/attributions") => Route::Attribution,
+        ("GET", "/v1/shares/stats") => Route::ShareStats,
+        ("PUT", "/v1/brand") => Route::PutBrand,
+        ("GET", "/v1/brand") => Route::GetBrand,
+        ("POST", "/v1/issuer/keys/rotate") => Route::RotateIssuerKey,
+        // The page and its image share a segment: `sh_….png` is the image.
+        ("GET", "/s/{share}") => {
+            let share = param("share").map_err(Miss::BadParameter)?;
+            match share.strip_suffix(".png") {
+                Some(id) => Route::ShareImage {
+                    id: share_id(Ok(id.to_owned()))?,
+                },
+                None => Route::SharePage {
+                    id: share_id(Ok(share))?,
+                },
+            }
+        }
+        ("GET", "/s/{share}/credential") => Route::ShareCredential {
+            id: share_id(param("share"))?,
+        },
+        ("GET", "/issuers/{project}") => Route::IssuerProfile {
+            project: project_id(param("project"))?,
+        },
+        ("GET", "/issuers/{project}/jwks.json") => Route::IssuerKeys {
+            project: project_id(param("project"))?,
+        },
+        ("GET", "/issuers/{project}/keys/{kid}") => Route::IssuerKey {
+            project: project_id(param("project"))?,
+            kid: param("kid").map_err(Miss::BadParameter)?,
+        },
+        ("GET", "/issuers/{project}/revocations") => Route::IssuerRevocations {
+            project: project_id(param("project"))?,
+        },
         ("GET", "/v1/demo/token") => Route::DemoToken,
         ("GET", "/v1/admin/isolate") => Route::AdminIsolate,
         ("POST", "/v1/admin/fanout") => Route::AdminFanout,
@@ -316,6 +393,35 @@ fn delivery_id(value: ApiResult<String>) -> Result<String, Miss> {
     Ok(value)
 }
 
+/// A share id: `sh_` and 32 lowercase hex digits.
+fn share_id(value: ApiResult<String>) -> Result<String, Miss> {
+    let value = value.map_err(Miss::BadParameter)?;
+    if !crate::shares::is_share_id(&value) {
+        return Err(Miss::BadParameter(ApiError::bad(
+            ErrorCode::InvalidPath,
+            "a share id is sh_ and 32 hex digits",
+            Some("share"),
+        )));
+    }
+    Ok(value)
+}
+
+/// A project id: `prj_` and letters, digits and `_`.
+fn project_id(value: ApiResult<String>) -> Result<String, Miss> {
+    let value = value.map_err(Miss::BadParameter)?;
+    let well_formed = value.strip_prefix("prj_").is_some_and(|t| {
+        !t.is_empty() && t.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+    });
+    if !well_formed {
+        return Err(Miss::BadParameter(ApiError::bad(
+            ErrorCode::InvalidPath,
+            "a project id is prj_ and letters and digits",
+            Some("project"),
+        )));
+    }
+    Ok(value)
+}
+
 /// A milestone key, as the definitions allow them.
 fn milestone_key(value: ApiResult<String>) -> Result<String, Miss> {
     let value = value.map_err(Miss::BadParameter)?;
@@ -334,6 +440,40 @@ mod tests {
     use super::*;
 
     const AWARD: &str = "aw_0123456789abcdef01234567";
+    const SHARE: &str = "sh_0123456789abcdef0123456789abcdef";
+
+    #[test]
+    fn share_pages_and_their_images() {
+        check(
+            "GET",
+            &format!("/s/{SHARE}"),
+            &format!("SharePage {{ id: \"{SHARE}\" }}"),
+        );
+        check(
+            "GET",
+            &format!("/s/{SHARE}.png"),
+            &format!("ShareImage {{ id: \"{SHARE}\" }}"),
+        );
+        check(
+            "GET",
+            &format!("/s/{SHARE}/credential"),
+            &format!("ShareCredential {{ id: \"{SHARE}\" }}"),
+        );
+        check("GET", "/s/sh_0123.png", "400 invalid_path");
+        check("GET", "/s/x.png.png", "400 invalid_path");
+        check("GET", "/s/%3Cscript%3E", "400 invalid_path");
+        check(
+            "GET",
+            "/issuers/prj_demo",
+            r#"IssuerProfile { project: "prj_demo" }"#,
+        );
+        check("GET", "/issuers/x/jwks.json", "400 invalid_path");
+        check(
+            "DELETE",
+            &format!("/v1/client/shares/{SHARE}"),
+            &format!("ClientRevokeShare {{ id: \"{SHARE}\" }}"),
+        );
+    }
 
     /// `check(method, path, expected)`: the route, or the miss as `404`, `405 GET, POST` or
     /// `400 code`.
@@ -468,6 +608,8 @@ mod tests {
         for (method, pattern) in ROUTES {
             let id = if pattern.starts_with("/v1/webhooks") {
                 "ep_abc123"
+            } else if pattern.starts_with("/v1/client/shares") {
+                SHARE
             } else {
                 AWARD
             };
@@ -476,7 +618,10 @@ mod tests {
                 .replace("{delivery}", "msg_0123.achieved.abc")
                 .replace("{key}", "k")
                 .replace("{user_id}", "u")
-                .replace("{account_id}", "a");
+                .replace("{account_id}", "a")
+                .replace("{share}", SHARE)
+                .replace("{project}", "prj_demo")
+                .replace("{kid}", "k1");
             let found = route(method, &path);
             assert!(found.is_ok(), "{method} {pattern}: {found:?}");
         }

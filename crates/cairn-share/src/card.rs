@@ -203,14 +203,14 @@ pub fn wrap(text: &str, fits: &dyn Fn(&str) -> bool, lines: usize) -> Vec<String
         }
         out.push(line);
     }
-    if words.peek().is_some() {
-        if let Some(last) = out.last_mut() {
-            let mut cut = last.clone();
-            while !cut.is_empty() && !fits(&format!("{cut}…")) {
-                cut.pop();
-            }
-            *last = format!("{}…", cut.trim_end());
+    if words.peek().is_some()
+        && let Some(last) = out.last_mut()
+    {
+        let mut cut = last.clone();
+        while !cut.is_empty() && !fits(&format!("{cut}…")) {
+            cut.pop();
         }
+        *last = format!("{}…", cut.trim_end());
     }
     out
 }

@@ -40,6 +40,11 @@ impl IssuerUrls {
         format!("{}/keys/{kid}", self.profile)
     }
 
+    /// The issuer's revocation list (1EdTech Revocation List Status Method).
+    pub fn revocations(&self) -> String {
+        format!("{}/revocations", self.profile)
+    }
+
     /// The URL of a milestone's `Achievement`.
     pub fn achievement(&self, milestone: &str) -> String {
         format!("{}/achievements/{milestone}", self.profile)
@@ -109,6 +114,22 @@ pub fn credential(badge: &Badge, issuer: &Issuer, urls: &Urls, issuer_urls: &Iss
         "issuer": issuer_profile,
         "validFrom": badge.achieved_at,
         "credentialSubject": subject,
+        "credentialStatus": {
+            "id": issuer_urls.revocations(),
+            "type": "1EdTechRevocationList",
+        },
+    })
+}
+
+/// The issuer's revocation list: every revoked credential's id.
+pub fn revocation_list(issuer_urls: &IssuerUrls, revoked: &[(String, String)]) -> Value {
+    json!({
+        "id": issuer_urls.revocations(),
+        "issuer": issuer_urls.profile,
+        "revokedCredentials": revoked
+            .iter()
+            .map(|(id, at)| json!({ "id": id, "revoked": true, "revokedAt": at }))
+            .collect::<Vec<_>>(),
     })
 }
 

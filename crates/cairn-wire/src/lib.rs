@@ -788,6 +788,8 @@ pub const WEBHOOK_EVENT_TYPES: &[&str] = &[
     "milestone.celebrated",
     "milestone.seen",
     "user.stalled",
+    "share.created",
+    "share.converted",
 ];
 
 /// Body of `POST /v1/webhooks`.
@@ -1113,4 +1115,141 @@ pub struct Suggestions {
     pub email: EmailTemplate,
     /// Asking permission to celebrate the customer in public.
     pub social_permission: EmailTemplate,
+}
+
+/// `POST /v1/client/shares`: the user makes one of their badges public (this call is their
+/// consent). Sharing an award again reuses its page and updates the message and name.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ShareRequest {
+    /// The award (`aw_…`): the user's own, or their account's.
+    pub award_id: String,
+    /// The message shown on the page (at most 500 characters).
+    #[serde(default)]
+    pub message: String,
+    /// The name shown on the page and the credential (at most 64 characters); none: the page
+    /// names nobody.
+    #[serde(default)]
+    pub display_name: Option<String>,
+}
+
+/// A public badge and every link to it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ShareView {
+    /// `sh_…`, unguessable.
+    pub share_id: String,
+    pub award_id: String,
+    pub milestone: String,
+    /// The public page.
+    pub url: String,
+    /// Its 1200×630 preview image.
+    pub image_url: String,
+    /// The Open Badges 3.0 credential (VC-JWT).
+    pub credential_url: String,
+    /// LinkedIn's "Add to profile" (a certification).
+    pub linkedin_add_url: String,
+    /// LinkedIn's share dialog (reads the page's Open Graph tags).
+    pub linkedin_share_url: String,
+    /// X's post intent with the message and the page.
+    pub x_url: String,
+    pub message: String,
+    pub display_name: Option<String>,
+    pub created_at: String,
+}
+
+/// `GET /v1/client/shares`: the calling user's public badges.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SharesList {
+    pub shares: Vec<ShareView>,
+}
+
+/// `POST /v1/client/attribution`: the widget reports that the identified user arrived through
+/// a share (the `cairn_ref` it kept for 30 days).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClientAttribution {
+    #[serde(rename = "ref")]
+    pub share_ref: String,
+}
+
+/// `POST /v1/attributions` (secret key): the product's backend reports a signup that came
+/// through a share.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServerAttribution {
+    pub user_id: String,
+    #[serde(rename = "ref")]
+    pub share_ref: String,
+}
+
+/// Whether a reported signup counted for its share.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AttributionResult {
+    pub share_id: String,
+    pub counted: bool,
+    /// Why not: `self_referral` (the sharer), `not_new` (Cairn knew this user already),
+    /// `already_attributed` (a user counts once, for the first share reported).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+/// Shares, visits and signups of one share or one milestone.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ShareFunnel {
+    pub shares: u64,
+    /// Visitors counted once per day per share; known bots are not counted.
+    pub visits: u64,
+    pub signups: u64,
+    /// `signups / visits`; `None` before the first visit.
+    pub conversion_rate: Option<f64>,
+}
+
+/// One share's line of `GET /v1/shares/stats`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ShareStatsRow {
+    pub share_id: String,
+    pub award_id: String,
+    pub milestone: String,
+    pub created_at: String,
+    pub revoked: bool,
+    #[serde(flatten)]
+    pub funnel: ShareFunnel,
+}
+
+/// `GET /v1/shares/stats` (secret key).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ShareStats {
+    pub total: ShareFunnel,
+    /// Milestone key → its funnel.
+    pub milestones: BTreeMap<String, ShareFunnel>,
+    /// Newest first.
+    pub shares: Vec<ShareStatsRow>,
+}
+
+/// `PUT /v1/brand` (secret key): how the project presents itself on public badge pages and
+/// credentials. Every field optional; colours are `#rrggbb`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Brand {
+    /// The product's site (`https://`): the pages' call to action and the issuer's link.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub site_url: Option<String>,
+    /// An `https://` logo.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub logo_url: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub accent: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub background: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub text: Option<String>,
+}
+
+/// `POST /v1/issuer/keys/rotate` (secret key): the new signing key; the previous one stays
+/// published (its credentials still verify).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RotatedIssuerKey {
+    pub kid: String,
+    pub previous: Option<String>,
+    pub jwks_url: String,
 }

@@ -11,6 +11,7 @@ pub mod load;
 pub mod notify_bench;
 pub mod seed;
 pub mod setup;
+pub mod share_bench;
 pub mod soak;
 pub mod wasm_names;
 pub mod wrangler;

@@ -19,10 +19,11 @@ cargo xtask <command>
           may also come from CAIRN_SECRET_KEY; defaults: the local demo)
   fuzz    [SECONDS]: the fuzz targets (definitions parser, events) with fresh seeds for SECONDS
           each (default 60); `cargo xtask test` runs one round of each
-  bench   [engine|sizes|load|widget|soak]: engine per-event cost and state size (criterion),
+  bench   [engine|sizes|load|widget|soak|notify|share]: engine per-event cost and state size (criterion),
           artifact sizes and wrangler dev cold start, API load on loopback beside the no-op and
           fan-out ceilings, widget (sizes, first celebration, confetti frame cost beside
-          canvas-confetti), soak (100,000 events, every total and ledger row checked)
+          canvas-confetti), soak (100,000 events, every total and ledger row checked),
+          notify (webhook deliveries/s), share (badge page and preview image, cold and cached)
           (no argument: all of them)
 ";
 
@@ -202,7 +203,10 @@ fn test() -> Result<()> {
 fn bench(section: Option<&str>) -> Result<()> {
     let all = section.is_none();
     if let Some(s) = section
-        && !["engine", "sizes", "load", "widget", "soak", "notify"].contains(&s)
+        && ![
+            "engine", "sizes", "load", "widget", "soak", "notify", "share",
+        ]
+        .contains(&s)
     {
         bail!("unknown bench `{s}`\n\n{HELP}");
     }
@@ -228,6 +232,55 @@ fn bench(section: Option<&str>) -> Result<()> {
     if wants("notify") {
         notify_bench()?;
     }
+    if wants("share") {
+        share_bench(&a)?;
+    }
+    Ok(())
+}
+
+/// A shared badge's page and preview image next to the no-op route; the image renderer's CPU
+/// time natively (criterion) and in workerd; the worker's size with it.
+fn share_bench(a: &build::Artifacts) -> Result<()> {
+    eprintln!("\n== share: public page and preview image (cold and cached) beside the no-op route");
+    cmd::run(cmd::new("cargo").args(["bench", "-p", "cairn-share", "--bench", "card"]))?;
+    let w = bench_wrangler("share")?;
+    let o = xtask::share_bench::run(&w.base, DEMO_SECRET_KEY, DEMO_PUBLISHABLE_KEY, 6)?;
+    let ms = |d: std::time::Duration| d.as_secs_f64() * 1000.0;
+    println!("\nshare routes on loopback (wrangler dev, one workerd), 8 connections, 6 s each:");
+    println!(
+        "{:<34} {:>10} {:>10} {:>10} {:>8}",
+        "scenario", "req/s", "p50 ms", "p99 ms", "errors"
+    );
+    for r in [&o.noop, &o.page, &o.png_cached] {
+        println!(
+            "{:<34} {:>10.0} {:>10.1} {:>10.1} {:>8}",
+            r.name,
+            r.requests_per_sec(),
+            ms(r.p50),
+            ms(r.p99),
+            r.errors
+        );
+    }
+    let cold = &o.png_cold;
+    if let (Some(min), Some(max)) = (cold.first(), cold.last()) {
+        println!(
+            "{:<34} {:>10} {:>10.1} {:>10.1} {:>8}   (min {:.1} ms; {} renders, one request each)",
+            "png (rendered, first request)",
+            "-",
+            ms(cold[cold.len() / 2]),
+            ms(*max),
+            0,
+            ms(*min),
+            cold.len()
+        );
+    }
+    let wasm = std::fs::read(&a.worker_wasm)?;
+    println!(
+        "\npng: {} bytes; worker wasm with the renderer: {} raw, {} gzip",
+        o.png_bytes,
+        kb(wasm.len()),
+        kb(gzip_len(&wasm)?)
+    );
     Ok(())
 }
 

@@ -41,6 +41,33 @@ fn written<T: ToJs + serde::Serialize>(value: &T) -> (Value, Value) {
     (ours, serde_json::to_value(value).unwrap())
 }
 
+/// The widget reads the part of `ShareView` it needs, from what the worker writes with serde.
+#[wasm_bindgen_test]
+fn reads_public_shares_as_the_worker_writes_them() {
+    let view = cairn_wire::ShareView {
+        share_id: "sh_0123456789abcdef0123456789abcdef".into(),
+        award_id: "aw_0123456789abcdef01234567".into(),
+        milestone: "projects.1".into(),
+        url: "https://c.example/s/sh_0123456789abcdef0123456789abcdef".into(),
+        image_url: "https://c.example/s/sh_0123456789abcdef0123456789abcdef.png".into(),
+        credential_url: "https://c.example/s/sh_0123456789abcdef0123456789abcdef/credential".into(),
+        linkedin_add_url: "https://www.linkedin.com/profile/add?startTask=CERTIFICATION_NAME"
+            .into(),
+        linkedin_share_url: "https://www.linkedin.com/sharing/share-offsite/?url=x".into(),
+        x_url: "https://x.com/intent/post?text=t".into(),
+        message: "Proud".into(),
+        display_name: None,
+        created_at: "2026-12-01T10:00:00Z".into(),
+    };
+    let text = serde_json::to_string(&view).unwrap();
+    let ours: cairn_widget::logic::PublicShare = from_json(&text).unwrap();
+    assert_eq!(ours.share_id, view.share_id);
+    assert_eq!(ours.award_id, view.award_id);
+    assert_eq!(ours.url, view.url);
+    assert_eq!(ours.linkedin_add_url, view.linkedin_add_url);
+    assert!(from_json::<cairn_widget::logic::PublicShare>("{}").is_err());
+}
+
 #[wasm_bindgen_test]
 fn reads_what_serde_reads() {
     for award in [full_award(), minimal_award()] {

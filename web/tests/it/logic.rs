@@ -1,6 +1,6 @@
 use cairn_widget::logic::{
-    Backoff, BurstOptions, Celebrations, Confetti, Corner, Countdown, LANGUAGES, Me,
-    REMEMBERED_AWARDS, Rng, Shape, ShareLinks, Strings, fill, is_rtl, pow_unit, sin_cos,
+    Backoff, BurstOptions, Celebrations, Confetti, Corner, Countdown, LANGUAGES, Me, REF_WINDOW_MS,
+    REMEMBERED_AWARDS, Rng, Shape, ShareLinks, Strings, fill, is_rtl, live_ref, pow_unit, sin_cos,
     toast_caption,
 };
 use cairn_wire::AwardView;
@@ -425,5 +425,47 @@ proptest! {
         let ours = pow_unit(base, e);
         let std = base.powf(e);
         prop_assert!(((ours - std) / std).abs() < 1e-8, "{base}^{e}: {ours} vs {std}");
+    }
+}
+
+#[test]
+fn share_references_are_kept_thirty_days_and_checked() {
+    let id = "sh_0123456789abcdef0123456789abcdef";
+    let now = 1_800_000_000_000.0;
+    let stored = |until: f64| format!("{id}|{until}");
+    assert_eq!(live_ref(&stored(now + REF_WINDOW_MS), now), Some(id));
+    assert_eq!(live_ref(&stored(now - 1.0), now), None, "expired");
+    assert_eq!(
+        live_ref(&stored(now + 10.0 * REF_WINDOW_MS), now),
+        None,
+        "longer than the window: not written by the loader"
+    );
+    assert_eq!(live_ref("sh_nope|9999999999999", now), None);
+    assert_eq!(live_ref(id, now), None);
+    assert_eq!(live_ref(&format!("{id}|soon"), now), None);
+    assert_eq!(live_ref("", now), None);
+}
+
+proptest! {
+    #[test]
+    fn any_stored_text_is_read_without_panic(text in ".{0,80}", now in 0.0f64..4e12) {
+        let _ = live_ref(&text, now);
+    }
+}
+
+#[test]
+fn every_language_has_the_sharing_words() {
+    for s in LANGUAGES {
+        for text in [
+            s.publish,
+            s.publish_hint,
+            s.name_label,
+            s.public_link,
+            s.add_linkedin,
+            s.unpublish,
+            s.publish_failed,
+        ] {
+            assert!(!text.is_empty(), "{}", s.lang);
+        }
     }
 }

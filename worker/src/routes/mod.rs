@@ -13,6 +13,7 @@ mod integrations;
 mod milestones;
 mod projects;
 mod segment;
+mod shares;
 mod slack;
 mod users;
 mod webhooks;
@@ -120,6 +121,22 @@ async fn dispatch(route: Route, req: Request, ctx: &Ctx<'_>) -> ApiResult<Respon
         Route::PutDefinitions => projects::put_definitions(req, ctx).await,
         Route::GetDefinitions => projects::get_definitions(&req, ctx).await,
         Route::DemoToken => projects::demo_token(&req, ctx).await,
+        Route::ClientShare => shares::client_create(req, ctx).await,
+        Route::ClientShares => shares::client_list(&req, ctx).await,
+        Route::ClientRevokeShare { id } => shares::client_revoke(&req, ctx, &id).await,
+        Route::ClientAttribution => shares::client_attribution(req, ctx).await,
+        Route::Attribution => shares::server_attribution(req, ctx).await,
+        Route::ShareStats => shares::stats(&req, ctx).await,
+        Route::PutBrand => shares::put_brand(req, ctx).await,
+        Route::GetBrand => shares::get_brand(&req, ctx).await,
+        Route::RotateIssuerKey => shares::rotate(&req, ctx).await,
+        Route::SharePage { id } => shares::page(&req, ctx, &id).await,
+        Route::ShareImage { id } => shares::image(ctx, &id).await,
+        Route::ShareCredential { id } => shares::credential(ctx, &id).await,
+        Route::IssuerProfile { project } => shares::profile(ctx, &project).await,
+        Route::IssuerKeys { project } => shares::jwks(ctx, &project).await,
+        Route::IssuerKey { project, kid } => shares::key(ctx, &project, &kid).await,
+        Route::IssuerRevocations { project } => shares::revocations(ctx, &project).await,
         Route::Events => events::server_events(req, ctx, false).await,
         Route::Import => events::server_events(req, ctx, true).await,
         Route::ClientEvents => events::client_events(req, ctx).await,
@@ -171,7 +188,7 @@ async fn preflight(ctx: &Ctx<'_>) -> ApiResult<Response> {
     }
     let headers = Headers::new();
     headers.set("access-control-allow-origin", origin)?;
-    headers.set("access-control-allow-methods", "GET, POST, OPTIONS")?;
+    headers.set("access-control-allow-methods", "GET, POST, DELETE, OPTIONS")?;
     headers.set(
         "access-control-allow-headers",
         &format!("content-type, authorization, {}", headers::KEY),

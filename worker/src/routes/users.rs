@@ -89,7 +89,7 @@ pub async fn get_user(req: &Request, ctx: &Ctx<'_>, user_id: &str) -> ApiResult<
 }
 
 /// A user's view, with their account's when `account` is given.
-async fn view(
+pub(crate) async fn view(
     ctx: &Ctx<'_>,
     project: &Project,
     user: &str,
@@ -152,6 +152,9 @@ pub async fn erase_user(req: &Request, ctx: &Ctx<'_>, user_id: &str) -> ApiResul
     // Pending ledger items first (the writer also drops any that arrive late), then the rows.
     writer::erase(ctx.env, &project.id, user_id).await?;
     ledger::erase_user(ctx.env, &project.id, user_id).await?;
+    let db = ctx.env.d1(crate::project::DB)?;
+    db.batch(crate::shares::erase_statements(&db, &project.id, user_id)?)
+        .await?;
     Ok(Response::from_json(&cairn_core::wire::ErasedResponse {
         user_id: user_id.to_owned(),
         erased: true,
