@@ -94,7 +94,7 @@ fn schemathesis_finds_no_server_error_and_no_drift() {
     pass(
         &app,
         "server",
-        "^/v1/(events|import|milestones|users|webhooks|accounts|integrations|slack|segment|deliveries)",
+        "^/v1/(events|import|milestones|users|webhooks|accounts|integrations|slack|segment|deliveries|shares|attributions|brand|issuer)",
         &[bearer(DEMO_SECRET_KEY)],
     );
     // Definitions (generated documents may replace the demo's), then the admin's and the
@@ -110,7 +110,7 @@ fn schemathesis_finds_no_server_error_and_no_drift() {
     pass(
         &app,
         "admin-and-public",
-        "^/(openapi\\.json|v1/(health|projects|admin/isolate|demo/))",
+        "^/(openapi\\.json|s/|issuers/|v1/(health|projects|admin/isolate|demo/))",
         &[bearer(DEV_ADMIN_TOKEN)],
     );
     pass(&app, "keys", "^/v1/keys/", &[bearer(DEMO_SECRET_KEY)]);
