@@ -30,10 +30,20 @@ CREATE TABLE shares (
   created_at TEXT NOT NULL,
   revoked_at TEXT,
   visits INTEGER NOT NULL DEFAULT 0,
-  signups INTEGER NOT NULL DEFAULT 0
+  signups INTEGER NOT NULL DEFAULT 0,
+  status_index INTEGER NOT NULL           -- its bit in the project's revocation status list
 );
+CREATE UNIQUE INDEX shares_status ON shares (project_id, status_index);
 CREATE UNIQUE INDEX shares_live ON shares (project_id, award_id, user_id) WHERE revoked_at IS NULL;
 CREATE INDEX shares_by_user ON shares (project_id, user_id);
+
+-- The status bits of erased users' shares: still revoked (a credential downloaded before the
+-- erasure must not verify as valid), and never given to another share. Nothing else is kept.
+CREATE TABLE share_tombstones (
+  project_id TEXT NOT NULL,
+  status_index INTEGER NOT NULL,
+  PRIMARY KEY (project_id, status_index)
+);
 
 -- One row per visitor per day per share: a salted hash (no address or user agent kept).
 CREATE TABLE share_visits (

@@ -1,8 +1,9 @@
 // Verifies Open Badges 3.0 VC-JWTs with `jose` (npm), the JOSE library most verifiers use —
-// not with Cairn's code. Reads JSON on stdin: {"jwks_url", "issuer", "tokens": [..]}; prints
+// not with Cairn's code — and reads their revocation bit in the issuer's status list. Reads JSON on stdin: {"jwks_url", "issuer", "tokens": [..]}; prints
 // one JSON line: per token, whether the signature verifies against the issuer's published
 // keys, whether its status (the issuer's revocation list) says revoked, its header and payload,
 // and the OB 3.0 shape problems found.
+import { gunzipSync } from "node:zlib";
 import { createRemoteJWKSet, jwtVerify, decodeProtectedHeader } from "jose";
 
 const input = JSON.parse(await new Promise((resolve) => {
@@ -38,19 +39,26 @@ for (const token of input.tokens) {
   try {
     const header = decodeProtectedHeader(token);
     const { payload } = await jwtVerify(token, jwks, { issuer: input.issuer, algorithms: ["RS256"] });
-    const vc = payload.vc || {};
+    const vc = payload; // OB 3.0 §8.2.4.1: the payload is the credential
     const claims = [];
     if (payload.jti !== vc.id) claims.push("jti is the credential id");
     if (payload.sub !== (vc.credentialSubject || {}).id) claims.push("sub is the subject id");
     if (payload.nbf !== Math.floor(Date.parse(vc.validFrom) / 1000)) claims.push("nbf is validFrom");
-    // The status the credential names: the issuer's 1EdTech revocation list.
+    // The status the credential names: its bit in the issuer's Bitstring Status List, itself a
+    // VC-JWT verified with the same key set.
     let revoked = null;
     const status = vc.credentialStatus;
-    if (status && status.type === "1EdTechRevocationList") {
-      const list = await (await fetch(status.id)).json();
-      revoked = list.revokedCredentials.some((c) => c.id === payload.jti && c.revoked);
+    if (status && status.type === "BitstringStatusListEntry" && status.statusPurpose === "revocation") {
+      const listJwt = await (await fetch(status.statusListCredential)).text();
+      const { payload: list } = await jwtVerify(listJwt, jwks, { issuer: input.issuer, algorithms: ["RS256"] });
+      const encoded = list.credentialSubject.encodedList;
+      if (!encoded.startsWith("u")) claims.push("encodedList is multibase base64url");
+      const bits = gunzipSync(Buffer.from(encoded.slice(1), "base64url"));
+      if (bits.length < 16384) claims.push("the list has at least 131,072 bits");
+      const i = Number(status.statusListIndex);
+      revoked = ((bits[i >> 3] >> (7 - (i & 7))) & 1) === 1;
     } else {
-      claims.push("credentialStatus is a 1EdTechRevocationList");
+      claims.push("credentialStatus is a revocation BitstringStatusListEntry");
     }
     results.push({ verified: true, revoked, header, payload, problems: [...shape(vc), ...claims] });
   } catch (e) {

@@ -55,6 +55,33 @@ fn text(doc: &Html, css: &str) -> String {
         .unwrap_or_default()
 }
 
+/// What openbadgeslib (PyPI) says of `tokens`.
+fn verify_ob3(app: &App, tokens: &[&str]) -> Vec<Value> {
+    let input = json!({
+        "jwks_url": format!("{}/issuers/prj_demo/jwks.json", app.base()),
+        "tokens": tokens,
+    });
+    let mut child = Command::new(xtask::setup::python_bin("python"))
+        .arg(xtask::root().join("tests/python/verify_ob3.py"))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.to_string().as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
 /// What `jose` says of `tokens`.
 fn verify(app: &App, tokens: &[&str]) -> Vec<Value> {
     let input = json!({
@@ -285,7 +312,8 @@ fn a_shared_badge_lives_on_the_open_web() {
     assert_eq!(cached.body, png_bytes);
     std::fs::write(app.dir().join("share-card.png"), &png_bytes).unwrap();
 
-    // The credential, verified by jose against the published keys; tampered, refused.
+    // The credential, verified by jose and by openbadgeslib against the published keys;
+    // tampered, refused.
     let jwt = app
         .request("GET", &format!("/s/{id}/credential"), &[], None)
         .unwrap();
@@ -298,7 +326,7 @@ fn a_shared_badge_lives_on_the_open_web() {
         let engine = base64::engine::general_purpose::URL_SAFE_NO_PAD;
         let mut payload: Value =
             serde_json::from_slice(&engine.decode(&parts[1]).unwrap()).unwrap();
-        payload["vc"]["credentialSubject"]["achievement"]["name"] = json!("1,000 projects");
+        payload["credentialSubject"]["achievement"]["name"] = json!("1,000 projects");
         parts[1] = engine.encode(payload.to_string());
     }
     let tampered = parts.join(".");
@@ -306,10 +334,20 @@ fn a_shared_badge_lives_on_the_open_web() {
     assert_eq!(results[0]["verified"], true, "{:#}", results[0]);
     assert_eq!(results[0]["problems"], json!([]), "{:#}", results[0]);
     assert_eq!(results[0]["revoked"], false);
-    let vc = &results[0]["payload"]["vc"];
+    let vc = &results[0]["payload"];
     assert_eq!(
         vc["credentialSubject"]["achievement"]["name"],
         title.as_str()
+    );
+    let ob3 = verify_ob3(&app, &[&token, &tampered]);
+    assert_eq!(ob3[0]["verified"], true, "openbadgeslib: {:#}", ob3[0]);
+    assert_eq!(ob3[0]["name"], title.as_str());
+    assert_eq!(ob3[0]["criteria"], text(&doc, ".criteria").as_str());
+    assert_eq!(ob3[0]["list_signature_checked"], true);
+    assert_eq!(
+        ob3[1]["verified"], false,
+        "openbadgeslib took a tampered one: {:#}",
+        ob3[1]
     );
     assert_eq!(
         results[1]["verified"], false,
@@ -336,6 +374,13 @@ fn a_shared_badge_lives_on_the_open_web() {
         results[1]["verified"], true,
         "the old key is still published: {:#}",
         results[1]
+    );
+    let ob3 = verify_ob3(&app, &[&newer, &token]);
+    assert_eq!(ob3[0]["verified"], true, "openbadgeslib: {:#}", ob3[0]);
+    assert_eq!(
+        ob3[1]["verified"], true,
+        "openbadgeslib, old key: {:#}",
+        ob3[1]
     );
     let key = app
         .request("GET", first_kid.trim_start_matches(app.base()), &[], None)
@@ -435,10 +480,20 @@ fn a_shared_badge_lives_on_the_open_web() {
         410
     );
     // A credential fetched before the revocation still has a valid signature, and its status
-    // (the issuer's revocation list) now says revoked.
-    let after = verify(&app, &[&token]);
+    // (its bit in the issuer's status list) now says revoked.
+    let after = verify(&app, &[&newer]);
     assert_eq!(after[0]["verified"], true);
     assert_eq!(after[0]["revoked"], true, "{:#}", after[0]);
+    let ob3 = verify_ob3(&app, &[&newer]);
+    assert_eq!(
+        ob3[0]["verified"], false,
+        "revoked, yet openbadgeslib took it"
+    );
+    let why = ob3[0]["error"].as_str().unwrap();
+    assert!(
+        why.contains("revocation") && why.contains("is set"),
+        "{why}"
+    );
     assert_eq!(
         app.get_bytes(&format!("/s/{id}.png"), &[]).unwrap().status,
         410

@@ -61,7 +61,7 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/issuers/{project}"),
     ("GET", "/issuers/{project}/jwks.json"),
     ("GET", "/issuers/{project}/keys/{kid}"),
-    ("GET", "/issuers/{project}/revocations"),
+    ("GET", "/issuers/{project}/status"),
     ("GET", "/v1/demo/token"),
     ("GET", "/v1/admin/isolate"),
     ("POST", "/v1/admin/fanout"),
@@ -118,7 +118,7 @@ pub enum Route {
     IssuerProfile { project: String },
     IssuerKeys { project: String },
     IssuerKey { project: String, kid: String },
-    IssuerRevocations { project: String },
+    IssuerStatus { project: String },
     DemoToken,
     AdminIsolate,
     AdminFanout,
@@ -302,7 +302,7 @@ pub fn route(method: &str, path: &str) -> Result<Route, Miss> {
             project: project_id(param("project"))?,
             kid: param("kid").map_err(Miss::BadParameter)?,
         },
-        ("GET", "/issuers/{project}/revocations") => Route::IssuerRevocations {
+        ("GET", "/issuers/{project}/status") => Route::IssuerStatus {
             project: project_id(param("project"))?,
         },
         ("GET", "/v1/demo/token") => Route::DemoToken,

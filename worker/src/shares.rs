@@ -31,6 +31,7 @@ pub struct Row {
     pub revoked_at: Option<String>,
     pub visits: i64,
     pub signups: i64,
+    pub status_index: i64,
 }
 
 impl Row {
@@ -59,7 +60,47 @@ pub fn is_share_id(id: &str) -> bool {
         .is_some_and(|h| h.len() == 32 && h.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')))
 }
 
-const COLUMNS: &str = "id, project_id, award_id, user_id, milestone_key, badge, origin, created_at, revoked_at, visits, signups";
+const COLUMNS: &str = "id, project_id, award_id, user_id, milestone_key, badge, origin, created_at, revoked_at, visits, signups, status_index";
+
+/// The project's revocation bitstring, GZIP-compressed and multibase-encoded (`u` + base64url),
+/// for its `BitstringStatusListCredential`.
+pub async fn encoded_status_list(env: &Env, project: &str) -> ApiResult<String> {
+    use base64::Engine;
+    use std::io::Write;
+    #[derive(Deserialize)]
+    struct R {
+        status_index: i64,
+        revoked: i64,
+    }
+    let rows: Vec<R> = env
+        .d1(DB)?
+        .prepare(
+            "SELECT status_index, revoked_at IS NOT NULL AS revoked FROM shares WHERE project_id = ?1 \
+             UNION ALL SELECT status_index, 1 FROM share_tombstones WHERE project_id = ?1",
+        )
+        .bind(&[project.into()])?
+        .all()
+        .await?
+        .results()?;
+    let highest = rows
+        .iter()
+        .map(|r| r.status_index.max(0) as u64)
+        .max()
+        .unwrap_or(0);
+    let revoked: Vec<u64> = rows
+        .iter()
+        .filter(|r| r.revoked != 0)
+        .map(|r| r.status_index.max(0) as u64)
+        .collect();
+    let bits = cairn_share::credential::bitstring(&revoked, highest);
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    gz.write_all(&bits).map_err(ApiError::internal)?;
+    let zipped = gz.finish().map_err(ApiError::internal)?;
+    Ok(format!(
+        "u{}",
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(zipped)
+    ))
+}
 
 /// Share `id`, revoked or not.
 pub async fn get(env: &Env, id: &str) -> ApiResult<Option<Row>> {
@@ -366,14 +407,19 @@ pub async fn stats(env: &Env, project: &str) -> ApiResult<ShareStats> {
     })
 }
 
-/// Erasure: the user's shares (their pages answer 404 from now on), their visits, and their
-/// own attribution. Counts of other shares they converted keep the signup, without the user.
+/// Erasure: the user's shares (their pages answer 404 from now on; their status bits stay set,
+/// as tombstones), their visits, and their own attribution. Counts of other shares they converted keep the signup, without the user.
 pub fn erase_statements(
     db: &worker::D1Database,
     project: &str,
     user: &str,
 ) -> ApiResult<Vec<worker::D1PreparedStatement>> {
     Ok(vec![
+        db.prepare(
+            "INSERT OR IGNORE INTO share_tombstones (project_id, status_index) \
+             SELECT project_id, status_index FROM shares WHERE project_id = ?1 AND user_id = ?2",
+        )
+        .bind(&[project.into(), user.into()])?,
         db.prepare(
             "DELETE FROM share_visits WHERE share_id IN (SELECT id FROM shares WHERE project_id = ?1 AND user_id = ?2)",
         )

@@ -4,8 +4,10 @@
 //! contexts): the issuer is the project's `Profile`, the subject an `AchievementSubject` whose
 //! `Achievement` has the milestone's name, description, criteria narrative (the engine's own
 //! criteria text) and image. The worker signs [`jwt_claims`] as a VC-JWT (RS256 through Web
-//! Crypto: header `{alg, typ, kid}`, payload `{iss, jti, nbf, sub, vc}` as OB 3.0 §8.2 asks),
-//! the key's `kid` being the URL of its public JWK.
+//! Crypto: header `{alg, typ, kid}`; the payload is the credential itself with the registered
+//! claims `iss`, `jti`, `nbf`, `sub` beside its members, OB 3.0 §8.2.4.1), the key's `kid`
+//! being the URL of its public JWK. Revocation is a W3C Bitstring Status List: each credential
+//! names its bit in the issuer's list ([`status_list`]), which the worker signs the same way.
 
 use serde_json::{Value, json};
 
@@ -40,9 +42,9 @@ impl IssuerUrls {
         format!("{}/keys/{kid}", self.profile)
     }
 
-    /// The issuer's revocation list (1EdTech Revocation List Status Method).
-    pub fn revocations(&self) -> String {
-        format!("{}/revocations", self.profile)
+    /// The issuer's revocation status list (a `BitstringStatusListCredential`).
+    pub fn status_list(&self) -> String {
+        format!("{}/status", self.profile)
     }
 
     /// The URL of a milestone's `Achievement`.
@@ -67,7 +69,13 @@ pub fn profile(issuer: &Issuer, urls: &IssuerUrls) -> Value {
 }
 
 /// The credential of `badge`.
-pub fn credential(badge: &Badge, issuer: &Issuer, urls: &Urls, issuer_urls: &IssuerUrls) -> Value {
+pub fn credential(
+    badge: &Badge,
+    issuer: &Issuer,
+    urls: &Urls,
+    issuer_urls: &IssuerUrls,
+    status_index: u64,
+) -> Value {
     let image = badge.image.clone().unwrap_or_else(|| urls.image.clone());
     let mut issuer_profile = json!({
         "id": issuer_urls.profile,
@@ -115,21 +123,48 @@ pub fn credential(badge: &Badge, issuer: &Issuer, urls: &Urls, issuer_urls: &Iss
         "validFrom": badge.achieved_at,
         "credentialSubject": subject,
         "credentialStatus": {
-            "id": issuer_urls.revocations(),
-            "type": "1EdTechRevocationList",
+            "id": format!("{}#{status_index}", issuer_urls.status_list()),
+            "type": "BitstringStatusListEntry",
+            "statusPurpose": "revocation",
+            "statusListIndex": status_index.to_string(),
+            "statusListCredential": issuer_urls.status_list(),
         },
     })
 }
 
-/// The issuer's revocation list: every revoked credential's id.
-pub fn revocation_list(issuer_urls: &IssuerUrls, revoked: &[(String, String)]) -> Value {
+/// Bits of a status list at least (Bitstring Status List §6.1: 16 KB, so that one
+/// credential's bit says nothing about who else holds one); it grows in steps of this size.
+pub const STATUS_LIST_BITS: u64 = 131_072;
+
+/// The bitstring with bits `revoked` set (bit 0 is the first byte's most significant bit), at
+/// least [`STATUS_LIST_BITS`] long and covering `highest`.
+pub fn bitstring(revoked: &[u64], highest: u64) -> Vec<u8> {
+    let bits = (highest / STATUS_LIST_BITS + 1) * STATUS_LIST_BITS;
+    let mut bytes = vec![0u8; usize::try_from(bits / 8).unwrap_or(0)];
+    for &i in revoked {
+        if let Some(byte) = usize::try_from(i / 8).ok().and_then(|b| bytes.get_mut(b)) {
+            *byte |= 0x80 >> (i % 8);
+        }
+    }
+    bytes
+}
+
+/// The issuer's `BitstringStatusListCredential`, `encoded` being the multibase (`u`, base64url
+/// without padding) of the GZIP-compressed bitstring, valid from `now`.
+pub fn status_list(issuer_urls: &IssuerUrls, encoded: &str, now: &str) -> Value {
+    let url = issuer_urls.status_list();
     json!({
-        "id": issuer_urls.revocations(),
+        "@context": [CONTEXTS[0]],
+        "id": url,
+        "type": ["VerifiableCredential", "BitstringStatusListCredential"],
         "issuer": issuer_urls.profile,
-        "revokedCredentials": revoked
-            .iter()
-            .map(|(id, at)| json!({ "id": id, "revoked": true, "revokedAt": at }))
-            .collect::<Vec<_>>(),
+        "validFrom": now,
+        "credentialSubject": {
+            "id": format!("{url}#list"),
+            "type": "BitstringStatusList",
+            "statusPurpose": "revocation",
+            "encodedList": encoded,
+        },
     })
 }
 
@@ -138,16 +173,26 @@ pub fn subject_id(urls: &Urls) -> String {
     format!("{}#recipient", urls.page)
 }
 
-/// The VC-JWT payload: the registered claims OB 3.0 maps from the credential, and the
-/// credential itself as `vc`. `nbf` is `validFrom` in seconds.
+/// The VC-JWT payload: the credential's own members with the registered claims OB 3.0 maps
+/// from them (`iss` the issuer's id, `jti` the credential's, `sub` the subject's, `nbf`
+/// `validFrom` in seconds) beside them.
 pub fn jwt_claims(credential: &Value, nbf: i64) -> Value {
-    json!({
-        "iss": credential.pointer("/issuer/id"),
-        "jti": credential.get("id"),
-        "sub": credential.pointer("/credentialSubject/id"),
-        "nbf": nbf,
-        "vc": credential,
-    })
+    let issuer = credential
+        .pointer("/issuer/id")
+        .or_else(|| credential.get("issuer"))
+        .cloned();
+    let mut payload = credential.clone();
+    if let Some(map) = payload.as_object_mut() {
+        map.insert("iss".into(), issuer.unwrap_or(Value::Null));
+        if let Some(id) = credential.get("id") {
+            map.insert("jti".into(), id.clone());
+        }
+        if let Some(sub) = credential.pointer("/credentialSubject/id") {
+            map.insert("sub".into(), sub.clone());
+        }
+        map.insert("nbf".into(), nbf.into());
+    }
+    payload
 }
 
 /// The VC-JWT header for key `kid_url`.

@@ -265,7 +265,7 @@ fn hostile_text_stays_text_in_the_card() {
 fn the_credential_has_the_open_badges_shape() {
     let b = badge("Ada", "en");
     let issuer_urls = credential::IssuerUrls::new("https://cairn.test", "prj_1");
-    let vc = credential::credential(&b, &issuer(), &urls(), &issuer_urls);
+    let vc = credential::credential(&b, &issuer(), &urls(), &issuer_urls, 7);
     assert_eq!(vc["@context"][0], "https://www.w3.org/ns/credentials/v2");
     assert_eq!(vc["type"][1], "OpenBadgeCredential");
     assert_eq!(vc["issuer"]["id"], "https://cairn.test/issuers/prj_1");
@@ -279,6 +279,12 @@ fn the_credential_has_the_open_badges_shape() {
     assert_eq!(claims["jti"], vc["id"]);
     assert_eq!(claims["sub"], vc["credentialSubject"]["id"]);
     assert_eq!(claims["nbf"], 1_796_000_000);
+    assert_eq!(
+        claims["credentialSubject"], vc["credentialSubject"],
+        "the payload is the credential"
+    );
+    assert_eq!(vc["credentialStatus"]["statusListIndex"], "7");
+    assert_eq!(vc["credentialStatus"]["type"], "BitstringStatusListEntry");
     // Nothing of the user but the chosen name.
     let text = vc.to_string();
     assert!(!text.contains("user"), "{text}");
@@ -298,4 +304,18 @@ fn cards_are_saved_for_review() {
         let png = renderer.png(&b, &issuer()).unwrap();
         std::fs::write(dir.join(format!("{name}.png")), png).unwrap();
     }
+}
+
+#[test]
+fn status_bits_are_counted_from_the_left() {
+    let bits = credential::bitstring(&[0, 9, 131_071], 131_071);
+    assert_eq!(bits.len(), 16_384);
+    assert_eq!(bits[0], 0x80);
+    assert_eq!(bits[1], 0x40);
+    assert_eq!(bits[16_383], 0x01);
+    assert_eq!(
+        credential::bitstring(&[], 131_072).len(),
+        32_768,
+        "grows by 16 KB"
+    );
 }

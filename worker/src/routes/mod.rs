@@ -136,7 +136,7 @@ async fn dispatch(route: Route, req: Request, ctx: &Ctx<'_>) -> ApiResult<Respon
         Route::IssuerProfile { project } => shares::profile(ctx, &project).await,
         Route::IssuerKeys { project } => shares::jwks(ctx, &project).await,
         Route::IssuerKey { project, kid } => shares::key(ctx, &project, &kid).await,
-        Route::IssuerRevocations { project } => shares::revocations(ctx, &project).await,
+        Route::IssuerStatus { project } => shares::status_list(ctx, &project).await,
         Route::Events => events::server_events(req, ctx, false).await,
         Route::Import => events::server_events(req, ctx, true).await,
         Route::ClientEvents => events::client_events(req, ctx).await,

@@ -120,6 +120,7 @@ pub async fn client_create(mut req: Request, ctx: &Ctx<'_>) -> ApiResult<Respons
             revoked_at: None,
             visits: 0,
             signups: 0,
+            status_index: 0,
         };
         let key = format!("{share_id}.created");
         let hook = shares::webhook_statement(
@@ -140,8 +141,10 @@ pub async fn client_create(mut req: Request, ctx: &Ctx<'_>) -> ApiResult<Respons
         )?;
         let insert = db
             .prepare(
-                "INSERT INTO shares (id, project_id, award_id, user_id, milestone_key, badge, origin, created_at) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                "INSERT INTO shares (id, project_id, award_id, user_id, milestone_key, badge, origin, created_at, status_index) \
+                 SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, \
+                 COALESCE((SELECT MAX(i) FROM (SELECT status_index AS i FROM shares WHERE project_id = ?2 \
+                 UNION ALL SELECT status_index FROM share_tombstones WHERE project_id = ?2)), -1) + 1",
             )
             .bind(&[
                 share_id.as_str().into(),
@@ -324,7 +327,13 @@ pub async fn credential(ctx: &Ctx<'_>, id: &str) -> ApiResult<Response> {
         Err(None) => return Err(ApiError::not_found("share")),
     };
     let issuer_urls = IssuerUrls::new(&ctx.own, &public.row.project_id);
-    let vc = credential::credential(&public.badge, &public.issuer, &public.urls, &issuer_urls);
+    let vc = credential::credential(
+        &public.badge,
+        &public.issuer,
+        &public.urls,
+        &issuer_urls,
+        public.row.status_index.max(0) as u64,
+    );
     let nbf = public
         .badge
         .achieved_at
@@ -397,44 +406,25 @@ pub async fn key(ctx: &Ctx<'_>, project: &str, kid: &str) -> ApiResult<Response>
     public_json(&published(key, &IssuerUrls::new(&ctx.own, project)))
 }
 
-/// `GET /issuers/{project}/revocations`: the credentials of revoked shares (1EdTech Revocation
-/// List Status Method), so a credential fetched before its share was revoked fails a verifier's
-/// status check. Erased users' shares are gone altogether (their pages answer 404).
-pub async fn revocations(ctx: &Ctx<'_>, project: &str) -> ApiResult<Response> {
-    #[derive(serde::Deserialize)]
-    struct R {
-        id: String,
-        revoked_at: String,
-    }
+/// `GET /issuers/{project}/status`: the project's revocation status list, a
+/// `BitstringStatusListCredential` signed as a VC-JWT with the current key. A revoked share's
+/// bit is set, so a credential fetched before the revocation fails a verifier's status check.
+pub async fn status_list(ctx: &Ctx<'_>, project: &str) -> ApiResult<Response> {
     shares::issuer(ctx.env, project, &ctx.own, &ctx.own).await?;
-    let rows: Vec<R> = ctx
-        .env
-        .d1(DB)?
-        .prepare(
-            "SELECT id, revoked_at FROM shares WHERE project_id = ?1 AND revoked_at IS NOT NULL ORDER BY revoked_at",
-        )
-        .bind(&[project.into()])?
-        .all()
-        .await?
-        .results()?;
     let urls = IssuerUrls::new(&ctx.own, project);
-    let revoked: Vec<(String, String)> = rows
-        .into_iter()
-        .map(|r| {
-            (
-                cairn_share::Urls::new(&ctx.own, &r.id, "").credential,
-                r.revoked_at,
-            )
-        })
-        .collect();
+    let encoded = shares::encoded_status_list(ctx.env, project).await?;
+    let now_t = now();
+    let list = credential::status_list(&urls, &encoded, &now_t.to_string());
+    let claims = credential::jwt_claims(&list, now_t.as_second());
+    let jwt = issuer::sign_jwt(ctx.env, project, &now_t.to_string(), &claims, |kid| {
+        urls.key(kid)
+    })
+    .await?;
     let headers = Headers::new();
-    headers.set("content-type", "application/json")?;
+    headers.set("content-type", "application/vc+jwt")?;
     headers.set("cache-control", "public, max-age=60")?;
     headers.set("access-control-allow-origin", "*")?;
-    Ok(
-        Response::ok(credential::revocation_list(&urls, &revoked).to_string())?
-            .with_headers(headers),
-    )
+    Ok(Response::ok(jwt)?.with_headers(headers))
 }
 
 /// `POST /v1/issuer/keys/rotate` (secret key): a new signing key; the old one stays published.
