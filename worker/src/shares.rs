@@ -144,31 +144,39 @@ pub async fn issuer(
     origin: &str,
     fallback_site: &str,
 ) -> ApiResult<Issuer> {
-    #[derive(Deserialize)]
-    struct P {
-        name: String,
-        brand: String,
-    }
-    let p: P = env
+    let p: Face = env
         .d1(DB)?
         .prepare("SELECT name, brand FROM projects WHERE id = ?1")
         .bind(&[project.into()])?
         .first(None)
         .await?
         .ok_or_else(|| ApiError::not_found("project"))?;
-    let brand: cairn_core::wire::Brand = serde_json::from_str(&p.brand).unwrap_or_default();
-    let theme = Theme::default();
-    Ok(Issuer {
-        id: cairn_share::credential::IssuerUrls::new(origin, project).profile,
-        name: p.name,
-        url: brand.site_url.unwrap_or_else(|| fallback_site.to_owned()),
-        logo: brand.logo_url,
-        theme: Theme {
-            accent: brand.accent.unwrap_or(theme.accent),
-            background: brand.background.unwrap_or(theme.background),
-            text: brand.text.unwrap_or(theme.text),
-        },
-    })
+    Ok(p.issuer(project, origin, fallback_site))
+}
+
+/// A project's name and brand, as stored.
+#[derive(Deserialize)]
+struct Face {
+    name: String,
+    brand: String,
+}
+
+impl Face {
+    fn issuer(self, project: &str, origin: &str, fallback_site: &str) -> Issuer {
+        let brand: cairn_core::wire::Brand = serde_json::from_str(&self.brand).unwrap_or_default();
+        let theme = Theme::default();
+        Issuer {
+            id: cairn_share::credential::IssuerUrls::new(origin, project).profile,
+            name: self.name,
+            url: brand.site_url.unwrap_or_else(|| fallback_site.to_owned()),
+            logo: brand.logo_url,
+            theme: Theme {
+                accent: brand.accent.unwrap_or(theme.accent),
+                background: brand.background.unwrap_or(theme.background),
+                text: brand.text.unwrap_or(theme.text),
+            },
+        }
+    }
 }
 
 /// Share `id` as the public sees it: `Ok(None)` when unknown, `Err(Gone)` when revoked (its
@@ -181,14 +189,66 @@ pub async fn public(
     if !is_share_id(id) {
         return Ok(Err(None));
     }
-    let Some(row) = get(env, id).await? else {
+    // One read: the share and its project's face (no `serde(flatten)`: it would buffer D1's
+    // numbers as floats).
+    #[derive(Deserialize)]
+    struct Joined {
+        id: String,
+        project_id: String,
+        award_id: String,
+        user_id: String,
+        milestone_key: String,
+        badge: String,
+        origin: String,
+        created_at: String,
+        revoked_at: Option<String>,
+        visits: i64,
+        signups: i64,
+        status_index: i64,
+        project_name: String,
+        project_brand: String,
+    }
+    let joined: Option<Joined> = env
+        .d1(DB)?
+        .prepare(format!(
+            "SELECT {}, p.name AS project_name, p.brand AS project_brand \
+             FROM shares s JOIN projects p ON p.id = s.project_id WHERE s.id = ?1",
+            COLUMNS
+                .split(", ")
+                .map(|c| format!("s.{c}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ))
+        .bind(&[id.into()])?
+        .first(None)
+        .await?;
+    let Some(j) = joined else {
         return Ok(Err(None));
+    };
+    let (project_name, project_brand) = (j.project_name, j.project_brand);
+    let row = Row {
+        id: j.id,
+        project_id: j.project_id,
+        award_id: j.award_id,
+        user_id: j.user_id,
+        milestone_key: j.milestone_key,
+        badge: j.badge,
+        origin: j.origin,
+        created_at: j.created_at,
+        revoked_at: j.revoked_at,
+        visits: j.visits,
+        signups: j.signups,
+        status_index: j.status_index,
     };
     let badge = row.badge()?;
     if row.revoked_at.is_some() {
         return Ok(Err(Some(badge.locale)));
     }
-    let issuer = issuer(env, &row.project_id, origin, &row.origin).await?;
+    let face = Face {
+        name: project_name,
+        brand: project_brand,
+    };
+    let issuer = face.issuer(&row.project_id, origin, &row.origin);
     let urls = Urls::new(origin, &row.id, &issuer.url);
     Ok(Ok(Public {
         row,

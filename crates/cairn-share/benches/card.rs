@@ -40,6 +40,13 @@ fn bench(c: &mut Criterion) {
         b.iter(|| renderer.png(&ar, &issuer).unwrap());
     });
     c.bench_function("card svg only", |b| b.iter(|| card::svg(&en, &issuer)));
+    c.bench_function("card raster only (en)", |b| {
+        b.iter(|| renderer.raster(&en, &issuer).unwrap());
+    });
+    let pixmap = renderer.raster(&en, &issuer).unwrap();
+    c.bench_function("card png encoding only", |b| {
+        b.iter(|| card::encode(&pixmap).unwrap());
+    });
     c.bench_function("renderer setup (font parse)", |b| {
         b.iter(card::Renderer::new);
     });

@@ -242,7 +242,16 @@ fn bench(section: Option<&str>) -> Result<()> {
 /// time natively (criterion) and in workerd; the worker's size with it.
 fn share_bench(a: &build::Artifacts) -> Result<()> {
     eprintln!("\n== share: public page and preview image (cold and cached) beside the no-op route");
-    cmd::run(cmd::new("cargo").args(["bench", "-p", "cairn-share", "--bench", "card"]))?;
+    // At the worker's opt-level (the workspace's release profile is the widget's "z").
+    cmd::run(
+        cmd::new("cargo")
+            .args(["bench", "-p", "cairn-share", "--bench", "card"])
+            .env(
+                "CARGO_PROFILE_BENCH_OPT_LEVEL",
+                std::env::var("CAIRN_WORKER_OPT_LEVEL")
+                    .unwrap_or_else(|_| build::WORKER_OPT_LEVEL.to_owned()),
+            ),
+    )?;
     let w = bench_wrangler("share")?;
     let o = xtask::share_bench::run(&w.base, DEMO_SECRET_KEY, DEMO_PUBLISHABLE_KEY, 6)?;
     let ms = |d: std::time::Duration| d.as_secs_f64() * 1000.0;
@@ -272,6 +281,23 @@ fn share_bench(a: &build::Artifacts) -> Result<()> {
             0,
             ms(*min),
             cold.len()
+        );
+    }
+    let warm = &o.png_warm;
+    if let Some(max) = warm.last() {
+        println!(
+            "{:<34} {:>10} {:>10.1} {:>10.1} {:>8}   (the same images again, one request at a time)",
+            "png (cached, sequential)",
+            "-",
+            ms(warm[warm.len() / 2]),
+            ms(*max),
+            0
+        );
+    }
+    if let (Some(lo), Some(hi)) = (o.render_ms.first(), o.render_ms.last()) {
+        println!(
+            "render inside the worker (Date.now around it): median {:.0} ms, min {lo:.0}, max {hi:.0}",
+            o.render_ms[o.render_ms.len() / 2]
         );
     }
     let wasm = std::fs::read(&a.worker_wasm)?;

@@ -21,6 +21,13 @@ pub struct Outcome {
     pub png_cached: load::Report,
     /// Each share's first image request (rendered in the worker), wall time.
     pub png_cold: Vec<Duration>,
+    /// The same images' second request, one at a time (from the cache): the first minus this
+    /// is what rendering added.
+    pub png_warm: Vec<Duration>,
+    /// The render's own time as the worker saw it (`x-cairn-render: rendered; ms=…`, Date.now
+    /// around the render: workerd advances it during computation locally; Cloudflare's edge
+    /// does not, so there only CPU-time metrics tell).
+    pub render_ms: Vec<f64>,
     pub png_bytes: usize,
 }
 
@@ -94,6 +101,8 @@ pub fn run(base: &str, secret: &str, publishable: &str, secs: u64) -> Result<Out
     let duration = Duration::from_secs(secs);
     let ids = shares(base, secret, publishable, COLD_RENDERS + 1)?;
     let mut png_cold = Vec::new();
+    let mut png_warm = Vec::new();
+    let mut render_ms = Vec::new();
     let mut png_bytes = 0;
     for id in ids.iter().skip(1) {
         let started = Instant::now();
@@ -109,7 +118,17 @@ pub fn run(base: &str, secret: &str, publishable: &str, secs: u64) -> Result<Out
         if !render.starts_with("rendered") {
             bail!("{id}.png was not rendered on its first request: {render}");
         }
+        if let Some(ms) = render
+            .split_once("ms=")
+            .and_then(|(_, v)| v.trim().parse::<f64>().ok())
+        {
+            render_ms.push(ms);
+        }
         png_bytes = bytes.len();
+        let started = Instant::now();
+        let mut again = agent().get(format!("{base}/s/{id}.png")).call()?;
+        let _ = again.body_mut().read_to_vec()?;
+        png_warm.push(started.elapsed());
     }
     let noop = load::run(
         "no-op",
@@ -142,11 +161,15 @@ pub fn run(base: &str, secret: &str, publishable: &str, secs: u64) -> Result<Out
         Arc::new(move |_, _| ("GET", png_path.clone(), None, 0)),
     )?;
     png_cold.sort();
+    png_warm.sort();
+    render_ms.sort_by(f64::total_cmp);
     Ok(Outcome {
+        render_ms,
         noop,
         page,
         png_cached,
         png_cold,
+        png_warm,
         png_bytes,
     })
 }
