@@ -662,7 +662,8 @@ pub const REF_WINDOW_MS: f64 = 30.0 * 86_400_000.0;
 /// well formed and not expired at `now_ms`.
 pub fn live_ref(stored: &str, now_ms: f64) -> Option<&str> {
     let (reference, until) = stored.split_once('|')?;
-    let until: f64 = until.parse().ok()?;
+    // Whole milliseconds: an integer parse (a float parser would cost the widget kilobytes).
+    let until = until.parse::<u64>().ok()? as f64;
     let well_formed = reference.strip_prefix("sh_").is_some_and(|h| {
         h.len() == 32 && h.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
     });

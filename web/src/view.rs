@@ -36,6 +36,12 @@ pub struct Toast {
 /// Who carries out [`Publish`] requests.
 type Publisher = Rc<dyn Fn(Publish)>;
 
+thread_local! {
+    /// The widget's [`Publisher`] (it holds the API client). One widget per page; a plain cell
+    /// rather than a reactive `StoredValue`, whose local arena would add code for this alone.
+    static PUBLISHER: RefCell<Option<Publisher>> = const { RefCell::new(None) };
+}
+
 /// What the user asked of a badge's public page.
 #[derive(Debug, Clone)]
 pub enum Publish {
@@ -73,8 +79,6 @@ pub struct Ui {
     /// A publish or revoke is under way / the last one failed.
     pub share_busy: RwSignal<bool>,
     pub share_failed: RwSignal<bool>,
-    /// Carries out a [`Publish`] (set by the widget, which holds the client).
-    on_publish: StoredValue<Option<Publisher>, LocalStorage>,
     timers: StoredValue<Vec<(u64, Countdown)>>,
     next_id: StoredValue<u64>,
 }
@@ -98,7 +102,6 @@ impl Ui {
             public: RwSignal::new(Vec::new()),
             share_busy: RwSignal::new(false),
             share_failed: RwSignal::new(false),
-            on_publish: StoredValue::new_local(None),
             timers: StoredValue::new(Vec::new()),
             next_id: StoredValue::new(0),
         }
@@ -106,12 +109,12 @@ impl Ui {
 
     /// Sets who carries out [`Publish`] requests.
     pub fn set_publisher(self, f: impl Fn(Publish) + 'static) {
-        self.on_publish.set_value(Some(Rc::new(f)));
+        PUBLISHER.with(|p| *p.borrow_mut() = Some(Rc::new(f)));
     }
 
     /// Asks for `intent` (the share card's consent, the shelf's revoke).
     pub fn publish(self, intent: Publish) {
-        if let Some(f) = self.on_publish.get_value() {
+        if let Some(f) = PUBLISHER.with(|p| p.borrow().clone()) {
             f(intent);
         }
     }

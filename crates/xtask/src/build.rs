@@ -224,6 +224,11 @@ fn build_worker() -> Result<(PathBuf, PathBuf)> {
             .arg("--release")
             .current_dir(root().join("worker"))
             .env("CARGO_PROFILE_RELEASE_OPT_LEVEL", &opt_level)
+            // Wasm SIMD (every Workers runtime has it): the share images' raster paths use it.
+            .env(
+                "CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS",
+                "-Ctarget-feature=+simd128",
+            )
             .env("WASM_BINDGEN_BIN", wasm_bindgen)
             .env("WASM_OPT_BIN", npm_bin("wasm-opt"))
             .env("ESBUILD_BIN", esbuild),
