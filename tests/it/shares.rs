@@ -55,14 +55,9 @@ fn text(doc: &Html, css: &str) -> String {
         .unwrap_or_default()
 }
 
-/// What openbadgeslib (PyPI) says of `tokens`.
-fn verify_ob3(app: &App, tokens: &[&str]) -> Vec<Value> {
-    let input = json!({
-        "jwks_url": format!("{}/issuers/prj_demo/jwks.json", app.base()),
-        "tokens": tokens,
-    });
-    let mut child = Command::new(xtask::setup::python_bin("python"))
-        .arg(xtask::root().join("tests/python/verify_ob3.py"))
+/// Runs a verifier: `input` as JSON on its stdin, its stdout read as JSON.
+fn run_json(mut command: Command, input: &Value) -> Value {
+    let mut child = command
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .spawn()
@@ -82,6 +77,17 @@ fn verify_ob3(app: &App, tokens: &[&str]) -> Vec<Value> {
     serde_json::from_slice(&out.stdout).unwrap()
 }
 
+/// What openbadgeslib (PyPI) says of `tokens`.
+fn verify_ob3(app: &App, tokens: &[&str]) -> Vec<Value> {
+    let input = json!({
+        "jwks_url": format!("{}/issuers/prj_demo/jwks.json", app.base()),
+        "tokens": tokens,
+    });
+    let mut command = Command::new(xtask::setup::python_bin("python"));
+    command.arg(xtask::root().join("tests/python/verify_ob3.py"));
+    serde_json::from_value(run_json(command, &input)).unwrap()
+}
+
 /// What `jose` says of `tokens`.
 fn verify(app: &App, tokens: &[&str]) -> Vec<Value> {
     let input = json!({
@@ -89,27 +95,14 @@ fn verify(app: &App, tokens: &[&str]) -> Vec<Value> {
         "issuer": format!("{}/issuers/prj_demo", app.base()),
         "tokens": tokens,
     });
-    let mut child = Command::new("node")
+    let mut command = Command::new("node");
+    command
         .arg(xtask::root().join("tests/e2e/verify-credential.mjs"))
-        .current_dir(xtask::root())
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
+        .current_dir(xtask::root());
+    run_json(command, &input)["results"]
+        .as_array()
         .unwrap()
-        .write_all(input.to_string().as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stdout)
-    );
-    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
-    v["results"].as_array().unwrap().clone()
+        .clone()
 }
 
 fn stats(app: &App) -> Value {

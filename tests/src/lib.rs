@@ -205,6 +205,27 @@ impl App {
         headers: &[(&str, &str)],
         body: Option<&str>,
     ) -> Result<Reply> {
+        let reply = self.send(method, path, headers, body)?;
+        Ok(Reply {
+            status: reply.status,
+            headers: reply.headers,
+            body: String::from_utf8_lossy(&reply.body).into_owned(),
+        })
+    }
+
+    /// `GET path` with `headers`, the body as bytes (an image, say).
+    pub fn get_bytes(&self, path: &str, headers: &[(&str, &str)]) -> Result<BytesReply> {
+        self.send("GET", path, headers, None)
+    }
+
+    /// `method path` with `headers` and an optional body; the answer's body as bytes.
+    fn send(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: Option<&str>,
+    ) -> Result<BytesReply> {
         let url = format!("{}{path}", self.base());
         let request = ureq::http::Request::builder().method(method).uri(&url);
         let request = headers.iter().fold(request, |r, (k, v)| r.header(*k, *v));
@@ -213,29 +234,6 @@ impl App {
             None => self.http.run(request.body(())?),
         }
         .with_context(|| format!("{method} {url}"))?;
-        let headers = response
-            .headers()
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_str().unwrap_or_default().to_owned()))
-            .collect();
-        let status = response.status().as_u16();
-        let body = String::from_utf8_lossy(&response.body_mut().read_to_vec()?).into_owned();
-        Ok(Reply {
-            status,
-            headers,
-            body,
-        })
-    }
-
-    /// `GET path` with `headers`, the body as bytes (an image, say).
-    pub fn get_bytes(&self, path: &str, headers: &[(&str, &str)]) -> Result<BytesReply> {
-        let url = format!("{}{path}", self.base());
-        let request = ureq::http::Request::builder().method("GET").uri(&url);
-        let request = headers.iter().fold(request, |r, (k, v)| r.header(*k, *v));
-        let mut response = self
-            .http
-            .run(request.body(())?)
-            .with_context(|| format!("GET {url}"))?;
         let headers = response
             .headers()
             .iter()

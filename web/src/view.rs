@@ -351,19 +351,6 @@ fn key(e: &web_sys::Event) -> String {
     e.unchecked_ref::<web_sys::KeyboardEvent>().key()
 }
 
-/// A glyph per built-in icon, drawn in the medal (from fonts every system has).
-fn glyph(icon: Option<&str>) -> &'static str {
-    match icon {
-        Some("flame") => "✹",
-        Some("rocket") => "➶",
-        Some("star") => "✦",
-        Some("users") => "☺",
-        Some("cake") => "❀",
-        Some("trophy") => "♛",
-        _ => "★",
-    }
-}
-
 /// Badge art: the custom image, or the built-in medal with the icon's glyph.
 pub fn badge_art(badge: &Badge, locked: bool) -> El {
     let class = if locked { "badge locked" } else { "badge" };
@@ -384,7 +371,7 @@ pub fn badge_art(badge: &Badge, locked: bool) -> El {
                 el("span")
                     .class("glyph")
                     .attr("aria-hidden", "true")
-                    .text(glyph(badge.icon.as_deref())),
+                    .text(cairn_wire::icon_glyph(badge.icon.as_deref())),
             ),
     }
 }

@@ -41,13 +41,18 @@ pub fn random_bytes(n: usize) -> ApiResult<Vec<u8>> {
     Ok(bytes)
 }
 
-/// The AES-GCM key from `CAIRN_SECRETS_KEY`.
-async fn key(env: &Env) -> ApiResult<CryptoKey> {
-    let configured = env
-        .secret(SECRETS_KEY)
+/// `CAIRN_SECRETS_KEY` as configured (a `wrangler secret`, or a `--var` locally).
+pub fn deployment_secret(env: &Env) -> Option<String> {
+    env.secret(SECRETS_KEY)
         .map(|s| s.to_string())
         .or_else(|_| env.var(SECRETS_KEY).map(|s| s.to_string()))
-        .map_err(|_| {
+        .ok()
+}
+
+/// The AES-GCM key from `CAIRN_SECRETS_KEY`.
+async fn key(env: &Env) -> ApiResult<CryptoKey> {
+    let configured = deployment_secret(env)
+        .ok_or_else(|| {
             ApiError::new(
                 ErrorCode::NotConfigured,
                 format!("this deployment has no {SECRETS_KEY} (32 random bytes, base64): `wrangler secret put {SECRETS_KEY}`"),

@@ -341,13 +341,17 @@ fn decode(raw: &str, name: &str) -> ApiResult<String> {
     Ok(value.into_owned())
 }
 
-/// An award id: `aw_` and 24 lowercase hex digits (what the engine makes).
+/// Whether `id` is an award id: `aw_` and 24 lowercase hex digits (what the engine makes).
+pub fn is_award_id(id: &str) -> bool {
+    id.strip_prefix("aw_").is_some_and(|hex| {
+        hex.len() == 24 && hex.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+    })
+}
+
+/// An award id, checked with [`is_award_id`].
 fn award_id(value: ApiResult<String>) -> Result<String, Miss> {
     let value = value.map_err(Miss::BadParameter)?;
-    let well_formed = value.strip_prefix("aw_").is_some_and(|hex| {
-        hex.len() == 24 && hex.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
-    });
-    if !well_formed {
+    if !is_award_id(&value) {
         return Err(Miss::BadParameter(ApiError::bad(
             ErrorCode::InvalidAwardId,
             "an award id is aw_ and 24 hex digits",

@@ -348,10 +348,7 @@ pub async fn count_visit(env: &Env, share: &str, day: &str, visitor: &str) -> Ap
 
 /// The deployment secret that salts visitor hashes.
 pub fn visit_salt(env: &Env) -> String {
-    env.secret(crypto::SECRETS_KEY)
-        .map(|s| s.to_string())
-        .or_else(|_| env.var(crypto::SECRETS_KEY).map(|s| s.to_string()))
-        .unwrap_or_default()
+    crypto::deployment_secret(env).unwrap_or_default()
 }
 
 /// Why a reported signup does not count, if it does not.

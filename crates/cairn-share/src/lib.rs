@@ -243,18 +243,7 @@ pub fn day_of(time: &str) -> &str {
     time.get(..10).unwrap_or(time)
 }
 
-/// A glyph per built-in icon, as the widget draws it in its medal.
-pub fn glyph(icon: Option<&str>) -> &'static str {
-    match icon {
-        Some("flame") => "✹",
-        Some("rocket") => "➶",
-        Some("star") => "✦",
-        Some("users") => "☺",
-        Some("cake") => "❀",
-        Some("trophy") => "♛",
-        _ => "★",
-    }
-}
+pub use cairn_wire::icon_glyph as glyph;
 
 #[cfg(test)]
 mod tests {

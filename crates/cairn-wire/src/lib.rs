@@ -137,6 +137,20 @@ pub struct Badge {
     pub alt: String,
 }
 
+/// The glyph a built-in icon is drawn with in the medal (the widget, the share page and its
+/// image draw the same ones; fonts every system has cover them); `★` for none or an unknown one.
+pub fn icon_glyph(icon: Option<&str>) -> &'static str {
+    match icon {
+        Some("flame") => "✹",
+        Some("rocket") => "➶",
+        Some("star") => "✦",
+        Some("users") => "☺",
+        Some("cake") => "❀",
+        Some("trophy") => "♛",
+        _ => "★",
+    }
+}
+
 /// A call to action.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

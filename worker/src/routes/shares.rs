@@ -28,7 +28,7 @@ pub async fn client_create(mut req: Request, ctx: &Ctx<'_>) -> ApiResult<Respons
     let caller = auth::client(&req, ctx).await?;
     let body: ShareRequest = json_body(&mut req).await?;
     let award_id = body.award_id.trim();
-    if !is_award_id(award_id) {
+    if !crate::router::is_award_id(award_id) {
         return Err(ApiError::bad(
             ErrorCode::InvalidAwardId,
             "an award id is aw_ and 24 hex digits",
@@ -179,11 +179,6 @@ async fn answer(ctx: &Ctx<'_>, row: &shares::Row, status: u16) -> ApiResult<Resp
     let badge = row.badge()?;
     let issuer = shares::issuer(ctx.env, &row.project_id, &ctx.own, &row.origin).await?;
     Ok(Response::from_json(&shares::view(row, &badge, &issuer, &ctx.own))?.with_status(status))
-}
-
-fn is_award_id(id: &str) -> bool {
-    id.strip_prefix("aw_")
-        .is_some_and(|h| h.len() == 24 && h.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')))
 }
 
 /// `GET /v1/client/shares`: the user's public badges, newest first.
