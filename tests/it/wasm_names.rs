@@ -8,7 +8,7 @@ use wasm_encoder::{
     Module, TypeSection, ValType,
 };
 use wasmparser::{Parser, Payload};
-use xtask::wasm_names::{Report, link_args, shrink, unused_class_export};
+use xtask::wasm_names::{Report, shrink};
 
 const DOUBLE: &str = "__wbg_double_0123456789abcdef";
 const QUADRUPLE: &str = "wasm_bindgen_1234___convert__closures_____invoke___quadruple";
@@ -166,56 +166,4 @@ fn a_glue_that_does_not_match_fails_the_build_with_the_name() {
     // The import module is named differently.
     let err = shrink(&module(), &glue(DOUBLE), "./y_bg.js").unwrap_err();
     assert!(err.to_string().contains("./y_bg.js"), "{err}");
-}
-
-#[test]
-fn the_linker_leaves_out_exactly_wasm_streams_class_exports() {
-    let args = [
-        "-flavor",
-        "wasm",
-        "--export",
-        "__wbg_intounderlyingsink_free_58a9338f50bce61c",
-        "--export",
-        "intounderlyingsink_write_58a9338f50bce61c",
-        "--export=intounderlyingbytesource_pull_58a9338f50bce61c",
-        "--export",
-        "__wbindgen_describe_intounderlyingsource_cancel",
-        "--export",
-        "start",
-        "--export=__wbindgen_describe___wbg_getReader_6912875434814e8c",
-        "--export",
-        "__wbg_intounderlying",
-        "-o",
-        "out.wasm",
-        "intounderlying.o",
-    ]
-    .map(String::from);
-    let (kept, dropped) = link_args(args).unwrap();
-    assert_eq!(dropped, 5);
-    assert_eq!(
-        kept,
-        [
-            "-flavor",
-            "wasm",
-            "--export",
-            "start",
-            "--export=__wbindgen_describe___wbg_getReader_6912875434814e8c",
-            "-o",
-            "out.wasm",
-            "intounderlying.o",
-        ]
-    );
-    assert!(link_args(["--export".to_owned()]).is_err());
-    for name in [
-        "intounderlyingsink",
-        "start",
-        "__wbg_log_0123",
-        "__wbindgen_malloc",
-    ] {
-        assert_eq!(
-            unused_class_export(name),
-            name.starts_with("into"),
-            "{name}"
-        );
-    }
 }

@@ -53,7 +53,7 @@ pub fn ensure_built() {
     static BUILT: OnceLock<()> = OnceLock::new();
     BUILT.get_or_init(|| {
         if std::env::var_os("CAIRN_PREBUILT").is_none() {
-            xtask::build::build().expect("release build");
+            xtask::build::build(xtask::build::WidgetToolchain::Nightly).expect("release build");
         }
     });
 }

@@ -103,3 +103,12 @@ pub fn local_storage_remove(key: &str) {
         let _ = storage.remove_item(key);
     }
 }
+
+/// Runs `f` once after `ms` milliseconds (the closure frees itself once called).
+pub fn set_timeout(f: impl FnOnce() + 'static, ms: f64) {
+    let f = wasm_bindgen::closure::Closure::once_into_js(f);
+    let _ = window().set_timeout_with_callback_and_timeout_and_arguments_0(
+        f.unchecked_ref(),
+        ms.max(0.0) as i32,
+    );
+}

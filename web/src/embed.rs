@@ -5,7 +5,8 @@ use std::rc::Rc;
 
 use cairn_wire::Channel;
 use cairn_wire::{AwardView, ClientEvent, Time};
-use leptos::prelude::*;
+use reactive_graph::owner::Owner;
+use reactive_graph::prelude::*;
 use wasm_bindgen::prelude::*;
 use web_sys::{HtmlCanvasElement, HtmlElement, ShadowRootInit, ShadowRootMode};
 

@@ -14,7 +14,8 @@
 
 use std::cell::RefCell;
 
-use leptos::prelude::{Owner, RenderEffect};
+use reactive_graph::effect::RenderEffect;
+use reactive_graph::owner::Owner;
 use send_wrapper::SendWrapper;
 use wasm_bindgen::JsCast;
 use wasm_bindgen::closure::Closure;

@@ -7,7 +7,10 @@ use std::rc::Rc;
 
 use cairn_wire::{AwardView, LadderProgress, LockedMilestone};
 use cairn_wire::{Badge, Cta};
-use leptos::prelude::*;
+use reactive_graph::graph::untrack;
+use reactive_graph::owner::{Owner, StoredValue};
+use reactive_graph::prelude::*;
+use reactive_graph::signal::RwSignal;
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{Element, HtmlDialogElement, HtmlElement, HtmlTextAreaElement};
 
@@ -190,7 +193,7 @@ impl Ui {
     }
 
     fn arm(self, id: u64, ms: f64) {
-        set_timeout(
+        dom::set_timeout(
             move || {
                 let expired = self.timers.with_value(|t| {
                     t.iter()
@@ -201,7 +204,7 @@ impl Ui {
                     self.dismiss(id);
                 }
             },
-            std::time::Duration::from_millis(ms.max(0.0) as u64),
+            ms,
         );
     }
 

@@ -31,8 +31,8 @@ pub struct Artifacts {
 }
 
 /// Builds everything.
-pub fn build() -> Result<Artifacts> {
-    let (widget_js, widget_wasm, loader) = build_widget()?;
+pub fn build(toolchain: WidgetToolchain) -> Result<Artifacts> {
+    let (widget_js, widget_wasm, loader) = build_widget(toolchain)?;
     let (worker_js, worker_wasm) = build_worker()?;
     Ok(Artifacts {
         dist: dist_dir(),
@@ -49,62 +49,149 @@ pub fn dist_dir() -> PathBuf {
     root().join("web/dist")
 }
 
-fn build_widget() -> Result<(PathBuf, PathBuf, PathBuf)> {
-    // The widget links through the xtask binary itself, which leaves wasm-streams' exports out
-    // and runs the toolchain's rust-lld (see `wasm_names::link`).
-    let rustc = |what: &str| {
-        cmd::output_checked(
-            cmd::new("rustup")
-                .args([
-                    "run",
-                    crate::setup::WIDGET_TOOLCHAIN,
-                    "rustc",
-                    "--print",
-                    what,
-                ])
-                .env_remove("RUSTUP_TOOLCHAIN")
-                .env_remove("RUSTC"),
-        )
-        .map(|s| s.trim().to_owned())
-    };
-    let rust_lld = PathBuf::from(rustc("sysroot")?)
-        .join("lib/rustlib")
-        .join(rustc("host-tuple")?)
-        .join("bin/rust-lld");
-    if !rust_lld.exists() {
-        anyhow::bail!("no rust-lld at {}", rust_lld.display());
+/// How the widget's wasm is compiled: the pinned nightly with its size flags (what ships), or
+/// the stable toolchain without any `-Z` flag (`cargo xtask build --stable`), or a step between
+/// (the per-flag table of ARCHITECTURE.md, `cargo xtask bench flags`).
+#[derive(Debug, Clone)]
+pub struct WidgetCompile {
+    /// What the table calls it.
+    pub label: &'static str,
+    /// The rustup toolchain.
+    pub toolchain: &'static str,
+    /// Extra `cargo build` arguments (`-Zbuild-std…`).
+    pub cargo_args: Vec<&'static str>,
+    /// `RUSTFLAGS` for the wasm target.
+    pub rustflags: &'static str,
+    /// Its own target directory when it is not the shipped build, so builds with other flags do
+    /// not overwrite (and then rebuild) each other's artifacts.
+    pub target_dir: Option<&'static str>,
+}
+
+/// The widget as it ships. On the pinned nightly: std rebuilt with the release profile (size
+/// first), panics that abort at once instead of formatting a message nobody reads in a host's
+/// page, no source locations, and `Debug` that writes nothing (the widget never shows a
+/// `{:?}`).
+pub fn widget_nightly() -> WidgetCompile {
+    WidgetCompile {
+        label: "nightly, all flags (ships)",
+        toolchain: crate::setup::WIDGET_TOOLCHAIN,
+        cargo_args: vec![
+            "-Zbuild-std=std,panic_abort",
+            "-Zbuild-std-features=optimize_for_size",
+        ],
+        rustflags: "-Zunstable-options -Cpanic=immediate-abort -Zlocation-detail=none -Zfmt-debug=none",
+        target_dir: None,
     }
-    // On the pinned nightly: std rebuilt with the release profile (size first), panics that
-    // abort at once instead of formatting a message nobody reads in a host's page, no source
-    // locations, and `Debug` that writes nothing (the widget never shows a `{:?}`).
+}
+
+/// The same widget on the stable toolchain of `rust-toolchain.toml`, without any `-Z` flag: the
+/// workspace's release profile alone (`opt-level = "z"`, LTO, one codegen unit, `panic =
+/// "abort"`).
+pub fn widget_stable() -> WidgetCompile {
+    WidgetCompile {
+        label: "stable, no -Z flags",
+        toolchain: "stable",
+        cargo_args: vec![],
+        rustflags: "",
+        target_dir: Some("widget-stable"),
+    }
+}
+
+/// Which widget `cargo xtask build` ships.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum WidgetToolchain {
+    #[default]
+    Nightly,
+    Stable,
+}
+
+/// Compiles the widget's wasm as `how` says; returns the raw `.wasm` (before wasm-bindgen).
+pub fn compile_widget(how: &WidgetCompile) -> Result<PathBuf> {
+    let toolchain = if how.toolchain == "stable" {
+        // The workspace's own stable (rust-toolchain.toml), whatever cargo xtask runs under.
+        crate::setup::stable_toolchain()?
+    } else {
+        how.toolchain.to_owned()
+    };
+    let target = match how.target_dir {
+        Some(dir) => target_dir().join(dir),
+        None => target_dir(),
+    };
     cmd::run(
         cmd::new("rustup")
-            .args(["run", crate::setup::WIDGET_TOOLCHAIN, "cargo", "build"])
+            .args(["run", &toolchain, "cargo", "build"])
             .args(["--release", "--lib", "--package", "cairn-widget"])
             .args(["--target", "wasm32-unknown-unknown"])
-            .args(["-Zbuild-std=std,panic_abort", "-Zbuild-std-features=optimize_for_size"])
+            .args(&how.cargo_args)
+            .arg("--target-dir")
+            .arg(&target)
             .env_remove("RUSTUP_TOOLCHAIN")
             .env_remove("RUSTC")
             .env_remove("CARGO")
             .env(
                 "CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS",
-                "-Zunstable-options -Cpanic=immediate-abort -Zlocation-detail=none -Zfmt-debug=none",
-            )
-            .env(
-                "CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_LINKER",
-                std::env::current_exe().context("the xtask binary's path")?,
-            )
-            .env(crate::wasm_names::REAL_LINKER, &rust_lld),
+                how.rustflags,
+            ),
     )?;
+    Ok(target.join("wasm32-unknown-unknown/release/cairn_widget.wasm"))
+}
+
+/// The widget's shipped files made from a raw wasm, in `out`: the JS glue and the wasm.
+pub struct WidgetFiles {
+    pub js: PathBuf,
+    pub wasm: PathBuf,
+}
+
+impl WidgetFiles {
+    /// Brotli bytes of the glue and the wasm together (the loader is the same for every build).
+    pub fn brotli(&self) -> Result<usize> {
+        Ok(crate::brotli_len(&fs::read(&self.js)?)? + crate::brotli_len(&fs::read(&self.wasm)?)?)
+    }
+}
+
+fn build_widget(toolchain: WidgetToolchain) -> Result<(PathBuf, PathBuf, PathBuf)> {
+    let how = match toolchain {
+        WidgetToolchain::Nightly => widget_nightly(),
+        WidgetToolchain::Stable => widget_stable(),
+    };
+    let raw = compile_widget(&how)?;
+    let files = package_widget(&raw, &target_dir().join("cairn/widget"))?;
+    let (js, wasm) = (files.js, files.wasm);
+    let dist = dist_dir();
+    if dist.exists() {
+        fs::remove_dir_all(&dist).with_context(|| format!("removing {}", dist.display()))?;
+    }
+    copy_dir(&root().join("web/site"), &dist)?;
+    let assets = dist.join("assets");
+    fs::create_dir_all(&assets)?;
+    let js_name = format!("cairn-widget.{}.js", short_hash(&fs::read(&js)?));
+    let wasm_name = format!("cairn-widget.{}.wasm", short_hash(&fs::read(&wasm)?));
+    fs::copy(&js, assets.join(&js_name))?;
+    fs::copy(&wasm, assets.join(&wasm_name))?;
+
+    let template = fs::read_to_string(root().join("web/loader/cairn.js"))?;
+    let loader_src = target_dir().join("cairn/widget/cairn.js");
+    fs::write(
+        &loader_src,
+        template
+            .replace("__CAIRN_JS__", &format!("assets/{js_name}"))
+            .replace("__CAIRN_WASM__", &format!("assets/{wasm_name}")),
+    )?;
+    let loader = dist.join("cairn.js");
+    esbuild(&loader_src, &loader, &["--minify", "--legal-comments=none"])?;
+    Ok((assets.join(js_name), assets.join(wasm_name), loader))
+}
+
+/// wasm-bindgen, the glue tree-shaken, the boundary's names shortened, wasm-opt and the glue
+/// minified: the widget's two files from its raw wasm, written under `out`.
+pub fn package_widget(raw: &Path, out: &Path) -> Result<WidgetFiles> {
     // `CAIRN_KEEP_NAMES=1` keeps function names in the shipped wasm, for size profiling
     // (`twiggy top web/dist/assets/*.wasm`); never for a release.
     let keep_names = std::env::var_os("CAIRN_KEEP_NAMES").is_some_and(|v| v == "1");
-    let raw = target_dir().join("wasm32-unknown-unknown/release/cairn_widget.wasm");
-    let out = target_dir().join("cairn/widget");
-    fs::create_dir_all(&out)?;
+    fs::create_dir_all(out)?;
     cmd::run(
         cmd::new("wasm-bindgen")
-            .arg(&raw)
+            .arg(raw)
             .args(keep_names.then_some("--keep-debug"))
             .args([
                 "--target",
@@ -114,7 +201,7 @@ fn build_widget() -> Result<(PathBuf, PathBuf, PathBuf)> {
                 "cairn-widget",
                 "--out-dir",
             ])
-            .arg(&out),
+            .arg(out),
     )?;
     let wasm = out.join("cairn-widget_bg.wasm");
     // Tree-shake the glue down to what the loader calls (`default`, `start`): wasm-bindgen also
@@ -170,29 +257,7 @@ fn build_widget() -> Result<(PathBuf, PathBuf, PathBuf)> {
             .arg(&wasm),
     )?;
 
-    let dist = dist_dir();
-    if dist.exists() {
-        fs::remove_dir_all(&dist).with_context(|| format!("removing {}", dist.display()))?;
-    }
-    copy_dir(&root().join("web/site"), &dist)?;
-    let assets = dist.join("assets");
-    fs::create_dir_all(&assets)?;
-    let js_name = format!("cairn-widget.{}.js", short_hash(&fs::read(&js)?));
-    let wasm_name = format!("cairn-widget.{}.wasm", short_hash(&fs::read(&wasm)?));
-    fs::copy(&js, assets.join(&js_name))?;
-    fs::copy(&wasm, assets.join(&wasm_name))?;
-
-    let template = fs::read_to_string(root().join("web/loader/cairn.js"))?;
-    let loader_src = out.join("cairn.js");
-    fs::write(
-        &loader_src,
-        template
-            .replace("__CAIRN_JS__", &format!("assets/{js_name}"))
-            .replace("__CAIRN_WASM__", &format!("assets/{wasm_name}")),
-    )?;
-    let loader = dist.join("cairn.js");
-    esbuild(&loader_src, &loader, &["--minify", "--legal-comments=none"])?;
-    Ok((assets.join(js_name), assets.join(wasm_name), loader))
+    Ok(WidgetFiles { js, wasm })
 }
 
 /// esbuild from `input` to `output` for the browsers the widget supports (ES2020).

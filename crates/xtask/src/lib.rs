@@ -51,3 +51,15 @@ pub fn http_agent(timeout: Option<std::time::Duration>) -> ureq::Agent {
         .build()
         .into()
 }
+
+/// Bytes after brotli at its best (quality 11, a 4 MB window), as a CDN would serve them.
+pub fn brotli_len(bytes: &[u8]) -> anyhow::Result<usize> {
+    let mut out = Vec::new();
+    let params = brotli::enc::BrotliEncoderParams {
+        quality: 11,
+        lgwin: 22,
+        ..Default::default()
+    };
+    brotli::BrotliCompress(&mut &bytes[..], &mut out, &params)?;
+    Ok(out.len())
+}

@@ -5,7 +5,7 @@ use std::time::Instant;
 use anyhow::{Result, bail};
 use xtask::{
     DEMO_IDENTITY_SECRET, DEMO_PROJECT_ID, DEMO_PUBLISHABLE_KEY, DEMO_SECRET_KEY, DEV_ADMIN_TOKEN,
-    build, cmd, root, setup, target_dir, wrangler,
+    brotli_len, build, cmd, root, setup, target_dir, wrangler,
 };
 
 const HELP: &str = "\
@@ -13,31 +13,28 @@ cargo xtask <command>
 
   setup   install what is missing (wasm target, wasm-bindgen-cli, worker-build, npm packages, Chromium)
   dev     setup, build, then serve the demo on http://127.0.0.1:8787 with local persistence
-  build   release artifacts: worker bundle, widget wasm + JS (wasm-opt, content-hashed), loader, demo site
+  build   [--stable]: release artifacts: worker bundle, widget wasm + JS (wasm-opt, content-hashed),
+          loader, demo site; `--stable` builds the widget on the stable toolchain without `-Z`
+          flags and prints its size beside the nightly's
   test    setup, fmt, clippy, native tests, widget tests in headless Chromium, end-to-end tests
-    import  FILE.jsonl|FILE.csv [--base URL] [--key sk_…]: backfill history (resumable; the key
+  import  FILE.jsonl|FILE.csv [--base URL] [--key sk_…]: backfill history (resumable; the key
           may also come from CAIRN_SECRET_KEY; defaults: the local demo)
   fuzz    [SECONDS]: the fuzz targets (definitions parser, events) with fresh seeds for SECONDS
           each (default 60); `cargo xtask test` runs one round of each
-  bench   [engine|sizes|load|widget|soak|notify|share]: engine per-event cost and state size (criterion),
+  bench   [engine|sizes|load|widget|soak|notify|share|flags]: engine per-event cost and state size (criterion),
           artifact sizes and wrangler dev cold start, API load on loopback beside the no-op and
           fan-out ceilings, widget (sizes, first celebration, confetti frame cost beside
           canvas-confetti), soak (100,000 events, every total and ledger row checked),
-          notify (webhook deliveries/s), share (badge page and preview image, cold and cached)
+          notify (webhook deliveries/s), share (badge page and preview image, cold and cached),
+          flags (the widget's size flag by flag, stable to nightly; not in a bare `bench`)
           (no argument: all of them)
 ";
 
 fn main() -> Result<()> {
-    // Run by rustc as the widget's linker (see `wasm_names::link`).
-    if let Some(real) = std::env::var_os(xtask::wasm_names::REAL_LINKER) {
-        std::process::exit(xtask::wasm_names::link(&real, std::env::args().skip(1))?);
-    }
     let args: Vec<String> = std::env::args().skip(1).collect();
     match args.first().map(String::as_str) {
         Some("setup") => setup::setup(),
-        Some("build") => {
-            build::build().map(|a| eprintln!("build: done; assets in {}", a.dist.display()))
-        }
+        Some("build") => build_command(&args[1..]),
         Some("dev") => dev(),
         Some("test") => test(),
         Some("bench") => bench(args.get(1).map(String::as_str)),
@@ -49,6 +46,48 @@ fn main() -> Result<()> {
         }
         Some(other) => bail!("unknown command `{other}`\n\n{HELP}"),
     }
+}
+
+/// `cargo xtask build [--stable]`. With `--stable` the widget that ships is built on the stable
+/// toolchain without `-Z` flags, and the nightly one is built beside it to print the difference.
+fn build_command(args: &[String]) -> Result<()> {
+    let stable = match args {
+        [] => false,
+        [flag] if flag == "--stable" => true,
+        other => bail!(
+            "build takes `--stable` or nothing, not `{}`",
+            other.join(" ")
+        ),
+    };
+    if !stable {
+        let a = build::build(build::WidgetToolchain::Nightly)?;
+        eprintln!("build: done; assets in {}", a.dist.display());
+        return Ok(());
+    }
+    let a = build::build(build::WidgetToolchain::Stable)?;
+    let shipped = build::WidgetFiles {
+        js: a.widget_js.clone(),
+        wasm: a.widget_wasm.clone(),
+    }
+    .brotli()?;
+    let nightly = build::package_widget(
+        &build::compile_widget(&build::widget_nightly())?,
+        &target_dir().join("cairn/widget-nightly"),
+    )?
+    .brotli()?;
+    let loader = brotli_len(&std::fs::read(&a.loader)?)?;
+    println!(
+        "\nwidget (glue + wasm + loader, brotli): stable {} · nightly {} · stable is {} larger ({:+.1} %)",
+        kb(shipped + loader),
+        kb(nightly + loader),
+        kb(shipped.saturating_sub(nightly)),
+        (shipped as f64 / nightly as f64 - 1.0) * 100.0
+    );
+    eprintln!(
+        "build: done (widget from stable); assets in {}",
+        a.dist.display()
+    );
+    Ok(())
 }
 
 /// Runs the core's fuzz targets (`crates/cairn-core/tests/it/fuzz.rs`) for a bounded time.
@@ -116,7 +155,7 @@ fn import(args: &[String]) -> Result<()> {
 
 fn dev() -> Result<()> {
     setup::setup()?;
-    build::build()?;
+    build::build(build::WidgetToolchain::Nightly)?;
     let options = wrangler::Options {
         port: 8787,
         inspector_port: 9229,
@@ -189,7 +228,7 @@ fn test() -> Result<()> {
             .env("WASM_BINDGEN_TEST_TIMEOUT", "60"),
     )?;
     step("release build");
-    build::build()?;
+    build::build(build::WidgetToolchain::Nightly)?;
     step("end-to-end tests (wrangler dev + Chromium)");
     cmd::run(
         cmd::new("cargo")
@@ -204,7 +243,7 @@ fn bench(section: Option<&str>) -> Result<()> {
     let all = section.is_none();
     if let Some(s) = section
         && ![
-            "engine", "sizes", "load", "widget", "soak", "notify", "share",
+            "engine", "sizes", "load", "widget", "soak", "notify", "share", "flags",
         ]
         .contains(&s)
     {
@@ -216,7 +255,11 @@ fn bench(section: Option<&str>) -> Result<()> {
         eprintln!("\n== engine (criterion): one event at 10/100/1000 definitions, state size");
         cmd::run(cmd::new("cargo").args(["bench", "-p", "cairn-core", "--bench", "engine"]))?;
     }
-    let a = build::build()?;
+    if section == Some("flags") {
+        // Not part of a bare `bench`: six widget builds, each with its own std.
+        return flags_bench();
+    }
+    let a = build::build(build::WidgetToolchain::Nightly)?;
     if wants("sizes") || section == Some("widget") {
         sizes_bench(&a)?;
     }
@@ -234,6 +277,73 @@ fn bench(section: Option<&str>) -> Result<()> {
     }
     if wants("share") {
         share_bench(&a)?;
+    }
+    Ok(())
+}
+
+/// The widget's size flag by flag, from the stable toolchain to what ships: each row adds one
+/// flag to the row above (ARCHITECTURE.md's table).
+fn flags_bench() -> Result<()> {
+    eprintln!("\n== widget size, flag by flag (glue + wasm, brotli)");
+    let nightly = setup::WIDGET_TOOLCHAIN;
+    let build_std = "-Zbuild-std=std,panic_abort";
+    let steps = [
+        build::widget_stable(),
+        build::WidgetCompile {
+            label: "nightly, no -Z flags",
+            toolchain: nightly,
+            cargo_args: vec![],
+            rustflags: "",
+            target_dir: Some("widget-flags/nightly"),
+        },
+        build::WidgetCompile {
+            label: "+ -Zbuild-std",
+            toolchain: nightly,
+            cargo_args: vec![build_std],
+            rustflags: "",
+            target_dir: Some("widget-flags/build-std"),
+        },
+        build::WidgetCompile {
+            label: "+ optimize_for_size (std)",
+            toolchain: nightly,
+            cargo_args: vec![build_std, "-Zbuild-std-features=optimize_for_size"],
+            rustflags: "",
+            target_dir: Some("widget-flags/size"),
+        },
+        build::WidgetCompile {
+            label: "+ -Cpanic=immediate-abort",
+            toolchain: nightly,
+            cargo_args: vec![build_std, "-Zbuild-std-features=optimize_for_size"],
+            rustflags: "-Zunstable-options -Cpanic=immediate-abort",
+            target_dir: Some("widget-flags/abort"),
+        },
+        build::WidgetCompile {
+            label: "+ -Zlocation-detail=none",
+            toolchain: nightly,
+            cargo_args: vec![build_std, "-Zbuild-std-features=optimize_for_size"],
+            rustflags: "-Zunstable-options -Cpanic=immediate-abort -Zlocation-detail=none",
+            target_dir: Some("widget-flags/location"),
+        },
+        build::widget_nightly(),
+    ];
+    let mut rows = Vec::new();
+    for (i, how) in steps.iter().enumerate() {
+        let raw = build::compile_widget(how)?;
+        let files =
+            build::package_widget(&raw, &target_dir().join(format!("widget-flags/out-{i}")))?;
+        rows.push((how.label, files.brotli()?));
+    }
+    println!(
+        "\n{:<32} {:>10} {:>10}",
+        "widget build", "brotli", "vs above"
+    );
+    let mut above = None;
+    for (label, bytes) in rows {
+        let delta = above.map_or(String::new(), |a: usize| {
+            format!("{:+.1} KB", (bytes as f64 - a as f64) / 1000.0)
+        });
+        println!("{label:<32} {:>10} {delta:>10}", kb(bytes));
+        above = Some(bytes);
     }
     Ok(())
 }
@@ -744,17 +854,6 @@ fn gzip_len(bytes: &[u8]) -> Result<usize> {
     let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
     e.write_all(bytes)?;
     Ok(e.finish()?.len())
-}
-
-fn brotli_len(bytes: &[u8]) -> Result<usize> {
-    let mut out = Vec::new();
-    let params = brotli::enc::BrotliEncoderParams {
-        quality: 11,
-        lgwin: 22,
-        ..Default::default()
-    };
-    brotli::BrotliCompress(&mut &bytes[..], &mut out, &params)?;
-    Ok(out.len())
 }
 
 fn kb(n: usize) -> String {

@@ -12,6 +12,24 @@ pub const WORKER_BUILD_VERSION: &str = "0.8.7";
 /// and `-Cpanic=immediate-abort` (std rebuilt for size, no panic message formatting), which
 /// take ≈ 10 % off the widget's compressed size. Everything else builds on `rust-toolchain.toml`.
 pub const WIDGET_TOOLCHAIN: &str = "nightly-2026-10-30";
+/// The workspace's stable toolchain: the `channel` of `rust-toolchain.toml`.
+pub fn stable_toolchain() -> Result<String> {
+    #[derive(serde::Deserialize)]
+    struct File {
+        toolchain: Channel,
+    }
+    #[derive(serde::Deserialize)]
+    struct Channel {
+        channel: String,
+    }
+    let path = crate::root().join("rust-toolchain.toml");
+    let text =
+        std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
+    let file: File =
+        toml::from_str(&text).with_context(|| format!("reading {}", path.display()))?;
+    Ok(file.toolchain.channel)
+}
+
 /// Chromium and its driver, from Debian.
 pub const CHROMIUM: &str = "/usr/bin/chromium";
 pub const CHROMEDRIVER: &str = "/usr/bin/chromedriver";

@@ -10,15 +10,6 @@
 //! It also drops the exports the (tree-shaken) glue never reaches, such as wasm-bindgen's
 //! `__instance_terminated`.
 //!
-//! One kind of dead export needs the linker: Leptos always depends on `server_fn`'s browser
-//! client, which brings wasm-streams' `#[wasm_bindgen]` classes (`IntoUnderlyingSink`, …) although
-//! the widget has no server functions. Their exports are roots, and the futures behind them sit in
-//! the function table, which wasm-opt cannot prune; ≈ 4 KB brotli. [`link`] runs as the widget's
-//! linker (`cargo xtask build` sets `-C linker` to the xtask binary itself) and leaves those
-//! exports out, so `--gc-sections` never pulls that code in. wasm-bindgen still writes their JS
-//! classes, which the tree shaking removes, and a `FinalizationRegistry` that names their `free`
-//! but is never given an object; [`shrink`] allows exactly those names to be missing.
-//!
 //! The rewrite is checked, not hoped for: every import must be named exactly once in the glue and
 //! every kept export only as `wasm.NAME`; anything else fails the build with the name.
 
@@ -97,10 +88,7 @@ pub fn shrink(wasm: &[u8], js: &str, module: &str) -> Result<(Vec<u8>, String, R
             }
         }
     }
-    if let Some(missing) = used
-        .iter()
-        .find(|n| !export_renames.contains_key(**n) && !unused_class_export(n))
-    {
+    if let Some(missing) = used.iter().find(|n| !export_renames.contains_key(**n)) {
         bail!("the glue calls `wasm.{missing}`, which the wasm does not export");
     }
     let js = rewrite_js(js, module, &js_renames, &export_renames)?;
@@ -164,71 +152,10 @@ fn rewrite_js(
         }
     }
     let short: BTreeSet<&str> = exports.values().map(String::as_str).collect();
-    if let Some(name) = wasm_accesses(&out)
-        .into_iter()
-        .find(|n| !short.contains(n) && !unused_class_export(n))
-    {
+    if let Some(name) = wasm_accesses(&out).into_iter().find(|n| !short.contains(n)) {
         bail!("the glue still calls `wasm.{name}` after renaming");
     }
     Ok(out)
-}
-
-/// The exports of wasm-streams' classes (`IntoUnderlyingSink`, `IntoUnderlyingSource`,
-/// `IntoUnderlyingByteSource`): their methods (`intounderlyingsink_write`), destructors
-/// (`__wbg_intounderlyingsink_free`, with a hash when the linker sees them) and the descriptions
-/// wasm-bindgen reads of them (`__wbindgen_describe_intounderlyingsink_write`; without them it
-/// does not look for the methods).
-pub fn unused_class_export(name: &str) -> bool {
-    let name = name.strip_prefix("__wbindgen_describe_").unwrap_or(name);
-    name.strip_prefix("__wbg_")
-        .unwrap_or(name)
-        .starts_with("intounderlying")
-}
-
-/// The environment variable that makes the xtask binary act as the widget's linker: the path of
-/// the real one (`rust-lld`).
-pub const REAL_LINKER: &str = "CAIRN_REAL_LINKER";
-
-/// Runs `real` (rust-lld, as `-flavor wasm`) with `args` less the `--export`s of
-/// [`unused_class_export`] names; returns its exit code. Cargo relinks when the widget changes,
-/// not when this does: after changing it, `touch web/src/lib.rs`.
-pub fn link(real: &std::ffi::OsStr, args: impl IntoIterator<Item = String>) -> Result<i32> {
-    let (kept, dropped) = link_args(args)?;
-    if dropped == 0 {
-        // rustc passes a response file (`@file`) only when the command line is too long.
-        eprintln!("link: no wasm-streams export to leave out (has the dependency changed?)");
-    }
-    let status = std::process::Command::new(real)
-        .args(&kept)
-        .status()
-        .with_context(|| format!("running the linker {}", real.to_string_lossy()))?;
-    Ok(status.code().unwrap_or(1))
-}
-
-/// The linker's arguments less the `--export NAME` / `--export=NAME` of
-/// [`unused_class_export`] names, and how many were left out.
-pub fn link_args(args: impl IntoIterator<Item = String>) -> Result<(Vec<String>, usize)> {
-    let mut kept = Vec::new();
-    let mut dropped = 0;
-    let mut args = args.into_iter();
-    while let Some(arg) = args.next() {
-        if arg == "--export" {
-            let name = args.next().context("`--export` without a name")?;
-            if unused_class_export(&name) {
-                dropped += 1;
-            } else {
-                kept.extend([arg, name]);
-            }
-        } else if arg
-            .strip_prefix("--export=")
-            .is_some_and(unused_class_export)
-        {
-            dropped += 1;
-        } else {
-            kept.push(arg);
-        }
-    }
-    Ok((kept, dropped))
 }
 
 fn is_ident(c: char) -> bool {

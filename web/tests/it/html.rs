@@ -5,7 +5,9 @@ use std::cell::Cell;
 use std::rc::Rc;
 
 use cairn_widget::html::{El, el};
-use leptos::prelude::*;
+use reactive_graph::owner::Owner;
+use reactive_graph::prelude::*;
+use reactive_graph::signal::RwSignal;
 use wasm_bindgen::JsCast;
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen_test::*;
