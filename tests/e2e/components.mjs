@@ -10,6 +10,14 @@ import { launch, base, artifacts, recordEvents, confettiPixels, report } from ".
 const require = createRequire(import.meta.url);
 const AXE = readFileSync(require.resolve("axe-core/axe.min.js"), "utf8");
 
+// A hostile host stylesheet: it must not reach inside the widget.
+const HOSTILE = `
+    * { color: rgb(255, 0, 0) !important; font-family: "Comic Sans MS", cursive !important; font-size: 31px !important; letter-spacing: 5px !important; }
+    div, section, article, span, button, dialog, canvas, strong, p, ol, li { background: rgb(0, 255, 0) !important; padding: 40px !important; margin: 30px !important; }
+    .toast, .title, .ladder, .bar, .fill, .badge, .toasts, .confetti { display: none !important; visibility: hidden !important; }
+    button { all: unset !important; }
+    :root { --_surface: rgb(0, 255, 0); --_text: rgb(255, 0, 0); }`;
+
 // In the page: helpers to look inside the widget's shadow roots.
 function helpers() {
   window.__cairn = {
@@ -35,15 +43,50 @@ function helpers() {
   addEventListener("cairn:cta", (e) => { window.__ctas.push(e.detail.cta.label); e.preventDefault(); });
 }
 
-async function open(context, path = "/") {
+// Every Content-Security-Policy violation the page reports (the demo app is served with the
+// strict policy of the README; the widget must raise none).
+function recordViolations() {
+  window.__csp = [];
+  addEventListener("securitypolicyviolation", (e) => window.__csp.push({ directive: e.effectiveDirective, blocked: e.blockedURI, sample: e.sample }), true);
+}
+
+// The violations so far, after a control that must raise exactly one: an inline <style> the
+// policy blocks (so a listener that hears nothing cannot pass the test).
+async function violations(page) {
+  page.__controls = (page.__controls ?? 0) + 1;
+  return page.evaluate(async () => {
+    const before = window.__csp.length;
+    const control = document.createElement("style");
+    control.textContent = "#nothing { color: red }";
+    const heard = new Promise((resolve) => addEventListener("securitypolicyviolation", resolve, { once: true }));
+    document.head.append(control);
+    await heard;
+    control.remove();
+    return { widget: window.__csp.slice(0, before), control: window.__csp.length - before };
+  });
+}
+
+async function open(context, path = "/", { clock = false } = {}) {
   const page = await context.newPage();
+  // Playwright's clock (flowing in real time) lets the toast timers be fast-forwarded instead
+  // of slept through.
+  if (clock) await page.clock.install();
   const errors = [];
   page.on("pageerror", (e) => errors.push(String(e)));
-  page.on("console", (m) => (m.type() === "error" || m.type() === "warning") && errors.push(m.text()));
+  // The console's report of each control violation (see `violations`) is expected, once each.
+  page.__controls = 0;
+  page.on("console", (m) => {
+    if (page.__controls > 0 && /(Refused to apply|Applying) inline style/.test(m.text())) return void page.__controls--;
+    // Chromium's advice on the test's own pixel counting (getImageData) is not the widget's.
+    if (m.text().startsWith("Canvas2D: Multiple readback operations")) return;
+    (m.type() === "error" || m.type() === "warning") && errors.push(m.text());
+  });
   await page.addInitScript(recordEvents);
   await page.addInitScript(helpers);
+  await page.addInitScript(recordViolations);
   await page.addInitScript(() => addEventListener("cairn:connected", () => (window.__seen.connected = 1)));
-  await page.goto(base + path);
+  const response = await page.goto(base + path);
+  page.__policy = response.headers()["content-security-policy"] ?? null;
   await page.waitForFunction(() => window.__seen.ready === 1 && window.__seen.connected === 1, null, { timeout: 15000 });
   // The placements render once /me answered.
   await page.waitForFunction(() => !!window.__cairn.placement("ladder").querySelector(".ladder"), null, { timeout: 10000 });
@@ -52,7 +95,8 @@ async function open(context, path = "/") {
 
 // axe-core over the page, its open shadow roots included: serious and critical violations.
 async function axe(page, name) {
-  if (!(await page.evaluate(() => !!window.axe))) await page.addScriptTag({ content: AXE });
+  // Evaluated through the DevTools protocol: an inline <script> would break the page's CSP.
+  if (!(await page.evaluate(() => !!window.axe))) await page.evaluate(AXE);
   const result = await page.evaluate(async () => {
     const r = await window.axe.run(document, { resultTypes: ["violations"] });
     return r.violations.map((v) => ({ id: v.id, impact: v.impact, nodes: v.nodes.map((n) => n.target.join(" ")).slice(0, 3) }));
@@ -69,6 +113,8 @@ const ladderState = () => {
     label: bar.getAttribute("aria-labelledby") && r.getElementById(bar.getAttribute("aria-labelledby")).textContent,
   };
 };
+// The burst has ended: the confetti layer left the top layer.
+const burstOver = () => !window.__cairn.layer().querySelector(".confetti")?.matches(":popover-open");
 const badgeState = () => window.__cairn.placement("badge").querySelector("figure")?.dataset.state ?? null;
 const toastTitles = () => [...window.__cairn.layer().querySelectorAll(".toast .title")].map((e) => e.textContent);
 
@@ -76,7 +122,8 @@ const browser = await launch();
 const out = { axe: [] };
 try {
   const context = await browser.newContext({ viewport: { width: 1200, height: 900 } });
-  const { page, errors } = await open(context);
+  const { page, errors } = await open(context, "/", { clock: true });
+  out.policy = page.__policy;
 
   // Placements before anything happened.
   out.before = { ladder: await page.evaluate(ladderState), badge: await page.evaluate(badgeState),
@@ -116,9 +163,12 @@ try {
     return { x: r.x + r.width / 2, y: r.y + r.height / 2 };
   });
   await page.mouse.move(box.x, box.y);
-  await page.waitForTimeout(7000);
+  // 7 s on the page's clock: past the 6 s auto-hide of both toasts, neither of which leaves.
+  await page.clock.fastForward(7000);
   out.paused = await page.evaluate(toastTitles);
   await page.mouse.move(5, 5);
+  // Once the pointer leaves, the hovered toast's remaining time runs out.
+  await page.clock.fastForward(7000);
   await page.waitForFunction(() => ![...window.__cairn.layer().querySelectorAll(".toast .title")].some((e) => e.textContent === "Hovered preview"), null, { timeout: 8000 });
   out.afterHover = await page.evaluate(toastTitles);
 
@@ -198,7 +248,7 @@ try {
   out.dialog = { beforeBurst, duringBurst, hostDialogOpen: await page.evaluate(() => document.getElementById("settings-dialog").open) };
   await page.evaluate(() => document.getElementById("settings-dialog").close());
   await page.evaluate(() => cairn("configure", { confetti: { origin: { x: 0.5, y: 0.9 }, particles: 150 } }));
-  await page.waitForTimeout(3000);
+  await page.waitForFunction(burstOver, null, { timeout: 10000 });
 
   // Emoji/text and image particles (cairn('configure', {confetti: {shapes}})).
   await page.evaluate(() => {
@@ -209,7 +259,7 @@ try {
   out.shapes = await page.waitForFunction(confettiPixels, 50, { timeout: 3000 }).then((h) => h.jsonValue(), () => 0);
   await page.screenshot({ path: `${artifacts}/emoji-and-image-particles.png` });
   await page.evaluate(() => cairn("configure", { confetti: { shapes: ["square", "circle"] } }));
-  await page.waitForTimeout(3000);
+  await page.waitForFunction(burstOver, null, { timeout: 10000 });
 
   // Dark theme.
   await page.evaluate(() => cairn("configure", { theme: "dark" }));
@@ -221,6 +271,7 @@ try {
   }));
   await page.screenshot({ path: `${artifacts}/dark-theme.png` });
   out.axe.push(await axe(page, "dark theme"));
+  out.csp = { app: await violations(page) };
   errors.length && (out.errors = errors.slice());
 
   // The theming playground: changing a custom property restyles the widget live.
@@ -234,7 +285,7 @@ try {
   const accentBefore = await play.evaluate(() => window.__cairn.style(window.__cairn.layer().querySelector(".toast"), "border-inline-start-color"));
   await play.fill("input[name='--cairn-accent']", "#00aa55");
   await play.fill("input[name='--cairn-radius']", "2");
-  await play.waitForTimeout(100);
+  await play.waitForFunction(() => window.__cairn.style(window.__cairn.layer().querySelector(".toast"), "border-top-left-radius") === "2px");
   out.playground = await play.evaluate(() => {
     const t = window.__cairn.layer().querySelector(".toast");
     return { css: document.getElementById("css").textContent, accent: window.__cairn.style(t, "border-inline-start-color"),
@@ -248,14 +299,13 @@ try {
   const hostile = await context.newPage();
   await hostile.addInitScript(helpers);
   await hostile.addInitScript(recordEvents);
+  await hostile.addInitScript(recordViolations);
   await hostile.goto(base + "/");
   await hostile.waitForFunction(() => window.__seen.ready === 1);
-  await hostile.addStyleTag({ content: `
-    * { color: rgb(255, 0, 0) !important; font-family: "Comic Sans MS", cursive !important; font-size: 31px !important; letter-spacing: 5px !important; }
-    div, section, article, span, button, dialog, canvas, strong, p, ol, li { background: rgb(0, 255, 0) !important; padding: 40px !important; margin: 30px !important; }
-    .toast, .title, .ladder, .bar, .fill, .badge, .toasts, .confetti { display: none !important; visibility: hidden !important; }
-    button { all: unset !important; }
-    :root { --_surface: rgb(0, 255, 0); --_text: rgb(255, 0, 0); }` });
+  // A stylesheet of the host's own origin (the page's CSP allows 'self', not inline styles).
+  await hostile.route(base + "/hostile.css", (route) => route.fulfill({ contentType: "text/css", body: HOSTILE }));
+  await hostile.addStyleTag({ url: base + "/hostile.css" });
+  await hostile.waitForFunction(() => getComputedStyle(document.body).color === "rgb(255, 0, 0)");
   await hostile.evaluate(() => {
     const probe = document.createElement("div"); probe.id = "probe"; probe.className = "toast title badge ladder"; probe.textContent = "probe";
     document.querySelector("main").append(probe);
@@ -277,6 +327,7 @@ try {
     };
   });
   await hostile.screenshot({ path: `${artifacts}/hostile-stylesheet.png` });
+  out.csp.hostile = await violations(hostile);
 
   // Arabic, right to left (the token carries traits.locale = ar; titles come localized).
   const rtl = await browser.newContext({ viewport: { width: 1200, height: 900 } });
@@ -300,6 +351,7 @@ try {
   });
   await ar.page.screenshot({ path: `${artifacts}/rtl-arabic.png` });
   out.axe.push(await axe(ar.page, "arabic rtl"));
+  out.csp.rtl = await violations(ar.page);
   out.errors = [...(out.errors || []), ...errors.filter((e) => !out.errors?.includes(e)), ...ar.errors];
   report(out);
 } finally {

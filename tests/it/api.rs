@@ -295,6 +295,13 @@ fn client_api_counts_answers_and_rejects_bad_input() {
     assert_eq!(wasm.status, 200);
     assert_eq!(wasm.header("content-type"), Some("application/wasm"));
     assert!(wasm.header("cache-control").unwrap().contains("immutable"));
+    // The embed's TypeScript declarations, beside the loader.
+    let types = app.request("GET", "/cairn.d.ts", &[], None).unwrap();
+    assert_eq!(types.status, 200);
+    assert_eq!(
+        types.body,
+        std::fs::read_to_string(xtask::root().join("web/loader/cairn.d.ts")).unwrap()
+    );
     let js = app
         .request("GET", &format!("/{js_name}"), &[], None)
         .unwrap();

@@ -1,6 +1,7 @@
 //! Every widget component and placement in real Chromium against real workerd (see
 //! `tests/e2e/components.mjs`): what each shows, keyboard-only use, themes, right-to-left,
-//! confetti above the host's modal, style isolation both ways, and an axe-core scan per state.
+//! confetti above the host's modal, style isolation both ways, an axe-core scan per state, all
+//! on the demo app served with a strict Content-Security-Policy (zero violations).
 
 use cairn_e2e::App;
 use serde_json::{Value, json};
@@ -200,6 +201,33 @@ fn every_component_and_placement() {
         "the toast sits at the left in RTL: {rtl}"
     );
 
+    // Strict CSP: the demo app is served with the README's host policy, and the widget, styled
+    // and animated through every state above, raised no violation. Each page's control (an
+    // inline <style>) raised exactly one, so the listener was hearing.
+    let policy = seen["policy"].as_str().unwrap_or_default();
+    for directive in [
+        "script-src 'self' 'wasm-unsafe-eval'",
+        "style-src 'self'",
+        "default-src 'self'",
+    ] {
+        assert!(
+            policy.contains(directive),
+            "the page's CSP has {directive}: {policy}"
+        );
+    }
+    assert!(!policy.contains("unsafe-inline"), "{policy}");
+    for page in ["app", "hostile", "rtl"] {
+        assert_eq!(
+            seen["csp"][page]["widget"],
+            json!([]),
+            "CSP violations on {page}"
+        );
+        assert_eq!(
+            seen["csp"][page]["control"], 1,
+            "the control was heard on {page}"
+        );
+    }
+
     // axe-core: no serious or critical violation in any state.
     let scans = seen["axe"].as_array().unwrap();
     assert_eq!(scans.len(), 5);
@@ -219,4 +247,60 @@ fn every_component_and_placement() {
     ] {
         assert!(app.dir().join(shot).exists(), "{shot}");
     }
+}
+
+/// Single-page apps (see `tests/e2e/leaks.mjs`): 1,000 placements added and removed leave no
+/// DOM node, event listener or JS heap behind; `shutdown` takes back every listener the widget
+/// added to the host page, unmounts every placement and stops watching the document.
+#[test]
+fn placements_leave_nothing_behind() {
+    let app = App::start("leaks").unwrap();
+    let seen = app.browser("leaks.mjs").unwrap();
+    eprintln!("browser observed: {seen:#}");
+    assert_eq!(seen["errors"], json!([]), "no errors or warnings");
+    assert_eq!(seen["warm"], json!({"mounted": 100, "unmounted": 100}));
+    assert_eq!(
+        seen["run"],
+        json!({"mounted": 1000, "unmounted": 1000}),
+        "each placement mounted while in the document and unmounted once it left"
+    );
+    let growth =
+        |what: &str| seen["after"][what].as_f64().unwrap() - seen["before"][what].as_f64().unwrap();
+    // One node or listener kept per placement would be 1,000 or more.
+    assert!(
+        growth("nodes") <= 10.0,
+        "DOM nodes grew by {}",
+        growth("nodes")
+    );
+    assert!(
+        growth("listeners") <= 0.0,
+        "event listeners grew by {}",
+        growth("listeners")
+    );
+    assert!(
+        growth("heap") < 256.0 * 1024.0,
+        "JS heap grew by {} bytes",
+        growth("heap")
+    );
+    // The widget did listen on the host page (the wake-up catch-up), and stopped.
+    assert_eq!(
+        seen["running"],
+        json!(["document:visibilitychange", "window:focus"]),
+        "the widget's listeners on the host page while it runs"
+    );
+    assert_eq!(
+        seen["stopped"],
+        json!([]),
+        "after shutdown no listener of the widget is left on window or document"
+    );
+    let placements = seen["placementsAfterShutdown"].as_array().unwrap();
+    assert_eq!(placements.len(), 3, "the demo page's own placements");
+    for p in placements {
+        assert_eq!(
+            p,
+            &json!({"mounted": false, "children": 0}),
+            "{placements:?}"
+        );
+    }
+    assert_eq!(seen["lateMounted"], false, "no observer after shutdown");
 }

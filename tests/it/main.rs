@@ -18,6 +18,7 @@ mod slack;
 mod soak;
 mod stalls;
 mod stream;
+mod types;
 mod users;
 mod wasm_names;
 mod webhooks;

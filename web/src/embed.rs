@@ -8,7 +8,9 @@ use cairn_wire::{AwardView, ClientEvent, Time};
 use reactive_graph::owner::Owner;
 use reactive_graph::prelude::*;
 use wasm_bindgen::prelude::*;
-use web_sys::{HtmlCanvasElement, HtmlElement, ShadowRootInit, ShadowRootMode};
+use web_sys::{
+    CssStyleSheet, Element, HtmlCanvasElement, HtmlElement, ShadowRootInit, ShadowRootMode,
+};
 
 use crate::api::Client;
 use crate::confetti::Painter;
@@ -54,8 +56,13 @@ pub struct Widget {
     theme: RefCell<String>,
     /// The floating layer's shadow host, removed by `shutdown`.
     host: HtmlElement,
-    /// Inline placements mounted so far.
-    placements: RefCell<Vec<HtmlElement>>,
+    /// Inline placements in the document, each with the reactive owner of its bindings.
+    placements: RefCell<Vec<Placement>>,
+    /// Watches the host page for placements added and removed; disconnected by `shutdown`.
+    observer: RefCell<Option<Observer>>,
+    /// The listeners the widget added to the host page (`window.cairn` included), removed by
+    /// `shutdown`.
+    host_listeners: RefCell<Vec<HostListener>>,
     /// The real-time stream of the identified user.
     stream: RefCell<Option<Rc<Stream>>>,
     /// Functions registered with `cairn('on', 'award', fn)`.
@@ -64,6 +71,37 @@ pub struct Widget {
     stopped: Cell<bool>,
     /// When the page last became visible or focused (`performance.now()`).
     woken: Cell<f64>,
+}
+
+/// One inline placement: its element and the owner its effects and listeners belong to,
+/// disposed when the element leaves the document.
+struct Placement {
+    el: HtmlElement,
+    owner: Owner,
+}
+
+/// The placements' observer and its callback (kept alive while it observes).
+type Observer = (web_sys::MutationObserver, Closure<dyn Fn(js_sys::Array)>);
+
+/// A listener on the host page's `window` or `document`.
+struct HostListener {
+    target: web_sys::EventTarget,
+    event: &'static str,
+    f: Closure<dyn Fn()>,
+}
+
+impl Drop for HostListener {
+    fn drop(&mut self) {
+        let _ = self
+            .target
+            .remove_event_listener_with_callback(self.event, self.f.as_ref().unchecked_ref());
+    }
+}
+
+thread_local! {
+    /// The running widget. `window.cairn` and the host page's listeners hold it weakly, so
+    /// `shutdown` taking it out of here frees everything.
+    static RUNNING: RefCell<Option<Rc<Widget>>> = const { RefCell::new(None) };
 }
 
 /// Starts the widget: called once by the embed loader.
@@ -87,16 +125,21 @@ pub fn start(key: String, api: String, queue: JsValue, options: JsValue) -> Resu
             });
         }
     }
+    RUNNING.with(|r| r.replace(Some(Rc::clone(&widget))));
     let dispatch = {
-        let widget = Rc::clone(&widget);
+        let widget = Rc::downgrade(&widget);
         Closure::<dyn Fn(JsValue, JsValue, JsValue)>::new(
             move |cmd: JsValue, a: JsValue, b: JsValue| {
-                widget.dispatch(&cmd, a, b);
+                if let Some(widget) = widget.upgrade() {
+                    widget.dispatch(&cmd, a, b);
+                }
             },
         )
     };
     let window = window();
     js_sys::Reflect::set(&window, &"cairn".into(), dispatch.as_ref())?;
+    // The function outlives a shutdown (a host may still hold `window.cairn`); after it, calls
+    // do nothing, and it holds no more than a weak reference.
     dispatch.forget();
     for call in js_sys::Array::from(&queue).iter() {
         let args = js_sys::Array::from(&call);
@@ -111,13 +154,26 @@ pub fn start(key: String, api: String, queue: JsValue, options: JsValue) -> Resu
             }
         })
     };
-    document().add_event_listener_with_callback(
-        "visibilitychange",
-        on_visible.as_ref().unchecked_ref(),
-    )?;
-    // Coming back from another window while the tab stayed visible.
-    window.add_event_listener_with_callback("focus", on_visible.as_ref().unchecked_ref())?;
-    on_visible.forget();
+    let on_focus = {
+        let widget = Rc::downgrade(&widget);
+        Closure::<dyn Fn()>::new(move || {
+            if let Some(widget) = widget.upgrade() {
+                widget.on_visible();
+            }
+        })
+    };
+    // Coming back from another window while the tab stayed visible: `focus`.
+    for (target, event, f) in [
+        (document().unchecked_into(), "visibilitychange", on_visible),
+        (window.unchecked_into(), "focus", on_focus),
+    ] {
+        let target: web_sys::EventTarget = target;
+        target.add_event_listener_with_callback(event, f.as_ref().unchecked_ref())?;
+        widget
+            .host_listeners
+            .borrow_mut()
+            .push(HostListener { target, event, f });
+    }
     widget.watch_placements();
     emit("cairn:ready", &JsValue::NULL);
     Ok(())
@@ -256,12 +312,38 @@ fn confetti_options(base: &BurstOptions, o: &JsValue) -> BurstOptions {
     out
 }
 
+thread_local! {
+    /// The widget's stylesheet, built once and adopted by every shadow root.
+    static SHEET: Option<CssStyleSheet> = CssStyleSheet::new()
+        .and_then(|sheet| sheet.replace_sync(STYLES).map(|()| sheet))
+        .ok();
+}
+
+/// Ends a placement: its bindings, its content and its mark (a placement put back in the
+/// document is mounted again, in the same shadow root).
+fn unmount(p: Placement) {
+    p.owner.cleanup();
+    if let Some(shadow) = p.el.shadow_root() {
+        shadow.set_inner_html("");
+    }
+    let _ = p.el.remove_attribute("data-cairn-mounted");
+}
+
 /// Creates a shadow root on `host` with the widget's styles and an empty container.
+///
+/// The styles are one constructable stylesheet (`adoptedStyleSheets`), shared by every root:
+/// no inline `<style>` element, so a host page whose CSP has no `'unsafe-inline'` for styles
+/// still shows the widget styled, and the CSS is parsed once however many placements there are.
 fn shadow_container(host: &HtmlElement, class: &str) -> Result<HtmlElement, JsValue> {
-    let shadow = host.attach_shadow(&ShadowRootInit::new(ShadowRootMode::Open))?;
-    let style = document().create_element("style")?;
-    style.set_text_content(Some(STYLES));
-    shadow.append_child(&style)?;
+    let sheet = SHEET
+        .with(|s| s.clone())
+        .ok_or("constructable stylesheets are not supported")?;
+    // A placement mounted before (and unmounted) keeps its shadow root: reused when it is ours.
+    let shadow = match host.shadow_root() {
+        Some(shadow) if shadow.adopted_style_sheets().includes(&sheet, 0) => shadow,
+        _ => host.attach_shadow(&ShadowRootInit::new(ShadowRootMode::Open))?,
+    };
+    shadow.set_adopted_style_sheets(&js_sys::Array::of1(&sheet));
     let root: HtmlElement = document().create_element("div")?.unchecked_into();
     root.set_class_name(class);
     shadow.append_child(&root)?;
@@ -319,6 +401,8 @@ impl Widget {
             theme: RefCell::new(theme),
             host,
             placements: RefCell::new(Vec::new()),
+            observer: RefCell::new(None),
+            host_listeners: RefCell::new(Vec::new()),
             stream: RefCell::new(None),
             listeners: RefCell::new(Vec::new()),
             stopped: Cell::new(false),
@@ -326,60 +410,113 @@ impl Widget {
         }))
     }
 
-    /// Renders every `[data-cairn]` element not rendered yet, each in its own shadow root.
-    pub fn mount_placements(&self) {
-        let Ok(nodes) = document().query_selector_all("[data-cairn]:not([data-cairn-mounted])")
-        else {
+    /// Renders the `[data-cairn]` elements in `scope` (itself included) not rendered yet, each
+    /// in its own shadow root under its own reactive owner.
+    fn mount_placements(&self, scope: &Element) {
+        if scope
+            .matches("[data-cairn]:not([data-cairn-mounted])")
+            .unwrap_or(false)
+        {
+            self.mount_placement(scope);
+        }
+        let Ok(nodes) = scope.query_selector_all("[data-cairn]:not([data-cairn-mounted])") else {
             return;
         };
         for i in 0..nodes.length() {
-            let Some(el) = nodes.get(i).and_then(|n| n.dyn_into::<HtmlElement>().ok()) else {
-                continue;
-            };
-            let kind = el.get_attribute("data-cairn").unwrap_or_default();
-            let _ = el.set_attribute("data-cairn-mounted", "");
-            if !el.has_attribute("data-theme") {
-                let _ = el.set_attribute("data-theme", &self.theme.borrow());
+            if let Some(el) = nodes.get(i).and_then(|n| n.dyn_into::<Element>().ok()) {
+                self.mount_placement(&el);
             }
-            let root = match shadow_container(&el, "inline") {
-                Ok(root) => root,
-                Err(_) => {
-                    warn("cairn: a [data-cairn] element must not have a shadow root already");
-                    continue;
-                }
-            };
-            let ui = self.ui;
-            let attr = |name: &str| el.get_attribute(name).unwrap_or_default();
-            let label_id = format!("cairn-label-{i}");
-            let _ = root.set_attribute("part", &format!("placement {kind}"));
-            let inner = El(root.into());
-            let mounted = self.owner.with(|| {
-                let inner = match kind.as_str() {
-                    "ladder" => ladder_placement(inner, ui, attr("data-metric"), label_id),
-                    "shelf" => inner.child(shelf(ui)),
-                    "badge" => badge_placement(inner, ui, attr("data-milestone")),
-                    _ => return false,
-                };
-                localized(inner, ui);
-                true
-            });
-            if !mounted {
-                warn(&format!(
-                    "cairn: unknown placement data-cairn=\"{kind}\" (ladder, shelf or badge)"
-                ));
-                continue;
-            }
-            self.placements.borrow_mut().push(el);
         }
     }
 
-    /// Mounts placements now and whenever the host page adds some (single-page apps).
+    fn mount_placement(&self, el: &Element) {
+        let Some(el) = el.dyn_ref::<HtmlElement>() else {
+            return;
+        };
+        let kind = el.get_attribute("data-cairn").unwrap_or_default();
+        if !matches!(kind.as_str(), "ladder" | "shelf" | "badge") {
+            warn(&format!(
+                "cairn: unknown placement data-cairn=\"{kind}\" (ladder, shelf or badge)"
+            ));
+            let _ = el.set_attribute("data-cairn-mounted", "");
+            return;
+        }
+        let root = match shadow_container(el, "inline") {
+            Ok(root) => root,
+            Err(_) => {
+                warn("cairn: a [data-cairn] element must not have a shadow root already");
+                let _ = el.set_attribute("data-cairn-mounted", "");
+                return;
+            }
+        };
+        let _ = el.set_attribute("data-cairn-mounted", "");
+        if !el.has_attribute("data-theme") {
+            let _ = el.set_attribute("data-theme", &self.theme.borrow());
+        }
+        let ui = self.ui;
+        let attr = |name: &str| el.get_attribute(name).unwrap_or_default();
+        let _ = root.set_attribute("part", &format!("placement {kind}"));
+        let inner = El(root.into());
+        // An owner of its own, disposed when the element leaves the document or the widget
+        // shuts down. Not a child of the widget's owner: that one would keep an entry for every
+        // placement ever unmounted. (The observer's callback runs under no owner.)
+        let owner = Owner::new();
+        owner.with(|| {
+            let inner = match kind.as_str() {
+                "ladder" => ladder_placement(inner, ui, attr("data-metric"), "label".into()),
+                "shelf" => inner.child(shelf(ui)),
+                _ => badge_placement(inner, ui, attr("data-milestone")),
+            };
+            localized(inner, ui);
+        });
+        self.placements.borrow_mut().push(Placement {
+            el: el.clone(),
+            owner,
+        });
+    }
+
+    /// Disposes the placements whose element left the document: their bindings end, their
+    /// shadow root is emptied (kept, since an element has at most one; it is reused if the
+    /// element comes back).
+    fn unmount_detached(&self) {
+        let detached: Vec<Placement> = {
+            let mut all = self.placements.borrow_mut();
+            let (gone, kept) = std::mem::take(&mut *all)
+                .into_iter()
+                .partition(|p| !p.el.is_connected());
+            *all = kept;
+            gone
+        };
+        for p in detached {
+            unmount(p);
+        }
+    }
+
+    /// Mounts placements now and whenever the host page adds some (single-page apps), and
+    /// unmounts those it removes. The observer reads only the nodes each mutation added or
+    /// removed, never the whole document.
     fn watch_placements(self: &Rc<Self>) {
-        self.mount_placements();
+        if let Some(body) = document().body() {
+            self.mount_placements(&body);
+        }
         let this = Rc::downgrade(self);
-        let callback = Closure::<dyn Fn()>::new(move || {
-            if let Some(this) = this.upgrade().filter(|w| !w.stopped.get()) {
-                this.mount_placements();
+        let callback = Closure::<dyn Fn(js_sys::Array)>::new(move |records: js_sys::Array| {
+            let Some(this) = this.upgrade().filter(|w| !w.stopped.get()) else {
+                return;
+            };
+            let mut removed = false;
+            for record in records.iter() {
+                let record: web_sys::MutationRecord = record.unchecked_into();
+                let added = record.added_nodes();
+                for i in 0..added.length() {
+                    if let Some(el) = added.get(i).and_then(|n| n.dyn_into::<Element>().ok()) {
+                        this.mount_placements(&el);
+                    }
+                }
+                removed |= record.removed_nodes().length() > 0;
+            }
+            if removed {
+                this.unmount_detached();
             }
         });
         if let (Ok(observer), Some(body)) = (
@@ -390,8 +527,8 @@ impl Widget {
             init.set_child_list(true);
             init.set_subtree(true);
             let _ = observer.observe_with_options(&body, &init);
+            self.observer.replace(Some((observer, callback)));
         }
-        callback.forget();
     }
 
     fn dispatch(self: &Rc<Self>, cmd: &JsValue, a: JsValue, b: JsValue) {
@@ -450,8 +587,8 @@ impl Widget {
         if let Some(theme) = get_string(o, "theme") {
             if matches!(theme.as_str(), "light" | "dark" | "auto") {
                 let _ = self.host.set_attribute("data-theme", &theme);
-                for el in self.placements.borrow().iter() {
-                    let _ = el.set_attribute("data-theme", &theme);
+                for p in self.placements.borrow().iter() {
+                    let _ = p.el.set_attribute("data-theme", &theme);
                 }
                 *self.theme.borrow_mut() = theme;
             } else {
@@ -468,19 +605,26 @@ impl Widget {
         }
     }
 
-    /// Stops everything: the stream, the layer, the placements, `window.cairn` (a queue
-    /// again, so a later loader can start over).
+    /// Stops everything the widget started: the stream, the observer, the listeners it added
+    /// to the host page, every placement and the layer, and the reactive owner of them all;
+    /// `window.cairn` is unset, so a later loader can start over.
     fn shutdown(&self) {
         self.stopped.set(true);
         if let Some(stream) = self.stream.take() {
             stream.close();
         }
-        self.host.remove();
-        for el in self.placements.take() {
-            if let Some(shadow) = el.shadow_root() {
-                shadow.set_inner_html("");
-            }
+        if let Some((observer, _callback)) = self.observer.take() {
+            observer.disconnect();
         }
+        self.host_listeners.take();
+        for p in self.placements.take() {
+            unmount(p);
+        }
+        self.host.remove();
+        self.owner.cleanup();
+        self.listeners.take();
+        // The last strong reference, once the tasks in flight (which see `stopped`) are done.
+        RUNNING.with(|r| r.take());
         let window = window();
         let _ = js_sys::Reflect::set(&window, &"cairn".into(), &JsValue::UNDEFINED);
         let _ = js_sys::Reflect::set(&window, &"__cairnLoader".into(), &JsValue::UNDEFINED);

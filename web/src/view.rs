@@ -787,10 +787,17 @@ fn locked_item(m: &LockedMilestone) -> El {
 }
 
 /// The filled part of a progress bar.
+///
+/// Its width is a CSSOM property, not a `style` attribute: a host page's CSP without
+/// `'unsafe-inline'` for styles blocks the attribute, never the property.
 fn fill_bar(percent: u8) -> El {
-    el("span")
-        .class("fill")
-        .attr("style", &format!("width:{percent}%"))
+    let fill = el("span").class("fill");
+    let _ = fill
+        .0
+        .unchecked_ref::<HtmlElement>()
+        .style()
+        .set_property("width", &format!("{percent}%"));
+    fill
 }
 
 /// A progress ladder: its steps, the current total, the next threshold and "N more to go".

@@ -179,6 +179,11 @@ fn build_widget(toolchain: WidgetToolchain) -> Result<(PathBuf, PathBuf, PathBuf
     )?;
     let loader = dist.join("cairn.js");
     esbuild(&loader_src, &loader, &["--minify", "--legal-comments=none"])?;
+    // The embed's TypeScript declarations, beside the loader (tests/it/types.rs checks them).
+    fs::copy(
+        root().join("web/loader/cairn.d.ts"),
+        dist.join("cairn.d.ts"),
+    )?;
     Ok((assets.join(js_name), assets.join(wasm_name), loader))
 }
 

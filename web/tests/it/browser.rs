@@ -86,7 +86,9 @@ fn painted_pixels(shadow: &ShadowRoot) -> usize {
 #[wasm_bindgen_test]
 async fn mounts_an_isolated_layer() {
     let (_widget, shadow) = mount();
-    assert!(shadow.query_selector("style").unwrap().is_some());
+    // Styled by one adopted stylesheet, with no inline `<style>` a strict CSP would block.
+    assert!(shadow.query_selector("style").unwrap().is_none());
+    assert_eq!(shadow.adopted_style_sheets().length(), 1);
     assert!(shadow.query_selector("canvas.confetti").unwrap().is_some());
     let region = shadow
         .query_selector("[aria-live]")
