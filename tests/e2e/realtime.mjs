@@ -1,6 +1,6 @@
 // Real time in a real browser: a server-side event celebrates on the open page without a reload,
 // once across two tabs; reduced motion draws no particles; cairn('on') and cairn('celebrate').
-import { launch, base, artifacts, recordEvents, confettiPixels, toastTitles, report } from "./lib.mjs";
+import { launch, base, artifacts, recordEvents, confettiParticles, toastTitles, report } from "./lib.mjs";
 
 const SECRET_KEY = "sk_demo_acme_dev_only_0000000000000000"; // the local demo's, dev only
 
@@ -14,16 +14,50 @@ async function serverEvent(user, event = "project_created") {
   return r.json();
 }
 
+// `promise`, or an error naming `what` after 5 s (a bound on a wait, never a pause).
+async function within(promise, what) {
+  let timer;
+  const late = new Promise((_, reject) => { timer = setTimeout(() => reject(new Error(`timed out waiting for ${what}`)), 5000); });
+  return Promise.race([promise, late]).finally(() => clearTimeout(timer));
+}
+
 async function openTab(context) {
   const page = await context.newPage();
   const errors = [];
+  // Award messages the page's stream received (the WebSocket frames, seen by Playwright), and
+  // who waits for which.
+  const frames = { ids: [], waiting: [] };
+  page.on("websocket", (ws) => ws.on("framereceived", (f) => {
+    if (typeof f.payload !== "string" || !f.payload.includes('"type":"award"')) return;
+    const id = JSON.parse(f.payload).award.id;
+    frames.ids.push(id);
+    for (const w of frames.waiting.filter((w) => w.id === id)) w.resolve();
+  }));
   page.on("pageerror", (e) => errors.push(String(e)));
   page.on("console", (m) => m.type() === "error" && errors.push(m.text()));
   await page.addInitScript(recordEvents);
   await page.addInitScript(() => addEventListener("cairn:connected", () => (window.__seen.connected = (window.__seen.connected || 0) + 1)));
   await page.goto(base + "/");
   await page.waitForFunction(() => window.__seen.ready === 1 && window.__seen.connected >= 1, null, { timeout: 15000 });
-  return { page, errors };
+  // The acknowledgements the widget sent (POST /v1/client/awards/{id}/seen), once answered.
+  const acks = new Map();
+  const ack = (id) => { if (!acks.has(id)) { let resolve; acks.set(id, { done: new Promise((r) => (resolve = r)), resolve }); } return acks.get(id); };
+  page.on("response", (r) => {
+    const m = /\/v1\/client\/awards\/([^/]+)\/seen$/.exec(new URL(r.url()).pathname);
+    if (m && r.request().method() === "POST" && r.ok()) ack(decodeURIComponent(m[1])).resolve();
+  });
+  const acked = (id) => ack(id).done;
+  return { page, errors, frames, acked };
+}
+
+// Waits until `tab` has settled award `id`: its stream delivered it, and the Web Lock request
+// the widget made for it on arrival has been answered (a later request on the same lock,
+// from the same page, is answered after it).
+async function settled(tab, user, id) {
+  if (!tab.frames.ids.includes(id)) {
+    await within(new Promise((resolve) => tab.frames.waiting.push({ id, resolve })), `award ${id} reaching a tab's stream`);
+  }
+  await tab.page.evaluate((name) => navigator.locks.request(name, { ifAvailable: true }, () => {}), `cairn:celebrated:pk_demo_acme_0000000000000000:${user}:${id}`);
 }
 
 const browser = await launch();
@@ -41,54 +75,58 @@ try {
   const latencyMs = Date.now() - sent;
   // Headless Chromium animates the front tab only.
   await first.page.bringToFront();
-  const pixels = await first.page.waitForFunction(confettiPixels, 50, { timeout: 3000 }).then((h) => h.jsonValue(), () => 0);
+  const particles = await first.page.waitForFunction(confettiParticles, 50, { timeout: 3000 }).then((h) => h.jsonValue(), () => 0);
   const toasts = await first.page.evaluate(toastTitles);
   await first.page.screenshot({ path: `${artifacts}/server-side-award.png` });
-  await a.page.waitForTimeout(1500); // a second celebration, in either tab, would show up by now
+  // Both tabs have had the award and decided (the one that celebrated holds its lock).
+  await settled(a, user, awardId);
+  await settled(b, user, awardId);
   const counts = [await a.page.evaluate(() => window.__seen.awards.length), await b.page.evaluate(() => window.__seen.awards.length)];
-  // The celebration was acknowledged: /me reports it seen (so other devices skip it).
+  // The celebration was acknowledged (the widget's POST …/seen answered): /me reports it seen
+  // (so other devices skip it).
+  await within(first.acked(awardId), "the award's acknowledgement");
   const seen = await first.page.evaluate(async (id) => {
-    for (let i = 0; i < 20; i++) {
-      const t = await (await fetch("/v1/demo/token?key=pk_demo_acme_0000000000000000&user=" + encodeURIComponent(localStorage.getItem("acme:user")))).json();
-      const me = await (await fetch("/v1/client/me", { headers: { "x-cairn-key": "pk_demo_acme_0000000000000000", authorization: "Bearer " + t.token } })).json();
-      const award = me.awards.find((x) => x.id === id);
-      if (award && award.seen) return true;
-      await new Promise((r) => setTimeout(r, 250));
-    }
-    return false;
+    const t = await (await fetch("/v1/demo/token?key=pk_demo_acme_0000000000000000&user=" + encodeURIComponent(localStorage.getItem("acme:user")))).json();
+    const me = await (await fetch("/v1/client/me", { headers: { "x-cairn-key": "pk_demo_acme_0000000000000000", authorization: "Bearer " + t.token } })).json();
+    return !!me.awards.find((x) => x.id === id)?.seen;
   }, awardId);
 
   // cairn('on', 'award', fn) and a manual preview with cairn('celebrate', …).
-  const preview = await a.page.evaluate(async () => {
-    const heard = [];
-    cairn("on", "award", (award) => heard.push(award.title));
+  await a.page.evaluate(() => {
+    window.__heard = [];
+    cairn("on", "award", (award) => window.__heard.push(award.title));
     cairn("celebrate", { title: "Preview!", description: "Just a preview" });
-    await new Promise((r) => setTimeout(r, 300));
-    const host = document.querySelector("cairn-layer");
-    return { heard, toasts: [...host.shadowRoot.querySelectorAll(".toast .title")].map((e) => e.textContent) };
   });
+  // The listener is called during the call; the toast renders on the next microtasks.
+  await a.page.waitForFunction(() => [...document.querySelector("cairn-layer").shadowRoot.querySelectorAll(".toast .title")].some((e) => e.textContent === "Preview!"));
+  const preview = await a.page.evaluate(() => ({ heard: window.__heard,
+    toasts: [...document.querySelector("cairn-layer").shadowRoot.querySelectorAll(".toast .title")].map((e) => e.textContent) }));
 
   // Reduced motion (a new user in a fresh profile): the toast shows, no particle is drawn.
   const calm = await browser.newContext({ viewport: { width: 1000, height: 700 }, reducedMotion: "reduce" });
   const c = await openTab(calm);
   const calmUser = await c.page.evaluate(() => localStorage.getItem("acme:user"));
   await serverEvent(calmUser);
+  // The toast and the burst start in the same call: once the award is announced and its toast
+  // is on screen, a burst would be flying.
   await c.page.waitForFunction(() => window.__seen.awards.length > 0, null, { timeout: 5000 });
-  await c.page.waitForTimeout(600);
-  const calmPixels = await c.page.evaluate(confettiPixels);
+  await c.page.waitForFunction(() => document.querySelector("cairn-layer").shadowRoot.querySelector(".toast"));
+  const calmParticles = await c.page.evaluate(() => document.querySelector("cairn-layer").shadowRoot.querySelectorAll(".confetti .burst > *").length);
   const calmToasts = await c.page.evaluate(toastTitles);
   await c.page.screenshot({ path: `${artifacts}/reduced-motion.png` });
 
   // Shutdown removes the layer and closes the stream.
-  const afterShutdown = await a.page.evaluate(async () => {
+  // `shutdown` is synchronous; cairn:shutdown is its last step.
+  const afterShutdown = await a.page.evaluate(() => {
+    let told = false;
+    addEventListener("cairn:shutdown", () => { told = true; }, { once: true });
     cairn("shutdown");
-    await new Promise((r) => setTimeout(r, 100));
-    return { layer: !!document.querySelector("cairn-layer"), cairn: typeof window.cairn };
+    return { told, layer: !!document.querySelector("cairn-layer"), cairn: typeof window.cairn };
   });
 
   report({
-    latencyMs, counts, pixels, toasts, seen, preview,
-    calm: { pixels: calmPixels, toasts: calmToasts },
+    latencyMs, counts, particles, toasts, seen, preview,
+    calm: { particles: calmParticles, toasts: calmToasts },
     afterShutdown,
     errors: [...a.errors, ...b.errors, ...c.errors],
   });

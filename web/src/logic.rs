@@ -220,6 +220,90 @@ impl Particle {
         let left = 1.0 - self.age / self.life;
         (left * 3.0).clamp(0.0, 1.0)
     }
+
+    /// One step of `dt` seconds: air drag (`keep`, the share of speed kept over `dt`),
+    /// gravity, spin and age.
+    pub fn advance(&mut self, dt: f64, keep: f64, gravity: f64) {
+        self.vx *= keep;
+        self.vy = self.vy * keep + gravity * dt;
+        self.x += self.vx * dt;
+        self.y += self.vy * dt;
+        self.angle += self.spin * dt;
+        self.age += dt;
+    }
+}
+
+/// The simulation's step when a flight is computed ahead (seconds): finer than any display's
+/// frame, so the path is the one a 120 Hz frame loop would draw.
+pub const FLIGHT_STEP_S: f64 = 1.0 / 120.0;
+
+/// Seconds between a flight's keyframes (at most [`MAX_KEYFRAMES`] per flight): the compositor
+/// interpolates linearly between them; under gravity the largest gap from the true parabola is
+/// `g·Δt²/8` ≈ 1.8 px at the defaults.
+pub const KEYFRAME_S: f64 = 0.1;
+
+/// Most keyframes of one flight (a long `duration` spaces them out instead).
+pub const MAX_KEYFRAMES: usize = 48;
+
+/// One keyframe of a particle's flight: where it is at `offset` (the share of its life gone,
+/// 0 to 1), turned by `angle` (radians), at `opacity`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Keyframe {
+    pub offset: f64,
+    pub x: f64,
+    pub y: f64,
+    pub angle: f64,
+    pub opacity: f64,
+}
+
+/// A particle's whole flight, computed when it is launched, for the browser's compositor to
+/// animate: no work on the main thread while it flies.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Flight {
+    /// The particle as launched (its size, colour and shape are the flight's).
+    pub particle: Particle,
+    pub keyframes: Vec<Keyframe>,
+}
+
+impl Flight {
+    /// Simulates `p` to the end of its life with [`Particle::advance`] (the physics of
+    /// [`Confetti::step`]) at [`FLIGHT_STEP_S`], keeping a keyframe every [`KEYFRAME_S`] (or
+    /// more sparsely, for at most [`MAX_KEYFRAMES`]), and one at its end.
+    pub fn of(p: &Particle, options: &BurstOptions) -> Self {
+        let steps = (p.life / FLIGHT_STEP_S).ceil().max(1.0) as usize;
+        let every = ((KEYFRAME_S / FLIGHT_STEP_S).round() as usize)
+            .max(steps.div_ceil(MAX_KEYFRAMES - 1))
+            .max(1);
+        let keep = pow_unit(options.decay, FLIGHT_STEP_S);
+        let key = |q: &Particle| Keyframe {
+            offset: (q.age / p.life).min(1.0),
+            x: q.x,
+            y: q.y,
+            angle: q.angle,
+            opacity: q.opacity(),
+        };
+        let mut q = p.clone();
+        let mut keyframes = vec![key(&q)];
+        for i in 1..=steps {
+            let dt = FLIGHT_STEP_S.min(p.life - q.age).max(0.0);
+            let keep = if dt < FLIGHT_STEP_S {
+                pow_unit(options.decay, dt)
+            } else {
+                keep
+            };
+            q.advance(dt, keep, options.gravity);
+            if i % every == 0 || i == steps {
+                keyframes.push(key(&q));
+            }
+        }
+        if let Some(last) = keyframes.last_mut() {
+            last.offset = 1.0;
+        }
+        Self {
+            particle: p.clone(),
+            keyframes,
+        }
+    }
 }
 
 /// The confetti simulation: particles under gravity and drag, stepped by elapsed time so it
@@ -279,18 +363,23 @@ impl Confetti {
         }
     }
 
+    /// The flights of every particle launched and not yet taken, which leave the simulation:
+    /// the compositor animates them from here.
+    pub fn take_flights(&mut self) -> Vec<Flight> {
+        let options = &self.options;
+        self.particles
+            .drain(..)
+            .map(|p| Flight::of(&p, options))
+            .collect()
+    }
+
     /// Advances by `dt` seconds and drops particles past their life; returns whether any is left.
     pub fn step(&mut self, dt: f64) -> bool {
         let dt = dt.clamp(0.0, 0.1);
         let keep = pow_unit(self.options.decay, dt);
         let gravity = self.options.gravity;
         for p in &mut self.particles {
-            p.vx *= keep;
-            p.vy = p.vy * keep + gravity * dt;
-            p.x += p.vx * dt;
-            p.y += p.vy * dt;
-            p.angle += p.spin * dt;
-            p.age += dt;
+            p.advance(dt, keep, gravity);
         }
         self.particles.retain(|p| p.age < p.life);
         !self.particles.is_empty()

@@ -1,7 +1,7 @@
 use cairn_widget::logic::{
-    Backoff, BurstOptions, Celebrations, Confetti, Corner, Countdown, LANGUAGES, Me, REF_WINDOW_MS,
-    REMEMBERED_AWARDS, Rng, Shape, ShareLinks, Strings, fill, is_rtl, live_ref, pow_unit, sin_cos,
-    toast_caption,
+    Backoff, BurstOptions, Celebrations, Confetti, Corner, Countdown, FLIGHT_STEP_S, KEYFRAME_S,
+    LANGUAGES, MAX_KEYFRAMES, Me, Particle, REF_WINDOW_MS, REMEMBERED_AWARDS, Rng, Shape,
+    ShareLinks, Strings, fill, is_rtl, live_ref, pow_unit, sin_cos, toast_caption,
 };
 use cairn_wire::AwardView;
 use proptest::prelude::*;
@@ -107,6 +107,88 @@ fn a_burst_launches_upwards_then_falls_and_ends() {
         t > duration * 0.6,
         "the burst lasted about its duration, lasted {t}"
     );
+}
+
+#[test]
+fn a_flight_is_the_simulation_sampled_into_keyframes() {
+    // The compositor's keyframes are the frame-by-frame simulation's positions at their times:
+    // the same physics (`Particle::advance`), computed ahead.
+    let options = BurstOptions {
+        particles: 40,
+        ..BurstOptions::default()
+    };
+    let mut sim = Confetti::new(options.clone(), 7);
+    sim.burst(600.0, 700.0);
+    let mut reference = sim.clone();
+    let flights = sim.take_flights();
+    assert_eq!(flights.len(), 40);
+    assert!(
+        sim.particles.is_empty(),
+        "taken flights leave the simulation"
+    );
+    let every = (KEYFRAME_S / FLIGHT_STEP_S).round() as usize;
+    let mut steps = 0;
+    let mut sampled = vec![0_usize; flights.len()];
+    let mut live: Vec<Option<Particle>> = reference.particles.drain(..).map(Some).collect();
+    loop {
+        steps += 1;
+        let keep = cairn_widget::logic::pow_unit(options.decay, FLIGHT_STEP_S);
+        let mut any = false;
+        for (i, slot) in live.iter_mut().enumerate() {
+            let Some(p) = slot else { continue };
+            if p.life - p.age < FLIGHT_STEP_S {
+                *slot = None; // its last, partial step is the flight's final keyframe
+                continue;
+            }
+            any = true;
+            p.advance(FLIGHT_STEP_S, keep, options.gravity);
+            if steps % every == 0 {
+                sampled[i] += 1;
+                let k = flights[i].keyframes[sampled[i]];
+                assert_eq!(
+                    (k.x, k.y, k.angle),
+                    (p.x, p.y, p.angle),
+                    "particle {i} at step {steps}"
+                );
+                assert_eq!(k.opacity, p.opacity());
+                assert!((k.offset - p.age / p.life).abs() < 1e-12);
+            }
+        }
+        if !any {
+            break;
+        }
+    }
+    for f in &flights {
+        let keys = &f.keyframes;
+        assert_eq!(keys[0].offset, 0.0);
+        assert_eq!(keys[0].opacity, 1.0);
+        assert_eq!(keys.last().unwrap().offset, 1.0);
+        assert!(keys.last().unwrap().opacity < 1e-9, "gone at the end");
+        assert!(
+            keys.windows(2).all(|w| w[0].offset < w[1].offset),
+            "offsets increase"
+        );
+        assert!(keys.len() <= MAX_KEYFRAMES);
+        // Up first, then down: the highest point is above the launch and the end below it.
+        let top = keys.iter().map(|k| k.y).fold(f64::MAX, f64::min);
+        assert!(top < 700.0);
+        assert!(keys.last().unwrap().y > top);
+    }
+}
+
+#[test]
+fn long_flights_keep_at_most_the_keyframe_budget() {
+    let options = BurstOptions {
+        particles: 5,
+        duration: 15.0,
+        ..BurstOptions::default()
+    };
+    let mut sim = Confetti::new(options, 2);
+    sim.burst(0.0, 0.0);
+    for f in sim.take_flights() {
+        assert!(f.keyframes.len() <= MAX_KEYFRAMES, "{}", f.keyframes.len());
+        assert!(f.keyframes.len() >= MAX_KEYFRAMES / 2);
+    }
 }
 
 #[test]
