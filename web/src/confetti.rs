@@ -1,7 +1,7 @@
 //! Confetti on the browser's compositor: when a burst starts, the simulation ([`Confetti`])
 //! computes every particle's whole flight ([`crate::logic::Flight`]: gravity, drag, spin, the
-//! fade), and `confetti.js` gives each particle's element its keyframes through the Web
-//! Animations API. Only `transform` and `opacity` are animated, which the compositor runs by
+//! fade, as two tracks of a few keys with fitted easings), and `confetti.js` gives each
+//! particle's element those keyframes through the Web Animations API. Only `transform` and `opacity` are animated, which the compositor runs by
 //! itself: no animation-frame callback, no style, layout or paint on the main thread while the
 //! burst flies. The main thread works when a burst starts and when it ends (its elements go).
 //!
@@ -15,7 +15,12 @@ use js_sys::{Array, Float32Array, Uint8Array};
 use wasm_bindgen::prelude::*;
 use web_sys::HtmlElement;
 
-use crate::logic::{BurstOptions, Confetti, Shape};
+use crate::logic::{BurstOptions, Confetti, Shape, X_KEYS, Y_KEYS};
+
+/// Numbers per particle handed to `confetti.js`: size, colour, shape, life (ms); per key of the
+/// horizontal track offset, x, angle, opacity and its easing's two handles; per key of the
+/// vertical track offset, y and the two handles.
+const STRIDE: usize = 4 + 6 * X_KEYS + 4 * Y_KEYS;
 
 /// Most particles in flight at once: the oldest bursts give way, so a flood of awards never
 /// stalls the page.
@@ -26,8 +31,7 @@ extern "C" {
     /// Builds one burst in `layer` and starts its animations (see `confetti.js`).
     fn fly(
         layer: &HtmlElement,
-        meta: &Float32Array,
-        frames: &Float32Array,
+        data: &Float32Array,
         colors: &Array,
         kinds: &Uint8Array,
         texts: &Array,
@@ -66,33 +70,30 @@ impl Painter {
             flights.truncate(MAX_PARTICLES);
             flights
         };
-        let mut meta = Vec::with_capacity(flights.len() * 5);
-        let mut frames = Vec::new();
+        let mut data = Vec::with_capacity(flights.len() * STRIDE);
         for f in &flights {
             let p = &f.particle;
-            meta.extend([
-                p.size as f32,
-                p.color as f32,
-                p.shape as f32,
-                (p.life * 1000.0) as f32,
-                f.keyframes.len() as f32,
-            ]);
-            for k in &f.keyframes {
-                frames.extend([
-                    k.offset as f32,
-                    k.x as f32,
-                    k.y as f32,
-                    k.angle as f32,
-                    k.opacity as f32,
+            data.extend([p.size, p.color as f64, p.shape as f64, p.life * 1000.0]);
+            for (k, key) in f.x.iter().enumerate() {
+                data.extend([
+                    key.offset,
+                    key.value,
+                    f.angle[k],
+                    f.opacity[k],
+                    key.a,
+                    key.b,
                 ]);
             }
+            for key in &f.y {
+                data.extend([key.offset, key.value, key.a, key.b]);
+            }
         }
+        let data: Vec<f32> = data.into_iter().map(|v| v as f32).collect();
         let _ = self.layer.hide_popover();
         let _ = self.layer.show_popover();
         fly(
             &self.layer,
-            &Float32Array::from(meta.as_slice()),
-            &Float32Array::from(frames.as_slice()),
+            &Float32Array::from(data.as_slice()),
             &colors,
             &Uint8Array::from(kinds.as_slice()),
             &texts,

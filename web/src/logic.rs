@@ -237,73 +237,183 @@ impl Particle {
 /// frame, so the path is the one a 120 Hz frame loop would draw.
 pub const FLIGHT_STEP_S: f64 = 1.0 / 120.0;
 
-/// Seconds between a flight's keyframes (at most [`MAX_KEYFRAMES`] per flight): the compositor
-/// interpolates linearly between them; under gravity the largest gap from the true parabola is
-/// `g·Δt²/8` ≈ 1.8 px at the defaults.
-pub const KEYFRAME_S: f64 = 0.1;
-
-/// Most keyframes of one flight (a long `duration` spaces them out instead).
-pub const MAX_KEYFRAMES: usize = 48;
-
-/// One keyframe of a particle's flight: where it is at `offset` (the share of its life gone,
-/// 0 to 1), turned by `angle` (radians), at `opacity`.
+/// A key of one coordinate's track: at `offset` (the share of the particle's life gone, from 0
+/// to 1) the coordinate is `value`; from there to the next key it follows the easing
+/// `cubic-bezier(1/3, a, 2/3, b)`. With its time handles at thirds that curve's time is linear,
+/// and its value is the cubic Hermite curve through both keys with the simulation's own
+/// velocities there: `a = v₀·Δt / 3Δ`, `b = 1 − v₁·Δt / 3Δ`.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Keyframe {
+pub struct Key {
     pub offset: f64,
-    pub x: f64,
-    pub y: f64,
-    pub angle: f64,
-    pub opacity: f64,
+    pub value: f64,
+    pub a: f64,
+    pub b: f64,
 }
 
+/// Keys of the horizontal track: the launch, a third of its life, the start of the fade (two
+/// thirds, where opacity starts falling) and the end.
+pub const X_KEYS: usize = 4;
+/// Keys of the vertical track: the launch, the top of the arc, a third and two thirds of the
+/// way down, and the end (each segment rises or falls only, so one cubic follows it).
+pub const Y_KEYS: usize = 5;
+
 /// A particle's whole flight, computed when it is launched, for the browser's compositor to
-/// animate: no work on the main thread while it flies.
+/// animate: two tracks of a few keys with fitted easings (the horizontal one carrying the spin
+/// and the fade, the vertical one the arc), so that handing it to the browser costs little and
+/// nothing runs on the main thread while it flies.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Flight {
-    /// The particle as launched (its size, colour and shape are the flight's).
+    /// The particle as launched (its size, colour, shape and life are the flight's).
     pub particle: Particle,
-    pub keyframes: Vec<Keyframe>,
+    pub x: [Key; X_KEYS],
+    /// The angle (radians) at each key of `x`.
+    pub angle: [f64; X_KEYS],
+    /// The opacity at each key of `x` (1, 1, 1, 0).
+    pub opacity: [f64; X_KEYS],
+    pub y: [Key; Y_KEYS],
+}
+
+/// One simulated instant: time, position, velocity, angle.
+#[derive(Debug, Clone, Copy)]
+struct Sample {
+    t: f64,
+    x: f64,
+    y: f64,
+    vx: f64,
+    vy: f64,
+    angle: f64,
 }
 
 impl Flight {
     /// Simulates `p` to the end of its life with [`Particle::advance`] (the physics of
-    /// [`Confetti::step`]) at [`FLIGHT_STEP_S`], keeping a keyframe every [`KEYFRAME_S`] (or
-    /// more sparsely, for at most [`MAX_KEYFRAMES`]), and one at its end.
+    /// [`Confetti::step`]) at [`FLIGHT_STEP_S`], then fits its tracks to that path.
     pub fn of(p: &Particle, options: &BurstOptions) -> Self {
-        let steps = (p.life / FLIGHT_STEP_S).ceil().max(1.0) as usize;
-        let every = ((KEYFRAME_S / FLIGHT_STEP_S).round() as usize)
-            .max(steps.div_ceil(MAX_KEYFRAMES - 1))
-            .max(1);
-        let keep = pow_unit(options.decay, FLIGHT_STEP_S);
-        let key = |q: &Particle| Keyframe {
-            offset: (q.age / p.life).min(1.0),
+        let samples = Self::simulate(p, options);
+        let life = p.life.max(FLIGHT_STEP_S);
+        let at = |t: f64| -> Sample {
+            let i = samples.partition_point(|s| s.t < t).min(samples.len() - 1);
+            samples[i]
+        };
+        let fade = life * 2.0 / 3.0;
+        let x_times = [0.0, life / 3.0, fade, life];
+        // The top of the arc: where the vertical speed turns downwards; without one (launched
+        // downwards, or gravity that never wins) the life in thirds.
+        let top = samples
+            .iter()
+            .find(|s| s.vy >= 0.0)
+            .map(|s| s.t)
+            .filter(|&t| t > life * 0.05 && t < life * 0.9);
+        let y_times = match top {
+            Some(t) => [
+                0.0,
+                t,
+                t + (life - t) / 3.0,
+                t + (life - t) * 2.0 / 3.0,
+                life,
+            ],
+            None => [0.0, life / 4.0, life / 2.0, life * 3.0 / 4.0, life],
+        };
+        let track = |times: &[f64], coord: fn(&Sample) -> (f64, f64)| -> Vec<Key> {
+            let points: Vec<Sample> = times.iter().map(|&t| at(t)).collect();
+            (0..points.len())
+                .map(|i| {
+                    let here = points[i];
+                    let (value, v0) = coord(&here);
+                    let (a, b) = match points.get(i + 1) {
+                        Some(next) => {
+                            let (end, v1) = coord(next);
+                            hermite_easing(value, end, v0, v1, next.t - here.t)
+                        }
+                        None => (1.0 / 3.0, 2.0 / 3.0),
+                    };
+                    Key {
+                        offset: (here.t / life).clamp(0.0, 1.0),
+                        value,
+                        a,
+                        b,
+                    }
+                })
+                .collect()
+        };
+        let x = track(&x_times, |s| (s.x, s.vx));
+        let y = track(&y_times, |s| (s.y, s.vy));
+        let mut x: [Key; X_KEYS] = x.try_into().expect("a key per time");
+        let mut y: [Key; Y_KEYS] = y.try_into().expect("a key per time");
+        x[X_KEYS - 1].offset = 1.0;
+        y[Y_KEYS - 1].offset = 1.0;
+        Self {
+            particle: p.clone(),
+            x,
+            angle: x_times.map(|t| at(t).angle),
+            opacity: [1.0, 1.0, 1.0, 0.0],
+            y,
+        }
+    }
+
+    /// The path, one sample per step, launch and end included.
+    fn simulate(p: &Particle, options: &BurstOptions) -> Vec<Sample> {
+        let sample = |q: &Particle| Sample {
+            t: q.age,
             x: q.x,
             y: q.y,
+            vx: q.vx,
+            vy: q.vy,
             angle: q.angle,
-            opacity: q.opacity(),
         };
+        let keep = pow_unit(options.decay, FLIGHT_STEP_S);
         let mut q = p.clone();
-        let mut keyframes = vec![key(&q)];
-        for i in 1..=steps {
-            let dt = FLIGHT_STEP_S.min(p.life - q.age).max(0.0);
+        q.age = 0.0;
+        let mut out = vec![sample(&q)];
+        while q.age < p.life {
+            let dt = FLIGHT_STEP_S.min(p.life - q.age);
             let keep = if dt < FLIGHT_STEP_S {
                 pow_unit(options.decay, dt)
             } else {
                 keep
             };
             q.advance(dt, keep, options.gravity);
-            if i % every == 0 || i == steps {
-                keyframes.push(key(&q));
+            out.push(sample(&q));
+            if dt < FLIGHT_STEP_S {
+                break;
             }
         }
-        if let Some(last) = keyframes.last_mut() {
-            last.offset = 1.0;
-        }
-        Self {
-            particle: p.clone(),
-            keyframes,
-        }
+        out
     }
+
+    /// Where the flight puts the particle `t` seconds after launch, as the browser computes it
+    /// from the keys: each track's segment, its easing's value at the linear time inside it.
+    pub fn position(&self, t: f64) -> (f64, f64) {
+        let s = (t / self.particle.life).clamp(0.0, 1.0);
+        (eval_track(&self.x, s), eval_track(&self.y, s))
+    }
+}
+
+/// The value of a track at offset `s`.
+fn eval_track(keys: &[Key], s: f64) -> f64 {
+    let i = keys
+        .windows(2)
+        .position(|w| s <= w[1].offset)
+        .unwrap_or(keys.len().saturating_sub(2));
+    let (k0, k1) = (keys[i], keys[i + 1]);
+    let span = (k1.offset - k0.offset).max(f64::MIN_POSITIVE);
+    let u = ((s - k0.offset) / span).clamp(0.0, 1.0);
+    let progress =
+        3.0 * (1.0 - u) * (1.0 - u) * u * k0.a + 3.0 * (1.0 - u) * u * u * k0.b + u * u * u;
+    k0.value + (k1.value - k0.value) * progress
+}
+
+/// The easing handles `(a, b)` of `cubic-bezier(1/3, a, 2/3, b)` that carry a value from `from`
+/// to `to` over `dt` seconds leaving at speed `v0` and arriving at `v1` (per second). A
+/// segment that barely moves (under half a pixel) is linear; handles are kept within ±50 (a
+/// browser takes any number, the bound keeps a degenerate segment from drawing a spike).
+pub fn hermite_easing(from: f64, to: f64, v0: f64, v1: f64, dt: f64) -> (f64, f64) {
+    let delta = to - from;
+    if delta.abs() < 0.5 || dt <= 0.0 {
+        return (1.0 / 3.0, 2.0 / 3.0);
+    }
+    let a = v0 * dt / (3.0 * delta);
+    let b = 1.0 - v1 * dt / (3.0 * delta);
+    (a.clamp(-50.0, 50.0), b.clamp(-50.0, 50.0))
 }
 
 /// The confetti simulation: particles under gravity and drag, stepped by elapsed time so it
