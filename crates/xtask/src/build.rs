@@ -256,7 +256,8 @@ pub fn package_widget(raw: &Path, out: &Path) -> Result<WidgetFiles> {
     cmd::run(
         cmd::new(npm_bin("wasm-opt"))
             .arg(&wasm)
-            .args(["-Oz", "--strip-producers"])
+            // `--converge` repeats the passes while they still shrink it (−0.3 KB brotli).
+            .args(["-Oz", "--converge", "--strip-producers"])
             .arg(if keep_names { "-g" } else { "--strip-debug" })
             .arg("-o")
             .arg(&wasm),

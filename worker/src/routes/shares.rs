@@ -77,7 +77,14 @@ pub async fn client_create(mut req: Request, ctx: &Ctx<'_>) -> ApiResult<Respons
         .milestone(&award.milestone)
         .map(|m| cairn_core::progress::criteria(&defs, m, &caller.locale))
         .unwrap_or_else(|| award.description.clone());
-    let origin = ctx.origin.clone().unwrap_or_else(|| ctx.own.clone());
+    // Where the share page's call to action leads: the page the user shared from. An `Origin`
+    // that is not a web origin (`null` from a sandboxed frame or a file) leads to this
+    // deployment instead.
+    let origin = ctx
+        .origin
+        .as_deref()
+        .and_then(web_origin)
+        .unwrap_or_else(|| ctx.own.clone());
     let now_t = now();
     let now_text = now_t.to_string();
     let existing = shares::live_for(ctx.env, &project.id, award_id, user).await?;
@@ -624,4 +631,38 @@ pub async fn stats(req: &Request, ctx: &Ctx<'_>) -> ApiResult<Response> {
     Ok(Response::from_json(
         &shares::stats(ctx.env, &project.id).await?,
     )?)
+}
+
+/// `text` as a web origin (`https://app.example`, `http://127.0.0.1:8787`): an http(s) URL with
+/// a host, serialized as its origin; `None` for anything else (`null`, `file://`, `data:`).
+fn web_origin(text: &str) -> Option<String> {
+    let url = url::Url::parse(text).ok()?;
+    let web = matches!(url.scheme(), "http" | "https") && url.host().is_some();
+    web.then(|| url.origin().ascii_serialization())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::web_origin;
+
+    #[test]
+    fn only_web_origins_lead_a_share_back() {
+        assert_eq!(
+            web_origin("https://app.example").as_deref(),
+            Some("https://app.example")
+        );
+        assert_eq!(
+            web_origin("http://127.0.0.1:8787").as_deref(),
+            Some("http://127.0.0.1:8787")
+        );
+        for bad in [
+            "null",
+            "file://",
+            "data:text/html,x",
+            "javascript:alert(1)",
+            "",
+        ] {
+            assert_eq!(web_origin(bad), None, "{bad}");
+        }
+    }
 }
