@@ -9,7 +9,7 @@
 //    top-level task (the `toplevel` category: animation frames, style, layout, paint, commit,
 //    everything) on the page's main thread, on its workers, and on the compositor and raster
 //    threads (the renderer's compositor and tile workers, the GPU process's display
-//    compositor), for Cairn (compositor animations) and for canvas-confetti drawing on the main
+//    compositor), for Cairn (its canvas painter) and for canvas-confetti drawing on the main
 //    thread and in its worker, at 1× and 4× CPU throttling; and the 60 Hz frames with more
 //    than 20 ms of main-thread work. 3 bursts each (CAIRN_BENCH_ROUNDS), taking turns.
 import { readFileSync } from "node:fs";

@@ -24,14 +24,15 @@ export function recordEvents() {
   addEventListener("cairn:error", (e) => window.__seen.errors.push(e.detail));
 }
 
-// Particles of the widget's confetti in flight: elements of its confetti layer (inside its
-// shadow root) whose animation is running; 0 while fewer than `min` are (so it can be awaited
-// with page.waitForFunction).
-export function confettiParticles(min = 1) {
-  const layer = document.querySelector("cairn-layer")?.shadowRoot?.querySelector(".confetti");
-  if (!layer) return 0;
+// Count of painted pixels on the widget's confetti canvas (inside its shadow root), or 0 while
+// fewer than `min` are painted (so it can be awaited with page.waitForFunction).
+export function confettiPixels(min = 1) {
+  const host = document.querySelector("cairn-layer");
+  const canvas = host && host.shadowRoot && host.shadowRoot.querySelector("canvas.confetti");
+  if (!canvas || !canvas.width) return 0;
+  const data = canvas.getContext("2d").getImageData(0, 0, canvas.width, canvas.height).data;
   let n = 0;
-  for (const el of layer.querySelectorAll(".burst > *")) if (el.getAnimations().some((a) => a.playState === "running")) n++;
+  for (let i = 3; i < data.length; i += 16) if (data[i] > 0) n++;
   return n >= min ? n : 0;
 }
 

@@ -1,6 +1,6 @@
 // Real time in a real browser: a server-side event celebrates on the open page without a reload,
 // once across two tabs; reduced motion draws no particles; cairn('on') and cairn('celebrate').
-import { launch, base, artifacts, recordEvents, confettiParticles, toastTitles, report } from "./lib.mjs";
+import { launch, base, artifacts, recordEvents, confettiPixels, toastTitles, report } from "./lib.mjs";
 
 const SECRET_KEY = "sk_demo_acme_dev_only_0000000000000000"; // the local demo's, dev only
 
@@ -75,7 +75,7 @@ try {
   const latencyMs = Date.now() - sent;
   // Headless Chromium animates the front tab only.
   await first.page.bringToFront();
-  const particles = await first.page.waitForFunction(confettiParticles, 50, { timeout: 3000 }).then((h) => h.jsonValue(), () => 0);
+  const pixels = await first.page.waitForFunction(confettiPixels, 50, { timeout: 3000 }).then((h) => h.jsonValue(), () => 0);
   const toasts = await first.page.evaluate(toastTitles);
   await first.page.screenshot({ path: `${artifacts}/server-side-award.png` });
   // Both tabs have had the award and decided (the one that celebrated holds its lock).
@@ -107,11 +107,13 @@ try {
   const c = await openTab(calm);
   const calmUser = await c.page.evaluate(() => localStorage.getItem("acme:user"));
   await serverEvent(calmUser);
-  // The toast and the burst start in the same call: once the award is announced and its toast
-  // is on screen, a burst would be flying.
+  // The toast and the burst start in the same call, and the canvas draws a burst's first frame
+  // on the next animation frame: once the toast is on screen and two frames have rendered
+  // since, a burst would show.
   await c.page.waitForFunction(() => window.__seen.awards.length > 0, null, { timeout: 5000 });
   await c.page.waitForFunction(() => document.querySelector("cairn-layer").shadowRoot.querySelector(".toast"));
-  const calmParticles = await c.page.evaluate(() => document.querySelector("cairn-layer").shadowRoot.querySelectorAll(".confetti .burst > *").length);
+  await c.page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
+  const calmPixels = await c.page.evaluate(confettiPixels);
   const calmToasts = await c.page.evaluate(toastTitles);
   await c.page.screenshot({ path: `${artifacts}/reduced-motion.png` });
 
@@ -125,8 +127,8 @@ try {
   });
 
   report({
-    latencyMs, counts, particles, toasts, seen, preview,
-    calm: { particles: calmParticles, toasts: calmToasts },
+    latencyMs, counts, pixels, toasts, seen, preview,
+    calm: { pixels: calmPixels, toasts: calmToasts },
     afterShutdown,
     errors: [...a.errors, ...b.errors, ...c.errors],
   });

@@ -1,6 +1,6 @@
 // Walking skeleton in a real browser: click "Create project" 10 times on the demo site and
 // observe every celebration; then reload and observe again.
-import { launch, base, artifacts, recordEvents, confettiParticles, toastTitles, report } from "./lib.mjs";
+import { launch, base, artifacts, recordEvents, confettiPixels, toastTitles, report } from "./lib.mjs";
 
 const browser = await launch();
 try {
@@ -18,12 +18,12 @@ try {
     await page.waitForFunction((n) => window.__seen.tracks.length >= n, i, { timeout: 10000 });
     const awards = await page.evaluate(() => window.__seen.awards.length);
     if (awards > celebrations.length) {
-      // A celebration began: the confetti must actually fly and the toast must show.
-      const particles = await page.waitForFunction(confettiParticles, 40, { timeout: 5000 }).then((h) => h.jsonValue());
+      // A celebration began: the canvas must actually draw and the toast must show.
+      const pixels = await page.waitForFunction(confettiPixels, 200, { timeout: 5000 }).then((h) => h.jsonValue());
       await page.waitForFunction((t) => t > 0, (await page.evaluate(toastTitles)).length, { timeout: 5000 });
       const toasts = await page.evaluate(toastTitles);
       await page.screenshot({ path: `${artifacts}/celebration-${i}.png` });
-      celebrations.push({ click: i, particles, toasts });
+      celebrations.push({ click: i, pixels, toasts });
     }
   }
   const first = await page.evaluate(() => ({
@@ -37,7 +37,7 @@ try {
   await page.waitForFunction(() => window.__seen.ready === 1, null, { timeout: 15000 });
   const afterReload = await page.evaluate(() => ({ awards: window.__seen.awards.length, toasts: [] }));
   afterReload.toasts = await page.evaluate(toastTitles);
-  afterReload.particles = await page.evaluate(confettiParticles);
+  afterReload.pixels = await page.evaluate(confettiPixels);
 
   report({ user, celebrations, ...first, afterReload, consoleErrors });
 } finally {

@@ -128,29 +128,11 @@ fn every_component_and_placement() {
         "confetti drawn over the open dialog: {dialog}"
     );
 
-    // Emoji and image particles fly: text pieces with their emoji, loaded images.
-    let shapes = &seen["shapes"];
-    assert!(shapes["all"].as_u64().unwrap() >= 50, "{shapes}");
-    assert!(shapes["text"].as_u64().unwrap() >= 10, "{shapes}");
-    assert!(shapes["images"].as_u64().unwrap() >= 10, "{shapes}");
-    assert_eq!(
-        shapes["text"].as_u64().unwrap() + shapes["images"].as_u64().unwrap(),
-        shapes["all"].as_u64().unwrap(),
-        "only the configured shapes"
-    );
-
-    // The compositor's flight at fixed times: 150 pieces up from the launch, then falling, all
-    // shown at first and fading by the end (fixed-time screenshots beside).
-    let flight = seen["flight"].as_array().unwrap();
-    let y = |i: usize| flight[i]["meanY"].as_i64().unwrap();
-    let launch = flight[0]["launchY"].as_i64().unwrap();
-    assert_eq!(flight[0]["pieces"], 150, "{flight:?}");
-    assert!(y(0) < launch - 40, "rising at 0.2 s: {flight:?}");
-    assert!(y(2) > y(1), "falling by 1.6 s: {flight:?}");
-    assert_eq!(flight[0]["shown"], 150, "all shown at 0.2 s: {flight:?}");
+    // Emoji and image particles draw.
     assert!(
-        flight[3]["shown"].as_u64().unwrap() < 40,
-        "mostly faded at 2.6 s: {flight:?}"
+        seen["shapes"].as_u64().unwrap() >= 50,
+        "emoji and image particles drew: {}",
+        seen["shapes"]
     );
 
     // Dark theme.
@@ -258,8 +240,6 @@ fn every_component_and_placement() {
         "shelf.png",
         "confetti-above-dialog.png",
         "emoji-and-image-particles.png",
-        "confetti-at-200ms.png",
-        "confetti-at-1600ms.png",
         "dark-theme.png",
         "theming-playground.png",
         "hostile-stylesheet.png",

@@ -27,7 +27,7 @@ fn server_side_awards_celebrate_live_once_across_tabs() {
         latency <= 1_000,
         "celebrated {latency} ms after the server-side event (budget 1 s)"
     );
-    assert!(seen["particles"].as_u64().unwrap() >= 50, "confetti flew");
+    assert!(seen["pixels"].as_u64().unwrap() >= 50, "confetti drew");
     assert_eq!(seen["toasts"], json!(["First project!"]));
     assert_eq!(
         seen["seen"],
@@ -54,7 +54,7 @@ fn server_side_awards_celebrate_live_once_across_tabs() {
         "reduced motion still shows the toast"
     );
     assert_eq!(
-        seen["calm"]["particles"],
+        seen["calm"]["pixels"],
         json!(0),
         "reduced motion draws no particles"
     );

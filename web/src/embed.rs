@@ -8,7 +8,9 @@ use cairn_wire::{AwardView, ClientEvent, Time};
 use reactive_graph::owner::Owner;
 use reactive_graph::prelude::*;
 use wasm_bindgen::prelude::*;
-use web_sys::{CssStyleSheet, Element, HtmlElement, ShadowRootInit, ShadowRootMode};
+use web_sys::{
+    CssStyleSheet, Element, HtmlCanvasElement, HtmlElement, ShadowRootInit, ShadowRootMode,
+};
 
 use crate::api::Client;
 use crate::confetti::Painter;
@@ -45,7 +47,7 @@ pub struct Widget {
     ui: Ui,
     /// Owns the components' effects and listeners: they live as long as the widget.
     owner: Owner,
-    painter: Painter,
+    painter: Rc<Painter>,
     /// Confetti settings (`cairn('configure', {confetti})`), scaled per tier.
     confetti: RefCell<BurstOptions>,
     /// `data-locale` of the script tag: wins over the token's and the browser's.
@@ -372,12 +374,12 @@ impl Widget {
         host.set_attribute("data-theme", &theme)?;
         host.set_attribute("data-corner", corner.as_str())?;
         let root = shadow_container(&host, "layer-root")?;
-        let confetti: HtmlElement = document.create_element("div")?.unchecked_into();
-        confetti.set_class_name("confetti");
-        confetti.set_attribute("aria-hidden", "true")?;
-        confetti.set_attribute("part", "confetti")?;
-        confetti.set_attribute("popover", "manual")?;
-        root.before_with_node_1(&confetti)?;
+        let canvas: HtmlCanvasElement = document.create_element("canvas")?.unchecked_into();
+        canvas.set_class_name("confetti");
+        canvas.set_attribute("aria-hidden", "true")?;
+        canvas.set_attribute("part", "confetti")?;
+        canvas.set_attribute("popover", "manual")?;
+        root.before_with_node_1(&canvas)?;
         document.body().ok_or("no <body>")?.append_child(&host)?;
 
         // Effects re-run on Leptos' executor: here the browser's microtasks. (`Err` when it
@@ -393,7 +395,7 @@ impl Widget {
             pending: RefCell::new(Vec::new()),
             ui,
             owner,
-            painter: Painter::new(confetti),
+            painter: Painter::new(canvas),
             confetti: RefCell::new(BurstOptions::default()),
             forced_locale,
             theme: RefCell::new(theme),

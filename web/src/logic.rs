@@ -220,200 +220,6 @@ impl Particle {
         let left = 1.0 - self.age / self.life;
         (left * 3.0).clamp(0.0, 1.0)
     }
-
-    /// One step of `dt` seconds: air drag (`keep`, the share of speed kept over `dt`),
-    /// gravity, spin and age.
-    pub fn advance(&mut self, dt: f64, keep: f64, gravity: f64) {
-        self.vx *= keep;
-        self.vy = self.vy * keep + gravity * dt;
-        self.x += self.vx * dt;
-        self.y += self.vy * dt;
-        self.angle += self.spin * dt;
-        self.age += dt;
-    }
-}
-
-/// The simulation's step when a flight is computed ahead (seconds): finer than any display's
-/// frame, so the path is the one a 120 Hz frame loop would draw.
-pub const FLIGHT_STEP_S: f64 = 1.0 / 120.0;
-
-/// A key of one coordinate's track: at `offset` (the share of the particle's life gone, from 0
-/// to 1) the coordinate is `value`; from there to the next key it follows the easing
-/// `cubic-bezier(1/3, a, 2/3, b)`. With its time handles at thirds that curve's time is linear,
-/// and its value is the cubic Hermite curve through both keys with the simulation's own
-/// velocities there: `a = v₀·Δt / 3Δ`, `b = 1 − v₁·Δt / 3Δ`.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Key {
-    pub offset: f64,
-    pub value: f64,
-    pub a: f64,
-    pub b: f64,
-}
-
-/// Keys of the horizontal track: the launch, a third of its life, the start of the fade (two
-/// thirds, where opacity starts falling) and the end.
-pub const X_KEYS: usize = 4;
-/// Keys of the vertical track: the launch, the top of the arc, a third and two thirds of the
-/// way down, and the end (each segment rises or falls only, so one cubic follows it).
-pub const Y_KEYS: usize = 5;
-
-/// A particle's whole flight, computed when it is launched, for the browser's compositor to
-/// animate: two tracks of a few keys with fitted easings (the horizontal one carrying the spin
-/// and the fade, the vertical one the arc), so that handing it to the browser costs little and
-/// nothing runs on the main thread while it flies.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Flight {
-    /// The particle as launched (its size, colour, shape and life are the flight's).
-    pub particle: Particle,
-    pub x: [Key; X_KEYS],
-    /// The angle (radians) at each key of `x`.
-    pub angle: [f64; X_KEYS],
-    /// The opacity at each key of `x` (1, 1, 1, 0).
-    pub opacity: [f64; X_KEYS],
-    pub y: [Key; Y_KEYS],
-}
-
-/// One simulated instant: time, position, velocity, angle.
-#[derive(Debug, Clone, Copy)]
-struct Sample {
-    t: f64,
-    x: f64,
-    y: f64,
-    vx: f64,
-    vy: f64,
-    angle: f64,
-}
-
-impl Flight {
-    /// Simulates `p` to the end of its life with [`Particle::advance`] (the physics of
-    /// [`Confetti::step`]) at [`FLIGHT_STEP_S`], then fits its tracks to that path.
-    pub fn of(p: &Particle, options: &BurstOptions) -> Self {
-        let samples = Self::simulate(p, options);
-        let life = p.life.max(FLIGHT_STEP_S);
-        let at = |t: f64| -> Sample {
-            let i = samples.partition_point(|s| s.t < t).min(samples.len() - 1);
-            samples[i]
-        };
-        let fade = life * 2.0 / 3.0;
-        let x_times = [0.0, life / 3.0, fade, life];
-        // The top of the arc: where the vertical speed turns downwards; without one (launched
-        // downwards, or gravity that never wins) the life in thirds.
-        let top = samples
-            .iter()
-            .find(|s| s.vy >= 0.0)
-            .map(|s| s.t)
-            .filter(|&t| t > life * 0.05 && t < life * 0.9);
-        let y_times = match top {
-            Some(t) => [
-                0.0,
-                t,
-                t + (life - t) / 3.0,
-                t + (life - t) * 2.0 / 3.0,
-                life,
-            ],
-            None => [0.0, life / 4.0, life / 2.0, life * 3.0 / 4.0, life],
-        };
-        let track = |times: &[f64], coord: fn(&Sample) -> (f64, f64)| -> Vec<Key> {
-            let points: Vec<Sample> = times.iter().map(|&t| at(t)).collect();
-            (0..points.len())
-                .map(|i| {
-                    let here = points[i];
-                    let (value, v0) = coord(&here);
-                    let (a, b) = match points.get(i + 1) {
-                        Some(next) => {
-                            let (end, v1) = coord(next);
-                            hermite_easing(value, end, v0, v1, next.t - here.t)
-                        }
-                        None => (1.0 / 3.0, 2.0 / 3.0),
-                    };
-                    Key {
-                        offset: (here.t / life).clamp(0.0, 1.0),
-                        value,
-                        a,
-                        b,
-                    }
-                })
-                .collect()
-        };
-        let x = track(&x_times, |s| (s.x, s.vx));
-        let y = track(&y_times, |s| (s.y, s.vy));
-        let mut x: [Key; X_KEYS] = x.try_into().expect("a key per time");
-        let mut y: [Key; Y_KEYS] = y.try_into().expect("a key per time");
-        x[X_KEYS - 1].offset = 1.0;
-        y[Y_KEYS - 1].offset = 1.0;
-        Self {
-            particle: p.clone(),
-            x,
-            angle: x_times.map(|t| at(t).angle),
-            opacity: [1.0, 1.0, 1.0, 0.0],
-            y,
-        }
-    }
-
-    /// The path, one sample per step, launch and end included.
-    fn simulate(p: &Particle, options: &BurstOptions) -> Vec<Sample> {
-        let sample = |q: &Particle| Sample {
-            t: q.age,
-            x: q.x,
-            y: q.y,
-            vx: q.vx,
-            vy: q.vy,
-            angle: q.angle,
-        };
-        let keep = pow_unit(options.decay, FLIGHT_STEP_S);
-        let mut q = p.clone();
-        q.age = 0.0;
-        let mut out = vec![sample(&q)];
-        while q.age < p.life {
-            let dt = FLIGHT_STEP_S.min(p.life - q.age);
-            let keep = if dt < FLIGHT_STEP_S {
-                pow_unit(options.decay, dt)
-            } else {
-                keep
-            };
-            q.advance(dt, keep, options.gravity);
-            out.push(sample(&q));
-            if dt < FLIGHT_STEP_S {
-                break;
-            }
-        }
-        out
-    }
-
-    /// Where the flight puts the particle `t` seconds after launch, as the browser computes it
-    /// from the keys: each track's segment, its easing's value at the linear time inside it.
-    pub fn position(&self, t: f64) -> (f64, f64) {
-        let s = (t / self.particle.life).clamp(0.0, 1.0);
-        (eval_track(&self.x, s), eval_track(&self.y, s))
-    }
-}
-
-/// The value of a track at offset `s`.
-fn eval_track(keys: &[Key], s: f64) -> f64 {
-    let i = keys
-        .windows(2)
-        .position(|w| s <= w[1].offset)
-        .unwrap_or(keys.len().saturating_sub(2));
-    let (k0, k1) = (keys[i], keys[i + 1]);
-    let span = (k1.offset - k0.offset).max(f64::MIN_POSITIVE);
-    let u = ((s - k0.offset) / span).clamp(0.0, 1.0);
-    let progress =
-        3.0 * (1.0 - u) * (1.0 - u) * u * k0.a + 3.0 * (1.0 - u) * u * u * k0.b + u * u * u;
-    k0.value + (k1.value - k0.value) * progress
-}
-
-/// The easing handles `(a, b)` of `cubic-bezier(1/3, a, 2/3, b)` that carry a value from `from`
-/// to `to` over `dt` seconds leaving at speed `v0` and arriving at `v1` (per second). A
-/// segment that barely moves (under half a pixel) is linear; handles are kept within ±50 (a
-/// browser takes any number, the bound keeps a degenerate segment from drawing a spike).
-pub fn hermite_easing(from: f64, to: f64, v0: f64, v1: f64, dt: f64) -> (f64, f64) {
-    let delta = to - from;
-    if delta.abs() < 0.5 || dt <= 0.0 {
-        return (1.0 / 3.0, 2.0 / 3.0);
-    }
-    let a = v0 * dt / (3.0 * delta);
-    let b = 1.0 - v1 * dt / (3.0 * delta);
-    (a.clamp(-50.0, 50.0), b.clamp(-50.0, 50.0))
 }
 
 /// The confetti simulation: particles under gravity and drag, stepped by elapsed time so it
@@ -473,23 +279,18 @@ impl Confetti {
         }
     }
 
-    /// The flights of every particle launched and not yet taken, which leave the simulation:
-    /// the compositor animates them from here.
-    pub fn take_flights(&mut self) -> Vec<Flight> {
-        let options = &self.options;
-        self.particles
-            .drain(..)
-            .map(|p| Flight::of(&p, options))
-            .collect()
-    }
-
     /// Advances by `dt` seconds and drops particles past their life; returns whether any is left.
     pub fn step(&mut self, dt: f64) -> bool {
         let dt = dt.clamp(0.0, 0.1);
         let keep = pow_unit(self.options.decay, dt);
         let gravity = self.options.gravity;
         for p in &mut self.particles {
-            p.advance(dt, keep, gravity);
+            p.vx *= keep;
+            p.vy = p.vy * keep + gravity * dt;
+            p.x += p.vx * dt;
+            p.y += p.vy * dt;
+            p.angle += p.spin * dt;
+            p.age += dt;
         }
         self.particles.retain(|p| p.age < p.life);
         !self.particles.is_empty()

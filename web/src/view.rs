@@ -929,8 +929,6 @@ pub const STYLES: &str = r#"
 .inline{background:var(--_surface);border:1px solid var(--_border);border-radius:var(--_radius);padding:var(--_space)}
 .sr-only{position:absolute;width:1px;height:1px;overflow:hidden;clip-path:inset(50%);white-space:nowrap}
 .confetti{position:fixed;inset:0;width:100vw;height:100vh;max-width:none;max-height:none;margin:0;padding:0;border:0;background:transparent;pointer-events:none;overflow:hidden}
-.confetti i,.confetti img{position:absolute;left:-5px;top:-5px;width:10px;height:10px;display:block;margin:0;padding:0;border:0;opacity:0}.confetti img{left:-8px;top:-8px;width:16px;height:16px}
-.confetti .circle{border-radius:50%}.confetti .text{font:16px/1em sans-serif;width:1em;height:1em;left:-.5em;top:-.5em;text-align:center;font-style:normal}
 .toasts{position:fixed;inset:auto;margin:0;padding:0;border:0;background:transparent;overflow:visible;z-index:var(--_z);
 display:flex;flex-direction:column;gap:8px;font:var(--_font);color:var(--_text);
 inset-block-end:max(16px,env(safe-area-inset-bottom));inset-inline-end:max(16px,env(safe-area-inset-right))}
