@@ -124,7 +124,6 @@ async function frameCost(browser, who, particles, throttle) {
   // The burst is "in flight" after its first 250 ms (launch work done).
   const f0 = t0 + 0.25e6;
   const spans = { main: [], worker: [], compositor: new Map() };
-  const mainSpans = [];
   for (const e of events) {
     if (e.ph !== "X" || !e.dur || !(e.cat || "").includes("toplevel")) continue;
     const thread = `${e.pid}:${e.tid}`;
@@ -132,7 +131,6 @@ async function frameCost(browser, who, particles, throttle) {
     // The page's main thread and workers are in its renderer process; compositing anywhere.
     if ((r === "main" || r === "worker") && e.pid !== start.pid) continue;
     if (r === "main" || r === "worker") spans[r].push([e.ts, e.ts + e.dur]);
-    if (r === "main") mainSpans.push([e.ts, e.ts + e.dur]);
     if (r === "compositor") {
       if (!spans.compositor.has(thread)) spans.compositor.set(thread, []);
       spans.compositor.get(thread).push([e.ts, e.ts + e.dur]);
@@ -143,7 +141,7 @@ async function frameCost(browser, who, particles, throttle) {
   const compositor = [...spans.compositor.values()].reduce((a, s) => a + busy(s, t0, t1), 0);
   // Main-thread work per 60 Hz frame slot (a task counts in the slot it starts in).
   const slots = new Array(Math.ceil(frames)).fill(0);
-  for (const [s, e] of mainSpans) {
+  for (const [s, e] of spans.main) {
     if (s < t0 || s >= t1) continue;
     slots[Math.floor((s - t0) / 1000 / FRAME_MS)] += (Math.min(e, t1) - s) / 1000;
   }

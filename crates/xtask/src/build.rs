@@ -55,33 +55,55 @@ pub fn dist_dir() -> PathBuf {
 #[derive(Debug, Clone)]
 pub struct WidgetCompile {
     /// What the table calls it.
-    pub label: &'static str,
+    pub label: String,
     /// The rustup toolchain.
     pub toolchain: &'static str,
     /// Extra `cargo build` arguments (`-Zbuild-std…`).
     pub cargo_args: Vec<&'static str>,
-    /// `RUSTFLAGS` for the wasm target.
-    pub rustflags: &'static str,
+    /// `RUSTFLAGS` for the wasm target (unstable ones: `-Zunstable-options` is added).
+    pub rustflags: Vec<&'static str>,
     /// Its own target directory when it is not the shipped build, so builds with other flags do
     /// not overwrite (and then rebuild) each other's artifacts.
-    pub target_dir: Option<&'static str>,
+    pub target_dir: Option<String>,
 }
 
-/// The widget as it ships. On the pinned nightly: std rebuilt with the release profile (size
-/// first), panics that abort at once instead of formatting a message nobody reads in a host's
-/// page, no source locations, and `Debug` that writes nothing (the widget never shows a
-/// `{:?}`).
-pub fn widget_nightly() -> WidgetCompile {
+/// The shipped widget's size flags, in the order `cargo xtask bench flags` adds them: std
+/// rebuilt with the release profile (size first), then panics that abort at once instead of
+/// formatting a message nobody reads in a host's page, no source locations, and `Debug` that
+/// writes nothing (the widget never shows a `{:?}`).
+const NIGHTLY_FLAGS: [(&str, bool); 5] = [
+    ("-Zbuild-std=std,panic_abort", true),
+    ("-Zbuild-std-features=optimize_for_size", true),
+    ("-Cpanic=immediate-abort", false),
+    ("-Zlocation-detail=none", false),
+    ("-Zfmt-debug=none", false),
+];
+
+/// The widget on the pinned nightly with the first `n` of [`NIGHTLY_FLAGS`] (`true`: a cargo
+/// argument, `false`: a `RUSTFLAGS` one); all of them is what ships.
+pub fn widget_nightly_with(n: usize) -> WidgetCompile {
+    let flags = &NIGHTLY_FLAGS[..n.min(NIGHTLY_FLAGS.len())];
+    let ships = flags.len() == NIGHTLY_FLAGS.len();
+    let last = flags.last().map_or("", |(flag, _)| flag);
     WidgetCompile {
-        label: "nightly, all flags (ships)",
+        label: if ships {
+            "nightly, all flags (ships)".into()
+        } else {
+            format!("+ {last}")
+        },
         toolchain: crate::setup::WIDGET_TOOLCHAIN,
-        cargo_args: vec![
-            "-Zbuild-std=std,panic_abort",
-            "-Zbuild-std-features=optimize_for_size",
-        ],
-        rustflags: "-Zunstable-options -Cpanic=immediate-abort -Zlocation-detail=none -Zfmt-debug=none",
-        target_dir: None,
+        cargo_args: flags.iter().filter(|f| f.1).map(|f| f.0).collect(),
+        rustflags: flags.iter().filter(|f| !f.1).map(|f| f.0).collect(),
+        target_dir: (!ships).then(|| format!("widget-flags/{n}")),
     }
+}
+
+/// How many flags [`widget_nightly_with`] can take.
+pub const NIGHTLY_FLAG_COUNT: usize = NIGHTLY_FLAGS.len();
+
+/// The widget as it ships: the pinned nightly with every size flag.
+pub fn widget_nightly() -> WidgetCompile {
+    widget_nightly_with(NIGHTLY_FLAG_COUNT)
 }
 
 /// The same widget on the stable toolchain of `rust-toolchain.toml`, without any `-Z` flag: the
@@ -89,11 +111,11 @@ pub fn widget_nightly() -> WidgetCompile {
 /// "abort"`).
 pub fn widget_stable() -> WidgetCompile {
     WidgetCompile {
-        label: "stable, no -Z flags",
+        label: "stable, no -Z flags".into(),
         toolchain: "stable",
         cargo_args: vec![],
-        rustflags: "",
-        target_dir: Some("widget-stable"),
+        rustflags: vec![],
+        target_dir: Some("widget-stable".into()),
     }
 }
 
@@ -113,9 +135,14 @@ pub fn compile_widget(how: &WidgetCompile) -> Result<PathBuf> {
     } else {
         how.toolchain.to_owned()
     };
-    let target = match how.target_dir {
+    let target = match &how.target_dir {
         Some(dir) => target_dir().join(dir),
         None => target_dir(),
+    };
+    let rustflags = if how.rustflags.is_empty() {
+        String::new()
+    } else {
+        format!("-Zunstable-options {}", how.rustflags.join(" "))
     };
     cmd::run(
         cmd::new("rustup")
@@ -128,10 +155,7 @@ pub fn compile_widget(how: &WidgetCompile) -> Result<PathBuf> {
             .env_remove("RUSTUP_TOOLCHAIN")
             .env_remove("RUSTC")
             .env_remove("CARGO")
-            .env(
-                "CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS",
-                how.rustflags,
-            ),
+            .env("CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS", rustflags),
     )?;
     Ok(target.join("wasm32-unknown-unknown/release/cairn_widget.wasm"))
 }

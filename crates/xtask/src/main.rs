@@ -287,43 +287,11 @@ fn bench(section: Option<&str>) -> Result<()> {
 /// rebuilds std.)
 fn flags_bench() -> Result<()> {
     eprintln!("\n== widget size, flag by flag (glue + wasm, brotli)");
-    let nightly = setup::WIDGET_TOOLCHAIN;
-    let build_std = "-Zbuild-std=std,panic_abort";
-    let steps = [
-        build::widget_stable(),
-        build::WidgetCompile {
-            label: "+ -Zbuild-std",
-            toolchain: nightly,
-            cargo_args: vec![build_std],
-            rustflags: "",
-            target_dir: Some("widget-flags/build-std"),
-        },
-        build::WidgetCompile {
-            label: "+ optimize_for_size (std)",
-            toolchain: nightly,
-            cargo_args: vec![build_std, "-Zbuild-std-features=optimize_for_size"],
-            rustflags: "",
-            target_dir: Some("widget-flags/size"),
-        },
-        build::WidgetCompile {
-            label: "+ -Cpanic=immediate-abort",
-            toolchain: nightly,
-            cargo_args: vec![build_std, "-Zbuild-std-features=optimize_for_size"],
-            rustflags: "-Zunstable-options -Cpanic=immediate-abort",
-            target_dir: Some("widget-flags/abort"),
-        },
-        build::WidgetCompile {
-            label: "+ -Zlocation-detail=none",
-            toolchain: nightly,
-            cargo_args: vec![build_std, "-Zbuild-std-features=optimize_for_size"],
-            rustflags: "-Zunstable-options -Cpanic=immediate-abort -Zlocation-detail=none",
-            target_dir: Some("widget-flags/location"),
-        },
-        build::widget_nightly(),
-    ];
+    let steps = std::iter::once(build::widget_stable())
+        .chain((1..=build::NIGHTLY_FLAG_COUNT).map(build::widget_nightly_with));
     let mut rows = Vec::new();
-    for (i, how) in steps.iter().enumerate() {
-        let raw = build::compile_widget(how)?;
+    for (i, how) in steps.enumerate() {
+        let raw = build::compile_widget(&how)?;
         let files =
             build::package_widget(&raw, &target_dir().join(format!("widget-flags/out-{i}")))?;
         rows.push((how.label, files.brotli()?));

@@ -474,8 +474,10 @@ pub async fn put_brand(mut req: Request, ctx: &Ctx<'_>) -> ApiResult<Response> {
 fn check_url(field: &str, raw: &str) -> ApiResult<()> {
     let bad_url = || ApiError::bad(ErrorCode::InvalidUrl, "an https:// URL", Some(field));
     let url = url::Url::parse(raw).map_err(|_| bad_url())?;
-    let loopback = matches!(url.host_str(), Some("127.0.0.1" | "localhost" | "[::1]"));
-    if raw.len() > 2048 || !(url.scheme() == "https" || (url.scheme() == "http" && loopback)) {
+    let loopback = crate::notify::endpoints::is_loopback(raw);
+    if raw.len() > crate::notify::endpoints::MAX_URL_BYTES
+        || !(url.scheme() == "https" || (url.scheme() == "http" && loopback))
+    {
         return Err(bad_url());
     }
     Ok(())
