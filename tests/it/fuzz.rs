@@ -94,7 +94,7 @@ fn schemathesis_finds_no_server_error_and_no_drift() {
     pass(
         &app,
         "server",
-        "^/v1/(events|import|milestones|users|webhooks|accounts|integrations|slack|segment|deliveries|shares|attributions|brand|issuer)",
+        "^/v1/(events|import|milestones|users|webhooks|accounts|integrations|slack|segment|deliveries|shares|attributions|brand|issuer|console|analytics)",
         &[bearer(DEMO_SECRET_KEY)],
     );
     // Definitions (generated documents may replace the demo's), then the admin's and the

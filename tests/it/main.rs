@@ -3,6 +3,7 @@
 mod analytics;
 mod api;
 mod components;
+mod console;
 mod edge;
 mod fuzz;
 mod import;

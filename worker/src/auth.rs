@@ -252,3 +252,60 @@ pub fn sign_demo_token(secret: &str, claims: &UserClaims) -> ApiResult<String> {
         Hmac::new_from_slice(secret.as_bytes()).map_err(|_| ApiError::internal("bad secret"))?;
     claims.sign_with_key(&key).map_err(ApiError::internal)
 }
+
+/// Who may read or act on a project's ledger and analytics: its server or a console member.
+#[derive(Debug)]
+pub struct Caller {
+    pub project: Project,
+    /// How the ledger names them: `api` or `console:EMAIL`.
+    pub by: String,
+}
+
+/// A product's server (`Authorization: Bearer sk_…`) or a console session whose role is at
+/// least `need`. A session's unsafe requests must come from the console itself (`Origin`),
+/// on top of the cookie's `SameSite=Strict`.
+pub async fn server_or_member(
+    req: &Request,
+    ctx: &Ctx<'_>,
+    need: cairn_core::wire::Role,
+) -> ApiResult<Caller> {
+    if req.headers().get("authorization")?.is_some() {
+        let project = server(req, ctx).await?;
+        return Ok(Caller {
+            project,
+            by: "api".into(),
+        });
+    }
+    let member = member(req, ctx, need).await?;
+    Ok(Caller {
+        by: member.by(),
+        project: member.project,
+    })
+}
+
+/// A console session whose role is at least `need` (see [`server_or_member`]).
+pub async fn member(
+    req: &Request,
+    ctx: &Ctx<'_>,
+    need: cairn_core::wire::Role,
+) -> ApiResult<crate::console::Signed> {
+    let Some(member) = crate::console::session(req, ctx.env, &ctx.ip).await? else {
+        return Err(ApiError::unauthorized(
+            "not signed in: open a console sign-in link, or send Authorization: Bearer sk_…",
+        ));
+    };
+    if member.role < need {
+        return Err(ApiError::forbidden(format!(
+            "a {} cannot do this: it needs the {} role",
+            member.role.as_str(),
+            need.as_str()
+        )));
+    }
+    let safe = matches!(req.method(), worker::Method::Get | worker::Method::Head);
+    if !safe && ctx.origin.as_deref() != Some(ctx.own.as_str()) {
+        return Err(ApiError::forbidden(
+            "a console session's changes must come from the console's own origin",
+        ));
+    }
+    Ok(member)
+}

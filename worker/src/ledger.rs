@@ -21,8 +21,8 @@ use serde::{Deserialize, Serialize};
 use worker::{D1Database, Env, SqlStorage};
 
 use crate::error::{ApiError, ApiResult, ErrorCode};
-use crate::notify;
 use crate::project::DB;
+use crate::{impact, notify};
 
 pub use cairn_core::wire::{LedgerPage as Page, LedgerRow};
 
@@ -54,6 +54,7 @@ pub fn row(defs: &Compiled, subject: Subject<'_>, award: &Award, now: &str) -> L
         celebrated_at: None,
         celebration_type: None,
         celebrated_by: None,
+        account_id: (subject.scope == Scope::Account).then(|| subject.id.to_owned()),
         notes: None,
         created_at: now.to_owned(),
     }
@@ -78,6 +79,9 @@ pub struct AwardItem {
     /// The subject's totals right after it (the recap shows them).
     #[serde(default)]
     pub totals: std::collections::BTreeMap<String, u64>,
+    /// Reached live: compared in the impact analysis (celebrated unless held out).
+    #[serde(default)]
+    pub eligible: bool,
 }
 
 impl AwardItem {
@@ -98,6 +102,7 @@ impl AwardItem {
             email_delay_minutes: policy.map_or(0, |p| p.email_delay_minutes),
             definitions_version,
             totals: totals.clone(),
+            eligible: award.eligible,
         }
     }
 }
@@ -179,6 +184,16 @@ pub enum OutboxItem {
     Award(Box<AwardItem>),
     /// A user stalled before a milestone (no ledger row: its notifications only).
     Stall(Box<StallItem>),
+    /// The subject returned on one of the measured days after an eligible award
+    /// (`bit`: see [`cairn_core::engine::RETURN_DAYS`]).
+    Returned {
+        project: String,
+        id: String,
+        /// `user:ID` or `account:ID`.
+        subject: String,
+        bit: u8,
+        at: String,
+    },
     /// A member saw an award (their own or their account's).
     Seen {
         project: String,
@@ -195,6 +210,7 @@ impl OutboxItem {
         match self {
             Self::Award(row) => row.id.clone(),
             Self::Seen { id, .. } => format!("seen:{id}"),
+            Self::Returned { id, bit, .. } => format!("returned:{id}:{bit}"),
             Self::Stall(s) => format!("stall:{}", s.milestone_key),
         }
     }
@@ -206,6 +222,7 @@ impl OutboxItem {
         match self {
             Self::Award(row) => format!("{}:{}", row.subject_type, row.subject_id),
             Self::Seen { user, .. } => format!("user:{user}"),
+            Self::Returned { subject, .. } => subject.clone(),
             Self::Stall(s) => format!("user:{}", s.user_id),
         }
     }
@@ -214,7 +231,7 @@ impl OutboxItem {
     pub fn project(&self) -> &str {
         match self {
             Self::Award(row) => &row.project_id,
-            Self::Seen { project, .. } => project,
+            Self::Seen { project, .. } | Self::Returned { project, .. } => project,
             Self::Stall(s) => &s.project_id,
         }
     }
@@ -223,7 +240,7 @@ impl OutboxItem {
     pub fn made_at(&self) -> Option<jiff::Timestamp> {
         match self {
             Self::Award(row) => row.created_at.parse().ok(),
-            Self::Seen { at, .. } => at.parse().ok(),
+            Self::Seen { at, .. } | Self::Returned { at, .. } => at.parse().ok(),
             Self::Stall(s) => s.stalled_at.parse().ok(),
         }
     }
@@ -311,8 +328,9 @@ pub async fn flush(env: &Env, items: &[OutboxItem], now: jiff::Timestamp) -> Api
     // batch: a job exists exactly when its ledger row does).
     let mut statements = Vec::with_capacity(items.len() * 2);
     let mut awards = Vec::new();
-    // Where each item's own statement is (the others make jobs).
+    // Where each item's own statement is (the others make jobs, but the rollups').
     let mut positions = Vec::with_capacity(items.len());
+    let mut rollups = Vec::new();
     for item in items {
         if let OutboxItem::Stall(stall) = item {
             // No ledger row: its own statement is a no-op, then its jobs.
@@ -322,17 +340,46 @@ pub async fn flush(env: &Env, items: &[OutboxItem], now: jiff::Timestamp) -> Api
             statements.extend(notify::stall::statements(&db, stall, now_ms)?);
             continue;
         }
+        if let OutboxItem::Returned {
+            project, id, bit, ..
+        } = item
+        {
+            // The rollup first (it counts a return only while the row does not have it yet),
+            // then the row.
+            rollups.push(statements.len());
+            statements.push(impact::returned_statement(&db, project, id, *bit)?);
+            positions.push(statements.len());
+            awards.push(id.clone());
+            statements.push(
+                db.prepare(
+                    "UPDATE milestones SET returned = returned | ?3 WHERE project_id = ?1 AND id = ?2",
+                )
+                .bind(&[project.as_str().into(), id.as_str().into(), f64::from(*bit).into()])?,
+            );
+            continue;
+        }
         let (event, award) = match item {
             OutboxItem::Award(r) => (notify::EventType::Achieved, &r.id),
             OutboxItem::Seen { id, .. } => (notify::EventType::Seen, id),
-            OutboxItem::Stall(_) => continue,
+            OutboxItem::Stall(_) | OutboxItem::Returned { .. } => continue,
         };
         awards.push(award.clone());
+        if let OutboxItem::Award(a) = item
+            && a.eligible
+            && a.subject_type == "user"
+        {
+            // Before the row: it counts the award only while the ledger does not have it.
+            rollups.push(statements.len());
+            statements.push(impact::award_statement(&db, a)?);
+        }
         statements.push(match item {
             OutboxItem::Award(r) => db
                 .prepare(
                     "INSERT INTO milestones (id, project_id, subject_type, subject_id, milestone_key, milestone_name, kind, tier, \
-                     value, achieved_at, celebrate, holdout, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13) \
+                     value, achieved_at, celebrate, holdout, created_at, eligible, first_eligible, account_id) \
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, \
+                     ?14 AND ?3 = 'user' AND NOT EXISTS (SELECT 1 FROM milestones WHERE project_id = ?2 \
+                     AND subject_type = ?3 AND subject_id = ?4 AND eligible = 1), ?15) \
                      ON CONFLICT (id) DO NOTHING",
                 )
                 .bind(&[
@@ -349,6 +396,8 @@ pub async fn flush(env: &Env, items: &[OutboxItem], now: jiff::Timestamp) -> Api
                     f64::from(u8::from(r.celebrate)).into(),
                     f64::from(u8::from(r.holdout)).into(),
                     r.created_at.as_str().into(),
+                    f64::from(u8::from(r.eligible)).into(),
+                    r.account_id.as_deref().map_or(wasm_bindgen::JsValue::NULL, Into::into),
                 ])?,
             OutboxItem::Seen { project, id, user, account, at } => db
                 .prepare(
@@ -362,7 +411,7 @@ pub async fn flush(env: &Env, items: &[OutboxItem], now: jiff::Timestamp) -> Api
                     account.as_deref().map_or(wasm_bindgen::JsValue::NULL, Into::into),
                     at.as_str().into(),
                 ])?,
-            OutboxItem::Stall(_) => continue,
+            OutboxItem::Stall(_) | OutboxItem::Returned { .. } => continue,
         });
         positions.push(statements.len() - 1);
         statements.push(notify::job_statement(
@@ -394,7 +443,7 @@ pub async fn flush(env: &Env, items: &[OutboxItem], now: jiff::Timestamp) -> Api
     let jobs_made = results
         .iter()
         .enumerate()
-        .filter(|(i, _)| !positions.contains(i))
+        .filter(|(i, _)| !positions.contains(i) && !rollups.contains(i))
         .any(|(_, r)| r.meta().ok().flatten().and_then(|m| m.changes).unwrap_or(0) > 0);
     if jobs_made {
         notify::trigger(env, &awards).await;
@@ -406,7 +455,7 @@ pub async fn flush(env: &Env, items: &[OutboxItem], now: jiff::Timestamp) -> Api
         };
         let finished = match item {
             OutboxItem::Award(_) | OutboxItem::Stall(_) => true,
-            OutboxItem::Seen { at, .. } => {
+            OutboxItem::Seen { at, .. } | OutboxItem::Returned { at, .. } => {
                 let changed = result.meta()?.and_then(|m| m.changes).unwrap_or(0) > 0;
                 let expired = at
                     .parse::<jiff::Timestamp>()
@@ -588,4 +637,229 @@ pub async fn erase_user(env: &Env, project: &str, user: &str) -> ApiResult<()> {
     ])
     .await?;
     Ok(())
+}
+
+/// Filters of `GET /v1/console/feed`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FeedQuery {
+    /// `user` or `account`.
+    #[serde(default)]
+    pub scope: Option<String>,
+    #[serde(default)]
+    pub kind: Option<String>,
+    #[serde(default)]
+    pub tier: Option<String>,
+    #[serde(default)]
+    pub milestone: Option<String>,
+    #[serde(default)]
+    pub celebrated: Option<bool>,
+    /// The account's CSM (`csm_name` in its traits).
+    #[serde(default)]
+    pub csm: Option<String>,
+    /// The account, and its users' milestones.
+    #[serde(default)]
+    pub account: Option<String>,
+    #[serde(default)]
+    pub since: Option<jiff::Timestamp>,
+    #[serde(default)]
+    pub until: Option<jiff::Timestamp>,
+    #[serde(default)]
+    pub cursor: Option<String>,
+    /// 1–200 (default 50).
+    #[serde(default)]
+    pub limit: Option<u32>,
+}
+
+/// The console's feed: `project`'s milestones newest first, each with its account's context.
+pub async fn feed(
+    env: &Env,
+    project: &str,
+    q: &FeedQuery,
+) -> ApiResult<cairn_core::wire::FeedPage> {
+    use cairn_core::wire::{AccountContext, AccountTraits, FeedItem, FeedPage};
+    let limit = q.limit.unwrap_or(50);
+    if !(1..=200).contains(&limit) {
+        return Err(ApiError::bad(
+            ErrorCode::InvalidQuery,
+            "limit must be 1 to 200",
+            Some("limit"),
+        ));
+    }
+    let mut sql = String::from("SELECT * FROM milestones m WHERE m.project_id = ?1");
+    let mut args: Vec<wasm_bindgen::JsValue> = vec![project.into()];
+    let mut push = |clause: &str, value: &str, sql: &mut String| {
+        args.push(value.into());
+        sql.push_str(&clause.replace("?N", &format!("?{}", args.len())));
+    };
+    if let Some(scope) = &q.scope {
+        if !matches!(scope.as_str(), "user" | "account") {
+            return Err(ApiError::bad(
+                ErrorCode::InvalidQuery,
+                "scope is user or account",
+                Some("scope"),
+            ));
+        }
+        push(" AND m.subject_type = ?N", scope, &mut sql);
+    }
+    if let Some(kind) = &q.kind {
+        push(" AND m.kind = ?N", kind, &mut sql);
+    }
+    if let Some(tier) = &q.tier {
+        push(" AND m.tier = ?N", tier, &mut sql);
+    }
+    if let Some(m) = &q.milestone {
+        push(" AND m.milestone_key = ?N", m, &mut sql);
+    }
+    if let Some(c) = q.celebrated {
+        sql.push_str(if c {
+            " AND m.celebrated = 1"
+        } else {
+            " AND m.celebrated = 0"
+        });
+    }
+    if let Some(account) = &q.account {
+        push(
+            " AND ((m.subject_type = 'account' AND m.subject_id = ?N) OR (m.subject_type = 'user' AND (m.account_id = ?N \
+             OR (m.account_id IS NULL AND m.subject_id IN (SELECT user_id FROM memberships WHERE project_id = ?1 AND account_id = ?N)))))",
+            account,
+            &mut sql,
+        );
+    }
+    if let Some(csm) = &q.csm {
+        push(
+            " AND coalesce(m.account_id, \
+             (SELECT account_id FROM memberships WHERE project_id = ?1 AND user_id = m.subject_id)) IN \
+             (SELECT account_id FROM accounts WHERE project_id = ?1 AND json_extract(traits, '$.csm_name') = ?N)",
+            csm,
+            &mut sql,
+        );
+    }
+    if let Some(since) = q.since {
+        push(" AND m.achieved_at >= ?N", &since.to_string(), &mut sql);
+    }
+    if let Some(until) = q.until {
+        push(" AND m.achieved_at < ?N", &until.to_string(), &mut sql);
+    }
+    if let Some(cursor) = &q.cursor {
+        let (at, id) = cursor.split_once('|').ok_or_else(|| {
+            ApiError::bad(ErrorCode::InvalidQuery, "unknown cursor", Some("cursor"))
+        })?;
+        args.push(at.into());
+        args.push(id.into());
+        let (a, b) = (args.len() - 1, args.len());
+        sql.push_str(&format!(
+            " AND (m.achieved_at < ?{a} OR (m.achieved_at = ?{a} AND m.id < ?{b}))"
+        ));
+    }
+    sql.push_str(&format!(
+        " ORDER BY m.achieved_at DESC, m.id DESC LIMIT {}",
+        limit + 1
+    ));
+    let db = env.d1(DB)?;
+    let mut rows: Vec<LedgerRow> = db.prepare(sql).bind(&args)?.all().await?.results()?;
+    let next_cursor = if rows.len() > limit as usize {
+        rows.truncate(limit as usize);
+        rows.last().map(|r| format!("{}|{}", r.achieved_at, r.id))
+    } else {
+        None
+    };
+
+    // The page's accounts: each account row's own, each user's through its membership.
+    #[derive(Deserialize)]
+    struct Membership {
+        user_id: String,
+        account_id: String,
+    }
+    #[derive(Deserialize)]
+    struct Account {
+        account_id: String,
+        traits: String,
+    }
+    let users: Vec<&str> = rows
+        .iter()
+        .filter(|r| r.subject_type == "user" && r.account_id.is_none())
+        .map(|r| r.subject_id.as_str())
+        .collect();
+    let memberships: Vec<Membership> = db
+        .prepare(
+            "SELECT user_id, account_id FROM memberships WHERE project_id = ?1 \
+             AND user_id IN (SELECT value FROM json_each(?2))",
+        )
+        .bind(&[project.into(), serde_json::to_string(&users)?.into()])?
+        .all()
+        .await?
+        .results()?;
+    // The account the award names (set when it was reached), else the user's membership.
+    let account_of = |r: &LedgerRow| -> Option<String> {
+        if r.subject_type == "account" {
+            return Some(r.subject_id.clone());
+        }
+        r.account_id.clone().or_else(|| {
+            memberships
+                .iter()
+                .find(|m| m.user_id == r.subject_id)
+                .map(|m| m.account_id.clone())
+        })
+    };
+    let mut ids: Vec<String> = rows.iter().filter_map(account_of).collect();
+    ids.sort();
+    ids.dedup();
+    let accounts: Vec<Account> = db
+        .prepare(
+            "SELECT account_id, traits FROM accounts WHERE project_id = ?1 \
+             AND account_id IN (SELECT value FROM json_each(?2))",
+        )
+        .bind(&[project.into(), serde_json::to_string(&ids)?.into()])?
+        .all()
+        .await?
+        .results()?;
+    let items = rows
+        .into_iter()
+        .map(|row| {
+            let id = account_of(&row);
+            let traits: Option<AccountTraits> = id.as_ref().and_then(|id| {
+                accounts
+                    .iter()
+                    .find(|a| &a.account_id == id)
+                    .and_then(|a| serde_json::from_str(&a.traits).ok())
+            });
+            let days_as_customer = traits
+                .as_ref()
+                .and_then(|t| t.customer_since.as_deref())
+                .and_then(|since| days_between(since, &row.achieved_at));
+            let account = id.map(|account_id| {
+                let t = traits.unwrap_or_default();
+                AccountContext {
+                    account_id,
+                    name: t.name,
+                    customer_since: t.customer_since,
+                    arr: t.arr,
+                    currency: t.currency,
+                    health_score: t.health_score,
+                    csm_name: t.csm_name,
+                }
+            });
+            FeedItem {
+                milestone: row,
+                account,
+                days_as_customer,
+            }
+        })
+        .collect();
+    Ok(FeedPage { items, next_cursor })
+}
+
+/// Whole days from `since` (a date or an instant) to the instant `at`.
+fn days_between(since: &str, at: &str) -> Option<i64> {
+    let at: jiff::Timestamp = at.parse().ok()?;
+    let since: jiff::Timestamp = since.parse().ok().or_else(|| {
+        since
+            .parse::<jiff::civil::Date>()
+            .ok()?
+            .to_zoned(jiff::tz::TimeZone::UTC)
+            .ok()
+            .map(|z| z.timestamp())
+    })?;
+    Some(at.duration_since(since).as_hours().div_euclid(24))
 }

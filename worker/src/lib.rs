@@ -13,8 +13,10 @@
 
 mod accounts;
 mod auth;
+mod console;
 mod crypto;
 mod error;
+mod impact;
 mod integrations;
 mod issuer;
 mod ledger;

@@ -68,6 +68,11 @@ impl Project {
         Self::find(env, "secret_key_hash", &hash_hex(key), ip).await
     }
 
+    /// The project whose id is `id` (a console session's).
+    pub async fn by_id(env: &Env, id: &str, ip: &str) -> ApiResult<Option<Self>> {
+        Self::find(env, "id", id, ip).await
+    }
+
     /// The project whose `column` is `value`. Answers, hits and misses alike, are kept in this
     /// isolate for [`PROJECT_TTL_MS`], so repeated unknown keys cost no D1 query; before a query,
     /// the caller's address (`ip`) is counted against the per-address limit.

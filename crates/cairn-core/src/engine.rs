@@ -145,6 +145,10 @@ pub struct Earned {
     /// Whether it is to be celebrated (false for history, holdout and retroactive awards).
     #[serde(rename = "c")]
     pub celebrate: bool,
+    /// Whether it was reached live, so that it is celebrated unless the subject is in the
+    /// holdout: the awards the impact analysis compares.
+    #[serde(default, rename = "e", skip_serializing_if = "std::ops::Not::not")]
+    pub eligible: bool,
 }
 
 /// A streak in progress: consecutive periods with activity on one metric.
@@ -205,6 +209,29 @@ pub struct SubjectState {
     /// Milestones whose stall was already reported (once each).
     #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
     pub stalled: BTreeSet<String>,
+    /// Eligible awards still inside their return window: milestone key → the return days
+    /// already reported (bit `i` for [`RETURN_DAYS`]`[i]`).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub returns: BTreeMap<String, u8>,
+}
+
+/// The days after an award on which a return is measured: D1, D7 and D30. A subject
+/// *returned on day n* when it has any event on the n-th calendar day after the award's, in
+/// its time zone (PostHog's "returned and performed any event in that period").
+pub const RETURN_DAYS: [i64; 3] = [1, 7, 30];
+
+/// All of [`RETURN_DAYS`]' bits.
+const ALL_RETURNS: u8 = (1 << RETURN_DAYS.len()) - 1;
+
+/// A subject returned on one of [`RETURN_DAYS`] after an eligible award.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Returned {
+    /// The award's id.
+    pub award_id: String,
+    /// Its milestone.
+    pub milestone: String,
+    /// The bit of the day returned on (`1 << i` for [`RETURN_DAYS`]`[i]`).
+    pub bit: u8,
 }
 
 /// A user who started but has not reached a milestone `stall_after` later.
@@ -237,6 +264,8 @@ pub struct Award {
     pub value: u64,
     /// Whether to celebrate it.
     pub celebrate: bool,
+    /// Whether it was reached live (celebrated unless in the holdout): see [`Earned::eligible`].
+    pub eligible: bool,
 }
 
 /// What one event or tick did.
@@ -251,6 +280,9 @@ pub struct Outcome {
     pub awards: Vec<Award>,
     /// The next instant a time milestone could fire or a streak could lapse.
     pub next_due: Option<Timestamp>,
+    /// Returns after eligible awards that this event is the first to show (none for ticks
+    /// and duplicates).
+    pub returned: Vec<Returned>,
 }
 
 impl SubjectState {
@@ -295,6 +327,7 @@ impl SubjectState {
                 total: seen.total,
                 awards,
                 next_due: self.next_due(defs, subject, now),
+                returned: Vec::new(),
             });
         }
 
@@ -320,6 +353,7 @@ impl SubjectState {
         }
         let watchers = defs.watching(subject.scope, event.metric);
         let tz = self.time_zone(defs);
+        let returned = self.note_return(subject, event.at, &tz);
         for &i in watchers.map_or(&[][..], |w| &w.others) {
             if let Rule::Streak {
                 metric,
@@ -334,7 +368,6 @@ impl SubjectState {
                 self.streaks.insert(run_key, advance(run, p, *freezes));
             }
         }
-        let celebrate = !event.backfill && !in_holdout(defs, subject);
         let mut candidates: Vec<usize> = watchers
             .map(|w| w.candidates(total).collect())
             .unwrap_or_default();
@@ -350,7 +383,7 @@ impl SubjectState {
             candidates,
             Trigger::Event {
                 at: event.at,
-                celebrate,
+                live: !event.backfill,
             },
             now,
             &mut awards,
@@ -373,6 +406,7 @@ impl SubjectState {
             total,
             awards,
             next_due: self.next_due(defs, subject, now),
+            returned,
         })
     }
 
@@ -394,12 +428,11 @@ impl SubjectState {
                 run.frozen = 0;
             }
         }
-        let celebrate = !in_holdout(defs, subject);
         self.evaluate(
             defs,
             subject,
             defs.timed(subject.scope).to_vec(),
-            Trigger::Tick { celebrate },
+            Trigger::Tick,
             now,
             &mut awards,
         );
@@ -408,6 +441,7 @@ impl SubjectState {
             total: 0,
             awards,
             next_due: self.next_due(defs, subject, now),
+            returned: Vec::new(),
         }
     }
 
@@ -458,16 +492,20 @@ impl SubjectState {
                 total: 0,
                 awards,
                 next_due: self.next_due(defs, subject, now),
+                returned: Vec::new(),
             });
         }
         let mut awards = self.reconcile(defs, subject, now);
-        let celebrate = celebrate && !in_holdout(defs, subject);
-        awards.push(self.earn(defs, subject, i, now, 0, celebrate));
+        let holdout = in_holdout(defs, subject);
+        awards.push(self.earn(defs, subject, i, now, 0, celebrate, holdout));
         self.evaluate(
             defs,
             subject,
             defs.dependents(i).to_vec(),
-            Trigger::Event { at: now, celebrate },
+            Trigger::Event {
+                at: now,
+                live: celebrate,
+            },
             now,
             &mut awards,
         );
@@ -476,6 +514,7 @@ impl SubjectState {
             total: 0,
             awards,
             next_due: self.next_due(defs, subject, now),
+            returned: Vec::new(),
         })
     }
 
@@ -539,6 +578,7 @@ impl SubjectState {
             achieved_at: earned.achieved_at,
             value: earned.value,
             celebrate: earned.celebrate,
+            eligible: earned.eligible,
         })
     }
 
@@ -571,6 +611,7 @@ impl SubjectState {
         awards: &mut Vec<Award>,
     ) {
         queue.reverse();
+        let holdout = in_holdout(defs, subject);
         while let Some(i) = queue.pop() {
             let m = &defs.milestones()[i];
             if m.scope != subject.scope || self.earned.contains_key(&m.key) {
@@ -587,13 +628,12 @@ impl SubjectState {
             if m.available.is_some_and(|w| !w.contains(at)) {
                 continue;
             }
-            let celebrate = match trigger {
-                Trigger::Event { celebrate, .. } | Trigger::Tick { celebrate } => {
-                    celebrate && !late
-                }
+            let eligible = match trigger {
+                Trigger::Event { live, .. } => live && !late,
+                Trigger::Tick => !late,
                 Trigger::Retroactive => false,
             };
-            awards.push(self.earn(defs, subject, i, at, value, celebrate));
+            awards.push(self.earn(defs, subject, i, at, value, eligible, holdout));
             queue.extend(defs.dependents(i).iter().rev());
         }
     }
@@ -609,7 +649,7 @@ impl SubjectState {
     ) -> Option<(u64, Timestamp, bool)> {
         let at = match trigger {
             Trigger::Event { at, .. } => at,
-            Trigger::Tick { .. } | Trigger::Retroactive => now,
+            Trigger::Tick | Trigger::Retroactive => now,
         };
         match &m.rule {
             Rule::Total { metric, threshold } => {
@@ -644,17 +684,23 @@ impl SubjectState {
         i: usize,
         at: Timestamp,
         value: u64,
-        celebrate: bool,
+        eligible: bool,
+        holdout: bool,
     ) -> Award {
         let m = &defs.milestones()[i];
+        let celebrate = eligible && !holdout;
         self.earned.insert(
             m.key.clone(),
             Earned {
                 achieved_at: at,
                 value,
                 celebrate,
+                eligible,
             },
         );
+        if eligible {
+            self.returns.insert(m.key.clone(), 0);
+        }
         Award {
             id: award_id(&subject.key(), &m.key),
             milestone: m.key.clone(),
@@ -664,7 +710,37 @@ impl SubjectState {
             achieved_at: at,
             value,
             celebrate,
+            eligible,
         }
+    }
+
+    /// Records that the subject was active at `at`: the returns after eligible awards that
+    /// this is the first to show. An award is forgotten once an event after its last measured
+    /// day arrives — not by the clock: history and offline clients send days late, and a
+    /// window closes on the events' own time, in arrival order (as streaks do).
+    fn note_return(&mut self, subject: Subject<'_>, at: Timestamp, tz: &TimeZone) -> Vec<Returned> {
+        let day = period_index(at, tz, Period::Day);
+        let mut returned = Vec::new();
+        let earned = &self.earned;
+        self.returns.retain(|key, bits| {
+            let Some(e) = earned.get(key) else {
+                return false;
+            };
+            let offset = day - period_index(e.achieved_at, tz, Period::Day);
+            for (i, d) in RETURN_DAYS.iter().enumerate() {
+                let bit = 1 << i;
+                if offset == *d && *bits & bit == 0 {
+                    *bits |= bit;
+                    returned.push(Returned {
+                        award_id: award_id(&subject.key(), key),
+                        milestone: key.clone(),
+                        bit,
+                    });
+                }
+            }
+            *bits != ALL_RETURNS && offset < last_return_day()
+        });
+        returned
     }
 
     fn forget_old_keys(&mut self, now: Timestamp) {
@@ -755,12 +831,17 @@ impl SubjectState {
 
 #[derive(Debug, Clone, Copy)]
 enum Trigger {
-    /// An event at `at`.
-    Event { at: Timestamp, celebrate: bool },
+    /// An event at `at`; `live` unless it is history (or a custom award not to celebrate).
+    Event { at: Timestamp, live: bool },
     /// The clock.
-    Tick { celebrate: bool },
+    Tick,
     /// A definitions change.
     Retroactive,
+}
+
+/// The last of [`RETURN_DAYS`].
+fn last_return_day() -> i64 {
+    RETURN_DAYS.iter().copied().max().unwrap_or(0)
 }
 
 /// Holdout membership; the subject key is only built when the project has a holdout.

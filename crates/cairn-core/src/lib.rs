@@ -15,6 +15,7 @@
 //!
 //! - [`definitions`]: the `cairn.toml` / JSON model, validation, compiled rules.
 //! - [`engine`]: applying events and clock ticks to a subject's state.
+//! - [`impact`]: celebrated against holdout retention, with its interval and power.
 //! - [`progress`]: ladders, locked milestones with plain-words criteria, streaks.
 //! - [`messages`]: localized templates with named placeholders.
 //! - [`phrases`]: Cairn's own words (criteria, default CTAs and alt texts) in en, fr and ar.
@@ -24,6 +25,7 @@
 
 pub mod definitions;
 pub mod engine;
+pub mod impact;
 pub mod messages;
 pub mod phrases;
 pub mod progress;

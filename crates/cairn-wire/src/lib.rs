@@ -718,9 +718,14 @@ pub struct LedgerRow {
     pub celebrated_at: Option<String>,
     #[serde(default)]
     pub celebration_type: Option<String>,
-    /// Who recorded it (a Slack user as `slack:U…`, or `api`).
+    /// Who recorded it (a Slack user as `slack:U…`, a console member as `console:EMAIL`, or
+    /// `api`).
     #[serde(default)]
     pub celebrated_by: Option<String>,
+    /// The account: an account's own id, or the account a user's event named when they
+    /// reached it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub account_id: Option<String>,
     #[serde(default)]
     pub notes: Option<String>,
     pub created_at: String,
@@ -1266,4 +1271,199 @@ pub struct RotatedIssuerKey {
     pub kid: String,
     pub previous: Option<String>,
     pub jwks_url: String,
+}
+
+/// One arm of a retention comparison.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct RetentionArm {
+    /// Users in the arm whose day has passed (the fixed horizon).
+    pub users: u64,
+    /// Of them, how many returned on that day.
+    pub returned: u64,
+    /// `returned / users`; absent with no users.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rate: Option<f64>,
+}
+
+/// What a retention comparison says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Verdict {
+    /// Too few users for the normal approximation (fewer than 30 in an arm, or fewer than 5
+    /// returns or non-returns in one): no verdict.
+    NotEnoughUsers,
+    /// The 95 % interval of the difference is above 0.
+    CelebratedRetainBetter,
+    /// The 95 % interval of the difference is below 0.
+    CelebratedRetainWorse,
+    /// The 95 % interval contains 0 (see the minimum detectable effect).
+    NoDetectableDifference,
+}
+
+/// Celebrated against holdout users on one day after a milestone.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RetentionComparison {
+    /// 1, 7 or 30: the day after the milestone.
+    pub day: u32,
+    pub celebrated: RetentionArm,
+    pub holdout: RetentionArm,
+    /// Celebrated rate minus holdout rate (absolute, 0.05 = 5 points).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub difference: Option<f64>,
+    /// The difference's 95 % confidence interval (two proportions, unpooled normal).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ci_low: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ci_high: Option<f64>,
+    /// The smallest absolute difference these sample sizes detect with 80 % power at the 5 %
+    /// level (two-sided, pooled rate).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mde: Option<f64>,
+    pub verdict: Verdict,
+}
+
+/// One milestone's (or all first milestones') retention comparisons.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MilestoneImpact {
+    /// The milestone's key; `*` for each user's first compared milestone.
+    pub milestone_key: String,
+    pub milestone_name: String,
+    pub tier: String,
+    /// D1, D7 and D30.
+    pub retention: Vec<RetentionComparison>,
+}
+
+/// Answer to `GET /v1/analytics/impact`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ImpactResponse {
+    /// The instant the fixed horizons were computed at.
+    pub as_of: String,
+    /// Each user's first compared milestone, then every milestone with compared awards.
+    pub milestones: Vec<MilestoneImpact>,
+}
+
+/// What a console member may do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// Reads everything.
+    Viewer,
+    /// And records celebrations.
+    Csm,
+    /// And invites members, publishes definitions.
+    Owner,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Viewer => "viewer",
+            Self::Csm => "csm",
+            Self::Owner => "owner",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "viewer" => Some(Self::Viewer),
+            "csm" => Some(Self::Csm),
+            "owner" => Some(Self::Owner),
+            _ => None,
+        }
+    }
+}
+
+/// Body of `POST /v1/console/members`: who to invite, as what.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InviteRequest {
+    /// The member's email address (their identity in the console).
+    pub email: String,
+    pub role: Role,
+    /// With the admin token: the project to invite to (a secret key or an owner's session
+    /// names its own).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub project_id: Option<String>,
+}
+
+/// Answer to `POST /v1/console/members`: the member and their one-time sign-in link.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Invitation {
+    pub email: String,
+    pub role: Role,
+    /// Opens the console signed in, once, until `expires_at`.
+    pub sign_in_url: String,
+    pub expires_at: String,
+}
+
+/// A member of a project's console.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Member {
+    pub email: String,
+    pub role: Role,
+    pub invited_by: String,
+    pub created_at: String,
+}
+
+/// Answer to `GET /v1/console/members`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Members {
+    pub members: Vec<Member>,
+}
+
+/// Body of `POST /v1/console/sessions`: the token of a sign-in link.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SignInRequest {
+    pub token: String,
+}
+
+/// Answer to `POST /v1/console/sessions` and `GET /v1/console/session`: who is signed in.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConsoleSession {
+    pub project_id: String,
+    pub project_name: String,
+    pub email: String,
+    pub role: Role,
+    pub expires_at: String,
+}
+
+/// A customer account's context, beside its milestones in the console.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AccountContext {
+    pub account_id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub customer_since: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub arr: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub currency: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub health_score: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub csm_name: Option<String>,
+}
+
+/// One row of the console's milestone feed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FeedItem {
+    #[serde(flatten)]
+    pub milestone: LedgerRow,
+    /// The account: the subject itself, or the user's account.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub account: Option<AccountContext>,
+    /// Days from the account becoming a customer to the milestone.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub days_as_customer: Option<i64>,
+}
+
+/// Answer to `GET /v1/console/feed`: newest first.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FeedPage {
+    pub items: Vec<FeedItem>,
+    /// Pass as `cursor` for the next (older) page.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_cursor: Option<String>,
 }

@@ -4,7 +4,9 @@
 //! - the widget: wasm-bindgen (`--target web`) output, shrunk by wasm-opt, with content-hashed
 //!   names under `web/dist/assets/`;
 //! - the embed loader `web/dist/cairn.js`, minified, pointing at those hashed names;
-//! - the demo site, copied from `web/site/`.
+//! - the demo site, copied from `web/site/`;
+//! - the console (`console/`): wasm-bindgen output, wasm-opt, and its page, under
+//!   `web/dist/console/`.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -28,11 +30,15 @@ pub struct Artifacts {
     pub worker_wasm: PathBuf,
     /// The worker's JS entry point.
     pub worker_js: PathBuf,
+    /// The console's JS glue and wasm, under `dist/console/`.
+    pub console_js: PathBuf,
+    pub console_wasm: PathBuf,
 }
 
 /// Builds everything.
 pub fn build(toolchain: WidgetToolchain) -> Result<Artifacts> {
     let (widget_js, widget_wasm, loader) = build_widget(toolchain)?;
+    let (console_js, console_wasm) = build_console()?;
     let (worker_js, worker_wasm) = build_worker()?;
     Ok(Artifacts {
         dist: dist_dir(),
@@ -41,6 +47,8 @@ pub fn build(toolchain: WidgetToolchain) -> Result<Artifacts> {
         widget_wasm,
         worker_wasm,
         worker_js,
+        console_js,
+        console_wasm,
     })
 }
 
@@ -288,6 +296,51 @@ pub fn package_widget(raw: &Path, out: &Path) -> Result<WidgetFiles> {
     )?;
 
     Ok(WidgetFiles { js, wasm })
+}
+
+/// The console: its wasm on the workspace's stable toolchain (no `-Z` flag: its budget is
+/// 300 KB, not the widget's), wasm-bindgen, wasm-opt and esbuild, then its page, into
+/// `web/dist/console/` (after the widget's build, which empties `web/dist`).
+fn build_console() -> Result<(PathBuf, PathBuf)> {
+    cmd::run(
+        cmd::new("cargo")
+            .args(["build", "--release", "--lib", "--package", "cairn-console"])
+            .args(["--target", "wasm32-unknown-unknown"])
+            .arg("--target-dir")
+            .arg(target_dir()),
+    )?;
+    let raw = target_dir().join("wasm32-unknown-unknown/release/cairn_console.wasm");
+    let out = target_dir().join("cairn/console");
+    fs::create_dir_all(&out)?;
+    cmd::run(
+        cmd::new("wasm-bindgen")
+            .arg(&raw)
+            .args([
+                "--target",
+                "web",
+                "--no-typescript",
+                "--out-name",
+                "console",
+                "--out-dir",
+            ])
+            .arg(&out),
+    )?;
+    let dist = dist_dir().join("console");
+    copy_dir(&root().join("console/site"), &dist)?;
+    let wasm = dist.join("console_bg.wasm");
+    cmd::run(
+        cmd::new(npm_bin("wasm-opt"))
+            .arg(out.join("console_bg.wasm"))
+            .args(["-Oz", "--strip-debug", "--strip-producers", "-o"])
+            .arg(&wasm),
+    )?;
+    let js = dist.join("console.js");
+    esbuild(
+        &out.join("console.js"),
+        &js,
+        &["--minify", "--format=esm", "--legal-comments=none"],
+    )?;
+    Ok((js, wasm))
 }
 
 /// esbuild from `input` to `output` for the browsers the widget supports (ES2020).

@@ -6,6 +6,7 @@
 
 pub mod build;
 pub mod cmd;
+pub mod history;
 pub mod import;
 pub mod load;
 pub mod notify_bench;

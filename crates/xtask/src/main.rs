@@ -12,7 +12,9 @@ const HELP: &str = "\
 cargo xtask <command>
 
   setup   install what is missing (wasm target, wasm-bindgen-cli, worker-build, npm packages, Chromium)
-  dev     setup, build, then serve the demo on http://127.0.0.1:8787 with local persistence
+  dev     [--history]: setup, build, then serve the demo on http://127.0.0.1:8787 with local
+          persistence, printing the console's sign-in link; `--history` first seeds a project
+          with 2,000 users over 90 days (10 % holdout) and prints its console link too
   build   [--stable]: release artifacts: worker bundle, widget wasm + JS (wasm-opt, content-hashed),
           loader, demo site; `--stable` builds the widget on the stable toolchain without `-Z`
           flags and prints its size beside the nightly's
@@ -35,7 +37,7 @@ fn main() -> Result<()> {
     match args.first().map(String::as_str) {
         Some("setup") => setup::setup(),
         Some("build") => build_command(&args[1..]),
-        Some("dev") => dev(),
+        Some("dev") => dev(&args[1..]),
         Some("test") => test(),
         Some("bench") => bench(args.get(1).map(String::as_str)),
         Some("import") => import(&args[1..]),
@@ -153,7 +155,15 @@ fn import(args: &[String]) -> Result<()> {
     Ok(())
 }
 
-fn dev() -> Result<()> {
+fn dev(args: &[String]) -> Result<()> {
+    let history = match args {
+        [] => false,
+        [flag] if flag == "--history" => true,
+        other => bail!(
+            "dev takes `--history` or nothing, not `{}`",
+            other.join(" ")
+        ),
+    };
     setup::setup()?;
     build::build(build::WidgetToolchain::Nightly)?;
     let options = wrangler::Options {
@@ -166,13 +176,31 @@ fn dev() -> Result<()> {
         ephemeral_ports: false,
     };
     xtask::seed::prepare(&options.persist_to)?;
+    let seeded = if history {
+        // Through the API, on a wrangler of its own; then the usual one, in the foreground.
+        let mut seeder = wrangler::Wrangler::start(options.clone())?;
+        eprintln!("history: seeding 2,000 users over 90 days (a minute or two)…");
+        let seeded = xtask::history::seed(&seeder.base, &xtask::history::Plan::default())?;
+        seeder.stop();
+        Some(seeded)
+    } else {
+        None
+    };
+    let sign_in = xtask::seed::demo_sign_in(&options.persist_to)?;
     println!(
         "\nCairn is starting on http://127.0.0.1:{port}\n\
-         \n  demo site        http://127.0.0.1:{port}/\n  embed loader     http://127.0.0.1:{port}/cairn.js\
+         \n  demo site        http://127.0.0.1:{port}/\n  console          http://127.0.0.1:{port}/console/?signin={sign_in}\n                   (one-time sign-in link of the demo owner, {owner}; valid 24 hours)\n  embed loader     http://127.0.0.1:{port}/cairn.js\
                   \n  demo project     {DEMO_PROJECT_ID}         \n  publishable key  {DEMO_PUBLISHABLE_KEY}         \n  secret key       {DEMO_SECRET_KEY}   (development only)         \n  identity secret  {DEMO_IDENTITY_SECRET}   (signs user tokens; development only)         \n  admin token      {DEV_ADMIN_TOKEN}         \n  state            {}\n\nNotifications: webhooks, Slack, Loops, PostHog and Intercom all start unset. Turn each on\nwith the secret key (README, \"After the confetti\"), e.g.\n  curl -X POST http://127.0.0.1:{port}/v1/webhooks -H \"authorization: Bearer {DEMO_SECRET_KEY}\" -d '{{\"url\":\"http://127.0.0.1:9000/hook\"}}'\n  curl -X PUT http://127.0.0.1:{port}/v1/integrations -H \"authorization: Bearer {DEMO_SECRET_KEY}\" -d '{{\"slack\":{{\"webhook_url\":\"…\",\"signing_secret\":\"…\"}}}}'\n(loopback receivers are accepted in development: CAIRN_DEV_NOTIFY_SCALE=1).\n\nStop with Ctrl-C.\n",
         options.persist_to.display(),
         port = options.port,
+        owner = xtask::seed::DEMO_OWNER_EMAIL,
     );
+    if let Some(s) = &seeded {
+        println!(
+            "History: project {} ({} events), secret key {}\n  its console, signed in as its owner: {}\n",
+            s.project_id, s.events, s.secret_key, s.owner_link
+        );
+    }
     // Same process group as this one, so Ctrl-C stops wrangler and workerd too.
     cmd::run(&mut wrangler::Wrangler::command(&options))
 }
@@ -202,6 +230,8 @@ fn test() -> Result<()> {
         "cairn-worker",
         "-p",
         "cairn-widget",
+        "-p",
+        "cairn-console",
         "--lib",
         "--tests",
         "--",
@@ -481,6 +511,8 @@ fn sizes_bench(a: &build::Artifacts) -> Result<()> {
         ("loader cairn.js", &a.loader, true),
         ("widget JS", &a.widget_js, true),
         ("widget wasm", &a.widget_wasm, true),
+        ("console JS", &a.console_js, false),
+        ("console wasm", &a.console_wasm, false),
         ("worker JS (index.js)", &a.worker_js, false),
         ("worker wasm", &a.worker_wasm, false),
     ] {

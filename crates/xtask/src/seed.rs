@@ -76,3 +76,33 @@ fn demo_sql() -> Result<String> {
         body = q(&json),
     ))
 }
+
+/// The demo project's owner in the console (`cargo xtask dev` prints their sign-in link).
+pub const DEMO_OWNER_EMAIL: &str = "owner@acme.example";
+
+/// Makes the demo owner a console member and a fresh one-time sign-in link for them (24
+/// hours); returns the link's token. Its digest is stored, exactly as the worker stores its own.
+pub fn demo_sign_in(persist_to: &Path) -> Result<String> {
+    let mut bytes = [0u8; 24];
+    std::io::Read::read_exact(&mut std::fs::File::open("/dev/urandom")?, &mut bytes)?;
+    let token: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    let hash: String = Sha256::digest(token.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)?
+        .as_millis();
+    let expires = now + 24 * 3600 * 1000;
+    d1_execute(
+        persist_to,
+        &format!(
+            "INSERT INTO console_members (project_id, email, role, invited_by, created_at) \
+             VALUES ('{DEMO_PROJECT_ID}', '{DEMO_OWNER_EMAIL}', 'owner', 'admin', '2026-01-01T00:00:00Z') \
+             ON CONFLICT (project_id, email) DO UPDATE SET role = 'owner'; \
+             INSERT INTO console_links (token_hash, project_id, email, expires_ms) \
+             VALUES ('{hash}', '{DEMO_PROJECT_ID}', '{DEMO_OWNER_EMAIL}', {expires});"
+        ),
+    )?;
+    Ok(token)
+}

@@ -198,6 +198,7 @@ mod tests {
             celebrated_at: None,
             celebration_type: None,
             celebrated_by: None,
+            account_id: None,
             notes: None,
             created_at: "2026-11-30T09:00:01Z".into(),
         }

@@ -414,6 +414,7 @@ mod tests {
             celebrated_at: None,
             celebration_type: None,
             celebrated_by: None,
+            account_id: None,
             notes: None,
             created_at: "2026-01-29T10:00:01Z".into(),
         }

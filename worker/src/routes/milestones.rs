@@ -1,9 +1,10 @@
 //! The ledger, for people: `GET /v1/milestones`, how an award was celebrated
 //! (`POST /v1/milestones/{id}/celebrated`), and custom awards
-//! (`POST /v1/milestones/{key}/award`). All with the secret key.
+//! (`POST /v1/milestones/{key}/award`). With the secret key; the first three also with a
+//! console session (a CSM or an owner to record a celebration).
 
 use cairn_core::definitions::Scope;
-use cairn_core::wire::{AwardRequest, CelebratedRequest, CelebratedResponse};
+use cairn_core::wire::{AwardRequest, CelebratedRequest, CelebratedResponse, Role};
 use worker::{Request, Response};
 
 use super::{Ctx, check_id, json_body, locale, query};
@@ -15,7 +16,9 @@ use crate::subject::{self, Command, SubjectResult, Target};
 /// `GET /v1/milestones?subject=&milestone=&celebrated=&since=&cursor=&limit=`: the ledger,
 /// oldest first.
 pub async fn list(req: &Request, ctx: &Ctx<'_>) -> ApiResult<Response> {
-    let project = auth::server(req, ctx).await?;
+    let project = auth::server_or_member(req, ctx, Role::Viewer)
+        .await?
+        .project;
     let q: ledger::Query = query(req)?;
     Ok(Response::from_json(
         &ledger::list(ctx.env, &project.id, &q).await?,
@@ -24,7 +27,9 @@ pub async fn list(req: &Request, ctx: &Ctx<'_>) -> ApiResult<Response> {
 
 /// `POST /v1/milestones/{id}/celebrated`: how a person celebrated an award.
 pub async fn celebrated(mut req: Request, ctx: &Ctx<'_>, id: &str) -> ApiResult<Response> {
-    let project = auth::server(&req, ctx).await?;
+    // The Slack button, the API and the console's button record it the same way.
+    let caller = auth::server_or_member(&req, ctx, Role::Csm).await?;
+    let project = caller.project;
     let body: CelebratedRequest = json_body(&mut req).await?;
     if body.celebration_type.trim().is_empty() || body.celebration_type.len() > 64 {
         return Err(ApiError::bad(
@@ -41,7 +46,7 @@ pub async fn celebrated(mut req: Request, ctx: &Ctx<'_>, id: &str) -> ApiResult<
         ));
     }
     let now = subject::now().to_string();
-    if !ledger::mark_celebrated(ctx.env, &project.id, id, &body, &now, "api").await? {
+    if !ledger::mark_celebrated(ctx.env, &project.id, id, &body, &now, &caller.by).await? {
         return Err(ApiError::not_found("award in the ledger"));
     }
     Ok(Response::from_json(&CelebratedResponse {
@@ -86,7 +91,9 @@ pub async fn award_custom(mut req: Request, ctx: &Ctx<'_>, key: &str) -> ApiResu
 pub async fn suggestions(req: &Request, ctx: &Ctx<'_>, id: &str) -> ApiResult<Response> {
     use cairn_core::suggestions::Email;
     use cairn_core::wire::{EmailTemplate, SuggestionView, Suggestions, fill};
-    let project = auth::server(req, ctx).await?;
+    let project = auth::server_or_member(req, ctx, Role::Viewer)
+        .await?
+        .project;
     let row = ledger::get(ctx.env, &project.id, id)
         .await?
         .ok_or_else(|| ApiError::not_found("award in the ledger"))?;

@@ -1,13 +1,15 @@
 //! Answers requests: the [`router`](crate::router) parses the path into a [`Route`], and one
 //! module per feature handles it — `events` (ingest), `users` (the user's view, stream,
 //! acknowledgements, erasure), `milestones` (the ledger, celebrations, custom awards),
-//! `projects` (projects, keys, definitions, demo tokens). Every handler answers through
+//! `projects` (projects, keys, definitions, demo tokens), `console` (the console's members,
+//! sessions, feed and analytics). Every handler answers through
 //! [`ApiError`], so every failure has the one JSON error shape.
 //!
 //! CORS: a preflight is answered for origins some project allows; a real browser call gets
 //! `Access-Control-Allow-Origin` only when its project allows its origin.
 
 mod accounts;
+mod console;
 mod events;
 mod integrations;
 mod milestones;
@@ -121,6 +123,13 @@ async fn dispatch(route: Route, req: Request, ctx: &Ctx<'_>) -> ApiResult<Respon
         Route::PutDefinitions => projects::put_definitions(req, ctx).await,
         Route::GetDefinitions => projects::get_definitions(&req, ctx).await,
         Route::DemoToken => projects::demo_token(&req, ctx).await,
+        Route::InviteMember => console::invite(req, ctx).await,
+        Route::Members => console::members(&req, ctx).await,
+        Route::SignIn => console::sign_in(req, ctx).await,
+        Route::Session => console::current(&req, ctx).await,
+        Route::SignOut => console::sign_out(&req, ctx).await,
+        Route::Feed => console::feed(&req, ctx).await,
+        Route::Impact => console::impact(&req, ctx).await,
         Route::ClientShare => shares::client_create(req, ctx).await,
         Route::ClientShares => shares::client_list(&req, ctx).await,
         Route::ClientRevokeShare { id } => shares::client_revoke(&req, ctx, &id).await,

@@ -226,6 +226,9 @@ impl Subject {
         let mut results = Vec::with_capacity(events.len());
         let mut applied_steps = Vec::new();
         let mut steps = Vec::new();
+        let mut returned = Vec::new();
+        // The account each new award's event named (its ledger row shows it).
+        let mut award_accounts: Vec<(String, String)> = Vec::new();
         for (index, e) in events.iter().enumerate() {
             // History is imported in bulk: its keys are remembered for good (the engine's
             // window holds only the latest keys), so a resumed import never counts twice.
@@ -261,6 +264,11 @@ impl Subject {
                 Ok(out) => {
                     if !out.duplicate {
                         fresh.extend(out.awards.iter().cloned());
+                        returned.extend(out.returned.iter().cloned());
+                        if let Some(account) = &e.account {
+                            award_accounts
+                                .extend(out.awards.iter().map(|a| (a.id.clone(), account.clone())));
+                        }
                         if let Some(account) = &e.account {
                             steps.push((index, account.clone(), account_event(&target.id, e)));
                         }
@@ -279,7 +287,22 @@ impl Subject {
         // Who this object is, before what it saves names its definitions.
         self.remember(target)?;
         if state != before {
-            self.save(&state, &defs, subject, &fresh, now)?;
+            self.save_with(&state, &defs, subject, &fresh, &award_accounts, now)?;
+            // Each return is told once: it is in the outbox with the state that marks it.
+            let outbox = Outbox(&self.sql);
+            let made = now.to_string();
+            for r in &returned {
+                outbox.push(&OutboxItem::Returned {
+                    project: target.project.clone(),
+                    id: r.award_id.clone(),
+                    subject: match target.scope {
+                        Scope::User => format!("user:{}", target.id),
+                        Scope::Account => format!("account:{}", target.id),
+                    },
+                    bit: r.bit,
+                    at: made.clone(),
+                })?;
+            }
         }
         for key in &imported_keys {
             store.put_imported(key)?;
@@ -508,6 +531,19 @@ impl Subject {
         awards: &[Award],
         now: Timestamp,
     ) -> ApiResult<()> {
+        self.save_with(state, defs, subject, awards, &[], now)
+    }
+
+    /// [`Self::save`], with the account each award's event named (`(award id, account)`).
+    fn save_with(
+        &self,
+        state: &SubjectState,
+        defs: &Compiled,
+        subject: SubjectRef<'_>,
+        awards: &[Award],
+        accounts: &[(String, String)],
+        now: Timestamp,
+    ) -> ApiResult<()> {
         let store = self.store();
         store.put_state(&serde_json::to_string(state)?)?;
         let outbox = Outbox(&self.sql);
@@ -518,14 +554,12 @@ impl Subject {
             .as_ref()
             .map_or(0, |t| t.definitions_version);
         for award in awards {
-            outbox.push(&OutboxItem::Award(Box::new(ledger::AwardItem::new(
-                defs,
-                subject,
-                award,
-                &made,
-                version,
-                &state.totals,
-            ))))?;
+            let mut item =
+                ledger::AwardItem::new(defs, subject, award, &made, version, &state.totals);
+            if let Some((_, account)) = accounts.iter().find(|(id, _)| *id == award.id) {
+                item.row.account_id = Some(account.clone());
+            }
+            outbox.push(&OutboxItem::Award(Box::new(item)))?;
             if subject.scope == Scope::Account {
                 store.put_fanout(award)?;
             }

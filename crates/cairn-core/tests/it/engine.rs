@@ -650,3 +650,138 @@ fn stall_after_is_a_duration_of_a_users_milestone() {
         ]
     );
 }
+
+/// Applies `metric` at each instant (also `now`); returns each event's `(milestone, day)` returns.
+fn returns_of(run: &mut Run, events: &[(&str, &str)]) -> Vec<Vec<(String, i64)>> {
+    events
+        .iter()
+        .map(|(metric, at)| {
+            let subject = run.subject();
+            let out = run
+                .state
+                .apply(&run.defs, subject, &Event::new(metric, ts(at)), ts(at))
+                .unwrap();
+            out.returned
+                .into_iter()
+                .map(|r| {
+                    assert_eq!(r.award_id, award_id(&subject.key(), &r.milestone));
+                    let day = cairn_core::engine::RETURN_DAYS[r.bit.trailing_zeros() as usize];
+                    (r.milestone, day)
+                })
+                .collect()
+        })
+        .collect()
+}
+
+#[test]
+fn returns_are_reported_once_on_day_1_7_and_30_after_an_award() {
+    let mut run = Run::user(test_defs());
+    let got = returns_of(
+        &mut run,
+        &[
+            ("a", "2026-03-02T23:00:00Z"), // a.1, day 0
+            ("c", "2026-03-02T23:59:00Z"), // same day: not a return
+            ("c", "2026-03-03T00:01:00Z"), // day 1 (UTC calendar day)
+            ("c", "2026-03-03T22:00:00Z"), // day 1 again: reported once
+            ("c", "2026-03-08T12:00:00Z"), // day 6: not measured
+            ("c", "2026-03-09T12:00:00Z"), // day 7
+            ("c", "2026-04-01T12:00:00Z"), // day 30
+            ("c", "2026-04-02T12:00:00Z"), // the window is over
+        ],
+    );
+    let a1 = |d| vec![("a.1".to_owned(), d)];
+    assert_eq!(got[0], vec![]);
+    assert_eq!(got[1], vec![]);
+    assert_eq!(got[2], a1(1));
+    assert_eq!(got[3], vec![]);
+    assert_eq!(got[4], vec![]);
+    assert_eq!(got[5], a1(7));
+    assert_eq!(got[6], a1(30));
+    assert_eq!(got[7], vec![]);
+    assert!(
+        !run.state.returns.contains_key("a.1"),
+        "its window is closed"
+    );
+}
+
+#[test]
+fn returns_count_in_the_subjects_time_zone() {
+    let mut run = Run::user(test_defs());
+    let tz = cairn_core::engine::Traits {
+        tz: Some("America/Los_Angeles".into()),
+        ..Default::default()
+    };
+    let subject = run.subject();
+    // 2026-03-03T05:00Z is still March 2 in Los Angeles: the award's own day, not day 1.
+    let first = Event {
+        traits: Some(&tz),
+        ..Event::new("a", ts("2026-03-02T20:00:00Z"))
+    };
+    run.state
+        .apply(&run.defs, subject, &first, ts("2026-03-02T20:00:00Z"))
+        .unwrap();
+    let got = returns_of(
+        &mut run,
+        &[("a", "2026-03-03T05:00:00Z"), ("a", "2026-03-03T09:00:00Z")],
+    );
+    assert_eq!(got, vec![vec![], vec![("a.1".to_owned(), 1)]]);
+}
+
+#[test]
+fn only_live_awards_are_measured_and_the_holdout_is_measured_too() {
+    let defs =
+        Definitions::compile_toml(&format!("{}\n[holdout]\npercent = 50\n", crate::TEST_DEFS))
+            .unwrap();
+    let held = (0..100)
+        .map(|i| format!("user-{i}"))
+        .find(|id| defs.in_holdout("p", &format!("p/user/{id}")))
+        .unwrap();
+    let subject = Subject {
+        project: "p",
+        scope: Scope::User,
+        id: &held,
+    };
+    let mut state = cairn_core::SubjectState::default();
+    let out = state
+        .apply(&defs, subject, &Event::new("a", ts(D1)), ts(D1))
+        .unwrap();
+    let award = &out.awards[0];
+    assert!(award.eligible && !award.celebrate, "held out, but compared");
+    let out = state
+        .apply(&defs, subject, &Event::new("a", ts(D2)), ts(D2))
+        .unwrap();
+    assert_eq!(out.returned.len(), 1);
+
+    // History is not compared: it was never going to be celebrated.
+    let mut run = Run::user(test_defs());
+    let subject = run.subject();
+    let old = Event {
+        backfill: true,
+        ..Event::new("a", ts(D1))
+    };
+    let out = run.state.apply(&run.defs, subject, &old, ts(D3)).unwrap();
+    assert!(!out.awards[0].eligible);
+    assert!(run.state.returns.is_empty());
+    assert!(returns_of(&mut run, &[("a", D2)])[0].is_empty());
+}
+
+#[test]
+fn windows_close_on_the_events_time_not_the_clock() {
+    // History replayed today: the clock is far past day 30, the events are not.
+    let mut run = Run::user(test_defs());
+    run.ev("a", D1);
+    run.tick("2026-06-01T12:00:00Z");
+    assert_eq!(run.state.returns.len(), 1, "a tick does not close a window");
+    let subject = run.subject();
+    let late = run
+        .state
+        .apply(
+            &run.defs,
+            subject,
+            &Event::new("c", ts("2026-04-01T12:00:00Z")),
+            ts("2026-06-01T12:00:00Z"),
+        )
+        .unwrap();
+    assert_eq!(late.returned.len(), 1, "day 30, sent late, still counts");
+    assert!(!run.state.returns.contains_key("a.1"));
+}

@@ -1,0 +1,582 @@
+//! The Cairn console: the web app for customer-success managers and product teams.
+//!
+//! Served by the worker at `/console/` (static assets). Sign-in is by one-time link
+//! (`/console/?signin=TOKEN`): the token is exchanged for a session cookie and removed from the
+//! address bar at once. Two pages, by hash: the milestone feed (`#feed`), where a CSM records how
+//! a milestone was celebrated, and the impact analysis (`#impact`), celebrated against holdout
+//! retention. The components are thin: what they show is computed in [`model`], natively tested.
+
+pub mod api;
+pub mod model;
+
+use std::time::Duration;
+
+use cairn_wire::{
+    ConsoleSession, FeedItem, FeedPage, ImpactResponse, MilestoneImpact, Role, Suggestions,
+};
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use wasm_bindgen::prelude::*;
+
+use crate::model::FeedFilters;
+
+/// Mounts the console on the page's `<main id="console">`.
+#[wasm_bindgen(start)]
+pub fn main() {
+    let Some(root) = document()
+        .get_element_by_id("console")
+        .and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok())
+    else {
+        return;
+    };
+    // The page's "Loading…" line gives way to the app.
+    root.set_inner_html("");
+    leptos::mount::mount_to(root, App).forget();
+}
+
+/// Where the console is signed in, or why not.
+#[derive(Debug, Clone, PartialEq)]
+enum Sign {
+    Checking,
+    In(ConsoleSession),
+    Out(Option<String>),
+}
+
+/// Signs in with the link's token if the address carries one (and removes it), else reads the
+/// current session.
+async fn start() -> Sign {
+    let search = window().location().search().unwrap_or_default();
+    let token = web_sys::UrlSearchParams::new_with_str(&search)
+        .ok()
+        .and_then(|p| p.get("signin"));
+    let answer = match token {
+        Some(token) => {
+            // The token is spent either way: it leaves the address bar and the history now.
+            if let Ok(history) = window().history() {
+                let hash = window().location().hash().unwrap_or_default();
+                let _ = history.replace_state_with_url(
+                    &JsValue::NULL,
+                    "",
+                    Some(&format!("/console/{hash}")),
+                );
+            }
+            let body = serde_json::json!({ "token": token }).to_string();
+            api::call::<ConsoleSession>("POST", "/v1/console/session", Some(&body)).await
+        }
+        None => api::call::<ConsoleSession>("GET", "/v1/console/session", None).await,
+    };
+    match answer {
+        Ok(session) => Sign::In(session),
+        Err(e) if e.status == 401 && token_absent(&search) => Sign::Out(None),
+        Err(e) => Sign::Out(Some(e.message)),
+    }
+}
+
+fn token_absent(search: &str) -> bool {
+    !search.contains("signin=")
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Page {
+    Feed,
+    Impact,
+}
+
+fn page_of_hash() -> Page {
+    match window().location().hash().unwrap_or_default().as_str() {
+        "#impact" => Page::Impact,
+        _ => Page::Feed,
+    }
+}
+
+#[component]
+fn App() -> impl IntoView {
+    let sign = RwSignal::new(Sign::Checking);
+    spawn_local(async move { sign.set(start().await) });
+    move || match sign.get() {
+        Sign::Checking => view! { <p class="status" role="status">"Signing in…"</p> }.into_any(),
+        Sign::Out(why) => view! { <SignedOut why=why/> }.into_any(),
+        Sign::In(session) => view! { <Shell session=session sign=sign/> }.into_any(),
+    }
+}
+
+#[component]
+fn SignedOut(why: Option<String>) -> impl IntoView {
+    view! {
+        <section class="signed-out" aria-labelledby="signed-out-title">
+            <h1 id="signed-out-title">"Cairn console"</h1>
+            {why.map(|w| view! { <p class="error" role="alert">{w}</p> })}
+            <p>
+                "Sign in with the link your project's owner sent you. Links work once, for 24 hours; "
+                "an owner (or the project's secret key) can send a new one."
+            </p>
+        </section>
+    }
+}
+
+#[component]
+fn Shell(session: ConsoleSession, sign: RwSignal<Sign>) -> impl IntoView {
+    let page = RwSignal::new(page_of_hash());
+    let listener = window_event_listener(leptos::ev::hashchange, move |_| page.set(page_of_hash()));
+    on_cleanup(move || listener.remove());
+    let sign_out = move |_| {
+        spawn_local(async move {
+            let _ = api::call_empty("DELETE", "/v1/console/session").await;
+            sign.set(Sign::Out(None));
+        });
+    };
+    let role = session.role;
+    let current = move |p: Page| if page.get() == p { Some("page") } else { None };
+    view! {
+        <header class="bar">
+            <span class="brand">"Cairn"</span>
+            <span class="project">{session.project_name.clone()}</span>
+            <nav aria-label="Console">
+                <a href="#feed" aria-current=move || current(Page::Feed)>"Milestones"</a>
+                <a href="#impact" aria-current=move || current(Page::Impact)>"Impact"</a>
+            </nav>
+            <span class="who">{session.email.clone()} " · " {role.as_str()}</span>
+            <button type="button" class="quiet" on:click=sign_out>"Sign out"</button>
+        </header>
+        <main>
+            {move || match page.get() {
+                Page::Feed => view! { <Feed role=role/> }.into_any(),
+                Page::Impact => view! { <Impact/> }.into_any(),
+            }}
+        </main>
+    }
+}
+
+/// A select filter bound to one field of the filters.
+fn select(
+    label: &'static str,
+    options: &'static [(&'static str, &'static str)],
+    filters: RwSignal<FeedFilters>,
+    field: fn(&mut FeedFilters) -> &mut String,
+) -> impl IntoView {
+    let id = format!("filter-{}", label.to_lowercase());
+    view! {
+        <div class="field">
+            <label for=id.clone()>{label}</label>
+            <select id=id on:change=move |ev| {
+                let value = event_target_value(&ev);
+                filters.update(|f| *field(f) = value);
+            }>
+                {options
+                    .iter()
+                    .map(|(value, text)| view! { <option value=*value>{*text}</option> })
+                    .collect_view()}
+            </select>
+        </div>
+    }
+}
+
+/// A text filter bound to one field, applied on change (not on every key).
+fn text_filter(
+    label: &'static str,
+    kind: &'static str,
+    filters: RwSignal<FeedFilters>,
+    field: fn(&mut FeedFilters) -> &mut String,
+) -> impl IntoView {
+    let id = format!("filter-{}", label.to_lowercase());
+    view! {
+        <div class="field">
+            <label for=id.clone()>{label}</label>
+            <input id=id type=kind on:change=move |ev| {
+                let value = event_target_value(&ev);
+                filters.update(|f| *field(f) = value);
+            }/>
+        </div>
+    }
+}
+
+#[component]
+fn Feed(role: Role) -> impl IntoView {
+    let filters = RwSignal::new(FeedFilters::default());
+    let items = RwSignal::new(Vec::<FeedItem>::new());
+    let error = RwSignal::new(None::<String>);
+    let loaded = RwSignal::new(false);
+    let reload = move || {
+        let q = filters.get_untracked().query(100);
+        spawn_local(async move {
+            match api::call::<FeedPage>("GET", &format!("/v1/console/feed?{q}"), None).await {
+                Ok(page) => {
+                    items.set(page.items);
+                    error.set(None);
+                }
+                Err(e) => error.set(Some(e.message)),
+            }
+            loaded.set(true);
+        });
+    };
+    Effect::new(move |_| {
+        filters.track();
+        reload();
+    });
+    // Live: new milestones appear within 10 seconds while the page is visible.
+    let live = set_interval_with_handle(
+        move || {
+            if document().visibility_state() == web_sys::VisibilityState::Visible {
+                reload();
+            }
+        },
+        Duration::from_secs(10),
+    )
+    .ok();
+    on_cleanup(move || {
+        if let Some(h) = live {
+            h.clear();
+        }
+    });
+    let can = model::can_celebrate(role);
+    view! {
+        <h1>"Milestones"</h1>
+        <p class="lede">
+            "Every user and account milestone, newest first, with the customer's context. "
+            {if can {
+                "Record how you celebrated one: it goes to the ledger exactly as Slack's button does."
+            } else {
+                "Viewers read; a CSM or an owner records celebrations."
+            }}
+        </p>
+        <form class="filters" aria-label="Filters" on:submit=|ev| ev.prevent_default()>
+            {select("Who", &[("", "Users and accounts"), ("user", "Users"), ("account", "Accounts")], filters, |f| &mut f.scope)}
+            {select("Tier", &[("", "Any tier"), ("early", "Early"), ("mid", "Mid"), ("advanced", "Advanced")], filters, |f| &mut f.tier)}
+            {select("Kind", &[("", "Any kind"), ("count", "Count"), ("value", "Value"), ("streak", "Streak"), ("adoption", "Adoption"), ("anniversary", "Anniversary"), ("team", "Team"), ("custom", "Custom")], filters, |f| &mut f.kind)}
+            {select("Celebrated", &[("", "Either"), ("false", "Not yet"), ("true", "Celebrated")], filters, |f| &mut f.celebrated)}
+            {text_filter("Account", "text", filters, |f| &mut f.account)}
+            {text_filter("CSM", "text", filters, |f| &mut f.csm)}
+            {text_filter("From", "date", filters, |f| &mut f.since)}
+            {text_filter("To", "date", filters, |f| &mut f.until)}
+        </form>
+        {move || error.get().map(|e| view! { <p class="error" role="alert">{e}</p> })}
+        <table class="feed">
+            <caption class="sr-only">"Milestones, newest first"</caption>
+            <thead>
+                <tr>
+                    <th scope="col">"Milestone"</th>
+                    <th scope="col">"Who"</th>
+                    <th scope="col">"Customer"</th>
+                    <th scope="col">"Reached"</th>
+                    <th scope="col">"Seen in app"</th>
+                    <th scope="col">"Celebration"</th>
+                </tr>
+            </thead>
+            <For
+                each=move || items.get()
+                key=|item| (item.milestone.id.clone(), item.milestone.celebrated)
+                children=move |item| view! { <Row item=item can=can reload=Callback::new(move |()| reload())/> }
+            />
+        </table>
+        <Show when=move || loaded.get() && items.with(Vec::is_empty)>
+            <p class="empty">"No milestone matches yet. They appear here as your users reach them."</p>
+        </Show>
+    }
+}
+
+#[component]
+fn Row(item: FeedItem, can: bool, reload: Callback<()>) -> impl IntoView {
+    let m = item.milestone.clone();
+    let open = RwSignal::new(false);
+    let id = m.id.clone();
+    let who = format!("{} {}", m.subject_type, m.subject_id);
+    let customer = item.account.as_ref().map(|a| {
+        let name = a.name.clone().unwrap_or_else(|| a.account_id.clone());
+        let arr = model::money(a.arr, a.currency.as_deref());
+        let health = a
+            .health_score
+            .map_or_else(|| "–".to_owned(), |h| format!("{h:.0}"));
+        let since = item
+            .days_as_customer
+            .map_or_else(String::new, |d| format!(" · customer for {d} days"));
+        let csm = a
+            .csm_name
+            .clone()
+            .map_or_else(String::new, |c| format!(" · CSM {c}"));
+        format!("{name} · ARR {arr} · health {health}{since}{csm}")
+    });
+    let seen = m
+        .seen_at
+        .as_deref()
+        .map_or_else(|| "Not yet".to_owned(), |s| model::date(s).to_owned());
+    let celebration = if m.celebrated {
+        let how = m.celebration_type.clone().unwrap_or_default();
+        let by = m.celebrated_by.clone().unwrap_or_default();
+        Some(format!("{how} · {by}"))
+    } else {
+        None
+    };
+    let done = celebration.is_some();
+    let name = m.milestone_name.clone();
+    // The accessible name starts with the visible text (WCAG 2.5.3), then says which row.
+    let label = format!("Mark celebrated: {} ({})", m.milestone_name, who);
+    view! {
+        <tbody>
+            <tr>
+                <td>
+                    <strong>{m.milestone_name.clone()}</strong>
+                    <span class="meta">{format!("{} · {}", m.tier, m.kind)}</span>
+                    {m.holdout.then(|| view! {
+                        <span class="tag" title="In the holdout: not celebrated in the app, and compared on the Impact page as uncelebrated. A celebration recorded here is kept in the ledger but does not move it out of the holdout.">"holdout"</span>
+                    })}
+                </td>
+                <td>{who.clone()}</td>
+                <td>{customer.unwrap_or_else(|| "–".to_owned())}</td>
+                <td><time datetime=m.achieved_at.clone()>{model::date(&m.achieved_at).to_owned()}</time></td>
+                <td>{seen}</td>
+                <td>
+                    {celebration.clone().map(|c| view! { <span class="celebrated">{c}</span> })}
+                    {(!done).then(|| view! {
+                        <button
+                            type="button"
+                            aria-expanded=move || open.get().to_string()
+                            aria-label=label.clone()
+                            disabled=!can
+                            on:click=move |_| open.update(|o| *o = !*o)
+                        >
+                            "Mark celebrated"
+                        </button>
+                    })}
+                </td>
+            </tr>
+            <Show when=move || open.get()>
+                <tr class="detail">
+                    <td colspan="6">
+                        <Celebrate id=id.clone() name=name.clone() reload=reload/>
+                    </td>
+                </tr>
+            </Show>
+        </tbody>
+    }
+}
+
+/// The form that records a celebration, with the suggested ways and templates beside it.
+#[component]
+fn Celebrate(id: String, name: String, reload: Callback<()>) -> impl IntoView {
+    let kind = RwSignal::new("email".to_owned());
+    let notes = RwSignal::new(String::new());
+    let error = RwSignal::new(None::<String>);
+    let suggestions = RwSignal::new(None::<Suggestions>);
+    {
+        let id = id.clone();
+        spawn_local(async move {
+            if let Ok(s) =
+                api::call::<Suggestions>("GET", &format!("/v1/milestones/{id}/suggestions"), None)
+                    .await
+            {
+                suggestions.set(Some(s));
+            }
+        });
+    }
+    let how_id = format!("how-{id}");
+    let notes_id = format!("notes-{id}");
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let id = id.clone();
+        let mut body = serde_json::json!({ "celebration_type": kind.get_untracked() });
+        let n = notes.get_untracked();
+        if !n.trim().is_empty() {
+            body["notes"] = n.into();
+        }
+        spawn_local(async move {
+            match api::call::<serde_json::Value>(
+                "POST",
+                &format!("/v1/milestones/{id}/celebrated"),
+                Some(&body.to_string()),
+            )
+            .await
+            {
+                Ok(_) => reload.run(()),
+                Err(e) => error.set(Some(e.message)),
+            }
+        });
+    };
+    view! {
+        <form class="celebrate" on:submit=submit aria-label=format!("Celebrate {name}")>
+            <div class="field">
+                <label for=how_id.clone()>"How"</label>
+                <select id=how_id on:change=move |ev| kind.set(event_target_value(&ev))>
+                    <option value="email">"Email"</option>
+                    <option value="call">"Call"</option>
+                    <option value="gift">"Gift"</option>
+                    <option value="social_shoutout">"Social shout-out"</option>
+                    <option value="case_study">"Case study"</option>
+                    <option value="other">"Other"</option>
+                </select>
+            </div>
+            <div class="field">
+                <label for=notes_id.clone()>"Notes"</label>
+                <textarea id=notes_id rows="2" maxlength="4096" on:input=move |ev| notes.set(event_target_value(&ev))></textarea>
+            </div>
+            <button type="submit">"Record"</button>
+            {move || error.get().map(|e| view! { <p class="error" role="alert">{e}</p> })}
+        </form>
+        {move || suggestions.get().map(|s| view! {
+            <div class="suggestions">
+                <h2>"Suggested recognition"</h2>
+                <ul>
+                    {s.suggestions.iter().map(|x| view! { <li>{x.text.clone()}</li> }).collect_view()}
+                </ul>
+                <details>
+                    <summary>"Congratulations email"</summary>
+                    <p><strong>{s.email.subject.clone()}</strong></p>
+                    <pre>{s.email.body.clone()}</pre>
+                </details>
+                <details>
+                    <summary>"Asking to celebrate them in public"</summary>
+                    <p><strong>{s.social_permission.subject.clone()}</strong></p>
+                    <pre>{s.social_permission.body.clone()}</pre>
+                </details>
+            </div>
+        })}
+    }
+}
+
+#[component]
+fn Impact() -> impl IntoView {
+    let report = RwSignal::new(None::<Result<ImpactResponse, String>>);
+    spawn_local(async move {
+        report.set(Some(
+            api::call::<ImpactResponse>("GET", "/v1/analytics/impact", None)
+                .await
+                .map_err(|e| e.message),
+        ));
+    });
+    view! {
+        <h1>"Do celebrations retain users?"</h1>
+        <div class="definitions">
+            <p>
+                "Each milestone reached live is either celebrated or, for the project's holdout group, "
+                "recorded without a celebration. A user "
+                <strong>"returned on day N"</strong>
+                " when they performed any event on the N-th calendar day after the milestone's, in "
+                "their time zone (PostHog's definition of retention)."
+            </p>
+            <p>
+                "The difference is celebrated minus holdout, with its 95 % confidence interval (two "
+                "proportions, normal approximation). The minimum detectable effect is the smallest "
+                "difference these sample sizes detect with 80 % power at the 5 % level. Fixed horizon: "
+                "a milestone counts for day N only once day N has passed for it, and the numbers are "
+                "never read early on a good day. Imported history is not compared."
+            </p>
+        </div>
+        {move || match report.get() {
+            None => view! { <p class="status" role="status">"Loading…"</p> }.into_any(),
+            Some(Err(e)) => view! { <p class="error" role="alert">{e}</p> }.into_any(),
+            Some(Ok(r)) if r.milestones.is_empty() => view! {
+                <p class="empty">
+                    "Nothing to compare yet: the comparison starts with the first milestones reached "
+                    "live by users in a project with a holdout (" <code>"[holdout] percent"</code>
+                    " in cairn.toml)."
+                </p>
+            }.into_any(),
+            Some(Ok(r)) => r
+                .milestones
+                .into_iter()
+                .map(|m| view! { <MilestoneReport m=m/> })
+                .collect_view()
+                .into_any(),
+        }}
+    }
+}
+
+#[component]
+fn MilestoneReport(m: MilestoneImpact) -> impl IntoView {
+    let slug: String = m
+        .milestone_key
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+        .collect();
+    let title_id = format!("chart-{slug}");
+    let chart_labelled_by = title_id.clone();
+    let heading_id = format!("impact-{slug}");
+    let section_labelled_by = heading_id.clone();
+    let bars = model::bars(&m.retention);
+    let width = model::chart_width(m.retention.len());
+    let chart_title = format!(
+        "Retention of celebrated and holdout users after {}: {}",
+        m.milestone_name,
+        m.retention
+            .iter()
+            .map(|c| format!(
+                "day {} {} against {}",
+                c.day,
+                model::percent(c.celebrated.rate),
+                model::percent(c.holdout.rate)
+            ))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    view! {
+        <section class="impact" aria-labelledby=section_labelled_by>
+            <h2 id=heading_id>
+                {m.milestone_name.clone()}
+                {(!m.tier.is_empty()).then(|| view! { <span class="meta">{m.tier.clone()}</span> })}
+            </h2>
+            <ul class="verdicts">
+                {m.retention.iter().map(|c| view! { <li>{model::verdict_words(c)}</li> }).collect_view()}
+            </ul>
+            <div class="chart-and-table">
+                <svg
+                    class="chart"
+                    role="img"
+                    aria-labelledby=chart_labelled_by
+                    viewBox=format!("0 -4 {width} 124")
+                    preserveAspectRatio="xMinYMin meet"
+                >
+                    <title id=title_id>{chart_title}</title>
+                    {bars
+                        .into_iter()
+                        .map(|b| view! {
+                            <rect
+                                class=b.arm
+                                x=b.x.to_string()
+                                y=(100.0 - b.height).to_string()
+                                width=model::BAR_WIDTH.to_string()
+                                height=b.height.to_string()
+                            ></rect>
+                        })
+                        .collect_view()}
+                    {m.retention.iter().enumerate().map(|(i, c)| view! {
+                        <text
+                            x=(i as f64 * (2.0 * model::BAR_WIDTH + model::GROUP_GAP) + model::GROUP_GAP / 2.0 + model::BAR_WIDTH).to_string()
+                            y="114"
+                            text-anchor="middle"
+                        >
+                            {format!("D{}", c.day)}
+                        </text>
+                    }).collect_view()}
+                </svg>
+                <table class="numbers">
+                    <caption>{format!("{}: the numbers", m.milestone_name)}</caption>
+                    <thead>
+                        <tr>
+                            <th scope="col">"Day"</th>
+                            <th scope="col">"Celebrated users"</th>
+                            <th scope="col">"Returned"</th>
+                            <th scope="col">"Holdout users"</th>
+                            <th scope="col">"Returned"</th>
+                            <th scope="col">"Difference"</th>
+                            <th scope="col">"95 % interval"</th>
+                            <th scope="col">"Detectable"</th>
+                        </tr>
+                    </thead>
+                    <tbody>
+                        {m.retention.iter().map(|c| view! {
+                            <tr>
+                                <th scope="row">{format!("D{}", c.day)}</th>
+                                <td>{c.celebrated.users}</td>
+                                <td>{model::percent(c.celebrated.rate)}</td>
+                                <td>{c.holdout.users}</td>
+                                <td>{model::percent(c.holdout.rate)}</td>
+                                <td>{model::points(c.difference)}</td>
+                                <td>{model::interval(c)}</td>
+                                <td>{model::points(c.mde).trim_start_matches('+').to_owned()}</td>
+                            </tr>
+                        }).collect_view()}
+                    </tbody>
+                </table>
+            </div>
+        </section>
+    }
+}

@@ -1,0 +1,122 @@
+// The console in real Chromium against real workerd: a CSM signs in by link, reads the feed,
+// filters it, records a celebration; a viewer sees the button disabled and the server refuses
+// the same call; a replayed link is refused; the impact page shows its charts with their data
+// tables; axe-core finds nothing serious on any page; the strict CSP sees no violation.
+// Links come from the Rust test (CSM_LINK, VIEWER_LINK). Screenshots go to the test's directory.
+import { readFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { launch, base, artifacts, report } from "./lib.mjs";
+
+const require = createRequire(import.meta.url);
+const AXE = readFileSync(require.resolve("axe-core/axe.min.js"), "utf8");
+
+async function axe(page, name) {
+  if (!(await page.evaluate(() => !!window.axe))) await page.evaluate(AXE);
+  const result = await page.evaluate(async () => {
+    const r = await window.axe.run(document, { resultTypes: ["violations"] });
+    return r.violations.map((v) => ({ id: v.id, impact: v.impact, nodes: v.nodes.map((n) => n.target.join(" ")).slice(0, 3) }));
+  });
+  return { state: name, serious: result.filter((v) => v.impact === "serious" || v.impact === "critical"), all: result.length };
+}
+
+// Opens `url` in a fresh context, recording CSP violations and page errors.
+async function open(browser, url) {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  const page = await context.newPage();
+  const errors = [];
+  page.on("pageerror", (e) => errors.push(String(e)));
+  await page.addInitScript(() => {
+    window.__violations = [];
+    document.addEventListener("securitypolicyviolation", (e) => window.__violations.push(`${e.violatedDirective} ${e.blockedURI}`));
+  });
+  const response = await page.goto(url);
+  return { context, page, errors, csp: response.headers()["content-security-policy"] ?? "" };
+}
+
+const rows = (page) => page.$$eval("table.feed tbody tr:not(.detail)", (trs) => trs.map((tr) => [...tr.cells].map((c) => c.textContent.trim())));
+
+const browser = await launch();
+const out = { axe: [] };
+try {
+  // The CSM.
+  const csm = await open(browser, process.env.CSM_LINK);
+  const { page } = csm;
+  out.csp = csm.csp;
+  await page.getByText("cass@example.com · csm").waitFor();
+  out.address = page.url();
+  await page.waitForFunction(() => document.querySelectorAll("table.feed tbody tr").length >= 3);
+  out.rows = await rows(page);
+  out.axe.push(await axe(page, "feed"));
+
+  // Filter: accounts only, then back.
+  await page.locator("#filter-who").selectOption("account");
+  await page.waitForFunction(() => [...document.querySelectorAll("table.feed tbody tr:not(.detail) td:nth-child(2)")].every((td) => td.textContent.startsWith("account ")));
+  out.accountRows = await rows(page);
+  await page.locator("#filter-who").selectOption("user");
+  await page.waitForFunction(() => [...document.querySelectorAll("table.feed tbody tr:not(.detail) td:nth-child(2)")].every((td) => td.textContent.startsWith("user ")));
+  out.userRows = await rows(page);
+
+  // Record how the newest user milestone was celebrated, with the suggestions beside the form.
+  const first = page.locator("table.feed tbody tr:not(.detail)").filter({ has: page.locator("button", { hasText: "Mark celebrated" }) }).first();
+  out.celebratedWho = (await first.locator("td").nth(1).textContent()).trim();
+  out.celebratedWhat = (await first.locator("td strong").textContent()).trim();
+  await first.locator("button", { hasText: "Mark celebrated" }).click();
+  await page.getByRole("heading", { name: "Suggested recognition" }).waitFor();
+  out.suggestions = await page.$$eval(".suggestions li", (lis) => lis.map((li) => li.textContent));
+  out.axe.push(await axe(page, "feed, celebrating"));
+  await page.screenshot({ path: `${artifacts}/console-celebrate.png`, fullPage: true });
+  const form = page.locator("form.celebrate");
+  await form.locator("select").selectOption("gift");
+  await form.locator("textarea").fill("Sent a hoodie");
+  await form.getByRole("button", { name: "Record", exact: true }).click();
+  await page.waitForFunction(() => [...document.querySelectorAll(".celebrated")].some((e) => e.textContent.includes("gift · console:cass@example.com")));
+  await page.screenshot({ path: `${artifacts}/console-feed.png` });
+  out.celebrated = await page.$$eval(".celebrated", (es) => es.map((e) => e.textContent));
+
+  // Impact.
+  await page.getByRole("link", { name: "Impact" }).click();
+  await page.getByRole("heading", { name: "Do celebrations retain users?" }).waitFor();
+  await page.waitForFunction(() => document.querySelector("section.impact, p.empty"));
+  out.impact = await page.evaluate(() => ({
+    sections: [...document.querySelectorAll("section.impact h2")].map((h) => h.textContent),
+    charts: [...document.querySelectorAll("svg[role=img]")].map((s) => ({ title: s.querySelector("title")?.textContent ?? "", labelled: !!document.getElementById(s.getAttribute("aria-labelledby") ?? "") })),
+    tables: document.querySelectorAll("table.numbers").length,
+    verdicts: [...document.querySelectorAll(".verdicts li")].map((li) => li.textContent).slice(0, 3),
+    current: document.querySelector("nav a[aria-current=page]")?.textContent,
+  }));
+  await page.screenshot({ path: `${artifacts}/console-impact.png` });
+  out.axe.push(await axe(page, "impact"));
+  out.csmViolations = await page.evaluate(() => window.__violations);
+  out.csmErrors = csm.errors;
+
+  // Sign out: the signed-out page, and the session is gone on the server.
+  await page.getByRole("button", { name: "Sign out" }).click();
+  await page.getByRole("heading", { name: "Cairn console" }).waitFor();
+  out.afterSignOut = await page.evaluate(async () => (await fetch("/v1/console/session")).status);
+  out.axe.push(await axe(page, "signed out"));
+  await csm.context.close();
+
+  // The same link again: refused, in words.
+  const replay = await open(browser, process.env.CSM_LINK);
+  await replay.page.getByRole("alert").waitFor();
+  out.replay = await replay.page.getByRole("alert").textContent();
+  await replay.context.close();
+
+  // The viewer: the button is there but disabled, and the server refuses the call anyway.
+  const viewer = await open(browser, process.env.VIEWER_LINK);
+  await viewer.page.getByText("vic@example.com · viewer").waitFor();
+  await viewer.page.waitForFunction(() => document.querySelectorAll("table.feed tbody tr").length >= 3);
+  out.viewerDisabled = await viewer.page.$$eval("table.feed button", (bs) => bs.length > 0 && bs.every((b) => b.disabled));
+  out.viewerCall = await viewer.page.evaluate(async () => {
+    const id = document.querySelector("table.feed tbody tr td:nth-child(1)") && (await (await fetch("/v1/console/feed?limit=1")).json()).items[0].id;
+    const r = await fetch(`/v1/milestones/${id}/celebrated`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ celebration_type: "email" }) });
+    return { status: r.status, message: (await r.json()).error.message };
+  });
+  out.axe.push(await axe(viewer.page, "feed (viewer)"));
+  out.viewerViolations = await viewer.page.evaluate(() => window.__violations);
+  out.viewerErrors = viewer.errors;
+  await viewer.context.close();
+} finally {
+  await browser.close();
+}
+report(out);

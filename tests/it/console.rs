@@ -1,0 +1,911 @@
+//! The console's API on real workerd: members invited by the secret key, the admin token or an
+//! owner; one-time sign-in links; the session cookie; roles enforced by the server; one
+//! project's session never reading another's; the feed's filters; and the impact analysis,
+//! whose numbers the test computes again from what it sent.
+
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+use cairn_e2e::{App, DEMO_SECRET_KEY, DEV_ADMIN_TOKEN, Reply};
+use serde_json::{Value, json};
+
+/// Polls `f` until it answers `Some`, for at most 30 s.
+fn until<T>(what: &str, mut f: impl FnMut() -> Option<T>) -> T {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        if let Some(v) = f() {
+            return v;
+        }
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+/// The token of a sign-in link.
+fn token_of(invitation: &Value) -> String {
+    let url = invitation["sign_in_url"].as_str().unwrap();
+    url.split_once("/console/?signin=").unwrap().1.to_owned()
+}
+
+fn invite(app: &App, auth: &str, body: Value) -> Reply {
+    app.request(
+        "POST",
+        "/v1/console/members",
+        &[
+            ("authorization", auth),
+            ("content-type", "application/json"),
+        ],
+        Some(&body.to_string()),
+    )
+    .unwrap()
+}
+
+/// Signs in with `token`; the session cookie (`cairn_session=…`) and the answer.
+fn sign_in(app: &App, token: &str) -> (Option<String>, Reply) {
+    let reply = app
+        .request(
+            "POST",
+            "/v1/console/session",
+            &[("content-type", "application/json")],
+            Some(&json!({ "token": token }).to_string()),
+        )
+        .unwrap();
+    let cookie = reply
+        .header("set-cookie")
+        .and_then(|c| c.split(';').next())
+        .map(str::to_owned);
+    (cookie, reply)
+}
+
+/// A member's request: their cookie and, for changes, the console's own origin.
+fn as_member(app: &App, cookie: &str, method: &str, path: &str, body: Option<&Value>) -> Reply {
+    let origin = app.base().to_owned();
+    let mut headers = vec![("cookie", cookie), ("content-type", "application/json")];
+    if method != "GET" {
+        headers.push(("origin", origin.as_str()));
+    }
+    let body = body.map(Value::to_string);
+    app.request(method, path, &headers, body.as_deref())
+        .unwrap()
+}
+
+fn sk() -> String {
+    format!("Bearer {DEMO_SECRET_KEY}")
+}
+
+#[test]
+fn members_sign_in_once_and_the_server_enforces_their_roles() {
+    let app = App::start("console-members").unwrap();
+    // Something to celebrate: lee's first project.
+    let events = json!({ "events": [{ "user_id": "lee", "event": "project_created" }] });
+    assert_eq!(
+        app.server("POST", "/v1/events", Some(&events.to_string()))
+            .unwrap()
+            .status,
+        200
+    );
+    let award = until("lee's award in the ledger", || {
+        let rows = app
+            .server("GET", "/v1/milestones?subject=user:lee", None)
+            .unwrap()
+            .json();
+        rows["milestones"][0]["id"].as_str().map(str::to_owned)
+    });
+
+    // Invitations: the secret key invites; a bad address is refused with the field named.
+    let bad = invite(
+        &app,
+        &sk(),
+        json!({ "email": "not an address", "role": "viewer" }),
+    );
+    assert_eq!(
+        (bad.status, bad.json()["error"]["path"].as_str()),
+        (400, Some("email"))
+    );
+    let viewer = invite(
+        &app,
+        &sk(),
+        json!({ "email": "Vic@Example.com", "role": "viewer" }),
+    );
+    assert_eq!(viewer.status, 201, "{}", viewer.body);
+    let viewer = viewer.json();
+    assert_eq!(viewer["email"], "vic@example.com");
+    assert!(
+        viewer["sign_in_url"]
+            .as_str()
+            .unwrap()
+            .starts_with(&format!("{}/console/?signin=", app.base()))
+    );
+    let csm = invite(
+        &app,
+        &sk(),
+        json!({ "email": "cass@example.com", "role": "csm" }),
+    )
+    .json();
+
+    // A link signs in once; the cookie is HttpOnly, Secure, SameSite=Strict and bounded.
+    let (cookie, reply) = sign_in(&app, &token_of(&viewer));
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    let set_cookie = reply.header("set-cookie").unwrap().to_owned();
+    for part in [
+        "HttpOnly",
+        "Secure",
+        "SameSite=Strict",
+        "Path=/v1",
+        "Max-Age=43200",
+    ] {
+        assert!(set_cookie.contains(part), "{set_cookie} lacks {part}");
+    }
+    assert_eq!(reply.json()["role"], "viewer");
+    assert_eq!(reply.json()["project_id"], "prj_demo");
+    let viewer_cookie = cookie.unwrap();
+    let (none, replay) = sign_in(&app, &token_of(&viewer));
+    assert_eq!(replay.status, 401);
+    assert!(none.is_none(), "no cookie for a replayed link");
+    assert!(
+        replay.json()["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("already used")
+    );
+    let (_, unknown) = sign_in(&app, "made-up-token");
+    assert_eq!(unknown.status, 401);
+    assert!(
+        unknown.json()["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("not valid")
+    );
+    // An expired link (its expiry moved into the past) is refused, and stays unused.
+    let late = invite(
+        &app,
+        &sk(),
+        json!({ "email": "late@example.com", "role": "csm" }),
+    )
+    .json();
+    app.d1("UPDATE console_links SET expires_ms = 0 WHERE email = 'late@example.com'")
+        .unwrap();
+    let (_, expired) = sign_in(&app, &token_of(&late));
+    assert_eq!(expired.status, 401);
+    assert!(
+        expired.json()["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("expired")
+    );
+
+    // The viewer reads, and the server refuses their celebration (not only the page).
+    let me = as_member(&app, &viewer_cookie, "GET", "/v1/console/session", None);
+    assert_eq!(
+        (me.status, me.json()["email"].as_str()),
+        (200, Some("vic@example.com"))
+    );
+    let feed = as_member(&app, &viewer_cookie, "GET", "/v1/console/feed", None);
+    assert_eq!(feed.status, 200, "{}", feed.body);
+    assert!(
+        feed.json()["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|i| i["id"] == award.as_str())
+    );
+    let mark = json!({ "celebration_type": "email", "notes": "sent a card" });
+    let path = format!("/v1/milestones/{award}/celebrated");
+    let refused = as_member(&app, &viewer_cookie, "POST", &path, Some(&mark));
+    assert_eq!(refused.status, 403, "{}", refused.body);
+    assert!(
+        refused.json()["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("needs the csm role")
+    );
+    // Nor may a viewer invite.
+    let by_viewer = as_member(
+        &app,
+        &viewer_cookie,
+        "POST",
+        "/v1/console/members",
+        Some(&json!({ "email": "x@example.com", "role": "owner" })),
+    );
+    assert_eq!(by_viewer.status, 403);
+
+    // The CSM records it; from another origin (a forged form) the cookie alone is not enough.
+    let (csm_cookie, _) = sign_in(&app, &token_of(&csm));
+    let csm_cookie = csm_cookie.unwrap();
+    let forged = app
+        .request(
+            "POST",
+            &path,
+            &[
+                ("cookie", &csm_cookie),
+                ("content-type", "application/json"),
+                ("origin", "https://evil.example"),
+            ],
+            Some(&mark.to_string()),
+        )
+        .unwrap();
+    assert_eq!(forged.status, 403, "{}", forged.body);
+    let marked = as_member(&app, &csm_cookie, "POST", &path, Some(&mark));
+    assert_eq!(marked.status, 200, "{}", marked.body);
+    // In the ledger exactly as the API and Slack record it, naming who.
+    let row = app
+        .server("GET", "/v1/milestones?celebrated=true", None)
+        .unwrap()
+        .json()["milestones"][0]
+        .clone();
+    assert_eq!(row["id"], award.as_str());
+    assert_eq!(row["celebration_type"], "email");
+    assert_eq!(row["notes"], "sent a card");
+    assert_eq!(row["celebrated_by"], "console:cass@example.com");
+
+    // Roles are read on every request: demoted, the CSM can no longer record.
+    invite(
+        &app,
+        &sk(),
+        json!({ "email": "cass@example.com", "role": "viewer" }),
+    );
+    let demoted = as_member(&app, &csm_cookie, "POST", &path, Some(&mark));
+    assert_eq!(demoted.status, 403);
+
+    // The admin token invites to a named project; an owner invites from the console.
+    let admin = format!("Bearer {DEV_ADMIN_TOKEN}");
+    let unnamed = invite(
+        &app,
+        &admin,
+        json!({ "email": "own@example.com", "role": "owner" }),
+    );
+    assert_eq!(unnamed.status, 400);
+    let owner = invite(
+        &app,
+        &admin,
+        json!({ "email": "own@example.com", "role": "owner", "project_id": "prj_demo" }),
+    );
+    assert_eq!(owner.status, 201, "{}", owner.body);
+    let (owner_cookie, _) = sign_in(&app, &token_of(&owner.json()));
+    let owner_cookie = owner_cookie.unwrap();
+    let by_owner = as_member(
+        &app,
+        &owner_cookie,
+        "POST",
+        "/v1/console/members",
+        Some(&json!({ "email": "new@example.com", "role": "csm" })),
+    );
+    assert_eq!(by_owner.status, 201, "{}", by_owner.body);
+    let members = as_member(&app, &owner_cookie, "GET", "/v1/console/members", None).json();
+    let emails: Vec<&str> = members["members"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["email"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        emails,
+        [
+            "cass@example.com",
+            "late@example.com",
+            "new@example.com",
+            "own@example.com",
+            "vic@example.com"
+        ]
+    );
+    assert_eq!(
+        as_member(&app, &viewer_cookie, "GET", "/v1/console/members", None).status,
+        403
+    );
+
+    // Another project's owner reads nothing of this one.
+    let other = app
+        .request(
+            "POST",
+            "/v1/projects",
+            &[
+                ("authorization", &admin),
+                ("content-type", "application/json"),
+            ],
+            Some(r#"{"name":"Globex","allowed_origins":[]}"#),
+        )
+        .unwrap()
+        .json();
+    let other_sk = format!("Bearer {}", other["secret_key"].as_str().unwrap());
+    let outsider = invite(
+        &app,
+        &other_sk,
+        json!({ "email": "own@example.com", "role": "owner" }),
+    )
+    .json();
+    let (outsider_cookie, signed) = sign_in(&app, &token_of(&outsider));
+    assert_eq!(signed.json()["project_id"], other["id"]);
+    let outsider_cookie = outsider_cookie.unwrap();
+    let theirs = as_member(&app, &outsider_cookie, "GET", "/v1/console/feed", None).json();
+    assert_eq!(
+        theirs["items"],
+        json!([]),
+        "another project's feed is its own"
+    );
+    assert_eq!(
+        as_member(
+            &app,
+            &outsider_cookie,
+            "GET",
+            &format!("/v1/milestones/{award}/suggestions"),
+            None
+        )
+        .status,
+        404
+    );
+    assert_eq!(
+        as_member(&app, &outsider_cookie, "POST", &path, Some(&mark)).status,
+        404
+    );
+    let ledger = as_member(&app, &outsider_cookie, "GET", "/v1/milestones", None).json();
+    assert_eq!(ledger["milestones"], json!([]));
+
+    // Signing out ends the session on the server, not only in the browser.
+    let out = as_member(&app, &viewer_cookie, "DELETE", "/v1/console/session", None);
+    assert_eq!(out.status, 204);
+    assert!(out.header("set-cookie").unwrap().contains("Max-Age=0"));
+    assert_eq!(
+        as_member(&app, &viewer_cookie, "GET", "/v1/console/session", None).status,
+        401
+    );
+    assert!(
+        app.internal_errors().is_empty(),
+        "{:?}",
+        app.internal_errors()
+    );
+}
+
+#[test]
+fn the_feed_is_newest_first_with_the_customers_context_and_filters() {
+    let app = App::start("console-feed").unwrap();
+    let account = json!({
+        "name": "Initech", "arr": 120000.0, "currency": "USD", "health_score": 82.0,
+        "csm_name": "Dana", "customer_since": "2025-12-01"
+    });
+    assert_eq!(
+        app.server("PUT", "/v1/accounts/initech", Some(&account.to_string()))
+            .unwrap()
+            .status,
+        200
+    );
+    let events = json!({ "events": [
+        { "user_id": "lee", "event": "project_created", "account_id": "initech", "timestamp": "2026-11-01T10:00:00Z" },
+        { "user_id": "max", "event": "project_created", "account_id": "initech", "timestamp": "2026-11-02T10:00:00Z" },
+        { "user_id": "ola", "event": "project_created", "value": 10, "timestamp": "2026-11-03T10:00:00Z" },
+    ]});
+    assert_eq!(
+        app.server("POST", "/v1/events", Some(&events.to_string()))
+            .unwrap()
+            .status,
+        200
+    );
+    let feed = |q: &str| {
+        app.server("GET", &format!("/v1/console/feed?{q}"), None)
+            .unwrap()
+    };
+    // lee, max, ola ×2 (1 and 10 projects), and initech's teammates (2).
+    let all = until("every award in the feed", || {
+        let items = feed("").json()["items"].as_array().unwrap().clone();
+        (items.len() >= 5).then_some(items)
+    });
+    let times: Vec<&str> = all
+        .iter()
+        .map(|i| i["achieved_at"].as_str().unwrap())
+        .collect();
+    let mut sorted = times.clone();
+    sorted.sort_by(|a, b| b.cmp(a));
+    assert_eq!(times, sorted, "newest first");
+    let lee = all.iter().find(|i| i["subject_id"] == "lee").unwrap();
+    assert_eq!(lee["account"]["name"], "Initech");
+    assert_eq!(lee["account"]["arr"], 120000.0);
+    assert_eq!(lee["account"]["health_score"], 82.0);
+    assert_eq!(lee["days_as_customer"], 335, "2025-12-01 to 2026-11-01");
+
+    let subjects = |q: &str| -> Vec<String> {
+        let r = feed(q);
+        assert_eq!(r.status, 200, "{q}: {}", r.body);
+        r.json()["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| {
+                format!(
+                    "{}:{}:{}",
+                    i["subject_type"].as_str().unwrap(),
+                    i["subject_id"].as_str().unwrap(),
+                    i["milestone_key"].as_str().unwrap()
+                )
+            })
+            .collect()
+    };
+    let initech = subjects("account=initech");
+    assert!(
+        initech.iter().all(|s| s.contains(":lee:")
+            || s.contains(":max:")
+            || s.starts_with("account:initech")),
+        "{initech:?}"
+    );
+    assert!(
+        initech.iter().any(|s| s.starts_with("account:initech"))
+            && initech.iter().any(|s| s.contains(":lee:"))
+    );
+    assert_eq!(
+        subjects("csm=Dana"),
+        initech,
+        "Dana's accounts are Initech's"
+    );
+    assert!(
+        subjects("scope=account")
+            .iter()
+            .all(|s| s.starts_with("account:"))
+    );
+    assert_eq!(subjects("milestone=projects.10"), ["user:ola:projects.10"]);
+    assert_eq!(
+        subjects("since=2026-11-02T00:00:00Z&until=2026-11-03T00:00:00Z&scope=user"),
+        ["user:max:projects.1"]
+    );
+    assert!(subjects("celebrated=true").is_empty());
+    // Pages follow one another without overlap.
+    let first = feed("limit=2").json();
+    let cursor = first["next_cursor"].as_str().unwrap();
+    let second = feed(&format!("limit=2&cursor={}", cairn_e2e::encode(cursor))).json();
+    let ids = |p: &Value| {
+        p["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| i["id"].as_str().unwrap().to_owned())
+            .collect::<Vec<_>>()
+    };
+    let (a, b) = (ids(&first), ids(&second));
+    assert!(a.iter().all(|x| !b.contains(x)));
+    assert_eq!(
+        [a, b].concat(),
+        all.iter()
+            .take(4)
+            .map(|i| i["id"].as_str().unwrap().to_owned())
+            .collect::<Vec<_>>()
+    );
+    // Bad filters are refused in plain words.
+    assert_eq!(feed("scope=team").status, 400);
+    assert_eq!(feed("limit=0").status, 400);
+    assert_eq!(feed("since=yesterday").status, 400);
+    assert_eq!(feed("colour=blue").status, 400);
+}
+
+/// One arm's counts on one day, as the test computes them from what it sent.
+#[derive(Debug, Default, Clone, Copy)]
+struct Counts {
+    users: u64,
+    returned: u64,
+}
+
+/// The API's comparison against the test's own: counts, rates, difference, interval, MDE.
+fn check_comparison(got: &Value, celebrated: Counts, holdout: Counts) {
+    let day = got["day"].as_u64().unwrap();
+    for (name, c) in [("celebrated", celebrated), ("holdout", holdout)] {
+        assert_eq!(
+            got[name]["users"].as_u64(),
+            Some(c.users),
+            "D{day} {name} users: {got}"
+        );
+        assert_eq!(
+            got[name]["returned"].as_u64(),
+            Some(c.returned),
+            "D{day} {name} returned: {got}"
+        );
+    }
+    let (n1, n2) = (celebrated.users as f64, holdout.users as f64);
+    let (p1, p2) = (
+        celebrated.returned as f64 / n1,
+        holdout.returned as f64 / n2,
+    );
+    let close = |field: &str, want: f64| {
+        let v = got[field]
+            .as_f64()
+            .unwrap_or_else(|| panic!("D{day} {field} missing: {got}"));
+        assert!((v - want).abs() < 1e-9, "D{day} {field}: {v} != {want}");
+    };
+    close("difference", p1 - p2);
+    let se = (p1 * (1.0 - p1) / n1 + p2 * (1.0 - p2) / n2).sqrt();
+    // The standard normal's 97.5th and 80th percentiles.
+    let (z, zb) = (1.959_963_984_540_054, 0.841_621_233_572_914_3);
+    close("ci_low", p1 - p2 - z * se);
+    close("ci_high", p1 - p2 + z * se);
+    let pooled = (celebrated.returned + holdout.returned) as f64 / (n1 + n2);
+    close(
+        "mde",
+        (z + zb) * (pooled * (1.0 - pooled) * (1.0 / n1 + 1.0 / n2)).sqrt(),
+    );
+    let enough = [celebrated, holdout]
+        .iter()
+        .all(|c| c.users >= 30 && c.returned >= 5 && c.users - c.returned >= 5);
+    let lo = p1 - p2 - z * se;
+    let hi = p1 - p2 + z * se;
+    let verdict = if !enough {
+        "not_enough_users"
+    } else if lo > 0.0 {
+        "celebrated_retain_better"
+    } else if hi < 0.0 {
+        "celebrated_retain_worse"
+    } else {
+        "no_detectable_difference"
+    };
+    assert_eq!(got["verdict"], verdict, "D{day}: {got}");
+}
+
+#[test]
+fn impact_numbers_equal_an_independent_computation() {
+    let app = App::start("console-impact").unwrap();
+    let admin = format!("Bearer {DEV_ADMIN_TOKEN}");
+    let project = app
+        .request(
+            "POST",
+            "/v1/projects",
+            &[
+                ("authorization", &admin),
+                ("content-type", "application/json"),
+            ],
+            Some(r#"{"name":"Impact","allowed_origins":[]}"#),
+        )
+        .unwrap()
+        .json();
+    let key = format!("Bearer {}", project["secret_key"].as_str().unwrap());
+    // Events carry idempotency keys, so a 503 (the local runtime restarting mid-request under
+    // the other tests' load) is sent again after its Retry-After, as a client would.
+    let server = |method: &str, path: &str, body: &str, content_type: &str| {
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let reply = app
+                .request(
+                    method,
+                    path,
+                    &[("authorization", &key), ("content-type", content_type)],
+                    Some(body),
+                )
+                .unwrap();
+            if reply.status != 503 || attempt == 5 {
+                return reply;
+            }
+            let wait = reply
+                .header("retry-after")
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(1);
+            std::thread::sleep(Duration::from_secs(wait));
+        }
+    };
+    let toml = "version = 1\n[[metrics]]\nkey = \"task\"\nname = \"tasks\"\n\
+                [[ladders]]\nkey = \"tasks\"\nmetric = \"task\"\nthresholds = [1]\nname = \"{count} tasks\"\n\
+                [holdout]\npercent = 40\n";
+    let put = server("PUT", "/v1/definitions", toml, "application/toml");
+    assert_eq!(put.status, 200, "{}", put.body);
+
+    // 300 users reach their first task 40 days ago at noon (UTC); some return on day 1, 7 and
+    // 30, by a pattern the test knows. 40 more reached it 3 days ago: day 1 has passed for them,
+    // day 7 not yet (the fixed horizon). One more user's task is imported history.
+    let now = jiff::Timestamp::now();
+    let noon = |days_ago: i64| {
+        let day = now.to_zoned(jiff::tz::TimeZone::UTC).date() - jiff::Span::new().days(days_ago);
+        day.to_zoned(jiff::tz::TimeZone::UTC).unwrap().timestamp()
+            + jiff::SignedDuration::from_hours(12)
+    };
+    let returns = |i: usize| [i % 2 == 0, i % 3 == 0, i % 5 == 0];
+    let mut users: Vec<(String, i64)> = (0..300).map(|i| (format!("u{i}"), 40)).collect();
+    users.extend((0..40).map(|i| (format!("r{i}"), 3)));
+    let mut events = Vec::new();
+    for (i, (user, ago)) in users.iter().enumerate() {
+        let start = noon(*ago);
+        events.push(json!({ "user_id": user, "event": "task", "timestamp": start.to_string(), "idempotency_key": format!("{user}-0") }));
+        for (back, n) in returns(i).into_iter().zip([1i64, 7, 30]) {
+            let at = start + jiff::SignedDuration::from_hours(24 * n);
+            if back && at < now {
+                events.push(json!({ "user_id": user, "event": "task", "timestamp": at.to_string(), "idempotency_key": format!("{user}-{n}") }));
+            }
+        }
+    }
+    for chunk in events.chunks(900) {
+        let reply = server(
+            "POST",
+            "/v1/events",
+            &json!({ "events": chunk }).to_string(),
+            "application/json",
+        );
+        assert_eq!(reply.status, 200, "{}", reply.body);
+    }
+    let history = json!({ "events": [
+        { "user_id": "old", "event": "task", "timestamp": noon(60).to_string(), "idempotency_key": "old-1" },
+        { "user_id": "old", "event": "task", "timestamp": noon(59).to_string(), "idempotency_key": "old-2" },
+    ]});
+    let imported = server(
+        "POST",
+        "/v1/import",
+        &history.to_string(),
+        "application/json",
+    );
+    assert_eq!(imported.status, 200, "{}", imported.body);
+
+    // Which arm each user is in: the ledger's holdout flag (the engine's deterministic draw).
+    let mut holdout: BTreeMap<String, bool> = BTreeMap::new();
+    let ledger = until("every award in the ledger", || {
+        let mut rows = Vec::new();
+        let mut cursor: Option<String> = None;
+        loop {
+            let q = cursor
+                .as_ref()
+                .map_or_else(String::new, |c| format!("&cursor={}", cairn_e2e::encode(c)));
+            let page = app
+                .request(
+                    "GET",
+                    &format!("/v1/milestones?limit=200{q}"),
+                    &[("authorization", &key)],
+                    None,
+                )
+                .unwrap()
+                .json();
+            rows.extend(page["milestones"].as_array().unwrap().iter().cloned());
+            match page["next_cursor"].as_str() {
+                Some(c) => cursor = Some(c.to_owned()),
+                None => break,
+            }
+        }
+        (rows.len() == users.len() + 1).then_some(rows)
+    });
+    for row in &ledger {
+        holdout.insert(
+            row["subject_id"].as_str().unwrap().to_owned(),
+            row["holdout"] == true,
+        );
+    }
+    let held = holdout.values().filter(|h| **h).count();
+    assert!((80..=190).contains(&held), "about 40 % held out: {held}");
+
+    // Expected counts per day (index 0, 1, 2 for D1, D7, D30) and arm.
+    let mut want = [[Counts::default(); 2]; 3];
+    for (i, (user, ago)) in users.iter().enumerate() {
+        let arm = usize::from(!holdout[user]); // 1: celebrated, 0: holdout
+        for (d, (n, back)) in [1i64, 7, 30].into_iter().zip(returns(i)).enumerate() {
+            // The horizon: the award's UTC day is at least n + 2 days before today.
+            if *ago >= n + 2 {
+                want[d][arm].users += 1;
+                want[d][arm].returned += u64::from(back);
+            }
+        }
+    }
+    let report = until("every return counted", || {
+        let r = app
+            .request(
+                "GET",
+                "/v1/analytics/impact",
+                &[("authorization", &key)],
+                None,
+            )
+            .unwrap();
+        assert_eq!(r.status, 200, "{}", r.body);
+        let r = r.json();
+        let first = r["milestones"]
+            .as_array()?
+            .iter()
+            .find(|m| m["milestone_key"] == "*")?
+            .clone();
+        let returned: u64 = first["retention"]
+            .as_array()?
+            .iter()
+            .map(|c| {
+                c["celebrated"]["returned"].as_u64().unwrap()
+                    + c["holdout"]["returned"].as_u64().unwrap()
+            })
+            .sum();
+        let expected: u64 = want.iter().flatten().map(|c| c.returned).sum();
+        (returned == expected).then_some(r)
+    });
+    let milestones = report["milestones"].as_array().unwrap();
+    assert_eq!(
+        milestones.len(),
+        2,
+        "the overall comparison and the one milestone: {report}"
+    );
+    assert_eq!(milestones[0]["milestone_key"], "*");
+    assert_eq!(milestones[1]["milestone_key"], "tasks.1");
+    assert_eq!(milestones[1]["milestone_name"], "1 tasks");
+    for m in milestones {
+        let retention = m["retention"].as_array().unwrap();
+        assert_eq!(
+            retention
+                .iter()
+                .map(|c| c["day"].as_u64().unwrap())
+                .collect::<Vec<_>>(),
+            [1, 7, 30]
+        );
+        for (d, got) in retention.iter().enumerate() {
+            check_comparison(got, want[d][1], want[d][0]);
+        }
+    }
+    // The same numbers for one milestone, and from a console session.
+    let one = app
+        .request(
+            "GET",
+            "/v1/analytics/impact?milestone=tasks.1",
+            &[("authorization", &key)],
+            None,
+        )
+        .unwrap()
+        .json();
+    assert_eq!(one["milestones"], report["milestones"]);
+    assert_eq!(
+        app.request("GET", "/v1/analytics/impact", &[], None)
+            .unwrap()
+            .status,
+        401
+    );
+    assert!(
+        app.internal_errors().is_empty(),
+        "{:?}",
+        app.internal_errors()
+    );
+}
+
+#[test]
+fn a_csm_and_a_viewer_use_the_console_in_a_browser() {
+    let app = App::start("console-browser").unwrap();
+    // A seeded history (the one `cargo xtask dev --history` makes, smaller): accounts with
+    // their context, users over 45 days, a holdout.
+    let plan = xtask::history::Plan {
+        users: 500,
+        days: 45,
+        accounts: 40,
+        holdout: 30,
+        ..Default::default()
+    };
+    let seeded = xtask::history::seed(app.base(), &plan).unwrap();
+    let key = format!("Bearer {}", seeded.secret_key);
+    let feed = |q: &str| {
+        app.request(
+            "GET",
+            &format!("/v1/console/feed?{q}"),
+            &[("authorization", &key)],
+            None,
+        )
+        .unwrap()
+        .json()
+    };
+    until("the history in the feed", || {
+        (feed("limit=200")["items"].as_array().unwrap().len() == 200).then_some(())
+    });
+    let link = |email: &str, role: &str| {
+        invite(&app, &key, json!({ "email": email, "role": role })).json()["sign_in_url"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    let csm = link("cass@example.com", "csm");
+    let viewer = link("vic@example.com", "viewer");
+    let seen = app
+        .browser_with(
+            "console.mjs",
+            &[("CSM_LINK", &csm), ("VIEWER_LINK", &viewer)],
+        )
+        .unwrap();
+    eprintln!("browser observed: {seen:#}");
+
+    // Signed in by the link, which left the address bar at once.
+    assert!(
+        seen["csp"]
+            .as_str()
+            .unwrap()
+            .contains("script-src 'self' 'wasm-unsafe-eval'"),
+        "{}",
+        seen["csp"]
+    );
+    assert_eq!(seen["address"], format!("{}/console/", app.base()));
+    let rows = seen["rows"].as_array().unwrap();
+    assert!(rows.len() >= 50, "{}", rows.len());
+    // Every row names its customer with the account's context.
+    assert!(
+        rows.iter()
+            .all(|r| r[2].as_str().unwrap().contains(" · ARR USD ")
+                && r[2].as_str().unwrap().contains(" · health ")),
+        "{rows:?}"
+    );
+    assert!(
+        seen["accountRows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|r| r[1].as_str().unwrap().starts_with("account "))
+    );
+    assert!(!seen["accountRows"].as_array().unwrap().is_empty());
+    assert!(
+        seen["userRows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|r| r[1].as_str().unwrap().starts_with("user "))
+    );
+    assert!(
+        !seen["suggestions"].as_array().unwrap().is_empty(),
+        "suggested recognition shown"
+    );
+    assert!(
+        seen["celebrated"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c == "gift · console:cass@example.com")
+    );
+    // …and recorded in the ledger like any other celebration.
+    let who = seen["celebratedWho"].as_str().unwrap();
+    let subject = who.replacen(' ', ":", 1);
+    let row = app
+        .request(
+            "GET",
+            "/v1/milestones?celebrated=true",
+            &[("authorization", &key)],
+            None,
+        )
+        .unwrap()
+        .json()["milestones"][0]
+        .clone();
+    assert_eq!(
+        format!(
+            "{}:{}",
+            row["subject_type"].as_str().unwrap(),
+            row["subject_id"].as_str().unwrap()
+        ),
+        subject
+    );
+    assert_eq!(row["milestone_name"], seen["celebratedWhat"]);
+    assert_eq!(
+        (row["celebration_type"].as_str(), row["notes"].as_str()),
+        (Some("gift"), Some("Sent a hoodie"))
+    );
+
+    // The impact page: every chart is an image with a title, beside its table.
+    let impact = &seen["impact"];
+    assert_eq!(impact["current"], "Impact");
+    let charts = impact["charts"].as_array().unwrap();
+    assert!(charts.len() >= 2, "{impact}");
+    assert!(charts.iter().all(|c| {
+        c["labelled"] == true
+            && c["title"]
+                .as_str()
+                .unwrap()
+                .starts_with("Retention of celebrated and holdout users")
+    }));
+    assert_eq!(impact["tables"].as_u64().unwrap() as usize, charts.len());
+    assert_eq!(impact["sections"][0], "Each user's first milestone");
+    assert_eq!(impact["verdicts"].as_array().unwrap().len(), 3, "{impact}");
+
+    assert_eq!(seen["afterSignOut"], 401);
+    assert!(
+        seen["replay"].as_str().unwrap().contains("already used"),
+        "{}",
+        seen["replay"]
+    );
+    assert_eq!(seen["viewerDisabled"], true);
+    assert_eq!(seen["viewerCall"]["status"], 403, "{}", seen["viewerCall"]);
+    for state in seen["axe"].as_array().unwrap() {
+        assert_eq!(
+            state["serious"],
+            json!([]),
+            "axe in {}: {state}",
+            state["state"]
+        );
+    }
+    assert_eq!(seen["axe"].as_array().unwrap().len(), 5);
+    for key in [
+        "csmViolations",
+        "viewerViolations",
+        "csmErrors",
+        "viewerErrors",
+    ] {
+        assert_eq!(seen[key], json!([]), "{key}");
+    }
+    for shot in [
+        "console-feed.png",
+        "console-celebrate.png",
+        "console-impact.png",
+    ] {
+        assert!(app.dir().join(shot).is_file(), "{shot}");
+    }
+}

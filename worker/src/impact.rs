@@ -1,0 +1,158 @@
+//! The impact rollup: celebrated against holdout users, per milestone and UTC award day.
+//!
+//! `impact_daily` holds one row per (project, milestone, award day, arm) with the number of
+//! eligible awards and how many of them returned on D1, D7 and D30 — counters, never user-days,
+//! so a year of a million daily users stays a few hundred thousand rows per project (the
+//! arithmetic is in ARCHITECTURE.md). Each counter moves in the same D1 batch as the ledger row
+//! it counts, and only while the row does not have it yet: a redelivered outbox item counts
+//! once. `*` is each user's first eligible milestone (the overall comparison, one award per
+//! user, so its users are independent).
+
+use cairn_core::engine::RETURN_DAYS;
+use cairn_core::impact;
+use cairn_core::wire::{ImpactResponse, MilestoneImpact};
+use serde::Deserialize;
+use worker::{D1Database, D1PreparedStatement, Env};
+
+use crate::error::ApiResult;
+use crate::ledger::AwardItem;
+use crate::project::{self, DB};
+
+/// The rollup key of each user's first compared milestone.
+pub const FIRST: &str = "*";
+
+/// Counts a new eligible user award in its arm (before the row's insert, in its batch).
+pub fn award_statement(db: &D1Database, a: &AwardItem) -> ApiResult<D1PreparedStatement> {
+    Ok(db
+        .prepare(
+            "INSERT INTO impact_daily (project_id, milestone_key, day, arm, users) \
+             SELECT ?1, k, substr(?3, 1, 10), ?4, 1 FROM (SELECT ?2 AS k UNION ALL SELECT '*' AS k \
+               WHERE NOT EXISTS (SELECT 1 FROM milestones WHERE project_id = ?1 AND subject_type = 'user' \
+               AND subject_id = ?5 AND eligible = 1)) \
+             WHERE NOT EXISTS (SELECT 1 FROM milestones WHERE id = ?6) \
+             ON CONFLICT (project_id, milestone_key, day, arm) DO UPDATE SET users = users + 1",
+        )
+        .bind(&[
+            a.project_id.as_str().into(),
+            a.milestone_key.as_str().into(),
+            a.achieved_at.as_str().into(),
+            f64::from(u8::from(a.celebrate)).into(),
+            a.subject_id.as_str().into(),
+            a.id.as_str().into(),
+        ])?)
+}
+
+/// Counts a return after award `id` (before the row's update, in its batch).
+pub fn returned_statement(
+    db: &D1Database,
+    project: &str,
+    id: &str,
+    bit: u8,
+) -> ApiResult<D1PreparedStatement> {
+    Ok(db
+        .prepare(
+            "UPDATE impact_daily SET d1 = d1 + (?3 = 1), d7 = d7 + (?3 = 2), d30 = d30 + (?3 = 4) \
+             WHERE project_id = ?1 \
+             AND (day, arm) = (SELECT substr(achieved_at, 1, 10), celebrate FROM milestones \
+               WHERE project_id = ?1 AND id = ?2 AND eligible = 1 AND (returned & ?3) = 0) \
+             AND milestone_key IN (SELECT milestone_key FROM milestones WHERE project_id = ?1 AND id = ?2 \
+               UNION ALL SELECT '*' FROM milestones WHERE project_id = ?1 AND id = ?2 AND first_eligible = 1)",
+        )
+        .bind(&[project.into(), id.into(), f64::from(bit).into()])?)
+}
+
+#[derive(Deserialize)]
+struct ArmRow {
+    milestone_key: String,
+    arm: i64,
+    n1: Option<f64>,
+    r1: Option<f64>,
+    n7: Option<f64>,
+    r7: Option<f64>,
+    n30: Option<f64>,
+    r30: Option<f64>,
+}
+
+/// The last UTC award day whose day `n` has passed everywhere at `now` (a subject's day `n`
+/// ends at most a day and 14 hours after its award's UTC day starts + `n` days).
+pub fn horizon(now: jiff::Timestamp, n: i64) -> String {
+    let today = now.to_zoned(jiff::tz::TimeZone::UTC).date();
+    today
+        .checked_sub(jiff::Span::new().days(n + 2))
+        .map_or_else(|_| "0000-00-00".to_owned(), |d| d.to_string())
+}
+
+/// The comparisons of `project` at `now`, for one milestone or all of them.
+pub async fn report(
+    env: &Env,
+    project_id: &str,
+    milestone: Option<&str>,
+    now: jiff::Timestamp,
+) -> ApiResult<ImpactResponse> {
+    let [h1, h7, h30] = RETURN_DAYS.map(|n| horizon(now, n));
+    let rows: Vec<ArmRow> = env
+        .d1(DB)?
+        .prepare(
+            "SELECT milestone_key, arm, \
+             sum(CASE WHEN day <= ?2 THEN users END) AS n1, sum(CASE WHEN day <= ?2 THEN d1 END) AS r1, \
+             sum(CASE WHEN day <= ?3 THEN users END) AS n7, sum(CASE WHEN day <= ?3 THEN d7 END) AS r7, \
+             sum(CASE WHEN day <= ?4 THEN users END) AS n30, sum(CASE WHEN day <= ?4 THEN d30 END) AS r30 \
+             FROM impact_daily WHERE project_id = ?1 AND (?5 IS NULL OR milestone_key IN (?5, '*')) \
+             GROUP BY milestone_key, arm ORDER BY milestone_key",
+        )
+        .bind(&[
+            project_id.into(),
+            h1.into(),
+            h7.into(),
+            h30.into(),
+            milestone.map_or(wasm_bindgen::JsValue::NULL, Into::into),
+        ])?
+        .all()
+        .await?
+        .results()?;
+    let defs = project::current_definitions(env, project_id).await?;
+    let mut keys: Vec<&str> = rows.iter().map(|r| r.milestone_key.as_str()).collect();
+    keys.dedup();
+    // The overall comparison first, then the ladder's order.
+    keys.sort_by_key(|k| (*k != FIRST, defs.milestone_index(k).unwrap_or(usize::MAX)));
+    let count = |v: Option<f64>| v.map_or(0, |v| v.max(0.0) as u64);
+    let milestones = keys
+        .iter()
+        .map(|key| {
+            let arm = |a: i64| rows.iter().find(|r| r.milestone_key == *key && r.arm == a);
+            let (c, h) = (arm(1), arm(0));
+            let pick = |r: Option<&ArmRow>, day: i64| {
+                r.map_or(impact::arm(0, 0), |r| match day {
+                    1 => impact::arm(count(r.n1), count(r.r1)),
+                    7 => impact::arm(count(r.n7), count(r.r7)),
+                    _ => impact::arm(count(r.n30), count(r.r30)),
+                })
+            };
+            let m = defs.milestone(key);
+            MilestoneImpact {
+                milestone_key: (*key).to_owned(),
+                milestone_name: m.map_or_else(
+                    || {
+                        if *key == FIRST {
+                            "Each user's first milestone".to_owned()
+                        } else {
+                            (*key).to_owned()
+                        }
+                    },
+                    |m| cairn_core::progress::title(&defs, m, "en"),
+                ),
+                tier: m.map_or_else(String::new, |m| m.tier.clone()),
+                retention: RETURN_DAYS
+                    .iter()
+                    .map(|&d| {
+                        impact::compare(u32::try_from(d).unwrap_or(0), pick(c, d), pick(h, d))
+                    })
+                    .collect(),
+            }
+        })
+        .collect();
+    Ok(ImpactResponse {
+        as_of: now.to_string(),
+        milestones,
+    })
+}
