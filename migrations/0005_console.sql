@@ -56,3 +56,26 @@ CREATE INDEX console_sessions_by_member ON console_sessions (project_id, email);
 -- they reached it (the console's feed shows its context beside the award).
 ALTER TABLE milestones ADD COLUMN account_id TEXT;
 UPDATE milestones SET account_id = subject_id WHERE subject_type = 'account';
+
+-- Per account: its milestones and its users', by tier (the case-study ranking), counted in the
+-- ledger's batch as each award row is written (once: only while the row is new).
+CREATE TABLE account_milestones (
+  project_id TEXT NOT NULL,
+  account_id TEXT NOT NULL,
+  advanced INTEGER NOT NULL DEFAULT 0,
+  mid INTEGER NOT NULL DEFAULT 0,
+  total INTEGER NOT NULL DEFAULT 0,
+  latest_at TEXT NOT NULL,
+  PRIMARY KEY (project_id, account_id)
+);
+
+-- Where marketing stands with an account about a case study.
+CREATE TABLE case_studies (
+  project_id TEXT NOT NULL,
+  account_id TEXT NOT NULL,
+  status TEXT NOT NULL CHECK (status IN ('asked', 'agreed', 'declined')),
+  note TEXT,
+  updated_by TEXT NOT NULL,
+  updated_at TEXT NOT NULL,
+  PRIMARY KEY (project_id, account_id)
+);

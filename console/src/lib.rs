@@ -12,7 +12,8 @@ pub mod model;
 use std::time::Duration;
 
 use cairn_wire::{
-    ConsoleSession, FeedItem, FeedPage, ImpactResponse, MilestoneImpact, Role, Suggestions,
+    CaseStudies, CaseStudyCandidate, ConsoleSession, FeedItem, FeedPage, ImpactResponse,
+    MilestoneImpact, Role, Suggestions,
 };
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -79,12 +80,14 @@ fn token_absent(search: &str) -> bool {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Page {
     Feed,
+    CaseStudies,
     Impact,
 }
 
 fn page_of_hash() -> Page {
     match window().location().hash().unwrap_or_default().as_str() {
         "#impact" => Page::Impact,
+        "#case-studies" => Page::CaseStudies,
         _ => Page::Feed,
     }
 }
@@ -133,6 +136,7 @@ fn Shell(session: ConsoleSession, sign: RwSignal<Sign>) -> impl IntoView {
             <span class="project">{session.project_name.clone()}</span>
             <nav aria-label="Console">
                 <a href="#feed" aria-current=move || current(Page::Feed)>"Milestones"</a>
+                <a href="#case-studies" aria-current=move || current(Page::CaseStudies)>"Case studies"</a>
                 <a href="#impact" aria-current=move || current(Page::Impact)>"Impact"</a>
             </nav>
             <span class="who">{session.email.clone()} " · " {role.as_str()}</span>
@@ -141,6 +145,7 @@ fn Shell(session: ConsoleSession, sign: RwSignal<Sign>) -> impl IntoView {
         <main>
             {move || match page.get() {
                 Page::Feed => view! { <Feed role=role/> }.into_any(),
+                Page::CaseStudies => view! { <CaseStudiesPage role=role/> }.into_any(),
                 Page::Impact => view! { <Impact/> }.into_any(),
             }}
         </main>
@@ -547,6 +552,10 @@ fn MilestoneReport(m: MilestoneImpact) -> impl IntoView {
                         </text>
                     }).collect_view()}
                 </svg>
+                <p class="legend" aria-hidden="true">
+                    <span class="swatch celebrated"></span>"Celebrated"
+                    <span class="swatch holdout"></span>"Holdout"
+                </p>
                 <table class="numbers">
                     <caption>{format!("{}: the numbers", m.milestone_name)}</caption>
                     <thead>
@@ -578,5 +587,146 @@ fn MilestoneReport(m: MilestoneImpact) -> impl IntoView {
                 </table>
             </div>
         </section>
+    }
+}
+
+#[component]
+fn CaseStudiesPage(role: Role) -> impl IntoView {
+    let list = RwSignal::new(None::<Result<Vec<CaseStudyCandidate>, String>>);
+    let reload = move || {
+        spawn_local(async move {
+            list.set(Some(
+                api::call::<CaseStudies>("GET", "/v1/console/case-studies", None)
+                    .await
+                    .map(|c| c.candidates)
+                    .map_err(|e| e.message),
+            ));
+        });
+    };
+    reload();
+    let can = model::can_celebrate(role);
+    view! {
+        <h1>"Case-study candidates"</h1>
+        <p class="lede">
+            "Accounts ranked by what they reached and what they are worth: "
+            <code>"10 × advanced milestones + 3 × mid + 5 × log10(1 + ARR / 1,000) + health / 10"</code>
+            " (the account's milestones and its users'). Declined accounts come last."
+        </p>
+        <p><a class="button-link" href="/v1/console/case-studies?format=csv" download="case-study-candidates.csv">"Export CSV"</a></p>
+        {move || match list.get() {
+            None => view! { <p class="status" role="status">"Loading…"</p> }.into_any(),
+            Some(Err(e)) => view! { <p class="error" role="alert">{e}</p> }.into_any(),
+            Some(Ok(c)) if c.is_empty() => view! {
+                <p class="empty">"No account has reached a milestone yet."</p>
+            }.into_any(),
+            Some(Ok(c)) => view! {
+                <table class="candidates">
+                    <caption class="sr-only">"Case-study candidates, best first"</caption>
+                    <thead>
+                        <tr>
+                            <th scope="col">"#"</th>
+                            <th scope="col">"Account"</th>
+                            <th scope="col">"Milestones"</th>
+                            <th scope="col">"ARR"</th>
+                            <th scope="col">"Health"</th>
+                            <th scope="col">"Score"</th>
+                            <th scope="col">"Case study"</th>
+                        </tr>
+                    </thead>
+                    {c.into_iter().enumerate().map(|(i, c)| view! {
+                        <Candidate rank=i + 1 c=c can=can reload=Callback::new(move |()| reload())/>
+                    }).collect_view()}
+                </table>
+            }.into_any(),
+        }}
+    }
+}
+
+#[component]
+fn Candidate(rank: usize, c: CaseStudyCandidate, can: bool, reload: Callback<()>) -> impl IntoView {
+    let account = c.account.account_id.clone();
+    let name = c.account.name.clone().unwrap_or_else(|| account.clone());
+    let history = RwSignal::new(None::<Vec<FeedItem>>);
+    let error = RwSignal::new(None::<String>);
+    let status_id = format!("status-{account}");
+    let load_history = {
+        let account = account.clone();
+        move |_| {
+            if history.get_untracked().is_some() {
+                return;
+            }
+            let q = format!("account={}&limit=20", model::encode(&account));
+            spawn_local(async move {
+                if let Ok(p) =
+                    api::call::<FeedPage>("GET", &format!("/v1/console/feed?{q}"), None).await
+                {
+                    history.set(Some(p.items));
+                }
+            });
+        }
+    };
+    let set_status = {
+        let account = account.clone();
+        move |ev: leptos::ev::Event| {
+            let status = event_target_value(&ev);
+            if status.is_empty() {
+                return;
+            }
+            let account = account.clone();
+            spawn_local(async move {
+                let body = serde_json::json!({ "status": status }).to_string();
+                let path = format!("/v1/console/case-studies/{}", model::encode(&account));
+                match api::call::<CaseStudyCandidate>("PUT", &path, Some(&body)).await {
+                    Ok(_) => reload.run(()),
+                    Err(e) => error.set(Some(e.message)),
+                }
+            });
+        }
+    };
+    let status = c.status.map_or("", |s| s.as_str());
+    let csm = c
+        .account
+        .csm_name
+        .clone()
+        .map_or_else(String::new, |n| format!("CSM {n}"));
+    view! {
+        <tbody>
+            <tr>
+                <td>{rank}</td>
+                <td>
+                    <strong>{name.clone()}</strong>
+                    <span class="meta">{csm}</span>
+                    <details on:toggle=load_history>
+                        <summary>"Milestone history"</summary>
+                        {move || history.get().map(|h| view! {
+                            <ul class="history">
+                                {h.into_iter().map(|i| view! {
+                                    <li>
+                                        {model::date(&i.milestone.achieved_at).to_owned()} " · "
+                                        {i.milestone.milestone_name.clone()} " · "
+                                        {format!("{} {}", i.milestone.subject_type, i.milestone.subject_id)}
+                                    </li>
+                                }).collect_view()}
+                            </ul>
+                        })}
+                    </details>
+                </td>
+                <td>{format!("{} advanced · {} mid · {} in all", c.advanced, c.mid, c.total)}</td>
+                <td>{model::money(c.account.arr, c.account.currency.as_deref())}</td>
+                <td>{c.account.health_score.map_or_else(|| "–".to_owned(), |h| format!("{h:.0}"))}</td>
+                <td>{format!("{:.1}", c.score)}</td>
+                <td>
+                    <label class="sr-only" for=status_id.clone()>{format!("Case study with {name}")}</label>
+                    <select id=status_id disabled=!can on:change=set_status>
+                        <option value="" selected=status.is_empty()>"Not asked"</option>
+                        <option value="asked" selected=status == "asked">"Asked"</option>
+                        <option value="agreed" selected=status == "agreed">"Agreed"</option>
+                        <option value="declined" selected=status == "declined">"Declined"</option>
+                    </select>
+                    {c.status_by.clone().map(|by| view! { <span class="meta">{by}</span> })}
+                    {move || error.get().map(|e| view! { <p class="error" role="alert">{e}</p> })}
+                </td>
+            </tr>
+        </tbody>
     }
 }

@@ -21,7 +21,7 @@ async function axe(page, name) {
 
 // Opens `url` in a fresh context, recording CSP violations and page errors.
 async function open(browser, url) {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, acceptDownloads: true });
   const page = await context.newPage();
   const errors = [];
   page.on("pageerror", (e) => errors.push(String(e)));
@@ -72,6 +72,27 @@ try {
   await page.waitForFunction(() => [...document.querySelectorAll(".celebrated")].some((e) => e.textContent.includes("gift · console:cass@example.com")));
   await page.screenshot({ path: `${artifacts}/console-feed.png` });
   out.celebrated = await page.$$eval(".celebrated", (es) => es.map((e) => e.textContent));
+
+  // Case studies: record that the best candidate agreed, then export the list.
+  await page.getByRole("link", { name: "Case studies" }).click();
+  await page.getByRole("heading", { name: "Case-study candidates" }).waitFor();
+  await page.waitForFunction(() => document.querySelectorAll("table.candidates tbody tr").length > 0);
+  const best = page.locator("table.candidates tbody tr").first();
+  await best.locator("select").selectOption("agreed");
+  await page.waitForFunction(() => document.querySelector("table.candidates tbody tr td:last-child .meta")?.textContent.includes("console:cass@example.com"));
+  await best.locator("summary").click();
+  await best.locator(".history li").first().waitFor();
+  const download = page.waitForEvent("download");
+  await page.getByRole("link", { name: "Export CSV" }).click();
+  const file = await (await download).path();
+  out.caseStudies = {
+    rows: await page.locator("table.candidates tbody tr").count(),
+    status: await best.locator("td:last-child").textContent(),
+    history: await best.locator(".history li").count(),
+    csv: readFileSync(file, "utf8"),
+  };
+  await page.screenshot({ path: `${artifacts}/console-case-studies.png` });
+  out.axe.push(await axe(page, "case studies"));
 
   // Impact.
   await page.getByRole("link", { name: "Impact" }).click();

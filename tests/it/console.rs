@@ -466,6 +466,94 @@ fn the_feed_is_newest_first_with_the_customers_context_and_filters() {
             .map(|i| i["id"].as_str().unwrap().to_owned())
             .collect::<Vec<_>>()
     );
+    // Case-study candidates: Initech (two users' milestones and its own) ranks above nobody
+    // else — ola has no account — and its status is recorded, and exported as CSV.
+    let studies = app
+        .server("GET", "/v1/console/case-studies", None)
+        .unwrap()
+        .json();
+    let candidates = studies["candidates"].as_array().unwrap();
+    assert_eq!(candidates.len(), 1, "{studies}");
+    let initech = &candidates[0];
+    assert_eq!(initech["account"]["account_id"], "initech");
+    assert_eq!(initech["account"]["name"], "Initech");
+    let total = all
+        .iter()
+        .filter(|i| i["account"]["account_id"] == "initech")
+        .count();
+    assert_eq!(initech["total"].as_u64().unwrap() as usize, total);
+    // The score as the console documents it.
+    let want = 10.0 * initech["advanced"].as_f64().unwrap()
+        + 3.0 * initech["mid"].as_f64().unwrap()
+        + 5.0 * (1.0f64 + 120000.0 / 1000.0).log10()
+        + 82.0 / 10.0;
+    assert!(
+        (initech["score"].as_f64().unwrap() - want).abs() < 0.051,
+        "{initech} vs {want}"
+    );
+    let agreed = app
+        .server(
+            "PUT",
+            "/v1/console/case-studies/initech",
+            Some(r#"{"status":"agreed","note":"Loves the product, say \"yes\""}"#),
+        )
+        .unwrap();
+    assert_eq!(agreed.status, 200, "{}", agreed.body);
+    assert_eq!(agreed.json()["status"], "agreed");
+    assert_eq!(
+        app.server(
+            "PUT",
+            "/v1/console/case-studies/nobody",
+            Some(r#"{"status":"asked"}"#)
+        )
+        .unwrap()
+        .status,
+        404
+    );
+    assert_eq!(
+        app.server(
+            "PUT",
+            "/v1/console/case-studies/initech",
+            Some(r#"{"status":"maybe"}"#)
+        )
+        .unwrap()
+        .status,
+        400
+    );
+    let export = app
+        .server("GET", "/v1/console/case-studies?format=csv", None)
+        .unwrap();
+    assert!(
+        export
+            .header("content-type")
+            .unwrap()
+            .starts_with("text/csv")
+    );
+    let mut reader = csv::Reader::from_reader(export.body.as_bytes());
+    let header: Vec<String> = reader
+        .headers()
+        .unwrap()
+        .iter()
+        .map(str::to_owned)
+        .collect();
+    assert_eq!(&header[..4], ["rank", "account_id", "name", "score"]);
+    let records: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    assert_eq!(records.len(), 1);
+    let field = |name: &str| {
+        records[0]
+            .get(header.iter().position(|h| h == name).unwrap())
+            .unwrap()
+            .to_owned()
+    };
+    assert_eq!(field("account_id"), "initech");
+    assert_eq!(field("status"), "agreed");
+    assert_eq!(
+        field("note"),
+        "Loves the product, say \"yes\"",
+        "quotes survive the round trip"
+    );
+    assert_eq!(field("total"), total.to_string());
+
     // Bad filters are refused in plain words.
     assert_eq!(feed("scope=team").status, 400);
     assert_eq!(feed("limit=0").status, 400);
@@ -860,6 +948,25 @@ fn a_csm_and_a_viewer_use_the_console_in_a_browser() {
         (Some("gift"), Some("Sent a hoodie"))
     );
 
+    // Case studies: the marketer's list, a status recorded, the CSV export parsed.
+    let studies = &seen["caseStudies"];
+    assert!(studies["rows"].as_u64().unwrap() >= 10, "{studies}");
+    assert!(
+        studies["status"]
+            .as_str()
+            .unwrap()
+            .contains("console:cass@example.com"),
+        "{studies}"
+    );
+    let csv_text = studies["csv"].as_str().unwrap();
+    let mut reader = csv::Reader::from_reader(csv_text.as_bytes());
+    let records: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    assert_eq!(records.len() as u64, studies["rows"].as_u64().unwrap());
+    assert!(
+        records.iter().any(|r| r.iter().any(|f| f == "agreed")),
+        "{csv_text}"
+    );
+
     // The impact page: every chart is an image with a title, beside its table.
     let impact = &seen["impact"];
     assert_eq!(impact["current"], "Impact");
@@ -892,7 +999,7 @@ fn a_csm_and_a_viewer_use_the_console_in_a_browser() {
             state["state"]
         );
     }
-    assert_eq!(seen["axe"].as_array().unwrap().len(), 5);
+    assert_eq!(seen["axe"].as_array().unwrap().len(), 6);
     for key in [
         "csmViolations",
         "viewerViolations",

@@ -372,6 +372,12 @@ pub async fn flush(env: &Env, items: &[OutboxItem], now: jiff::Timestamp) -> Api
             rollups.push(statements.len());
             statements.push(impact::award_statement(&db, a)?);
         }
+        if let OutboxItem::Award(a) = item
+            && a.account_id.is_some()
+        {
+            rollups.push(statements.len());
+            statements.push(crate::case_studies::award_statement(&db, a)?);
+        }
         statements.push(match item {
             OutboxItem::Award(r) => db
                 .prepare(

@@ -13,6 +13,7 @@
 
 mod accounts;
 mod auth;
+mod case_studies;
 mod console;
 mod crypto;
 mod error;

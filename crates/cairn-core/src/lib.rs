@@ -13,6 +13,7 @@
 //! natively with property tests) and the hosts only have to be single writers of a subject's
 //! state.
 //!
+//! - [`candidates`]: case-study candidates, ranked.
 //! - [`definitions`]: the `cairn.toml` / JSON model, validation, compiled rules.
 //! - [`engine`]: applying events and clock ticks to a subject's state.
 //! - [`impact`]: celebrated against holdout retention, with its interval and power.
@@ -23,6 +24,7 @@
 //!
 //! This crate never depends on `worker`, `leptos` or `web-sys`.
 
+pub mod candidates;
 pub mod definitions;
 pub mod engine;
 pub mod impact;

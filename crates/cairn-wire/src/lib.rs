@@ -1467,3 +1467,69 @@ pub struct FeedPage {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub next_cursor: Option<String>,
 }
+
+/// Where marketing stands with an account about a case study.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CaseStudyStatus {
+    Asked,
+    Agreed,
+    Declined,
+}
+
+impl CaseStudyStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Asked => "asked",
+            Self::Agreed => "agreed",
+            Self::Declined => "declined",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "asked" => Some(Self::Asked),
+            "agreed" => Some(Self::Agreed),
+            "declined" => Some(Self::Declined),
+            _ => None,
+        }
+    }
+}
+
+/// Body of `PUT /v1/console/case-studies/{account_id}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CaseStudyUpdate {
+    pub status: CaseStudyStatus,
+    /// At most 1,000 bytes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+/// One case-study candidate: an account, what it reached, and where marketing stands.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CaseStudyCandidate {
+    pub account: AccountContext,
+    /// Advanced-tier milestones of the account and its users.
+    pub advanced: u64,
+    pub mid: u64,
+    /// All its milestones.
+    pub total: u64,
+    pub latest_at: String,
+    /// The ranking's score (`cairn_core::candidates`).
+    pub score: f64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<CaseStudyStatus>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status_by: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status_at: Option<String>,
+}
+
+/// Answer to `GET /v1/console/case-studies`: best first.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CaseStudies {
+    pub candidates: Vec<CaseStudyCandidate>,
+}

@@ -118,3 +118,47 @@ pub async fn impact(req: &Request, ctx: &Ctx<'_>) -> ApiResult<Response> {
         &crate::impact::report(ctx.env, &caller.project.id, q.milestone.as_deref(), now).await?,
     )?)
 }
+
+/// `GET /v1/console/case-studies[?format=csv]`: accounts to ask for a case study, best first.
+pub async fn case_studies(req: &Request, ctx: &Ctx<'_>) -> ApiResult<Response> {
+    #[derive(serde::Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Query {
+        #[serde(default)]
+        format: Option<String>,
+    }
+    let caller = auth::server_or_member(req, ctx, Role::Viewer).await?;
+    let q: Query = query(req)?;
+    let list = crate::case_studies::list(ctx.env, &caller.project.id).await?;
+    match q.format.as_deref() {
+        None | Some("json") => Ok(Response::from_json(&list)?),
+        Some("csv") => {
+            let headers = Headers::new();
+            headers.set("content-type", "text/csv; charset=utf-8")?;
+            headers.set(
+                "content-disposition",
+                "attachment; filename=\"case-study-candidates.csv\"",
+            )?;
+            Ok(Response::ok(crate::case_studies::csv(&list)?)?.with_headers(headers))
+        }
+        Some(_) => Err(ApiError::bad(
+            ErrorCode::InvalidQuery,
+            "format is json or csv",
+            Some("format"),
+        )),
+    }
+}
+
+/// `PUT /v1/console/case-studies/{account_id}`: asked, agreed or declined (a CSM or owner).
+pub async fn case_study(mut req: Request, ctx: &Ctx<'_>, account: &str) -> ApiResult<Response> {
+    let caller = auth::server_or_member(&req, ctx, Role::Csm).await?;
+    let body: cairn_core::wire::CaseStudyUpdate = json_body(&mut req).await?;
+    crate::case_studies::update(ctx.env, &caller.project.id, account, &body, &caller.by).await?;
+    let list = crate::case_studies::list(ctx.env, &caller.project.id).await?;
+    let candidate = list
+        .candidates
+        .into_iter()
+        .find(|c| c.account.account_id == account)
+        .ok_or_else(|| ApiError::not_found("account with milestones"))?;
+    Ok(Response::from_json(&candidate)?)
+}

@@ -129,6 +129,8 @@ async fn dispatch(route: Route, req: Request, ctx: &Ctx<'_>) -> ApiResult<Respon
         Route::Session => console::current(&req, ctx).await,
         Route::SignOut => console::sign_out(&req, ctx).await,
         Route::Feed => console::feed(&req, ctx).await,
+        Route::CaseStudies => console::case_studies(&req, ctx).await,
+        Route::CaseStudy { account_id } => console::case_study(req, ctx, &account_id).await,
         Route::Impact => console::impact(&req, ctx).await,
         Route::ClientShare => shares::client_create(req, ctx).await,
         Route::ClientShares => shares::client_list(&req, ctx).await,
