@@ -139,7 +139,7 @@ fn Shell(session: ConsoleSession, sign: RwSignal<Sign>) -> impl IntoView {
                 <a href="#case-studies" aria-current=move || current(Page::CaseStudies)>"Case studies"</a>
                 <a href="#impact" aria-current=move || current(Page::Impact)>"Impact"</a>
             </nav>
-            <span class="who">{session.email.clone()} " · " {role.as_str()}</span>
+            <span class="who">{session.email} " · " {role.as_str()}</span>
             <button type="button" class="quiet" on:click=sign_out>"Sign out"</button>
         </header>
         <main>
@@ -325,12 +325,12 @@ fn Row(item: FeedItem, can: bool, reload: Callback<()>) -> impl IntoView {
                         <span class="tag" title="In the holdout: not celebrated in the app, and compared on the Impact page as uncelebrated. A celebration recorded here is kept in the ledger but does not move it out of the holdout.">"holdout"</span>
                     })}
                 </td>
-                <td>{who.clone()}</td>
+                <td>{who}</td>
                 <td>{customer.unwrap_or_else(|| "–".to_owned())}</td>
-                <td><time datetime=m.achieved_at.clone()>{model::date(&m.achieved_at).to_owned()}</time></td>
+                <td><time datetime=m.achieved_at>{model::date(&m.achieved_at).to_owned()}</time></td>
                 <td>{seen}</td>
                 <td>
-                    {celebration.clone().map(|c| view! { <span class="celebrated">{c}</span> })}
+                    {celebration.map(|c| view! { <span class="celebrated">{c}</span> })}
                     {(!done).then(|| view! {
                         <button
                             type="button"
@@ -430,7 +430,7 @@ fn Celebrate(id: String, name: String, reload: Callback<()>) -> impl IntoView {
                 <details>
                     <summary>"Asking to celebrate them in public"</summary>
                     <p><strong>{s.social_permission.subject.clone()}</strong></p>
-                    <pre>{s.social_permission.body.clone()}</pre>
+                    <pre>{s.social_permission.body}</pre>
                 </details>
             </div>
         })}
@@ -666,7 +666,6 @@ fn Candidate(rank: usize, c: CaseStudyCandidate, can: bool, reload: Callback<()>
         }
     };
     let set_status = {
-        let account = account.clone();
         move |ev: leptos::ev::Event| {
             let status = event_target_value(&ev);
             if status.is_empty() {
@@ -723,7 +722,7 @@ fn Candidate(rank: usize, c: CaseStudyCandidate, can: bool, reload: Callback<()>
                         <option value="agreed" selected=status == "agreed">"Agreed"</option>
                         <option value="declined" selected=status == "declined">"Declined"</option>
                     </select>
-                    {c.status_by.clone().map(|by| view! { <span class="meta">{by}</span> })}
+                    {c.status_by.map(|by| view! { <span class="meta">{by}</span> })}
                     {move || error.get().map(|e| view! { <p class="error" role="alert">{e}</p> })}
                 </td>
             </tr>

@@ -100,7 +100,7 @@ pub fn can_celebrate(role: Role) -> bool {
     role >= Role::Csm
 }
 
-/// A rate as a percentage with one decimal: `0.3125` → `31.3 %`.
+/// A rate as a percentage with one decimal: `0.3127` → `31.3 %`.
 pub fn percent(rate: Option<f64>) -> String {
     rate.map_or_else(|| "–".to_owned(), |r| format!("{:.1} %", r * 100.0))
 }
@@ -202,7 +202,7 @@ pub fn money(amount: Option<f64>, currency: Option<&str>) -> String {
     let digits = whole.unsigned_abs().to_string();
     let mut grouped = String::new();
     for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             grouped.push(',');
         }
         grouped.push(c);
@@ -256,7 +256,7 @@ mod tests {
 
     #[test]
     fn numbers_read_plainly() {
-        assert_eq!(percent(Some(0.3125)), "31.3 %");
+        assert_eq!(percent(Some(0.3127)), "31.3 %");
         assert_eq!(percent(None), "–");
         assert_eq!(points(Some(0.052)), "+5.2 pts");
         assert_eq!(points(Some(-0.0001)), "+0.0 pts");

@@ -678,7 +678,13 @@ fn impact_numbers_equal_an_independent_computation() {
         day.to_zoned(jiff::tz::TimeZone::UTC).unwrap().timestamp()
             + jiff::SignedDuration::from_hours(12)
     };
-    let returns = |i: usize| [i % 2 == 0, i % 3 == 0, i % 5 == 0];
+    let returns = |i: usize| {
+        [
+            i.is_multiple_of(2),
+            i.is_multiple_of(3),
+            i.is_multiple_of(5),
+        ]
+    };
     let mut users: Vec<(String, i64)> = (0..300).map(|i| (format!("u{i}"), 40)).collect();
     users.extend((0..40).map(|i| (format!("r{i}"), 3)));
     let mut events = Vec::new();

@@ -2,8 +2,8 @@
 
 use std::fmt::Write;
 
+use cairn_cli::import::{Options, Summary, progress_path, run};
 use cairn_e2e::{App, DEMO_SECRET_KEY};
-use xtask::import::{Options, Summary, progress_path, run};
 
 #[test]
 fn an_interrupted_import_resumes_and_counts_once() {

@@ -2,6 +2,7 @@
 
 mod analytics;
 mod api;
+mod cli;
 mod components;
 mod console;
 mod edge;

@@ -496,8 +496,7 @@ impl SubjectState {
             });
         }
         let mut awards = self.reconcile(defs, subject, now);
-        let holdout = in_holdout(defs, subject);
-        awards.push(self.earn(defs, subject, i, now, 0, celebrate, holdout));
+        awards.push(self.earn(defs, subject, i, now, 0, celebrate));
         self.evaluate(
             defs,
             subject,
@@ -611,7 +610,6 @@ impl SubjectState {
         awards: &mut Vec<Award>,
     ) {
         queue.reverse();
-        let holdout = in_holdout(defs, subject);
         while let Some(i) = queue.pop() {
             let m = &defs.milestones()[i];
             if m.scope != subject.scope || self.earned.contains_key(&m.key) {
@@ -633,7 +631,7 @@ impl SubjectState {
                 Trigger::Tick => !late,
                 Trigger::Retroactive => false,
             };
-            awards.push(self.earn(defs, subject, i, at, value, eligible, holdout));
+            awards.push(self.earn(defs, subject, i, at, value, eligible));
             queue.extend(defs.dependents(i).iter().rev());
         }
     }
@@ -685,10 +683,9 @@ impl SubjectState {
         at: Timestamp,
         value: u64,
         eligible: bool,
-        holdout: bool,
     ) -> Award {
         let m = &defs.milestones()[i];
-        let celebrate = eligible && !holdout;
+        let celebrate = eligible && !in_holdout(defs, subject);
         self.earned.insert(
             m.key.clone(),
             Earned {

@@ -7,7 +7,6 @@
 pub mod build;
 pub mod cmd;
 pub mod history;
-pub mod import;
 pub mod load;
 pub mod notify_bench;
 pub mod seed;

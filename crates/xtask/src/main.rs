@@ -19,16 +19,16 @@ cargo xtask <command>
           loader, demo site; `--stable` builds the widget on the stable toolchain without `-Z`
           flags and prints its size beside the nightly's
   test    setup, fmt, clippy, native tests, widget tests in headless Chromium, end-to-end tests
-  import  FILE.jsonl|FILE.csv [--base URL] [--key sk_…]: backfill history (resumable; the key
-          may also come from CAIRN_SECRET_KEY; defaults: the local demo)
+  (history import, definitions and analytics: the `cairn` CLI, crates/cairn-cli)
   fuzz    [SECONDS]: the fuzz targets (definitions parser, events) with fresh seeds for SECONDS
           each (default 60); `cargo xtask test` runs one round of each
-  bench   [engine|sizes|load|widget|soak|notify|share|flags]: engine per-event cost and state size (criterion),
+  bench   [engine|sizes|load|widget|soak|notify|share|flags|console]: engine per-event cost and state size (criterion),
           artifact sizes and wrangler dev cold start, API load on loopback beside the no-op and
           fan-out ceilings, widget (sizes, first celebration, confetti frame cost beside
           canvas-confetti), soak (100,000 events, every total and ledger row checked),
           notify (webhook deliveries/s), share (badge page and preview image, cold and cached),
-          flags (the widget's size flag by flag, stable to nightly; not in a bare `bench`)
+          flags (the widget's size flag by flag, stable to nightly; not in a bare `bench`),
+          console (analytics queries on a seeded history and a 10x one; bundle size)
           (no argument: all of them)
 ";
 
@@ -40,7 +40,9 @@ fn main() -> Result<()> {
         Some("dev") => dev(&args[1..]),
         Some("test") => test(),
         Some("bench") => bench(args.get(1).map(String::as_str)),
-        Some("import") => import(&args[1..]),
+        Some("import") => bail!(
+            "`cargo xtask import` is now `cairn import` (cargo install --path crates/cairn-cli)"
+        ),
         Some("fuzz") => fuzz(args.get(1).map(String::as_str)),
         None | Some("help" | "--help" | "-h") => {
             print!("{HELP}");
@@ -114,45 +116,6 @@ fn fuzz(seconds: Option<&str>) -> Result<()> {
             .args(["--", "--nocapture"])
             .env("CAIRN_FUZZ_SECS", seconds.to_string()),
     )
-}
-
-fn import(args: &[String]) -> Result<()> {
-    let mut file = None;
-    let mut base = "http://127.0.0.1:8787".to_owned();
-    let mut key = std::env::var("CAIRN_SECRET_KEY").unwrap_or_else(|_| DEMO_SECRET_KEY.to_owned());
-    let mut args = args.iter();
-    while let Some(arg) = args.next() {
-        match arg.as_str() {
-            "--base" => {
-                base = args
-                    .next()
-                    .cloned()
-                    .ok_or_else(|| anyhow::anyhow!("--base needs a URL"))?;
-            }
-            "--key" => {
-                key = args
-                    .next()
-                    .cloned()
-                    .ok_or_else(|| anyhow::anyhow!("--key needs a secret key"))?;
-            }
-            other if file.is_none() => file = Some(std::path::PathBuf::from(other)),
-            other => bail!("unexpected argument `{other}`\n\n{HELP}"),
-        }
-    }
-    let file = file.ok_or_else(|| anyhow::anyhow!("name the file to import\n\n{HELP}"))?;
-    let options = xtask::import::Options {
-        file,
-        base,
-        secret_key: key,
-        stop_after_batches: None,
-        progress_bar: true,
-    };
-    let s = xtask::import::run(&options)?;
-    println!(
-        "imported {} events (resumed at {}): {} accepted, {} duplicate, {} rejected",
-        s.total, s.resumed_from, s.accepted, s.duplicate, s.rejected
-    );
-    Ok(())
 }
 
 fn dev(args: &[String]) -> Result<()> {
@@ -273,7 +236,7 @@ fn bench(section: Option<&str>) -> Result<()> {
     let all = section.is_none();
     if let Some(s) = section
         && ![
-            "engine", "sizes", "load", "widget", "soak", "notify", "share", "flags",
+            "engine", "sizes", "load", "widget", "soak", "notify", "share", "flags", "console",
         ]
         .contains(&s)
     {
@@ -307,6 +270,94 @@ fn bench(section: Option<&str>) -> Result<()> {
     }
     if wants("share") {
         share_bench(&a)?;
+    }
+    if wants("console") {
+        console_bench(&a)?;
+    }
+    Ok(())
+}
+
+/// The console's analytics queries on a seeded history and on one ten times larger (the
+/// history of `cargo xtask dev --history`; `CAIRN_BENCH_CONSOLE_USERS` users, default 2,000),
+/// each beside the no-op route measured in the same run; and the console's bundle size.
+fn console_bench(a: &build::Artifacts) -> Result<()> {
+    eprintln!(
+        "\n== console: analytics queries on a seeded history and a 10x larger one, beside the no-op route"
+    );
+    let users: usize = std::env::var("CAIRN_BENCH_CONSOLE_USERS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(2000);
+    let secs: u64 = std::env::var("CAIRN_BENCH_SECS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(4);
+    let js = std::fs::read(&a.console_js)?;
+    let wasm = std::fs::read(&a.console_wasm)?;
+    println!(
+        "\nconsole bundle (glue + wasm, brotli): {} (JS {}, wasm {}); budget 300 KB",
+        kb(brotli_len(&js)? + brotli_len(&wasm)?),
+        kb(brotli_len(&js)?),
+        kb(brotli_len(&wasm)?)
+    );
+    let w = bench_wrangler("console")?;
+    let mut rows = Vec::new();
+    for scale in [1usize, 10] {
+        let plan = xtask::history::Plan {
+            users: users * scale,
+            accounts: 120 * scale,
+            ..Default::default()
+        };
+        let started = std::time::Instant::now();
+        let seeded = xtask::history::seed(&w.base, &plan)?;
+        eprintln!(
+            "console: seeded {} users, {} events in {:.0?}",
+            plan.users,
+            seeded.events,
+            started.elapsed()
+        );
+        let auth = format!("Bearer {}", seeded.secret_key);
+        let duration = std::time::Duration::from_secs(secs);
+        let scenarios: [(&str, &'static str); 5] = [
+            ("no-op (/v1/health)", "/v1/health"),
+            ("feed, newest 50", "/v1/console/feed"),
+            (
+                "feed, advanced not celebrated",
+                "/v1/console/feed?tier=advanced&celebrated=false",
+            ),
+            ("case-study candidates", "/v1/console/case-studies"),
+            ("impact, every milestone", "/v1/analytics/impact"),
+        ];
+        for (name, path) in scenarios {
+            let r = xtask::load::run(
+                name,
+                &w.base,
+                Some(&auth),
+                4,
+                duration,
+                0,
+                std::sync::Arc::new(move |_, _| ("GET", path.to_owned(), None, 0)),
+            )?;
+            rows.push((plan.users, seeded.events, r));
+        }
+    }
+    let ms = |d: std::time::Duration| d.as_secs_f64() * 1000.0;
+    println!(
+        "\nconsole queries on loopback (wrangler dev, one workerd, local D1), 4 connections, {secs} s each:"
+    );
+    println!(
+        "{:>7} {:>8} {:<32} {:>9} {:>9} {:>9} {:>7}",
+        "users", "events", "query", "req/s", "p50 ms", "p99 ms", "errors"
+    );
+    for (users, events, r) in &rows {
+        println!(
+            "{users:>7} {events:>8} {:<32} {:>9.0} {:>9.1} {:>9.1} {:>7}",
+            r.name,
+            r.requests_per_sec(),
+            ms(r.p50),
+            ms(r.p99),
+            r.errors
+        );
     }
     Ok(())
 }

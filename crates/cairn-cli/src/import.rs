@@ -1,4 +1,4 @@
-//! `cargo xtask import FILE.jsonl|FILE.csv`: backfills history through `POST /v1/import`.
+//! `cairn import FILE.jsonl|FILE.csv`: backfills history through `POST /v1/import`.
 //!
 //! Events go in batches of up to 1,000. Each event without an `idempotency_key` gets one derived
 //! from the file's content and its line, so sending a batch again (after an interruption, or a
@@ -69,7 +69,7 @@ pub fn run(options: &Options) -> Result<Summary> {
         .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
     );
     bar.set_position(summary.resumed_from as u64);
-    let agent = crate::http_agent(Some(Duration::from_secs(120)));
+    let agent = crate::agent(Some(Duration::from_secs(120)));
     let url = format!("{}/v1/import", options.base.trim_end_matches('/'));
     let auth = format!("Bearer {}", options.secret_key);
     for (n, batch) in events[summary.resumed_from..].chunks(MAX_BATCH).enumerate() {
