@@ -79,3 +79,22 @@ CREATE TABLE case_studies (
   updated_at TEXT NOT NULL,
   PRIMARY KEY (project_id, account_id)
 );
+
+-- Time to first milestone: users per (UTC ISO week of their first live event, whole hours from
+-- it to their first compared milestone). Exact quantiles at an hour's resolution, a bounded
+-- number of rows (weeks × distinct hours), never one row per user.
+CREATE TABLE first_milestones (
+  project_id TEXT NOT NULL,
+  signup_week TEXT NOT NULL,             -- the Monday, YYYY-MM-DD
+  hours INTEGER NOT NULL,
+  users INTEGER NOT NULL DEFAULT 0,
+  PRIMARY KEY (project_id, signup_week, hours)
+);
+
+-- Progression: users who reached at least one milestone of each tier (`*`: any milestone).
+CREATE TABLE tier_reach (
+  project_id TEXT NOT NULL,
+  tier TEXT NOT NULL,
+  users INTEGER NOT NULL DEFAULT 0,
+  PRIMARY KEY (project_id, tier)
+);

@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use cairn_wire::{
     CaseStudies, CaseStudyCandidate, ConsoleSession, FeedItem, FeedPage, ImpactResponse,
-    MilestoneImpact, Role, Suggestions,
+    MilestoneImpact, ProgressResponse, Role, Suggestions,
 };
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -482,6 +482,121 @@ fn Impact() -> impl IntoView {
                 .collect_view()
                 .into_any(),
         }}
+        <Progress/>
+    }
+}
+
+/// A bar chart (an image with its title) for `bars` in a plot `width` wide.
+fn chart(title_id: String, title: String, bars: Vec<model::Bar>, width: f64) -> impl IntoView {
+    let labelled_by = title_id.clone();
+    view! {
+        <svg class="chart" role="img" aria-labelledby=labelled_by viewBox=format!("0 -4 {width} 124") preserveAspectRatio="xMinYMin meet">
+            <title id=title_id>{title}</title>
+            {bars.into_iter().map(|b| view! {
+                <rect class=b.arm x=b.x.to_string() y=(100.0 - b.height).to_string() width=model::BAR_WIDTH.to_string() height=b.height.to_string()></rect>
+                <text x=(b.x + model::BAR_WIDTH / 2.0).to_string() y="114" text-anchor="middle">{b.label}</text>
+            }).collect_view()}
+        </svg>
+    }
+}
+
+/// Time to first milestone by signup week, and progression through tiers.
+#[component]
+fn Progress() -> impl IntoView {
+    let report = RwSignal::new(None::<Result<ProgressResponse, String>>);
+    spawn_local(async move {
+        report.set(Some(
+            api::call::<ProgressResponse>("GET", "/v1/analytics/progress", None)
+                .await
+                .map_err(|e| e.message),
+        ));
+    });
+    move || match report.get() {
+        None => view! { <p class="status" role="status">"Loading…"</p> }.into_any(),
+        Some(Err(e)) => view! { <p class="error" role="alert">{e}</p> }.into_any(),
+        Some(Ok(p)) => {
+            let weeks: Vec<(String, f64)> = p
+                .time_to_first
+                .iter()
+                .map(|w| {
+                    (
+                        model::date(&w.signup_week)
+                            .get(5..)
+                            .unwrap_or_default()
+                            .to_owned(),
+                        w.p50_hours as f64,
+                    )
+                })
+                .collect();
+            let week_title = format!(
+                "Median hours to the first milestone by signup week: {}",
+                p.time_to_first
+                    .iter()
+                    .map(|w| format!("{} {}", w.signup_week, model::hours(w.p50_hours)))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+            let tiers: Vec<(String, f64)> = p
+                .tiers
+                .iter()
+                .map(|t| (t.tier.clone(), t.users as f64))
+                .collect();
+            let tier_title = format!(
+                "Users reaching each tier, of {} with a milestone: {}",
+                p.users,
+                p.tiers
+                    .iter()
+                    .map(|t| format!("{} {}", t.tier, t.users))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+            let (wb, ww) = (model::simple_bars(&weeks), model::simple_width(weeks.len()));
+            let (tb, tw) = (model::simple_bars(&tiers), model::simple_width(tiers.len()));
+            view! {
+                <section class="impact" aria-labelledby="ttfm-title">
+                    <h2 id="ttfm-title">"Time to first milestone"</h2>
+                    <p class="meta">"From a user's first event to their first milestone reached live, by the week they started (UTC): nearest-rank median, 75th and 90th percentiles, in whole hours."</p>
+                    <div class="chart-and-table">
+                        {chart("ttfm-chart".into(), week_title, wb, ww)}
+                        <table class="numbers">
+                            <caption>"Time to first milestone: the numbers"</caption>
+                            <thead><tr>
+                                <th scope="col">"Signup week"</th><th scope="col">"Users"</th>
+                                <th scope="col">"Median"</th><th scope="col">"p75"</th><th scope="col">"p90"</th>
+                            </tr></thead>
+                            <tbody>
+                                {p.time_to_first.iter().map(|w| view! {
+                                    <tr>
+                                        <th scope="row">{w.signup_week.clone()}</th>
+                                        <td>{w.users}</td>
+                                        <td>{model::hours(w.p50_hours)}</td>
+                                        <td>{model::hours(w.p75_hours)}</td>
+                                        <td>{model::hours(w.p90_hours)}</td>
+                                    </tr>
+                                }).collect_view()}
+                            </tbody>
+                        </table>
+                    </div>
+                </section>
+                <section class="impact" aria-labelledby="tiers-title">
+                    <h2 id="tiers-title">"Progression through tiers"</h2>
+                    <p class="meta">{format!("Of the {} users with a milestone, how many reached each tier (history included).", p.users)}</p>
+                    <div class="chart-and-table">
+                        {chart("tiers-chart".into(), tier_title, tb, tw)}
+                        <table class="numbers">
+                            <caption>"Progression through tiers: the numbers"</caption>
+                            <thead><tr><th scope="col">"Tier"</th><th scope="col">"Users"</th><th scope="col">"Share"</th></tr></thead>
+                            <tbody>
+                                {p.tiers.iter().map(|t| view! {
+                                    <tr><th scope="row">{t.tier.clone()}</th><td>{t.users}</td><td>{model::percent(t.share)}</td></tr>
+                                }).collect_view()}
+                            </tbody>
+                        </table>
+                    </div>
+                </section>
+            }
+            .into_any()
+        }
     }
 }
 

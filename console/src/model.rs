@@ -193,6 +193,39 @@ pub fn chart_width(days: usize) -> f64 {
     days as f64 * (2.0 * BAR_WIDTH + GROUP_GAP)
 }
 
+/// Whole hours in words: under two days in hours, else in days with one decimal.
+pub fn hours(h: u64) -> String {
+    if h < 48 {
+        format!("{h} h")
+    } else {
+        format!("{:.1} d", h as f64 / 24.0)
+    }
+}
+
+/// One bar per value, as tall as its share of the largest (a 0–100 tall plot).
+pub fn simple_bars(values: &[(String, f64)]) -> Vec<Bar> {
+    let max = values.iter().map(|(_, v)| *v).fold(0.0f64, f64::max);
+    values
+        .iter()
+        .enumerate()
+        .map(|(i, (label, v))| Bar {
+            x: i as f64 * (BAR_WIDTH + GROUP_GAP / 2.0) + GROUP_GAP / 2.0,
+            height: if max > 0.0 {
+                (v / max).clamp(0.0, 1.0) * 100.0
+            } else {
+                0.0
+            },
+            arm: "celebrated",
+            label: label.clone(),
+        })
+        .collect()
+}
+
+/// The width of [`simple_bars`]' chart for `n` bars.
+pub fn simple_width(n: usize) -> f64 {
+    n as f64 * (BAR_WIDTH + GROUP_GAP / 2.0) + GROUP_GAP / 2.0
+}
+
 /// An amount of money, without decimals: `120000.0, "USD"` → `USD 120,000`.
 pub fn money(amount: Option<f64>, currency: Option<&str>) -> String {
     let Some(amount) = amount else {
@@ -289,6 +322,20 @@ mod tests {
             ..c
         };
         assert!(verdict_words(&c).contains("detect a difference of 60.0 pts or more"));
+    }
+
+    #[test]
+    fn durations_and_simple_bars() {
+        assert_eq!(hours(5), "5 h");
+        assert_eq!(hours(47), "47 h");
+        assert_eq!(hours(60), "2.5 d");
+        let b = simple_bars(&[("a".into(), 2.0), ("b".into(), 4.0), ("c".into(), 0.0)]);
+        assert_eq!(
+            b.iter().map(|b| b.height).collect::<Vec<_>>(),
+            [50.0, 100.0, 0.0]
+        );
+        assert!(b.iter().all(|bar| bar.x + BAR_WIDTH <= simple_width(3)));
+        assert!(simple_bars(&[("z".into(), 0.0)])[0].height == 0.0);
     }
 
     #[test]

@@ -98,6 +98,7 @@ try {
   await page.getByRole("link", { name: "Impact" }).click();
   await page.getByRole("heading", { name: "Do celebrations retain users?" }).waitFor();
   await page.waitForFunction(() => document.querySelector("section.impact, p.empty"));
+  await page.getByRole("heading", { name: "Progression through tiers" }).waitFor();
   out.impact = await page.evaluate(() => ({
     sections: [...document.querySelectorAll("section.impact h2")].map((h) => h.textContent),
     charts: [...document.querySelectorAll("svg[role=img]")].map((s) => ({ title: s.querySelector("title")?.textContent ?? "", labelled: !!document.getElementById(s.getAttribute("aria-labelledby") ?? "") })),

@@ -148,6 +148,17 @@ fn the_cli_diffs_pushes_follows_and_reads_the_impact() {
         "{table}"
     );
 
+    let (code, out, _) = cairn(&app, &["analytics", "progress", "--json"]);
+    assert_eq!(code, 0);
+    let cli: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(
+        cli,
+        app.server("GET", "/v1/analytics/progress", None)
+            .unwrap()
+            .json()
+    );
+    assert_eq!(cli["users"], 2, "cli-a and cli-b");
+
     // Errors in plain words.
     let mut out = Vec::new();
     let mut err = Vec::new();

@@ -664,6 +664,7 @@ fn impact_numbers_equal_an_independent_computation() {
         }
     };
     let toml = "version = 1\n[[metrics]]\nkey = \"task\"\nname = \"tasks\"\n\
+                [[metrics]]\nkey = \"view\"\nname = \"views\"\n\
                 [[ladders]]\nkey = \"tasks\"\nmetric = \"task\"\nthresholds = [1]\nname = \"{count} tasks\"\n\
                 [holdout]\npercent = 40\n";
     let put = server("PUT", "/v1/definitions", toml, "application/toml");
@@ -687,7 +688,17 @@ fn impact_numbers_equal_an_independent_computation() {
     };
     let mut users: Vec<(String, i64)> = (0..300).map(|i| (format!("u{i}"), 40)).collect();
     users.extend((0..40).map(|i| (format!("r{i}"), 3)));
+    // 25 more start 20 days ago with a view, and reach their first task h hours later (the
+    // time to first milestone); they never return.
+    let late_hours = |i: usize| ((i * 37) % 61) as i64;
     let mut events = Vec::new();
+    for i in 0..25 {
+        let user = format!("t{i}");
+        let start = noon(20);
+        let task = start + jiff::SignedDuration::from_hours(late_hours(i));
+        events.push(json!({ "user_id": user, "event": "view", "timestamp": start.to_string(), "idempotency_key": format!("{user}-v") }));
+        events.push(json!({ "user_id": user, "event": "task", "timestamp": task.to_string(), "idempotency_key": format!("{user}-t") }));
+    }
     for (i, (user, ago)) in users.iter().enumerate() {
         let start = noon(*ago);
         events.push(json!({ "user_id": user, "event": "task", "timestamp": start.to_string(), "idempotency_key": format!("{user}-0") }));
@@ -743,7 +754,7 @@ fn impact_numbers_equal_an_independent_computation() {
                 None => break,
             }
         }
-        (rows.len() == users.len() + 1).then_some(rows)
+        (rows.len() == users.len() + 25 + 1).then_some(rows)
     });
     for row in &ledger {
         holdout.insert(
@@ -756,6 +767,17 @@ fn impact_numbers_equal_an_independent_computation() {
 
     // Expected counts per day (index 0, 1, 2 for D1, D7, D30) and arm.
     let mut want = [[Counts::default(); 2]; 3];
+    let today = now.to_zoned(jiff::tz::TimeZone::UTC).date();
+    for i in 0..25 {
+        let task = noon(20) + jiff::SignedDuration::from_hours(late_hours(i));
+        let ago = i64::from((today - task.to_zoned(jiff::tz::TimeZone::UTC).date()).get_days());
+        let arm = usize::from(!holdout[&format!("t{i}")]);
+        for (d, n) in [1i64, 7, 30].into_iter().enumerate() {
+            if ago >= n + 2 {
+                want[d][arm].users += 1;
+            }
+        }
+    }
     for (i, (user, ago)) in users.iter().enumerate() {
         let arm = usize::from(!holdout[user]); // 1: celebrated, 0: holdout
         for (d, (n, back)) in [1i64, 7, 30].into_iter().zip(returns(i)).enumerate() {
@@ -790,8 +812,16 @@ fn impact_numbers_equal_an_independent_computation() {
                     + c["holdout"]["returned"].as_u64().unwrap()
             })
             .sum();
+        let counted: u64 = first["retention"]
+            .as_array()?
+            .iter()
+            .map(|c| {
+                c["celebrated"]["users"].as_u64().unwrap() + c["holdout"]["users"].as_u64().unwrap()
+            })
+            .sum();
         let expected: u64 = want.iter().flatten().map(|c| c.returned).sum();
-        (returned == expected).then_some(r)
+        let expected_users: u64 = want.iter().flatten().map(|c| c.users).sum();
+        (returned == expected && counted == expected_users).then_some(r)
     });
     let milestones = report["milestones"].as_array().unwrap();
     assert_eq!(
@@ -826,6 +856,52 @@ fn impact_numbers_equal_an_independent_computation() {
         .unwrap()
         .json();
     assert_eq!(one["milestones"], report["milestones"]);
+
+    // Time to first milestone by signup week, nearest-rank quantiles computed here again; and
+    // the tiers (every award here is the one early step, history included).
+    let progress = app
+        .request(
+            "GET",
+            "/v1/analytics/progress",
+            &[("authorization", &key)],
+            None,
+        )
+        .unwrap();
+    assert_eq!(progress.status, 200, "{}", progress.body);
+    let progress = progress.json();
+    let week_of = |ago: i64| {
+        let d = noon(ago).to_zoned(jiff::tz::TimeZone::UTC).date();
+        (d - jiff::Span::new().days(i64::from(d.weekday().to_monday_zero_offset()))).to_string()
+    };
+    let mut by_week: BTreeMap<String, Vec<u64>> = BTreeMap::new();
+    for (_, ago) in &users {
+        by_week.entry(week_of(*ago)).or_default().push(0);
+    }
+    for i in 0..25 {
+        by_week
+            .entry(week_of(20))
+            .or_default()
+            .push(late_hours(i) as u64);
+    }
+    let rank = |v: &mut Vec<u64>, q: f64| {
+        v.sort_unstable();
+        v[((q * v.len() as f64).ceil() as usize).max(1) - 1]
+    };
+    let got = progress["time_to_first"].as_array().unwrap();
+    assert_eq!(got.len(), by_week.len(), "{progress}");
+    for (w, (week, hours)) in got.iter().zip(by_week.iter_mut()) {
+        assert_eq!(w["signup_week"], week.as_str());
+        assert_eq!(w["users"].as_u64().unwrap() as usize, hours.len());
+        assert_eq!(w["p50_hours"].as_u64().unwrap(), rank(hours, 0.5), "{w}");
+        assert_eq!(w["p75_hours"].as_u64().unwrap(), rank(hours, 0.75), "{w}");
+        assert_eq!(w["p90_hours"].as_u64().unwrap(), rank(hours, 0.9), "{w}");
+    }
+    let all = users.len() as u64 + 25 + 1;
+    assert_eq!(progress["users"].as_u64(), Some(all));
+    assert_eq!(
+        progress["tiers"],
+        json!([{ "tier": "early", "users": all, "share": 1.0 }])
+    );
     assert_eq!(
         app.request("GET", "/v1/analytics/impact", &[], None)
             .unwrap()
@@ -978,15 +1054,42 @@ fn a_csm_and_a_viewer_use_the_console_in_a_browser() {
     assert_eq!(impact["current"], "Impact");
     let charts = impact["charts"].as_array().unwrap();
     assert!(charts.len() >= 2, "{impact}");
-    assert!(charts.iter().all(|c| {
-        c["labelled"] == true
-            && c["title"]
-                .as_str()
-                .unwrap()
-                .starts_with("Retention of celebrated and holdout users")
-    }));
+    assert!(charts.iter().all(|c| c["labelled"] == true), "{impact}");
+    let titles: Vec<&str> = charts
+        .iter()
+        .map(|c| c["title"].as_str().unwrap())
+        .collect();
+    let retention = titles
+        .iter()
+        .filter(|t| t.starts_with("Retention of celebrated and holdout users"))
+        .count();
+    assert!(retention >= 2, "{titles:?}");
+    assert!(
+        titles
+            .iter()
+            .any(|t| t.starts_with("Median hours to the first milestone by signup week: ")),
+        "{titles:?}"
+    );
+    assert!(
+        titles
+            .iter()
+            .any(|t| t.starts_with("Users reaching each tier, of ")),
+        "{titles:?}"
+    );
+    assert_eq!(retention + 2, charts.len());
     assert_eq!(impact["tables"].as_u64().unwrap() as usize, charts.len());
     assert_eq!(impact["sections"][0], "Each user's first milestone");
+    let sections: Vec<&str> = impact["sections"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s.as_str().unwrap())
+        .collect();
+    assert!(
+        sections.contains(&"Time to first milestone")
+            && sections.contains(&"Progression through tiers"),
+        "{sections:?}"
+    );
     assert_eq!(impact["verdicts"].as_array().unwrap().len(), 3, "{impact}");
 
     assert_eq!(seen["afterSignOut"], 401);

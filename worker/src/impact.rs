@@ -10,7 +10,9 @@
 
 use cairn_core::engine::RETURN_DAYS;
 use cairn_core::impact;
-use cairn_core::wire::{ImpactResponse, MilestoneImpact};
+use cairn_core::wire::{
+    FirstMilestoneWeek, ImpactResponse, MilestoneImpact, ProgressResponse, TierReach,
+};
 use serde::Deserialize;
 use worker::{D1Database, D1PreparedStatement, Env};
 
@@ -154,5 +156,142 @@ pub async fn report(
     Ok(ImpactResponse {
         as_of: now.to_string(),
         milestones,
+    })
+}
+
+/// The Monday (UTC) of `at`'s ISO week, `YYYY-MM-DD`.
+fn week_of(at: jiff::Timestamp) -> String {
+    let date = at.to_zoned(jiff::tz::TimeZone::UTC).date();
+    let back = i64::from(date.weekday().to_monday_zero_offset());
+    date.checked_sub(jiff::Span::new().days(back))
+        .map_or_else(|_| date.to_string(), |d| d.to_string())
+}
+
+/// Counts a user's first compared milestone in the time-to-first histogram (before the row's
+/// insert, in its batch); none without a first live event to count from.
+pub fn first_milestone_statement(
+    db: &D1Database,
+    a: &AwardItem,
+) -> ApiResult<Option<D1PreparedStatement>> {
+    let (Some(started), Ok(achieved)) = (
+        a.started_at
+            .as_deref()
+            .and_then(|s| s.parse::<jiff::Timestamp>().ok()),
+        a.achieved_at.parse::<jiff::Timestamp>(),
+    ) else {
+        return Ok(None);
+    };
+    let hours = achieved.duration_since(started).as_hours().max(0);
+    Ok(Some(
+        db.prepare(
+            "INSERT INTO first_milestones (project_id, signup_week, hours, users) \
+             SELECT ?1, ?2, ?3, 1 WHERE NOT EXISTS (SELECT 1 FROM milestones WHERE id = ?4) \
+             AND NOT EXISTS (SELECT 1 FROM milestones WHERE project_id = ?1 AND subject_type = 'user' \
+             AND subject_id = ?5 AND eligible = 1) \
+             ON CONFLICT (project_id, signup_week, hours) DO UPDATE SET users = users + 1",
+        )
+        .bind(&[
+            a.project_id.as_str().into(),
+            week_of(started).into(),
+            (hours as f64).into(),
+            a.id.as_str().into(),
+            a.subject_id.as_str().into(),
+        ])?,
+    ))
+}
+
+/// Counts a user's first milestone of its tier, and their first milestone at all (`*`).
+pub fn tier_statement(db: &D1Database, a: &AwardItem) -> ApiResult<D1PreparedStatement> {
+    Ok(db
+        .prepare(
+            "INSERT INTO tier_reach (project_id, tier, users) \
+             SELECT ?1, k, 1 FROM (SELECT ?2 AS k WHERE NOT EXISTS (SELECT 1 FROM milestones \
+               WHERE project_id = ?1 AND subject_type = 'user' AND subject_id = ?4 AND tier = ?2) \
+             UNION ALL SELECT '*' AS k WHERE NOT EXISTS (SELECT 1 FROM milestones \
+               WHERE project_id = ?1 AND subject_type = 'user' AND subject_id = ?4)) \
+             WHERE NOT EXISTS (SELECT 1 FROM milestones WHERE id = ?3) \
+             ON CONFLICT (project_id, tier) DO UPDATE SET users = users + 1",
+        )
+        .bind(&[
+            a.project_id.as_str().into(),
+            a.tier.as_str().into(),
+            a.id.as_str().into(),
+            a.subject_id.as_str().into(),
+        ])?)
+}
+
+/// Time to first milestone by signup week, and progression through tiers.
+pub async fn progress(env: &Env, project_id: &str) -> ApiResult<ProgressResponse> {
+    #[derive(Deserialize)]
+    struct Hist {
+        signup_week: String,
+        hours: f64,
+        users: f64,
+    }
+    #[derive(Deserialize)]
+    struct Reach {
+        tier: String,
+        users: f64,
+    }
+    let db = env.d1(DB)?;
+    let hist: Vec<Hist> = db
+        .prepare(
+            "SELECT signup_week, hours, users FROM first_milestones WHERE project_id = ?1 \
+             ORDER BY signup_week, hours",
+        )
+        .bind(&[project_id.into()])?
+        .all()
+        .await?
+        .results()?;
+    let reach: Vec<Reach> = db
+        .prepare("SELECT tier, users FROM tier_reach WHERE project_id = ?1")
+        .bind(&[project_id.into()])?
+        .all()
+        .await?
+        .results()?;
+    let mut time_to_first: Vec<FirstMilestoneWeek> = Vec::new();
+    let mut week: Vec<(u64, u64)> = Vec::new();
+    let count = |v: f64| v.max(0.0) as u64;
+    for (i, h) in hist.iter().enumerate() {
+        week.push((count(h.hours), count(h.users)));
+        let last = hist
+            .get(i + 1)
+            .is_none_or(|n| n.signup_week != h.signup_week);
+        if last {
+            let q = |q| impact::nearest_rank(&week, q).unwrap_or(0);
+            time_to_first.push(FirstMilestoneWeek {
+                signup_week: h.signup_week.clone(),
+                users: week.iter().map(|(_, c)| c).sum(),
+                p50_hours: q(0.5),
+                p75_hours: q(0.75),
+                p90_hours: q(0.9),
+            });
+            week.clear();
+        }
+    }
+    let users = reach
+        .iter()
+        .find(|r| r.tier == FIRST)
+        .map_or(0, |r| count(r.users));
+    let rank = |t: &str| match t {
+        "early" => 0,
+        "mid" => 1,
+        "advanced" => 2,
+        _ => 3,
+    };
+    let mut tiers: Vec<TierReach> = reach
+        .iter()
+        .filter(|r| r.tier != FIRST)
+        .map(|r| TierReach {
+            tier: r.tier.clone(),
+            users: count(r.users),
+            share: (users > 0).then(|| count(r.users) as f64 / users as f64),
+        })
+        .collect();
+    tiers.sort_by(|a, b| rank(&a.tier).cmp(&rank(&b.tier)).then(a.tier.cmp(&b.tier)));
+    Ok(ProgressResponse {
+        time_to_first,
+        users,
+        tiers,
     })
 }

@@ -82,6 +82,9 @@ pub struct AwardItem {
     /// Reached live: compared in the impact analysis (celebrated unless held out).
     #[serde(default)]
     pub eligible: bool,
+    /// The subject's first live event (time to first milestone counts from it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub started_at: Option<String>,
 }
 
 impl AwardItem {
@@ -103,6 +106,7 @@ impl AwardItem {
             definitions_version,
             totals: totals.clone(),
             eligible: award.eligible,
+            started_at: None,
         }
     }
 }
@@ -371,6 +375,16 @@ pub async fn flush(env: &Env, items: &[OutboxItem], now: jiff::Timestamp) -> Api
             // Before the row: it counts the award only while the ledger does not have it.
             rollups.push(statements.len());
             statements.push(impact::award_statement(&db, a)?);
+            if let Some(first) = impact::first_milestone_statement(&db, a)? {
+                rollups.push(statements.len());
+                statements.push(first);
+            }
+        }
+        if let OutboxItem::Award(a) = item
+            && a.subject_type == "user"
+        {
+            rollups.push(statements.len());
+            statements.push(impact::tier_statement(&db, a)?);
         }
         if let OutboxItem::Award(a) = item
             && a.account_id.is_some()

@@ -8,6 +8,7 @@
 //! cairn import history.jsonl           backfills history (progress bar, resumable)
 //! cairn milestones [--follow]          the ledger, oldest first, then as it grows
 //! cairn analytics impact [--milestone KEY] [--json]
+//! cairn analytics progress [--json]
 //! ```
 //!
 //! Host and key come from `--host` / `--key` or `CAIRN_HOST` / `CAIRN_SECRET_KEY`. [`run`] is
@@ -88,6 +89,11 @@ enum Analytics {
     Impact {
         #[arg(long)]
         milestone: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Time to first milestone by signup week, and users reaching each tier.
+    Progress {
         #[arg(long)]
         json: bool,
     },
@@ -379,6 +385,51 @@ fn execute(cli: Cli, out: &mut dyn Write) -> Result<i32> {
                 return Ok(0);
             }
             write!(out, "{}", impact_table(&report))?;
+            Ok(0)
+        }
+        Command::Analytics {
+            what: Analytics::Progress { json },
+        } => {
+            let api = Api::new(&cli.host, cli.key)?;
+            let report = api.call("GET", "/v1/analytics/progress", None)?;
+            if json {
+                writeln!(out, "{}", serde_json::to_string_pretty(&report)?)?;
+                return Ok(0);
+            }
+            writeln!(out, "time to first milestone (hours from the first event)")?;
+            writeln!(
+                out,
+                "{:<12} {:>7} {:>7} {:>7} {:>7}",
+                "signup week", "users", "p50", "p75", "p90"
+            )?;
+            for w in report["time_to_first"].as_array().into_iter().flatten() {
+                writeln!(
+                    out,
+                    "{:<12} {:>7} {:>7} {:>7} {:>7}",
+                    w["signup_week"].as_str().unwrap_or_default(),
+                    w["users"],
+                    w["p50_hours"],
+                    w["p75_hours"],
+                    w["p90_hours"]
+                )?;
+            }
+            writeln!(
+                out,
+                "\ntiers reached, of {} users with a milestone",
+                report["users"]
+            )?;
+            for t in report["tiers"].as_array().into_iter().flatten() {
+                let share = t["share"]
+                    .as_f64()
+                    .map_or_else(|| "–".to_owned(), |s| format!("{:.1}%", s * 100.0));
+                writeln!(
+                    out,
+                    "{:<12} {:>7} {:>7}",
+                    t["tier"].as_str().unwrap_or_default(),
+                    t["users"],
+                    share
+                )?;
+            }
             Ok(0)
         }
     }

@@ -77,9 +77,39 @@ pub fn compare(day: u32, celebrated: RetentionArm, holdout: RetentionArm) -> Ret
     }
 }
 
+/// The nearest-rank `q` quantile (0 < `q` ≤ 1) of a histogram of `(value, count)` sorted by
+/// value: the smallest value whose cumulative count reaches `ceil(q × n)`. `None` when empty.
+pub fn nearest_rank(histogram: &[(u64, u64)], q: f64) -> Option<u64> {
+    let n: u64 = histogram.iter().map(|(_, c)| c).sum();
+    if n == 0 {
+        return None;
+    }
+    let rank = ((q.clamp(0.0, 1.0) * n as f64).ceil() as u64).max(1);
+    let mut seen = 0;
+    for (value, count) in histogram {
+        seen += count;
+        if seen >= rank {
+            return Some(*value);
+        }
+    }
+    histogram.last().map(|(v, _)| *v)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn nearest_rank_quantiles_of_a_histogram() {
+        // 1, 2, 2, 3, 10 (five users).
+        let h = [(1, 1), (2, 2), (3, 1), (10, 1)];
+        assert_eq!(nearest_rank(&h, 0.5), Some(2)); // rank 3
+        assert_eq!(nearest_rank(&h, 0.75), Some(3)); // rank 4
+        assert_eq!(nearest_rank(&h, 0.9), Some(10)); // rank 5
+        assert_eq!(nearest_rank(&h, 0.2), Some(1)); // rank 1
+        assert_eq!(nearest_rank(&[], 0.5), None);
+        assert_eq!(nearest_rank(&[(7, 3)], 0.99), Some(7));
+    }
 
     fn close(a: Option<f64>, b: f64) {
         let a = a.unwrap();

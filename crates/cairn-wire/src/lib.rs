@@ -1533,3 +1533,37 @@ pub struct CaseStudyCandidate {
 pub struct CaseStudies {
     pub candidates: Vec<CaseStudyCandidate>,
 }
+
+/// Time to first milestone for the users who started in one week.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FirstMilestoneWeek {
+    /// The week's Monday (UTC), `YYYY-MM-DD`.
+    pub signup_week: String,
+    /// Users who started that week and reached a milestone live.
+    pub users: u64,
+    /// Whole hours from a user's first event to their first milestone: nearest-rank quantiles.
+    pub p50_hours: u64,
+    pub p75_hours: u64,
+    pub p90_hours: u64,
+}
+
+/// Users who reached a tier.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TierReach {
+    pub tier: String,
+    pub users: u64,
+    /// `users` over the users with any milestone.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub share: Option<f64>,
+}
+
+/// Answer to `GET /v1/analytics/progress`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ProgressResponse {
+    /// Oldest week first.
+    pub time_to_first: Vec<FirstMilestoneWeek>,
+    /// Users with any milestone.
+    pub users: u64,
+    /// `early`, `mid`, `advanced`, then other tiers by name.
+    pub tiers: Vec<TierReach>,
+}

@@ -162,3 +162,12 @@ pub async fn case_study(mut req: Request, ctx: &Ctx<'_>, account: &str) -> ApiRe
         .ok_or_else(|| ApiError::not_found("account with milestones"))?;
     Ok(Response::from_json(&candidate)?)
 }
+
+/// `GET /v1/analytics/progress`: time to first milestone by signup week, and how many users
+/// reached each tier.
+pub async fn progress(req: &Request, ctx: &Ctx<'_>) -> ApiResult<Response> {
+    let caller = auth::server_or_member(req, ctx, Role::Viewer).await?;
+    Ok(Response::from_json(
+        &crate::impact::progress(ctx.env, &caller.project.id).await?,
+    )?)
+}

@@ -132,6 +132,7 @@ async fn dispatch(route: Route, req: Request, ctx: &Ctx<'_>) -> ApiResult<Respon
         Route::CaseStudies => console::case_studies(&req, ctx).await,
         Route::CaseStudy { account_id } => console::case_study(req, ctx, &account_id).await,
         Route::Impact => console::impact(&req, ctx).await,
+        Route::Progress => console::progress(&req, ctx).await,
         Route::ClientShare => shares::client_create(req, ctx).await,
         Route::ClientShares => shares::client_list(&req, ctx).await,
         Route::ClientRevokeShare { id } => shares::client_revoke(&req, ctx, &id).await,

@@ -556,6 +556,7 @@ impl Subject {
         for award in awards {
             let mut item =
                 ledger::AwardItem::new(defs, subject, award, &made, version, &state.totals);
+            item.started_at = state.started_at.map(|t| t.to_string());
             if let Some((_, account)) = accounts.iter().find(|(id, _)| *id == award.id) {
                 item.row.account_id = Some(account.clone());
             }
