@@ -1125,3 +1125,69 @@ fn a_csm_and_a_viewer_use_the_console_in_a_browser() {
         assert!(app.dir().join(shot).is_file(), "{shot}");
     }
 }
+
+#[test]
+fn an_invitation_is_emailed_through_loops_with_the_link_sealed_at_rest() {
+    use cairn_e2e::receiver::{Answer, Receiver};
+    let app = App::start_with("console-invite", 10_000).unwrap();
+    let loops = Receiver::start();
+    loops.answer(|_| Answer::json(200, &json!({ "success": true })));
+    let integrations = json!({ "loops": {
+        "api_key": "loops-key", "api_url": format!("{}/api", loops.url),
+        "transactional_ids": { "console_invite": "tx_invite" },
+    }});
+    let put = app
+        .server("PUT", "/v1/integrations", Some(&integrations.to_string()))
+        .unwrap();
+    assert_eq!(put.status, 200, "{}", put.body);
+    let invitation = invite(
+        &app,
+        &sk(),
+        json!({ "email": "dana@acme.example", "role": "csm" }),
+    );
+    assert_eq!(invitation.status, 201, "{}", invitation.body);
+    let invitation = invitation.json();
+    assert_eq!(invitation["emailed"], true);
+    let sent = loops.until(Duration::from_secs(60), |got| !got.is_empty());
+    assert_eq!(sent.len(), 1);
+    let r = &sent[0];
+    assert_eq!(r.url, "/api/v1/transactional");
+    assert_eq!(r.header("authorization"), Some("Bearer loops-key"));
+    assert!(
+        r.header("idempotency-key")
+            .is_some_and(|k| k.starts_with("invite_")),
+        "{r:?}"
+    );
+    let body = r.json();
+    assert_eq!(body["transactionalId"], "tx_invite");
+    assert_eq!(body["email"], "dana@acme.example");
+    assert_eq!(
+        body["dataVariables"]["signInUrl"],
+        invitation["sign_in_url"]
+    );
+    assert_eq!(body["dataVariables"]["role"], "csm");
+    assert_eq!(body["dataVariables"]["project"], "Acme Projects (demo)");
+    // The emailed link signs in (once); the delivery log never shows it.
+    let token = token_of(&invitation);
+    let deliveries = app.server("GET", "/v1/deliveries", None).unwrap();
+    assert_eq!(deliveries.status, 200, "{}", deliveries.body);
+    assert!(deliveries.body.contains("invite_"), "{}", deliveries.body);
+    assert!(
+        !deliveries.body.contains(&token),
+        "the link is sealed at rest"
+    );
+    let (cookie, signed) = sign_in(&app, &token);
+    assert_eq!((signed.status, cookie.is_some()), (200, true));
+    // Without the email configured, the answer says it was not sent.
+    let put = app
+        .server("PUT", "/v1/integrations", Some(r#"{"loops": null}"#))
+        .unwrap();
+    assert_eq!(put.status, 200, "{}", put.body);
+    let plain = invite(
+        &app,
+        &sk(),
+        json!({ "email": "eli@acme.example", "role": "viewer" }),
+    )
+    .json();
+    assert_eq!(plain["emailed"], false);
+}

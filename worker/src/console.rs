@@ -112,12 +112,90 @@ pub async fn invite(
         ])?,
     ])
     .await?;
+    let sign_in_url = format!("{origin}/console/?signin={token}");
+    let expires_at = instant(expires_ms);
+    let emailed = email_invitation(
+        env,
+        project,
+        &email,
+        role,
+        &sign_in_url,
+        &expires_at,
+        &token,
+    )
+    .await?;
     Ok(Invitation {
         email,
         role,
-        sign_in_url: format!("{origin}/console/?signin={token}"),
-        expires_at: instant(expires_ms),
+        sign_in_url,
+        expires_at,
+        emailed,
     })
+}
+
+/// Sends the link through the notification pipeline when the project's Loops has a
+/// `console_invite` email: a `loops` job like the Slack buttons' emails, with the link sealed
+/// at rest (opened only to send). Whether a job was made.
+async fn email_invitation(
+    env: &Env,
+    project: &str,
+    email: &str,
+    role: Role,
+    sign_in_url: &str,
+    expires_at: &str,
+    token: &str,
+) -> ApiResult<bool> {
+    let Some(loops) =
+        crate::integrations::load::<cairn_core::wire::LoopsSettings>(env, project, "loops").await?
+    else {
+        return Ok(false);
+    };
+    if !loops.transactional_ids.contains_key("console_invite") {
+        return Ok(false);
+    }
+    #[derive(Deserialize)]
+    struct Name {
+        name: String,
+    }
+    let db = env.d1(DB)?;
+    let name: Option<Name> = db
+        .prepare("SELECT name FROM projects WHERE id = ?1")
+        .bind(&[project.into()])?
+        .first(None)
+        .await?;
+    let sealed = crate::crypto::seal(env, project, sign_in_url).await?;
+    let payload = serde_json::json!({
+        "kind": "console_invite",
+        "email": email,
+        "dataVariables": {
+            "project": name.map(|n| n.name).unwrap_or_default(),
+            "role": role.as_str(),
+            "expiresAt": expires_at,
+        },
+        "sealed": { "signInUrl": sealed },
+    });
+    // The job's id names the link (a digest's prefix), never the token.
+    let id = format!(
+        "invite_{}",
+        project::hash_hex(token).get(..24).unwrap_or_default()
+    );
+    let now_ms = crate::subject::now().as_millisecond();
+    db.prepare(
+        "INSERT OR IGNORE INTO notify_jobs (id, project_id, award_id, subject, channel, target, event_type, payload, state, due_ms, created_at) \
+         VALUES (?1, ?2, ?1, ?3, 'loops', ?4, 'console.invite', ?5, 'pending', ?6, strftime('%Y-%m-%dT%H:%M:%fZ', ?6 / 1000.0, 'unixepoch'))",
+    )
+    .bind(&[
+        id.as_str().into(),
+        project.into(),
+        format!("member:{email}").into(),
+        email.into(),
+        payload.to_string().into(),
+        (now_ms as f64).into(),
+    ])?
+    .run()
+    .await?;
+    crate::notify::trigger_jobs(env, project, &[id]).await;
+    Ok(true)
 }
 
 /// A project's members, by email.

@@ -31,7 +31,13 @@ pub const POSTHOG_HOST: &str = "https://us.i.posthog.com";
 pub const INTERCOM_API: &str = "https://api.intercom.io";
 
 /// Transactional email ids Loops settings may name (besides `recap.{tier or milestone}`).
-const LOOPS_IDS: &[&str] = &["celebration", "social_permission", "recap", "nudge"];
+const LOOPS_IDS: &[&str] = &[
+    "celebration",
+    "social_permission",
+    "recap",
+    "nudge",
+    "console_invite",
+];
 
 fn bad(field: &str, message: impl Into<String>) -> ApiError {
     ApiError::bad(ErrorCode::InvalidBody, message, Some(field))
@@ -134,7 +140,7 @@ impl Provider for LoopsSettings {
                 return Err(bad(
                     "loops.transactional_ids",
                     format!(
-                        "unknown email {name:?} (known: celebration, social_permission, recap, recap.{{tier or milestone}}, nudge, nudge.{{milestone}})"
+                        "unknown email {name:?} (known: celebration, social_permission, recap, recap.{{tier or milestone}}, nudge, nudge.{{milestone}}, console_invite)"
                     ),
                 ));
             }

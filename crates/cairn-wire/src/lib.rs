@@ -1394,6 +1394,10 @@ pub struct Invitation {
     /// Opens the console signed in, once, until `expires_at`.
     pub sign_in_url: String,
     pub expires_at: String,
+    /// Whether the link is also on its way by email (Loops connected with a
+    /// `console_invite` transactional email).
+    #[serde(default)]
+    pub emailed: bool,
 }
 
 /// A member of a project's console.

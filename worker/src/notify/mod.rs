@@ -544,6 +544,9 @@ async fn loops_attempt(env: &Env, settings: Settings, job: &Job) -> ApiResult<Tr
         email: String,
         #[serde(rename = "dataVariables")]
         data_variables: serde_json::Value,
+        /// Data variables kept sealed at rest (a sign-in link), opened only to send.
+        #[serde(default)]
+        sealed: std::collections::BTreeMap<String, String>,
     }
     let Some(loops) =
         crate::integrations::load::<cairn_core::wire::LoopsSettings>(env, &job.project_id, "loops")
@@ -551,7 +554,13 @@ async fn loops_attempt(env: &Env, settings: Settings, job: &Job) -> ApiResult<Tr
     else {
         return Ok(Tried::Skip("Loops is not connected".into()));
     };
-    let payload: Payload = serde_json::from_str(&job.payload)?;
+    let mut payload: Payload = serde_json::from_str(&job.payload)?;
+    for (name, sealed) in &payload.sealed {
+        let value = crate::crypto::open(env, &job.project_id, sealed).await?;
+        if let Some(vars) = payload.data_variables.as_object_mut() {
+            vars.insert(name.clone(), value.into());
+        }
+    }
     let Some(transactional) = loops.transactional_ids.get(&payload.kind) else {
         return Ok(Tried::Skip(format!(
             "Loops has no transactional email for {} (transactional_ids.{})",
