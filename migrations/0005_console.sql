@@ -98,3 +98,8 @@ CREATE TABLE tier_reach (
   users INTEGER NOT NULL DEFAULT 0,
   PRIMARY KEY (project_id, tier)
 );
+
+-- A definitions version's text as it was sent (TOML; the console's editor shows it), and who
+-- published it (`api`, `console:EMAIL`, or `rollback to N by …`).
+ALTER TABLE definitions ADD COLUMN source TEXT;
+ALTER TABLE definitions ADD COLUMN created_by TEXT;

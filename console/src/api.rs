@@ -30,15 +30,21 @@ fn failure(e: JsValue) -> Failure {
 }
 
 async fn send(method: &str, path: &str, body: Option<&str>) -> Result<Response, Failure> {
+    send_typed(method, path, body.map(|b| ("application/json", b))).await
+}
+
+async fn send_typed(
+    method: &str,
+    path: &str,
+    body: Option<(&str, &str)>,
+) -> Result<Response, Failure> {
     let init = RequestInit::new();
     init.set_method(method);
     init.set_credentials(RequestCredentials::SameOrigin);
-    if let Some(body) = body {
+    if let Some((content_type, body)) = body {
         init.set_body(&JsValue::from_str(body));
         let headers = web_sys::Headers::new().map_err(failure)?;
-        headers
-            .set("content-type", "application/json")
-            .map_err(failure)?;
+        headers.set("content-type", content_type).map_err(failure)?;
         init.set_headers(&headers);
     }
     let window = web_sys::window().ok_or_else(|| failure(JsValue::from_str("no window")))?;
@@ -73,6 +79,25 @@ pub async fn call<T: DeserializeOwned>(
     body: Option<&str>,
 ) -> Result<T, Failure> {
     let response = send(method, path, body).await?;
+    let text = JsFuture::from(response.text().map_err(failure)?)
+        .await
+        .map_err(failure)?
+        .as_string()
+        .unwrap_or_default();
+    serde_json::from_str(&text).map_err(|e| Failure {
+        status: response.status(),
+        message: format!("unexpected answer: {e}"),
+    })
+}
+
+/// `method path` with a body of `content_type` (e.g. TOML); the answer's JSON.
+pub async fn call_with<T: DeserializeOwned>(
+    method: &str,
+    path: &str,
+    content_type: &str,
+    body: &str,
+) -> Result<T, Failure> {
+    let response = send_typed(method, path, Some((content_type, body))).await?;
     let text = JsFuture::from(response.text().map_err(failure)?)
         .await
         .map_err(failure)?

@@ -82,12 +82,14 @@ enum Page {
     Feed,
     CaseStudies,
     Impact,
+    Definitions,
 }
 
 fn page_of_hash() -> Page {
     match window().location().hash().unwrap_or_default().as_str() {
         "#impact" => Page::Impact,
         "#case-studies" => Page::CaseStudies,
+        "#definitions" => Page::Definitions,
         _ => Page::Feed,
     }
 }
@@ -138,6 +140,7 @@ fn Shell(session: ConsoleSession, sign: RwSignal<Sign>) -> impl IntoView {
                 <a href="#feed" aria-current=move || current(Page::Feed)>"Milestones"</a>
                 <a href="#case-studies" aria-current=move || current(Page::CaseStudies)>"Case studies"</a>
                 <a href="#impact" aria-current=move || current(Page::Impact)>"Impact"</a>
+                <a href="#definitions" aria-current=move || current(Page::Definitions)>"Definitions"</a>
             </nav>
             <span class="who">{session.email} " · " {role.as_str()}</span>
             <button type="button" class="quiet" on:click=sign_out>"Sign out"</button>
@@ -147,6 +150,7 @@ fn Shell(session: ConsoleSession, sign: RwSignal<Sign>) -> impl IntoView {
                 Page::Feed => view! { <Feed role=role/> }.into_any(),
                 Page::CaseStudies => view! { <CaseStudiesPage role=role/> }.into_any(),
                 Page::Impact => view! { <Impact/> }.into_any(),
+                Page::Definitions => view! { <DefinitionsPage role=role/> }.into_any(),
             }}
         </main>
     }
@@ -842,5 +846,225 @@ fn Candidate(rank: usize, c: CaseStudyCandidate, can: bool, reload: Callback<()>
                 </td>
             </tr>
         </tbody>
+    }
+}
+
+#[wasm_bindgen(module = "/src/validator.js")]
+extern "C" {
+    #[wasm_bindgen(js_name = loadValidator)]
+    fn load_validator() -> js_sys::Promise;
+}
+
+/// Calls the validator module's `name(args…)`, which answers a string.
+async fn validator_call(name: &str, args: &[&str]) -> Result<String, String> {
+    let module = wasm_bindgen_futures::JsFuture::from(load_validator())
+        .await
+        .map_err(|e| format!("the validator did not load: {e:?}"))?;
+    let f: js_sys::Function = js_sys::Reflect::get(&module, &JsValue::from_str(name))
+        .ok()
+        .and_then(|f| f.dyn_into().ok())
+        .ok_or_else(|| format!("the validator has no {name}"))?;
+    let array = js_sys::Array::new();
+    for a in args {
+        array.push(&JsValue::from_str(a));
+    }
+    f.apply(&JsValue::NULL, &array)
+        .map_err(|e| format!("{e:?}"))?
+        .as_string()
+        .ok_or_else(|| "the validator answered no text".to_owned())
+}
+
+/// What the validator said of the draft.
+#[derive(Debug, Clone, PartialEq)]
+enum Check {
+    Pending,
+    Valid { metrics: u64, milestones: u64 },
+    Invalid(Vec<String>),
+}
+
+fn check_of(answer: &str) -> Check {
+    let v: serde_json::Value = serde_json::from_str(answer).unwrap_or_default();
+    if v["ok"] == true {
+        return Check::Valid {
+            metrics: v["metrics"].as_u64().unwrap_or(0),
+            milestones: v["milestones"].as_u64().unwrap_or(0),
+        };
+    }
+    Check::Invalid(
+        v["problems"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|p| {
+                let path = p["path"].as_str().unwrap_or_default();
+                let message = p["message"].as_str().unwrap_or_default();
+                if path.is_empty() {
+                    message.to_owned()
+                } else {
+                    format!("{path}: {message}")
+                }
+            })
+            .collect(),
+    )
+}
+
+#[component]
+fn DefinitionsPage(role: Role) -> impl IntoView {
+    let owner = role == Role::Owner;
+    let live = RwSignal::new(None::<(i64, String)>);
+    let draft = RwSignal::new(String::new());
+    let check = RwSignal::new(Check::Pending);
+    let changes = RwSignal::new(None::<String>);
+    let message = RwSignal::new(None::<String>);
+    let versions = RwSignal::new(Vec::<serde_json::Value>::new());
+    let load = move || {
+        spawn_local(async move {
+            if let Ok(d) = api::call::<serde_json::Value>("GET", "/v1/definitions", None).await {
+                let text = d["source"].as_str().map(str::to_owned).unwrap_or_else(|| {
+                    serde_json::to_string_pretty(&d["definitions"]).unwrap_or_default()
+                });
+                live.set(Some((d["version"].as_i64().unwrap_or(0), text.clone())));
+                draft.set(text);
+            }
+            if let Ok(v) =
+                api::call::<serde_json::Value>("GET", "/v1/definitions/versions", None).await
+            {
+                versions.set(v["versions"].as_array().cloned().unwrap_or_default());
+            }
+        });
+    };
+    load();
+    // Live validation: the engine, in wasm, on every change of the draft.
+    Effect::new(move |_| {
+        let text = draft.get();
+        if text.is_empty() {
+            return;
+        }
+        spawn_local(async move {
+            match validator_call("validate", &[&text]).await {
+                Ok(answer) => {
+                    // Only the latest draft's answer counts.
+                    if draft.get_untracked() == text {
+                        check.set(check_of(&answer));
+                    }
+                }
+                Err(e) => check.set(Check::Invalid(vec![e])),
+            }
+        });
+    });
+    let show_changes = move |_| {
+        let before = live.get_untracked().map(|(_, t)| t).unwrap_or_default();
+        let after = draft.get_untracked();
+        spawn_local(async move {
+            let d = validator_call("diff", &[&before, &after])
+                .await
+                .unwrap_or_else(|e| e);
+            changes.set(Some(if d.is_empty() {
+                "No changes against the live version.".to_owned()
+            } else {
+                d
+            }));
+        });
+    };
+    let publish = move |_| {
+        let text = draft.get_untracked();
+        spawn_local(async move {
+            let path = "/v1/definitions";
+            match api::call_with::<serde_json::Value>("PUT", path, "application/toml", &text).await
+            {
+                Ok(v) => {
+                    message.set(Some(format!("Published version {}.", v["version"])));
+                    changes.set(None);
+                    load();
+                }
+                Err(e) => message.set(Some(e.message)),
+            }
+        });
+    };
+    let rollback = move |version: i64| {
+        spawn_local(async move {
+            let body = serde_json::json!({ "version": version }).to_string();
+            match api::call::<serde_json::Value>("POST", "/v1/definitions/rollback", Some(&body))
+                .await
+            {
+                Ok(v) => {
+                    message.set(Some(format!(
+                        "Version {version} is live again, as version {}.",
+                        v["version"]
+                    )));
+                    load();
+                }
+                Err(e) => message.set(Some(e.message)),
+            }
+        });
+    };
+    view! {
+        <h1>"Definitions"</h1>
+        <p class="lede">
+            {move || live.get().map(|(v, _)| format!("The live cairn.toml is version {v}. "))}
+            "Every change is checked as you type by the engine itself (compiled to WebAssembly): the messages are the server's. "
+            {if owner { "Publishing makes a new version; any version can be made live again." } else { "Only an owner publishes." }}
+        </p>
+        <div class="field editor">
+            <label for="definitions-text">"cairn.toml"</label>
+            <textarea
+                id="definitions-text"
+                rows="24"
+                spellcheck="false"
+                prop:value=move || draft.get()
+                on:input=move |ev| draft.set(event_target_value(&ev))
+            ></textarea>
+        </div>
+        <div class="check" role="status" aria-live="polite">
+            {move || match check.get() {
+                Check::Pending => view! { <p class="status">"Checking…"</p> }.into_any(),
+                Check::Valid { metrics, milestones } => view! {
+                    <p class="valid">{format!("Valid: {metrics} metrics, {milestones} milestones.")}</p>
+                }.into_any(),
+                Check::Invalid(problems) => view! {
+                    <div class="problems">
+                        <p class="error">{format!("{} problem(s):", problems.len())}</p>
+                        <ul>{problems.into_iter().map(|p| view! { <li>{p}</li> }).collect_view()}</ul>
+                    </div>
+                }.into_any(),
+            }}
+        </div>
+        <p class="actions">
+            <button type="button" class="quiet" on:click=show_changes>"Show changes"</button>
+            " "
+            <button
+                type="button"
+                disabled=move || !owner || !matches!(check.get(), Check::Valid { .. })
+                on:click=publish
+            >
+                "Publish"
+            </button>
+        </p>
+        {move || message.get().map(|m| view! { <p class="message" role="alert">{m}</p> })}
+        {move || changes.get().map(|c| view! { <pre class="diff" aria-label="Changes against the live version">{c}</pre> })}
+        <h2>"Versions"</h2>
+        <table class="versions">
+            <thead><tr><th scope="col">"Version"</th><th scope="col">"Published"</th><th scope="col">"By"</th><th scope="col"></th></tr></thead>
+            <tbody>
+                {move || versions.get().into_iter().map(|v| {
+                    let n = v["version"].as_i64().unwrap_or(0);
+                    let is_live = v["live"] == true;
+                    view! {
+                        <tr>
+                            <th scope="row">{n}{is_live.then_some(" (live)")}</th>
+                            <td>{v["created_at"].as_str().unwrap_or_default().to_owned()}</td>
+                            <td>{v["created_by"].as_str().unwrap_or("–").to_owned()}</td>
+                            <td>
+                                {(owner && !is_live).then(|| view! {
+                                    <button type="button" class="quiet" on:click=move |_| rollback(n)>
+                                        {format!("Make version {n} live again")}
+                                    </button>
+                                })}
+                            </td>
+                        </tr>
+                    }
+                }).collect_view()}
+            </tbody>
+        </table>
     }
 }

@@ -23,6 +23,9 @@ async function axe(page, name) {
 async function open(browser, url) {
   const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, acceptDownloads: true });
   const page = await context.newPage();
+  // Bounds, not waits: generous for a machine that is also building (two cores).
+  page.setDefaultTimeout(90_000);
+  page.setDefaultNavigationTimeout(90_000);
   const errors = [];
   page.on("pageerror", (e) => errors.push(String(e)));
   await page.addInitScript(() => {
@@ -123,6 +126,40 @@ try {
   await replay.page.getByRole("alert").waitFor();
   out.replay = await replay.page.getByRole("alert").textContent();
   await replay.context.close();
+
+  // The owner edits cairn.toml: live validation by the engine in wasm, the changes, publish,
+  // and a past version made live again.
+  const owner = await open(browser, process.env.OWNER_LINK);
+  {
+    const p = owner.page;
+    await p.getByText("own@example.com · owner").waitFor();
+    await p.getByRole("link", { name: "Definitions" }).click();
+    await p.locator(".check .valid").waitFor();
+    const text = await p.locator("#definitions-text").inputValue();
+    const invalid = text.replace(/\[holdout\]\npercent = \d+/, "[holdout]\npercent = 80");
+    await p.locator("#definitions-text").fill(invalid);
+    await p.locator(".check .problems li").first().waitFor();
+    const problems = await p.$$eval(".check .problems li", (lis) => lis.map((li) => li.textContent));
+    const publishDisabled = await p.getByRole("button", { name: "Publish", exact: true }).isDisabled();
+    const changed = text.replace("thresholds = [1, 10, 50, 100, 500, 1000]", "thresholds = [1, 5, 10, 50, 100, 500, 1000]");
+    await p.locator("#definitions-text").fill(changed);
+    await p.locator(".check .valid").waitFor();
+    await p.getByRole("button", { name: "Show changes" }).click();
+    const diff = await p.locator("pre.diff").textContent();
+    await p.screenshot({ path: `${artifacts}/console-definitions.png`, fullPage: true });
+    out.axe.push(await axe(p, "definitions"));
+    await p.getByRole("button", { name: "Publish", exact: true }).click();
+    await p.getByText(/Published version \d+\./).waitFor();
+    const published = await p.locator(".message").textContent();
+    await p.getByRole("button", { name: "Make version 1 live again" }).click();
+    await p.getByText(/Version 1 is live again/).waitFor();
+    const rolledBack = await p.locator(".message").textContent();
+    await p.waitForFunction(() => [...document.querySelectorAll(".versions th")].some((th) => th.textContent === "3 (live)"));
+    out.definitions = { problems, publishDisabled, diff, published, rolledBack, text: invalid, validatorLoaded: true };
+    out.ownerViolations = await p.evaluate(() => window.__violations);
+    out.ownerErrors = owner.errors;
+    await owner.context.close();
+  }
 
   // The viewer: the button is there but disabled, and the server refuses the call anyway.
   const viewer = await open(browser, process.env.VIEWER_LINK);

@@ -69,6 +69,12 @@ fn as_member(app: &App, cookie: &str, method: &str, path: &str, body: Option<&Va
         .unwrap()
 }
 
+/// Signs in with a fresh link; the session cookie.
+fn signed_in(app: &App, url: &str) -> String {
+    let token = url.split_once("/console/?signin=").unwrap().1;
+    sign_in(app, token).0.unwrap()
+}
+
 fn sk() -> String {
     format!("Bearer {DEMO_SECRET_KEY}")
 }
@@ -950,10 +956,15 @@ fn a_csm_and_a_viewer_use_the_console_in_a_browser() {
     };
     let csm = link("cass@example.com", "csm");
     let viewer = link("vic@example.com", "viewer");
+    let owner = link("own@example.com", "owner");
     let seen = app
         .browser_with(
             "console.mjs",
-            &[("CSM_LINK", &csm), ("VIEWER_LINK", &viewer)],
+            &[
+                ("CSM_LINK", &csm),
+                ("VIEWER_LINK", &viewer),
+                ("OWNER_LINK", &owner),
+            ],
         )
         .unwrap();
     eprintln!("browser observed: {seen:#}");
@@ -1092,6 +1103,117 @@ fn a_csm_and_a_viewer_use_the_console_in_a_browser() {
     );
     assert_eq!(impact["verdicts"].as_array().unwrap().len(), 3, "{impact}");
 
+    // The definitions editor: the engine's messages in the page are the server's, word for word.
+    let defs = &seen["definitions"];
+    let rejected = app
+        .request(
+            "PUT",
+            "/v1/definitions",
+            &[
+                ("authorization", &key),
+                ("content-type", "application/toml"),
+            ],
+            Some(defs["text"].as_str().unwrap()),
+        )
+        .unwrap();
+    assert_eq!(rejected.status, 422, "{}", rejected.body);
+    let server: Vec<String> = rejected.json()["error"]["details"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| {
+            format!(
+                "{}: {}",
+                d["path"].as_str().unwrap(),
+                d["message"].as_str().unwrap()
+            )
+        })
+        .collect();
+    let page: Vec<String> = defs["problems"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p.as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(page, server);
+    assert!(
+        page.contains(&"holdout.percent: must be between 0 and 50".to_owned()),
+        "{page:?}"
+    );
+    assert_eq!(
+        defs["publishDisabled"], true,
+        "an invalid draft cannot be published"
+    );
+    assert!(
+        defs["diff"]
+            .as_str()
+            .unwrap()
+            .contains("+thresholds = [1, 5, 10, 50, 100, 500, 1000]"),
+        "{defs}"
+    );
+    assert_eq!(defs["published"], "Published version 2.");
+    assert_eq!(defs["rolledBack"], "Version 1 is live again, as version 3.");
+    let versions = app
+        .request(
+            "GET",
+            "/v1/definitions/versions",
+            &[("authorization", &key)],
+            None,
+        )
+        .unwrap()
+        .json();
+    let v: Vec<(i64, String, bool)> = versions["versions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| {
+            (
+                v["version"].as_i64().unwrap(),
+                v["created_by"].as_str().unwrap_or_default().to_owned(),
+                v["live"] == true,
+            )
+        })
+        .collect();
+    assert_eq!(
+        v[0],
+        (
+            3,
+            "rollback to 1 by console:own@example.com".to_owned(),
+            true
+        )
+    );
+    assert_eq!(v[1], (2, "console:own@example.com".to_owned(), false));
+    let live = app
+        .request("GET", "/v1/definitions", &[("authorization", &key)], None)
+        .unwrap()
+        .json();
+    let first = app
+        .request(
+            "GET",
+            "/v1/definitions?version=1",
+            &[("authorization", &key)],
+            None,
+        )
+        .unwrap()
+        .json();
+    assert_eq!(
+        live["definitions"], first["definitions"],
+        "version 3 is version 1 again"
+    );
+    assert_eq!(live["source"], first["source"]);
+    // A CSM may not publish: the server says so.
+    assert_eq!(
+        as_member(
+            &app,
+            &signed_in(&app, &link("late@example.com", "csm")),
+            "POST",
+            "/v1/definitions/rollback",
+            Some(&json!({ "version": 2 }))
+        )
+        .status,
+        403
+    );
+
     assert_eq!(seen["afterSignOut"], 401);
     assert!(
         seen["replay"].as_str().unwrap().contains("already used"),
@@ -1108,7 +1230,7 @@ fn a_csm_and_a_viewer_use_the_console_in_a_browser() {
             state["state"]
         );
     }
-    assert_eq!(seen["axe"].as_array().unwrap().len(), 6);
+    assert_eq!(seen["axe"].as_array().unwrap().len(), 7);
     for key in [
         "csmViolations",
         "viewerViolations",
@@ -1121,6 +1243,8 @@ fn a_csm_and_a_viewer_use_the_console_in_a_browser() {
         "console-feed.png",
         "console-celebrate.png",
         "console-impact.png",
+        "console-case-studies.png",
+        "console-definitions.png",
     ] {
         assert!(app.dir().join(shot).is_file(), "{shot}");
     }

@@ -288,6 +288,8 @@ pub async fn put_definitions(
     env: &Env,
     project: &Project,
     defs: &Definitions,
+    source: Option<&str>,
+    by: &str,
     now: &str,
 ) -> ApiResult<i64> {
     let db: D1Database = env.d1(DB)?;
@@ -295,8 +297,15 @@ pub async fn put_definitions(
     let body = serde_json::to_string(defs)?;
     let results = db
         .batch(vec![
-            db.prepare("INSERT INTO definitions (project_id, version, body, created_at) VALUES (?1, ?2, ?3, ?4)")
-                .bind(&[project.id.as_str().into(), (version as f64).into(), body.into(), now.into()])?,
+            db.prepare("INSERT INTO definitions (project_id, version, body, created_at, source, created_by) VALUES (?1, ?2, ?3, ?4, ?5, ?6)")
+                .bind(&[
+                    project.id.as_str().into(),
+                    (version as f64).into(),
+                    body.into(),
+                    now.into(),
+                    source.map_or(wasm_bindgen::JsValue::NULL, Into::into),
+                    by.into(),
+                ])?,
             db.prepare("UPDATE projects SET definitions_version = ?2 WHERE id = ?1 AND definitions_version = ?3")
                 .bind(&[project.id.as_str().into(), (version as f64).into(), (project.definitions_version as f64).into()])?,
         ])
@@ -369,6 +378,35 @@ pub async fn rotate(
     statement.run().await?;
     forget_cached_projects();
     Ok(value)
+}
+
+/// One stored definitions version.
+#[derive(Debug, Deserialize)]
+pub struct StoredVersion {
+    pub version: f64,
+    pub body: String,
+    pub source: Option<String>,
+    pub created_at: String,
+    pub created_by: Option<String>,
+}
+
+/// Version `version` of `project`'s definitions, or every version's header (newest first,
+/// without bodies) when `version` is `None`.
+pub async fn stored_versions(
+    env: &Env,
+    project: &str,
+    version: Option<i64>,
+) -> ApiResult<Vec<StoredVersion>> {
+    let db: D1Database = env.d1(DB)?;
+    let statement = match version {
+        Some(v) => db
+            .prepare("SELECT version, body, source, created_at, created_by FROM definitions WHERE project_id = ?1 AND version = ?2")
+            .bind(&[project.into(), (v as f64).into()])?,
+        None => db
+            .prepare("SELECT version, '' AS body, NULL AS source, created_at, created_by FROM definitions WHERE project_id = ?1 ORDER BY version DESC LIMIT 200")
+            .bind(&[project.into()])?,
+    };
+    Ok(statement.all().await?.results()?)
 }
 
 /// SHA-256 of `text`, hex.

@@ -17,6 +17,12 @@ pub struct DefinitionsResponse {
     pub version: i64,
     /// The definitions.
     pub definitions: crate::definitions::Definitions,
+    /// The text it was published as, when that was TOML (the console's editor shows it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
+    /// When it was published.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created_at: Option<String>,
 }
 
 /// The view of `award` in `locale`.

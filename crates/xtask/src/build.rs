@@ -304,7 +304,13 @@ pub fn package_widget(raw: &Path, out: &Path) -> Result<WidgetFiles> {
 fn build_console() -> Result<(PathBuf, PathBuf)> {
     cmd::run(
         cmd::new("cargo")
-            .args(["build", "--release", "--lib", "--package", "cairn-console"])
+            .args(["build", "--release", "--lib"])
+            .args([
+                "--package",
+                "cairn-console",
+                "--package",
+                "cairn-console-validator",
+            ])
             .args(["--target", "wasm32-unknown-unknown"])
             .arg("--target-dir")
             .arg(target_dir()),
@@ -338,6 +344,38 @@ fn build_console() -> Result<(PathBuf, PathBuf)> {
     esbuild(
         &out.join("console.js"),
         &js,
+        &["--minify", "--format=esm", "--legal-comments=none"],
+    )?;
+    // The JS the console's wasm imports (`#[wasm_bindgen(module = …)]`): the validator's loader.
+    copy_dir(&out.join("snippets"), &dist.join("snippets"))?;
+    // The definitions editor's validator: the engine in wasm, loaded by that page only.
+    let raw = target_dir().join("wasm32-unknown-unknown/release/cairn_console_validator.wasm");
+    let out = target_dir().join("cairn/validator");
+    fs::create_dir_all(&out)?;
+    cmd::run(
+        cmd::new("wasm-bindgen")
+            .arg(&raw)
+            .args([
+                "--target",
+                "web",
+                "--no-typescript",
+                "--out-name",
+                "cairn_validator",
+                "--out-dir",
+            ])
+            .arg(&out),
+    )?;
+    let validator = dist.join("validator");
+    fs::create_dir_all(&validator)?;
+    cmd::run(
+        cmd::new(npm_bin("wasm-opt"))
+            .arg(out.join("cairn_validator_bg.wasm"))
+            .args(["-Oz", "--strip-debug", "--strip-producers", "-o"])
+            .arg(validator.join("cairn_validator_bg.wasm")),
+    )?;
+    esbuild(
+        &out.join("cairn_validator.js"),
+        &validator.join("cairn_validator.js"),
         &["--minify", "--format=esm", "--legal-comments=none"],
     )?;
     Ok((js, wasm))

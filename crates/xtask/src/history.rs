@@ -148,11 +148,17 @@ pub fn seed(base: &str, plan: &Plan) -> Result<Seeded> {
     let key = format!("Bearer {secret_key}");
 
     let toml = std::fs::read_to_string(root().join("examples/acme/cairn.toml"))?;
-    let toml = toml.replacen(
-        "[holdout]\npercent = 0\n",
-        &format!("[holdout]\npercent = {}\n", plan.holdout),
-        1,
-    );
+    let toml = toml
+        .replacen(
+            "# Control group: 0 % in the demo, so that every demo user celebrates.\n",
+            "# Control group of the seeded history: its users return less often.\n",
+            1,
+        )
+        .replacen(
+            "[holdout]\npercent = 0\n",
+            &format!("[holdout]\npercent = {}\n", plan.holdout),
+            1,
+        );
     if !toml.contains(&format!("[holdout]\npercent = {}\n", plan.holdout)) {
         bail!("examples/acme/cairn.toml no longer has `[holdout]\\npercent = 0`");
     }

@@ -195,6 +195,8 @@ fn test() -> Result<()> {
         "cairn-widget",
         "-p",
         "cairn-console",
+        "-p",
+        "cairn-console-validator",
         "--lib",
         "--tests",
         "--",
@@ -299,6 +301,11 @@ fn console_bench(a: &build::Artifacts) -> Result<()> {
         kb(brotli_len(&js)? + brotli_len(&wasm)?),
         kb(brotli_len(&js)?),
         kb(brotli_len(&wasm)?)
+    );
+    let validator = std::fs::read(a.dist.join("console/validator/cairn_validator_bg.wasm"))?;
+    println!(
+        "definitions editor's validator (the engine in wasm, loaded by that page only): {} brotli",
+        kb(brotli_len(&validator)?)
     );
     let w = bench_wrangler("console")?;
     let mut rows = Vec::new();

@@ -68,12 +68,13 @@ fn demo_sql() -> Result<String> {
          VALUES ({id}, 'Acme Projects (demo)', {pk}, {hash}, {secrets}, '[\"*\"]', 1, '2026-01-01T00:00:00Z') \
          ON CONFLICT (id) DO UPDATE SET publishable_key = excluded.publishable_key, secret_key_hash = excluded.secret_key_hash, \
          identity_secrets = excluded.identity_secrets;\n\
-         INSERT OR IGNORE INTO definitions (project_id, version, body, created_at) VALUES ({id}, 1, {body}, '2026-01-01T00:00:00Z');\n",
+         INSERT OR IGNORE INTO definitions (project_id, version, body, created_at, source, created_by) VALUES ({id}, 1, {body}, '2026-01-01T00:00:00Z', {source}, 'seed');\n",
         id = q(DEMO_PROJECT_ID),
         pk = q(DEMO_PUBLISHABLE_KEY),
         hash = q(&hash),
         secrets = q(&serde_json::to_string(&[DEMO_IDENTITY_SECRET])?),
         body = q(&json),
+        source = q(&toml),
     ))
 }
 

@@ -122,6 +122,8 @@ async fn dispatch(route: Route, req: Request, ctx: &Ctx<'_>) -> ApiResult<Respon
         Route::RotateKey => projects::rotate_key(req, ctx).await,
         Route::PutDefinitions => projects::put_definitions(req, ctx).await,
         Route::GetDefinitions => projects::get_definitions(&req, ctx).await,
+        Route::DefinitionsVersions => projects::definitions_versions(&req, ctx).await,
+        Route::RollbackDefinitions => projects::rollback_definitions(req, ctx).await,
         Route::DemoToken => projects::demo_token(&req, ctx).await,
         Route::InviteMember => console::invite(req, ctx).await,
         Route::Members => console::members(&req, ctx).await,

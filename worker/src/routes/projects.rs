@@ -80,7 +80,8 @@ pub async fn rotate_key(mut req: Request, ctx: &Ctx<'_>) -> ApiResult<Response> 
 
 /// `PUT /v1/definitions` (secret key): validates (every problem at once) and stores a new version.
 pub async fn put_definitions(mut req: Request, ctx: &Ctx<'_>) -> ApiResult<Response> {
-    let project = auth::server(&req, ctx).await?;
+    let caller = auth::server_or_member(&req, ctx, cairn_core::wire::Role::Owner).await?;
+    let project = caller.project;
     let body = read_body(&mut req).await?;
     let text = std::str::from_utf8(&body)
         .map_err(|_| ApiError::bad(ErrorCode::InvalidBody, "the body is not UTF-8", None))?;
@@ -98,21 +99,116 @@ pub async fn put_definitions(mut req: Request, ctx: &Ctx<'_>) -> ApiResult<Respo
     if !problems.is_empty() {
         return Err(ApiError::invalid_definitions(problems));
     }
+    let now = subject::now().to_string();
+    let source = is_toml.then_some(text);
     let version =
-        project::put_definitions(ctx.env, &project, &defs, &subject::now().to_string()).await?;
+        project::put_definitions(ctx.env, &project, &defs, source, &caller.by, &now).await?;
     Ok(Response::from_json(&DefinitionsResponse {
         version,
         definitions: defs,
+        source: source.map(str::to_owned),
+        created_at: Some(now),
+    })?)
+}
+
+/// `GET /v1/definitions/versions`: every version, newest first (at most 200).
+pub async fn definitions_versions(req: &Request, ctx: &Ctx<'_>) -> ApiResult<Response> {
+    let caller = auth::server_or_member(req, ctx, cairn_core::wire::Role::Viewer).await?;
+    let live = caller.project.definitions_version;
+    let versions: Vec<serde_json::Value> =
+        project::stored_versions(ctx.env, &caller.project.id, None)
+            .await?
+            .into_iter()
+            .map(|v| {
+                serde_json::json!({
+                    "version": v.version as i64,
+                    "created_at": v.created_at,
+                    "created_by": v.created_by,
+                    "live": v.version as i64 == live,
+                })
+            })
+            .collect();
+    Ok(Response::from_json(
+        &serde_json::json!({ "versions": versions }),
+    )?)
+}
+
+/// `POST /v1/definitions/rollback` `{"version": N}`: publishes version N again, as a new
+/// version (the history keeps every step).
+pub async fn rollback_definitions(mut req: Request, ctx: &Ctx<'_>) -> ApiResult<Response> {
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Body {
+        version: i64,
+    }
+    let caller = auth::server_or_member(&req, ctx, cairn_core::wire::Role::Owner).await?;
+    let body: Body = super::json_body(&mut req).await?;
+    let stored = project::stored_versions(ctx.env, &caller.project.id, Some(body.version))
+        .await?
+        .into_iter()
+        .next()
+        .ok_or_else(|| ApiError::not_found("definitions version"))?;
+    let defs = Definitions::from_json(&stored.body)
+        .map_err(|e| ApiError::invalid_definitions(e.problems()))?;
+    let problems = defs.validate();
+    if !problems.is_empty() {
+        return Err(ApiError::invalid_definitions(problems));
+    }
+    let now = subject::now().to_string();
+    let by = format!("rollback to {} by {}", body.version, caller.by);
+    let version = project::put_definitions(
+        ctx.env,
+        &caller.project,
+        &defs,
+        stored.source.as_deref(),
+        &by,
+        &now,
+    )
+    .await?;
+    Ok(Response::from_json(&DefinitionsResponse {
+        version,
+        definitions: defs,
+        source: stored.source,
+        created_at: Some(now),
     })?)
 }
 
 /// `GET /v1/definitions` (secret key): the current version.
 pub async fn get_definitions(req: &Request, ctx: &Ctx<'_>) -> ApiResult<Response> {
-    let project = auth::server(req, ctx).await?;
-    let defs = project.definitions(ctx.env).await?;
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Query {
+        #[serde(default)]
+        version: Option<i64>,
+    }
+    let project = auth::server_or_member(req, ctx, cairn_core::wire::Role::Viewer)
+        .await?
+        .project;
+    let q: Query = super::query(req)?;
+    let version = q.version.unwrap_or(project.definitions_version);
+    let stored = project::stored_versions(ctx.env, &project.id, Some(version))
+        .await?
+        .into_iter()
+        .next();
+    let Some(stored) = stored else {
+        if q.version.is_some() {
+            return Err(ApiError::not_found("definitions version"));
+        }
+        let defs = project.definitions(ctx.env).await?;
+        return Ok(Response::from_json(&DefinitionsResponse {
+            version: project.definitions_version,
+            definitions: defs.source().clone(),
+            source: None,
+            created_at: None,
+        })?);
+    };
+    let definitions = Definitions::from_json(&stored.body)
+        .map_err(|e| ApiError::internal(format!("stored definitions unreadable: {e}")))?;
     Ok(Response::from_json(&DefinitionsResponse {
-        version: project.definitions_version,
-        definitions: defs.source().clone(),
+        version,
+        definitions,
+        source: stored.source,
+        created_at: Some(stored.created_at),
     })?)
 }
 
