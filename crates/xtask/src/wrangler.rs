@@ -179,7 +179,15 @@ impl Wrangler {
             if let Some(status) = me.child.as_mut().and_then(|c| c.try_wait().ok().flatten()) {
                 me.child = None;
                 let tail = me.log_tail();
-                if tail.contains("Address already in use") {
+                // The whole log, not its tail: when wrangler exits on a taken port, its esbuild
+                // service may crash after it and bury the message under a goroutine dump.
+                let log = me
+                    .options
+                    .log
+                    .as_deref()
+                    .and_then(|p| std::fs::read_to_string(p).ok())
+                    .unwrap_or_default();
+                if log.contains("Address already in use") {
                     return Err(Start::PortTaken(me.log_hint()));
                 }
                 return Err(Start::Failed(anyhow::anyhow!(
