@@ -522,9 +522,9 @@ pub struct Query {
     pub limit: Option<u32>,
 }
 
-/// Lists `project`'s ledger.
-pub async fn list(env: &Env, project: &str, q: &Query) -> ApiResult<Page> {
-    let limit = q.limit.unwrap_or(50);
+/// A page size of the ledger's listings: 1–200, default 50.
+fn page_limit(limit: Option<u32>) -> ApiResult<u32> {
+    let limit = limit.unwrap_or(50);
     if !(1..=200).contains(&limit) {
         return Err(ApiError::bad(
             ErrorCode::InvalidQuery,
@@ -532,6 +532,12 @@ pub async fn list(env: &Env, project: &str, q: &Query) -> ApiResult<Page> {
             Some("limit"),
         ));
     }
+    Ok(limit)
+}
+
+/// Lists `project`'s ledger.
+pub async fn list(env: &Env, project: &str, q: &Query) -> ApiResult<Page> {
+    let limit = page_limit(q.limit)?;
     let mut sql = String::from("SELECT * FROM milestones WHERE project_id = ?1");
     let mut args: Vec<wasm_bindgen::JsValue> = vec![project.into()];
     let mut push = |clause: &str, value: wasm_bindgen::JsValue, sql: &mut String| {
@@ -698,14 +704,7 @@ pub async fn feed(
     q: &FeedQuery,
 ) -> ApiResult<cairn_core::wire::FeedPage> {
     use cairn_core::wire::{AccountContext, AccountTraits, FeedItem, FeedPage};
-    let limit = q.limit.unwrap_or(50);
-    if !(1..=200).contains(&limit) {
-        return Err(ApiError::bad(
-            ErrorCode::InvalidQuery,
-            "limit must be 1 to 200",
-            Some("limit"),
-        ));
-    }
+    let limit = page_limit(q.limit)?;
     let mut sql = String::from("SELECT * FROM milestones m WHERE m.project_id = ?1");
     let mut args: Vec<wasm_bindgen::JsValue> = vec![project.into()];
     let mut push = |clause: &str, value: &str, sql: &mut String| {

@@ -315,9 +315,31 @@ fn build_console() -> Result<(PathBuf, PathBuf)> {
             .arg("--target-dir")
             .arg(target_dir()),
     )?;
-    let raw = target_dir().join("wasm32-unknown-unknown/release/cairn_console.wasm");
-    let out = target_dir().join("cairn/console");
+    let dist = dist_dir().join("console");
+    copy_dir(&root().join("console/site"), &dist)?;
+    let (js, wasm) = bindgen_for_web("cairn_console", "console", &dist)?;
+    // The JS the console's wasm imports (`#[wasm_bindgen(module = …)]`): the validator's loader.
+    copy_dir(
+        &target_dir().join("cairn/console/snippets"),
+        &dist.join("snippets"),
+    )?;
+    // The definitions editor's validator: the engine in wasm, loaded by that page only.
+    bindgen_for_web(
+        "cairn_console_validator",
+        "cairn_validator",
+        &dist.join("validator"),
+    )?;
+    Ok((js, wasm))
+}
+
+/// A release wasm of the workspace (`crate_name`) for the console's pages: wasm-bindgen
+/// (`--target web`, named `name`) under `target/cairn/{name}`, then wasm-opt and esbuild into
+/// `dist`; returns the JS glue and the wasm there.
+fn bindgen_for_web(crate_name: &str, name: &str, dist: &Path) -> Result<(PathBuf, PathBuf)> {
+    let raw = target_dir().join(format!("wasm32-unknown-unknown/release/{crate_name}.wasm"));
+    let out = target_dir().join("cairn").join(name);
     fs::create_dir_all(&out)?;
+    fs::create_dir_all(dist)?;
     cmd::run(
         cmd::new("wasm-bindgen")
             .arg(&raw)
@@ -326,56 +348,22 @@ fn build_console() -> Result<(PathBuf, PathBuf)> {
                 "web",
                 "--no-typescript",
                 "--out-name",
-                "console",
+                name,
                 "--out-dir",
             ])
             .arg(&out),
     )?;
-    let dist = dist_dir().join("console");
-    copy_dir(&root().join("console/site"), &dist)?;
-    let wasm = dist.join("console_bg.wasm");
+    let wasm = dist.join(format!("{name}_bg.wasm"));
     cmd::run(
         cmd::new(npm_bin("wasm-opt"))
-            .arg(out.join("console_bg.wasm"))
+            .arg(out.join(format!("{name}_bg.wasm")))
             .args(["-Oz", "--strip-debug", "--strip-producers", "-o"])
             .arg(&wasm),
     )?;
-    let js = dist.join("console.js");
+    let js = dist.join(format!("{name}.js"));
     esbuild(
-        &out.join("console.js"),
+        &out.join(format!("{name}.js")),
         &js,
-        &["--minify", "--format=esm", "--legal-comments=none"],
-    )?;
-    // The JS the console's wasm imports (`#[wasm_bindgen(module = …)]`): the validator's loader.
-    copy_dir(&out.join("snippets"), &dist.join("snippets"))?;
-    // The definitions editor's validator: the engine in wasm, loaded by that page only.
-    let raw = target_dir().join("wasm32-unknown-unknown/release/cairn_console_validator.wasm");
-    let out = target_dir().join("cairn/validator");
-    fs::create_dir_all(&out)?;
-    cmd::run(
-        cmd::new("wasm-bindgen")
-            .arg(&raw)
-            .args([
-                "--target",
-                "web",
-                "--no-typescript",
-                "--out-name",
-                "cairn_validator",
-                "--out-dir",
-            ])
-            .arg(&out),
-    )?;
-    let validator = dist.join("validator");
-    fs::create_dir_all(&validator)?;
-    cmd::run(
-        cmd::new(npm_bin("wasm-opt"))
-            .arg(out.join("cairn_validator_bg.wasm"))
-            .args(["-Oz", "--strip-debug", "--strip-producers", "-o"])
-            .arg(validator.join("cairn_validator_bg.wasm")),
-    )?;
-    esbuild(
-        &out.join("cairn_validator.js"),
-        &validator.join("cairn_validator.js"),
         &["--minify", "--format=esm", "--legal-comments=none"],
     )?;
     Ok((js, wasm))
