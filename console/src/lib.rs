@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use cairn_wire::{
     CaseStudies, CaseStudyCandidate, ConsoleSession, FeedItem, FeedPage, ImpactResponse,
-    MilestoneImpact, ProgressResponse, Role, Suggestions,
+    LadderResponse, MilestoneImpact, ProgressResponse, Role, Suggestions,
 };
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -82,6 +82,7 @@ enum Page {
     Feed,
     CaseStudies,
     Impact,
+    Ladder,
     Definitions,
 }
 
@@ -90,6 +91,7 @@ fn page_of_hash() -> Page {
         "#impact" => Page::Impact,
         "#case-studies" => Page::CaseStudies,
         "#definitions" => Page::Definitions,
+        "#ladder" => Page::Ladder,
         _ => Page::Feed,
     }
 }
@@ -140,6 +142,7 @@ fn Shell(session: ConsoleSession, sign: RwSignal<Sign>) -> impl IntoView {
                 <a href="#feed" aria-current=move || current(Page::Feed)>"Milestones"</a>
                 <a href="#case-studies" aria-current=move || current(Page::CaseStudies)>"Case studies"</a>
                 <a href="#impact" aria-current=move || current(Page::Impact)>"Impact"</a>
+                <a href="#ladder" aria-current=move || current(Page::Ladder)>"Ladder"</a>
                 <a href="#definitions" aria-current=move || current(Page::Definitions)>"Definitions"</a>
             </nav>
             <span class="who">{session.email} " · " {role.as_str()}</span>
@@ -150,6 +153,7 @@ fn Shell(session: ConsoleSession, sign: RwSignal<Sign>) -> impl IntoView {
                 Page::Feed => view! { <Feed role=role/> }.into_any(),
                 Page::CaseStudies => view! { <CaseStudiesPage role=role/> }.into_any(),
                 Page::Impact => view! { <Impact/> }.into_any(),
+                Page::Ladder => view! { <LadderPage/> }.into_any(),
                 Page::Definitions => view! { <DefinitionsPage role=role/> }.into_any(),
             }}
         </main>
@@ -479,12 +483,17 @@ fn Impact() -> impl IntoView {
                     " in cairn.toml)."
                 </p>
             }.into_any(),
-            Some(Ok(r)) => r
-                .milestones
-                .into_iter()
-                .map(|m| view! { <MilestoneReport m=m/> })
-                .collect_view()
-                .into_any(),
+            Some(Ok(r)) => {
+                let engagement = r.milestones.clone();
+                view! {
+                    {r.milestones
+                        .into_iter()
+                        .map(|m| view! { <MilestoneReport m=m/> })
+                        .collect_view()}
+                    <Engagement milestones=engagement/>
+                }
+                .into_any()
+            }
         }}
         <Progress/>
     }
@@ -554,8 +563,8 @@ fn Progress() -> impl IntoView {
                     .collect::<Vec<_>>()
                     .join(", ")
             );
-            let (wb, ww) = (model::simple_bars(&weeks), model::simple_width(weeks.len()));
-            let (tb, tw) = (model::simple_bars(&tiers), model::simple_width(tiers.len()));
+            let (wb, ww) = (model::simple_bars(&weeks), model::simple_width(&weeks));
+            let (tb, tw) = (model::simple_bars(&tiers), model::simple_width(&tiers));
             view! {
                 <section class="impact" aria-labelledby="ttfm-title">
                     <h2 id="ttfm-title">"Time to first milestone"</h2>
@@ -598,9 +607,278 @@ fn Progress() -> impl IntoView {
                         </table>
                     </div>
                 </section>
+                {(!p.funnel.is_empty()).then(|| funnel(&p.funnel))}
             }
             .into_any()
         }
+    }
+}
+
+/// Calls to action per tier and milestone, and sharing per milestone.
+#[component]
+fn Engagement(milestones: Vec<MilestoneImpact>) -> impl IntoView {
+    let rows: Vec<MilestoneImpact> = milestones
+        .into_iter()
+        .filter(|m| m.cta.is_some() || m.shares.is_some())
+        .collect();
+    let tiers = model::cta_by_tier(&rows);
+    let bars: Vec<(String, f64)> = tiers
+        .iter()
+        .map(|(t, c)| (t.clone(), c.click_through.unwrap_or(0.0)))
+        .collect();
+    let title = format!(
+        "Call-to-action click-through by tier: {}",
+        tiers
+            .iter()
+            .map(|(t, c)| format!("{t} {}", model::percent(c.click_through)))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    let (b, w) = (model::simple_bars(&bars), model::simple_width(&bars));
+    view! {
+        <section class="impact" aria-labelledby="cta-title">
+            <h2 id="cta-title">"Calls to action and sharing"</h2>
+            <p class="meta">
+                "Click-through: of the awards whose call to action the widget showed, the share whose "
+                "call to action was followed (each once per award). Share rate: badges made public over "
+                "celebrated awards; visits count a visitor once a day per page; signups are new users who "
+                "came from a badge's page."
+            </p>
+            <div class="chart-and-table">
+                {chart("cta-chart".into(), title, b, w)}
+                <table class="numbers">
+                    <caption>"Click-through by tier: the numbers"</caption>
+                    <thead><tr><th scope="col">"Tier"</th><th scope="col">"Shown"</th><th scope="col">"Clicked"</th><th scope="col">"Click-through"</th></tr></thead>
+                    <tbody>
+                        {tiers.iter().map(|(t, c)| view! {
+                            <tr><th scope="row">{t.clone()}</th><td>{c.views}</td><td>{c.clicks}</td><td>{model::percent(c.click_through)}</td></tr>
+                        }).collect_view()}
+                    </tbody>
+                </table>
+            </div>
+            <table class="numbers wide">
+                <caption>"Per milestone"</caption>
+                <thead><tr>
+                    <th scope="col">"Milestone"</th><th scope="col">"Tier"</th>
+                    <th scope="col">"CTA shown"</th><th scope="col">"Clicked"</th><th scope="col">"Click-through"</th>
+                    <th scope="col">"Celebrated"</th><th scope="col">"Shared"</th><th scope="col">"Share rate"</th>
+                    <th scope="col">"Visits"</th><th scope="col">"Signups"</th><th scope="col">"Visit → signup"</th>
+                </tr></thead>
+                <tbody>
+                    {rows.iter().map(|m| {
+                        let c = m.cta.unwrap_or(cairn_wire::CtaStats { views: 0, clicks: 0, click_through: None });
+                        let s = m.shares.clone();
+                        view! {
+                            <tr>
+                                <th scope="row">{m.milestone_name.clone()}</th>
+                                <td>{m.tier.clone()}</td>
+                                <td>{c.views}</td><td>{c.clicks}</td><td>{model::percent(c.click_through)}</td>
+                                <td>{s.as_ref().map_or(0, |s| s.celebrated)}</td>
+                                <td>{s.as_ref().map_or(0, |s| s.funnel.shares)}</td>
+                                <td>{model::percent(s.as_ref().and_then(|s| s.share_rate))}</td>
+                                <td>{s.as_ref().map_or(0, |s| s.funnel.visits)}</td>
+                                <td>{s.as_ref().map_or(0, |s| s.funnel.signups)}</td>
+                                <td>{model::percent(s.as_ref().and_then(|s| s.funnel.conversion_rate))}</td>
+                            </tr>
+                        }
+                    }).collect_view()}
+                </tbody>
+            </table>
+        </section>
+    }
+}
+
+/// The setup → activation → habit funnel.
+fn funnel(steps: &[cairn_wire::FunnelStep]) -> impl IntoView + use<> {
+    let bars: Vec<(String, f64)> = steps
+        .iter()
+        .map(|s| (s.step.clone(), s.users as f64))
+        .collect();
+    let title = format!(
+        "Users at each step of the funnel: {}",
+        steps
+            .iter()
+            .map(|s| format!("{} {}", s.step, s.users))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    let (b, w) = (model::simple_bars(&bars), model::simple_width(&bars));
+    let steps = steps.to_vec();
+    view! {
+        <section class="impact" aria-labelledby="funnel-title">
+            <h2 id="funnel-title">"Setup → activation → habit"</h2>
+            <p class="meta">
+                "Started: users who sent any event. Each stage: users who reached at least one milestone "
+                "marked with that " <code>"stage"</code> " in cairn.toml. Not there yet: users of the step "
+                "before who have not reached this one (stalled, or still on their way)."
+            </p>
+            <div class="chart-and-table">
+                {chart("funnel-chart".into(), title, b, w)}
+                <table class="numbers">
+                    <caption>"The funnel: the numbers"</caption>
+                    <thead><tr><th scope="col">"Step"</th><th scope="col">"Users"</th><th scope="col">"From the step before"</th><th scope="col">"Not there yet"</th></tr></thead>
+                    <tbody>
+                        {steps.iter().map(|s| view! {
+                            <tr><th scope="row">{s.step.clone()}</th><td>{s.users}</td><td>{model::percent(s.conversion)}</td><td>{s.stalled}</td></tr>
+                        }).collect_view()}
+                    </tbody>
+                </table>
+            </div>
+        </section>
+    }
+}
+
+/// Ladder tuning: a metric's distribution and a simulation of other thresholds.
+#[component]
+fn LadderPage() -> impl IntoView {
+    let metric = RwSignal::new(String::new());
+    let thresholds = RwSignal::new(String::new());
+    let report = RwSignal::new(None::<Result<LadderResponse, String>>);
+    let load = move |first: bool| {
+        let path = model::ladder_query(&metric.get_untracked(), &thresholds.get_untracked());
+        let path = if first {
+            "/v1/analytics/ladder".to_owned()
+        } else {
+            path
+        };
+        spawn_local(async move {
+            let r = api::call::<LadderResponse>("GET", &path, None)
+                .await
+                .map_err(|e| e.message);
+            if let Ok(r) = &r {
+                metric.set(r.metric.clone());
+                if thresholds.get_untracked().is_empty() {
+                    thresholds.set(
+                        r.simulated
+                            .iter()
+                            .map(|s| s.threshold.to_string())
+                            .collect::<Vec<_>>()
+                            .join(", "),
+                    );
+                }
+            }
+            report.set(Some(r));
+        });
+    };
+    load(true);
+    let simulate = move |e: leptos::ev::SubmitEvent| {
+        e.prevent_default();
+        load(false);
+    };
+    view! {
+        <h1>"Tune the ladder"</h1>
+        <div class="definitions">
+            <p>
+                "From the recorded history: how far users' totals on a metric go, how many days after "
+                "their first event they get there, and how many users other thresholds would have "
+                "reached. Totals are counted on a grid (1–9, then 10, 12, 15, 20, 25, 30, 40, 50, 60, "
+                "70, 80, 90 in each decade): a threshold on it is exact, one between two of its values "
+                "gets the two bounds."
+            </p>
+        </div>
+        <form class="filters" on:submit=simulate>
+            <label>"Metric "
+                <select
+                    prop:value=move || metric.get()
+                    on:change=move |e| {
+                        metric.set(event_target_value(&e));
+                        thresholds.set(String::new());
+                        load(false);
+                    }
+                >
+                    {move || report.get().and_then(Result::ok).map(|r| r.metrics.iter().map(|m| view! {
+                        <option value=m.clone() selected=*m == r.metric>{m.clone()}</option>
+                    }).collect_view())}
+                </select>
+            </label>
+            <label>"Thresholds "
+                <input
+                    type="text"
+                    name="thresholds"
+                    inputmode="numeric"
+                    prop:value=move || thresholds.get()
+                    on:input=move |e| thresholds.set(event_target_value(&e))
+                />
+            </label>
+            <button type="submit">"Simulate"</button>
+        </form>
+        {move || match report.get() {
+            None => view! { <p class="status" role="status">"Loading…"</p> }.into_any(),
+            Some(Err(e)) => view! { <p class="error" role="alert">{e}</p> }.into_any(),
+            Some(Ok(r)) => view! { <LadderReport r=r thresholds=thresholds/> }.into_any(),
+        }}
+    }
+}
+
+#[component]
+fn LadderReport(r: LadderResponse, thresholds: RwSignal<String>) -> impl IntoView {
+    let bars: Vec<(String, f64)> = r
+        .rungs
+        .iter()
+        .map(|x| (x.value.to_string(), x.reached as f64))
+        .collect();
+    let title = format!(
+        "Users whose {} total reached each value, of {}: {}",
+        r.metric_name,
+        r.users,
+        r.rungs
+            .iter()
+            .map(|x| format!("{} {}", x.value, x.reached))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    let (b, w) = (model::simple_bars(&bars), model::simple_width(&bars));
+    let suggested = r
+        .suggested
+        .iter()
+        .map(|s| s.threshold.to_string())
+        .collect::<Vec<_>>()
+        .join(", ");
+    let current = r
+        .current
+        .iter()
+        .map(u64::to_string)
+        .collect::<Vec<_>>()
+        .join(", ");
+    view! {
+        <section class="impact" aria-labelledby="sim-title">
+            <h2 id="sim-title">{format!("{} users with {}", r.users, r.metric_name)}</h2>
+            <p class="meta">{format!("Live thresholds: {}", if current.is_empty() { "none".to_owned() } else { current })}</p>
+            <table class="numbers" id="simulation">
+                <caption>"These thresholds, as the history says they would have gone"</caption>
+                <thead><tr><th scope="col">"Threshold"</th><th scope="col">"Users who would have reached it"</th><th scope="col">"Days to reach it"</th></tr></thead>
+                <tbody>
+                    {r.simulated.iter().map(|s| view! {
+                        <tr><th scope="row">{s.threshold}</th><td>{model::reached_words(s)}</td><td>{model::days_words(s.days_p50, s.days_p90)}</td></tr>
+                    }).collect_view()}
+                </tbody>
+            </table>
+            <p>
+                "Suggested: " <strong class="suggested">{suggested.clone()}</strong> ". " {r.suggestion_rule.clone()} " "
+                <button type="button" class="quiet" on:click=move |_| thresholds.set(suggested.clone())>"Use these"</button>
+            </p>
+        </section>
+        <section class="impact" aria-labelledby="dist-title">
+            <h2 id="dist-title">"The distribution"</h2>
+            <div class="chart-and-table">
+                {chart("ladder-chart".into(), title, b, w)}
+                <table class="numbers">
+                    <caption>"Totals and days: the numbers"</caption>
+                    <thead><tr>
+                        <th scope="col">"Total"</th><th scope="col">"Reached"</th><th scope="col">"Share"</th>
+                        <th scope="col">"Stopped there"</th><th scope="col">"Days to reach"</th>
+                    </tr></thead>
+                    <tbody>
+                        {r.rungs.iter().filter(|x| x.reached > 0).map(|x| view! {
+                            <tr>
+                                <th scope="row">{x.value}</th><td>{x.reached}</td><td>{model::percent(Some(x.share))}</td>
+                                <td>{x.at_total}</td><td>{model::days_words(x.days_p50, x.days_p90)}</td>
+                            </tr>
+                        }).collect_view()}
+                    </tbody>
+                </table>
+            </div>
+        </section>
     }
 }
 
@@ -639,6 +917,7 @@ fn MilestoneReport(m: MilestoneImpact) -> impl IntoView {
             </h2>
             <ul class="verdicts">
                 {m.retention.iter().map(|c| view! { <li>{model::verdict_words(c)}</li> }).collect_view()}
+                {m.conversion.as_ref().map(|c| view! { <li>{model::conversion_words(c)}</li> })}
             </ul>
             <div class="chart-and-table">
                 <svg
@@ -702,6 +981,18 @@ fn MilestoneReport(m: MilestoneImpact) -> impl IntoView {
                                 <td>{model::points(c.mde).trim_start_matches('+').to_owned()}</td>
                             </tr>
                         }).collect_view()}
+                        {m.conversion.as_ref().map(|c| view! {
+                            <tr>
+                                <th scope="row">{format!("Converted ≤ {} d", c.day)}</th>
+                                <td>{c.celebrated.users}</td>
+                                <td>{model::percent(c.celebrated.rate)}</td>
+                                <td>{c.holdout.users}</td>
+                                <td>{model::percent(c.holdout.rate)}</td>
+                                <td>{model::points(c.difference)}</td>
+                                <td>{model::interval(c)}</td>
+                                <td>{model::points(c.mde).trim_start_matches('+').to_owned()}</td>
+                            </tr>
+                        })}
                     </tbody>
                 </table>
             </div>

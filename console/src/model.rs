@@ -2,7 +2,7 @@
 //! comparisons to chart geometry. No DOM, no fetch: tested natively (`cargo test -p
 //! cairn-console`).
 
-use cairn_wire::{RetentionComparison, Role, Verdict};
+use cairn_wire::{CtaStats, MilestoneImpact, RetentionComparison, Role, SimulatedRung, Verdict};
 
 /// The feed's filters, as the page's controls hold them (empty: any).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -153,6 +153,82 @@ pub fn verdict_words(c: &RetentionComparison) -> String {
     }
 }
 
+/// A conversion comparison's verdict in plain words (`day` is the window, 14 days).
+pub fn conversion_words(c: &RetentionComparison) -> String {
+    let days = c.day;
+    match c.verdict {
+        Verdict::NotEnoughUsers => format!(
+            "Not enough users yet for conversion within {days} days: {} celebrated and {} held out so far.",
+            c.celebrated.users, c.holdout.users
+        ),
+        Verdict::CelebratedRetainBetter => format!(
+            "Celebrated users convert more within {days} days: {} (95 % interval {}).",
+            points(c.difference),
+            interval(c)
+        ),
+        Verdict::CelebratedRetainWorse => format!(
+            "Celebrated users convert less within {days} days: {} (95 % interval {}).",
+            points(c.difference),
+            interval(c)
+        ),
+        Verdict::NoDetectableDifference => format!(
+            "No detectable difference in conversion within {days} days: {} (95 % interval {}); these samples detect {} or more.",
+            points(c.difference),
+            interval(c),
+            points(c.mde).trim_start_matches('+')
+        ),
+    }
+}
+
+/// Calls to action summed per tier, in the order tiers first appear (`*` left out).
+pub fn cta_by_tier(milestones: &[MilestoneImpact]) -> Vec<(String, CtaStats)> {
+    let mut out: Vec<(String, CtaStats)> = Vec::new();
+    for m in milestones {
+        let Some(c) = m.cta else { continue };
+        match out.iter_mut().find(|(t, _)| *t == m.tier) {
+            Some((_, t)) => {
+                t.views += c.views;
+                t.clicks += c.clicks;
+            }
+            None => out.push((m.tier.clone(), c)),
+        }
+    }
+    for (_, t) in &mut out {
+        t.click_through = (t.views > 0).then(|| t.clicks as f64 / t.views as f64);
+    }
+    out
+}
+
+/// `GET /v1/analytics/ladder`'s query for a metric and the thresholds as typed (spaces
+/// dropped; the server checks them).
+pub fn ladder_query(metric: &str, thresholds: &str) -> String {
+    let t: String = thresholds.chars().filter(|c| !c.is_whitespace()).collect();
+    let mut q = format!("/v1/analytics/ladder?metric={}", encode(metric));
+    if !t.is_empty() {
+        q.push_str("&thresholds=");
+        q.push_str(&encode(&t));
+    }
+    q
+}
+
+/// How many would have reached a simulated rung, in words: exact on the grid, else the
+/// bounds the grid gives.
+pub fn reached_words(r: &SimulatedRung) -> String {
+    if r.exact || r.reached == r.reached_min {
+        format!("{} ({})", r.reached, percent(Some(r.share)))
+    } else {
+        format!("between {} and {}", r.reached_min, r.reached)
+    }
+}
+
+/// Days as a median and 90th percentile: `3 d (p90 12 d)`.
+pub fn days_words(p50: Option<u64>, p90: Option<u64>) -> String {
+    match (p50, p90) {
+        (Some(a), Some(b)) => format!("{a} d (p90 {b} d)"),
+        _ => "–".to_owned(),
+    }
+}
+
 /// One bar of a retention chart, in the chart's own units (a 0–100 tall plot).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Bar {
@@ -205,11 +281,12 @@ pub fn hours(h: u64) -> String {
 /// One bar per value, as tall as its share of the largest (a 0–100 tall plot).
 pub fn simple_bars(values: &[(String, f64)]) -> Vec<Bar> {
     let max = values.iter().map(|(_, v)| *v).fold(0.0f64, f64::max);
+    let step = simple_step(values);
     values
         .iter()
         .enumerate()
         .map(|(i, (label, v))| Bar {
-            x: i as f64 * (BAR_WIDTH + GROUP_GAP / 2.0) + GROUP_GAP / 2.0,
+            x: i as f64 * step + (step - BAR_WIDTH) / 2.0,
             height: if max > 0.0 {
                 (v / max).clamp(0.0, 1.0) * 100.0
             } else {
@@ -221,10 +298,25 @@ pub fn simple_bars(values: &[(String, f64)]) -> Vec<Bar> {
         .collect()
 }
 
-/// The width of [`simple_bars`]' chart for `n` bars.
-pub fn simple_width(n: usize) -> f64 {
-    n as f64 * (BAR_WIDTH + GROUP_GAP / 2.0) + GROUP_GAP / 2.0
+/// Width of one bar's slot: room for its label at the charts' 9-unit font (about 5 units a
+/// character), never less than a bar and a gap.
+fn simple_step(values: &[(String, f64)]) -> f64 {
+    let longest = values
+        .iter()
+        .map(|(l, _)| l.chars().count())
+        .max()
+        .unwrap_or(0);
+    (BAR_WIDTH + GROUP_GAP / 2.0).max(longest as f64 * 5.2 + 4.0)
 }
+
+/// The width of [`simple_bars`]' chart for `values`; at least [`MIN_CHART_WIDTH`], so that a
+/// chart of two bars is not drawn as tall as the page.
+pub fn simple_width(values: &[(String, f64)]) -> f64 {
+    (values.len() as f64 * simple_step(values)).max(MIN_CHART_WIDTH)
+}
+
+/// The narrowest plot (in the charts' units; the 0–100 plot is 124 tall).
+pub const MIN_CHART_WIDTH: f64 = 140.0;
 
 /// An amount of money, without decimals: `120000.0, "USD"` → `USD 120,000`.
 pub fn money(amount: Option<f64>, currency: Option<&str>) -> String {
@@ -252,6 +344,51 @@ pub fn date(instant: &str) -> &str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn tuning_words_and_queries() {
+        assert_eq!(
+            ladder_query("projects", " 1, 5,20 "),
+            "/v1/analytics/ladder?metric=projects&thresholds=1%2C5%2C20"
+        );
+        assert_eq!(ladder_query("a b", ""), "/v1/analytics/ladder?metric=a%20b");
+        let rung = SimulatedRung {
+            threshold: 11,
+            reached: 30,
+            reached_min: 20,
+            exact: false,
+            share: 0.3,
+            days_p50: Some(2),
+            days_p90: Some(9),
+        };
+        assert_eq!(reached_words(&rung), "between 20 and 30");
+        assert_eq!(
+            reached_words(&SimulatedRung {
+                exact: true,
+                ..rung
+            }),
+            "30 (30.0 %)"
+        );
+        assert_eq!(days_words(Some(2), Some(9)), "2 d (p90 9 d)");
+        let m = |tier: &str, views, clicks| MilestoneImpact {
+            milestone_key: "k".into(),
+            milestone_name: "K".into(),
+            tier: tier.into(),
+            retention: vec![],
+            conversion: None,
+            cta: Some(CtaStats {
+                views,
+                clicks,
+                click_through: None,
+            }),
+            shares: None,
+        };
+        let t = cta_by_tier(&[m("early", 10, 1), m("mid", 4, 2), m("early", 10, 3)]);
+        assert_eq!(t.len(), 2);
+        assert_eq!((t[0].1.views, t[0].1.clicks), (20, 4));
+        assert_eq!(t[0].1.click_through, Some(0.2));
+        assert_eq!(t[1].1.click_through, Some(0.5));
+    }
     use cairn_wire::RetentionArm;
 
     fn arm(users: u64, returned: u64) -> RetentionArm {
@@ -334,7 +471,16 @@ mod tests {
             b.iter().map(|b| b.height).collect::<Vec<_>>(),
             [50.0, 100.0, 0.0]
         );
-        assert!(b.iter().all(|bar| bar.x + BAR_WIDTH <= simple_width(3)));
+        let three = [("a".into(), 2.0), ("b".into(), 4.0), ("c".into(), 0.0)];
+        assert!(
+            b.iter()
+                .all(|bar| bar.x + BAR_WIDTH <= simple_width(&three))
+        );
+        // Long labels get room; few bars still make a chart of a sensible shape.
+        let words = [("activation".to_owned(), 1.0), ("habit".to_owned(), 1.0)];
+        let w = simple_bars(&words);
+        assert!(w[1].x - w[0].x >= 10.0 * 5.2, "{w:?}");
+        assert!(simple_width(&words) >= MIN_CHART_WIDTH);
         assert!(simple_bars(&[("z".into(), 0.0)])[0].height == 0.0);
     }
 

@@ -109,8 +109,28 @@ try {
     verdicts: [...document.querySelectorAll(".verdicts li")].map((li) => li.textContent).slice(0, 3),
     current: document.querySelector("nav a[aria-current=page]")?.textContent,
   }));
-  await page.screenshot({ path: `${artifacts}/console-impact.png` });
+  out.engagement = await page.evaluate(() =>
+    [...document.querySelectorAll("table.wide tbody tr")].map((tr) => [...tr.children].map((c) => c.textContent)));
+  await page.screenshot({ path: `${artifacts}/console-impact.png`, fullPage: true });
   out.axe.push(await axe(page, "impact"));
+
+  // Ladder tuning: the live thresholds simulated, then others typed in, then the suggested.
+  await page.getByRole("link", { name: "Ladder" }).click();
+  await page.getByRole("heading", { name: "Tune the ladder" }).waitFor();
+  await page.locator("#simulation tbody tr").first().waitFor();
+  const simulation = () =>
+    page.evaluate(() => [...document.querySelectorAll("#simulation tbody tr")].map((tr) => [...tr.children].map((c) => c.textContent)));
+  out.ladder = { live: await simulation(), input: await page.locator("input[name=thresholds]").inputValue() };
+  await page.locator("input[name=thresholds]").fill("1, 3, 11");
+  await page.getByRole("button", { name: "Simulate" }).click();
+  await page.waitForFunction(() => document.querySelectorAll("#simulation tbody tr").length === 3);
+  out.ladder.typed = await simulation();
+  out.ladder.suggested = await page.locator("strong.suggested").textContent();
+  out.ladder.charts = await page.evaluate(() => [...document.querySelectorAll("svg[role=img]")].map((s) => s.querySelector("title")?.textContent ?? ""));
+  await page.screenshot({ path: `${artifacts}/console-ladder.png`, fullPage: true });
+  out.axe.push(await axe(page, "ladder"));
+  await page.getByRole("button", { name: "Use these" }).click();
+  out.ladder.used = await page.locator("input[name=thresholds]").inputValue();
   out.csmViolations = await page.evaluate(() => window.__violations);
   out.csmErrors = csm.errors;
 

@@ -158,6 +158,42 @@ fn the_cli_diffs_pushes_follows_and_reads_the_impact() {
             .json()
     );
     assert_eq!(cli["users"], 2, "cli-a and cli-b");
+    assert_eq!(cli["funnel"][0]["step"], "started", "{cli}");
+
+    // Ladder tuning: the API's answer as JSON, or as a table.
+    let (code, out, _) = cairn(
+        &app,
+        &[
+            "analytics",
+            "ladder",
+            "--metric",
+            "project_created",
+            "--thresholds",
+            "1,3",
+            "--json",
+        ],
+    );
+    assert_eq!(code, 0);
+    let cli: Value = serde_json::from_str(&out).unwrap();
+    let api = app
+        .server(
+            "GET",
+            "/v1/analytics/ladder?metric=project_created&thresholds=1,3",
+            None,
+        )
+        .unwrap()
+        .json();
+    assert_eq!(cli, api);
+    assert_eq!(cli["simulated"][0]["reached"], 2, "{cli}");
+    let (code, table, _) = cairn(&app, &["analytics", "ladder", "--thresholds", "1,11"]);
+    assert_eq!(code, 0);
+    assert!(
+        table.starts_with("2 users with projects created") && table.contains("suggested: 1"),
+        "{table}"
+    );
+    let (code, _, err) = cairn(&app, &["analytics", "ladder", "--thresholds", "0"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("\"0\""), "{err}");
 
     // Errors in plain words.
     let mut out = Vec::new();

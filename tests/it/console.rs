@@ -1087,8 +1087,22 @@ fn a_csm_and_a_viewer_use_the_console_in_a_browser() {
             .any(|t| t.starts_with("Users reaching each tier, of ")),
         "{titles:?}"
     );
-    assert_eq!(retention + 2, charts.len());
-    assert_eq!(impact["tables"].as_u64().unwrap() as usize, charts.len());
+    for prefix in [
+        "Call-to-action click-through by tier: ",
+        "Users at each step of the funnel: started ",
+    ] {
+        assert!(
+            titles.iter().any(|t| t.starts_with(prefix)),
+            "{prefix}: {titles:?}"
+        );
+    }
+    // Time to first, tiers, click-through, the funnel.
+    assert_eq!(retention + 4, charts.len());
+    // Each chart's table, and the per-milestone calls to action and shares.
+    assert_eq!(
+        impact["tables"].as_u64().unwrap() as usize,
+        charts.len() + 1
+    );
     assert_eq!(impact["sections"][0], "Each user's first milestone");
     let sections: Vec<&str> = impact["sections"]
         .as_array()
@@ -1098,10 +1112,92 @@ fn a_csm_and_a_viewer_use_the_console_in_a_browser() {
         .collect();
     assert!(
         sections.contains(&"Time to first milestone")
-            && sections.contains(&"Progression through tiers"),
+            && sections.contains(&"Progression through tiers")
+            && sections.contains(&"Calls to action and sharing")
+            && sections.contains(&"Setup → activation → habit"),
         "{sections:?}"
     );
     assert_eq!(impact["verdicts"].as_array().unwrap().len(), 3, "{impact}");
+
+    // The calls to action and shares the history recorded, as the API counts them.
+    let api = app
+        .request(
+            "GET",
+            "/v1/analytics/impact",
+            &[("authorization", &key)],
+            None,
+        )
+        .unwrap()
+        .json();
+    let rows = seen["engagement"].as_array().unwrap();
+    let shown: u64 = rows
+        .iter()
+        .map(|r| r[2].as_str().unwrap().parse::<u64>().unwrap())
+        .sum();
+    let api_shown: u64 = api["milestones"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|m| m["cta"]["views"].as_u64())
+        .sum();
+    assert_eq!(shown, api_shown, "{rows:?}");
+    assert!(shown > 0, "the history shows calls to action");
+    let shared: u64 = rows
+        .iter()
+        .map(|r| r[6].as_str().unwrap().parse::<u64>().unwrap())
+        .sum();
+    assert!(shared > 0, "the history shares badges: {rows:?}");
+
+    // The ladder simulator shows the API's numbers for the thresholds typed in.
+    let ladder = &seen["ladder"];
+    let want = app
+        .request(
+            "GET",
+            "/v1/analytics/ladder?metric=project_created&thresholds=1,3,11",
+            &[("authorization", &key)],
+            None,
+        )
+        .unwrap()
+        .json();
+    let typed = ladder["typed"].as_array().unwrap();
+    for (row, sim) in typed.iter().zip(want["simulated"].as_array().unwrap()) {
+        assert_eq!(row[0], sim["threshold"].to_string());
+        let words = if sim["exact"] == true {
+            format!(
+                "{} ({:.1} %)",
+                sim["reached"],
+                sim["share"].as_f64().unwrap() * 100.0
+            )
+        } else {
+            format!("between {} and {}", sim["reached_min"], sim["reached"])
+        };
+        assert_eq!(row[1].as_str().unwrap(), words, "{ladder}");
+    }
+    assert!(
+        typed[2][1].as_str().unwrap().starts_with("between"),
+        "11 is off the grid"
+    );
+    assert_eq!(
+        ladder["input"], "1, 10, 50, 100, 500, 1000",
+        "the live ladder first"
+    );
+    assert_eq!(ladder["live"].as_array().unwrap().len(), 6);
+    let suggested = want["suggested"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["threshold"].to_string())
+        .collect::<Vec<_>>()
+        .join(", ");
+    assert_eq!(ladder["suggested"], suggested.as_str());
+    assert_eq!(ladder["used"], suggested.as_str());
+    assert!(
+        ladder["charts"][0]
+            .as_str()
+            .unwrap()
+            .starts_with("Users whose projects created total reached each value"),
+        "{ladder}"
+    );
 
     // The definitions editor: the engine's messages in the page are the server's, word for word.
     let defs = &seen["definitions"];
@@ -1230,7 +1326,7 @@ fn a_csm_and_a_viewer_use_the_console_in_a_browser() {
             state["state"]
         );
     }
-    assert_eq!(seen["axe"].as_array().unwrap().len(), 7);
+    assert_eq!(seen["axe"].as_array().unwrap().len(), 8);
     for key in [
         "csmViolations",
         "viewerViolations",
@@ -1244,6 +1340,7 @@ fn a_csm_and_a_viewer_use_the_console_in_a_browser() {
         "console-celebrate.png",
         "console-impact.png",
         "console-case-studies.png",
+        "console-ladder.png",
         "console-definitions.png",
     ] {
         assert!(app.dir().join(shot).is_file(), "{shot}");

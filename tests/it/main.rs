@@ -20,6 +20,7 @@ mod slack;
 mod soak;
 mod stalls;
 mod stream;
+mod tuning;
 mod types;
 mod users;
 mod wasm_names;

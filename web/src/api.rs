@@ -74,6 +74,24 @@ impl Client {
             .map_err(|e| e.message)
     }
 
+    /// `POST /v1/client/awards/{id}/cta`: the award's call to action was shown (or followed:
+    /// sent with `keepalive`, so the link it follows does not cancel it).
+    pub async fn cta(&self, award_id: &str, click: bool) -> Result<(), String> {
+        let path = format!(
+            "/v1/client/awards/{}/cta",
+            js_sys::encode_uri_component(award_id)
+        );
+        let body = if click {
+            r#"{"action":"click"}"#
+        } else {
+            r#"{"action":"view"}"#
+        };
+        self.call("POST", &path, Some(body))
+            .await
+            .map(drop)
+            .map_err(|e| e.message)
+    }
+
     /// `POST /v1/client/shares`: makes `award_id` a public page (the user's explicit consent).
     pub async fn share(
         &self,
@@ -153,6 +171,8 @@ impl Client {
             .map_err(fatal)?;
         let init = RequestInit::new();
         init.set_method(method);
+        // Outlives a navigation (the call to action's link), as a beacon would.
+        let _ = js_sys::Reflect::set(&init, &"keepalive".into(), &JsValue::TRUE);
         if let Some(body) = body {
             headers
                 .set("content-type", "application/json")

@@ -745,6 +745,21 @@ impl Widget {
 
     /// Carries out what the share card and the shelf ask for (`Ui::publish`).
     fn on_publish(self: &Rc<Self>, intent: Publish) {
+        if let Publish::Cta { award_id, click } = intent {
+            // Previews are not awards; the ledger only counts its own.
+            let user = self.user.borrow().clone();
+            if let (Some(user), true) = (user, award_id.starts_with("aw_")) {
+                let client = self.client(&user);
+                wasm_bindgen_futures::spawn_local(async move {
+                    if let Err(message) = client.cta(&award_id, click).await {
+                        warn(&format!(
+                            "cairn: recording the call to action failed: {message}"
+                        ));
+                    }
+                });
+            }
+            return;
+        }
         let Some(user) = self.user.borrow().clone() else {
             self.ui.share_failed.set(true);
             return;
@@ -768,6 +783,7 @@ impl Widget {
                 Publish::Revoke { share_id } => client.revoke(&share_id).await.map(|()| {
                     ui.public.update(|p| p.retain(|s| s.share_id != share_id));
                 }),
+                Publish::Cta { .. } => Ok(()),
             };
             ui.share_busy.set(false);
             if let Err(message) = done {

@@ -56,6 +56,8 @@ pub enum Publish {
     },
     /// Make it private again.
     Revoke { share_id: String },
+    /// Tell the ledger the award's call to action was shown (or, `click`, followed).
+    Cta { award_id: String, click: bool },
 }
 
 /// The state every component renders: copyable signals, shared by the floating layer and the
@@ -211,6 +213,10 @@ impl Ui {
     /// The toast's call to action: tells the host (`cairn:cta`, cancelable) and follows the
     /// link unless the host handled it.
     fn follow(self, award: &AwardView, cta: &Cta, toast: u64) {
+        self.publish(Publish::Cta {
+            award_id: award.id.clone(),
+            click: true,
+        });
         let detail = js_sys::Object::new();
         let _ = js_sys::Reflect::set(&detail, &"award".into(), &award.to_js());
         let _ = js_sys::Reflect::set(&detail, &"cta".into(), &cta.to_js());
@@ -296,6 +302,10 @@ fn toast_card(ui: Ui, toast: Toast) -> El {
     let title_id = format!("cairn-toast-{id}");
     let award = toast.award;
     let cta = award.cta.clone().map(|cta| {
+        ui.publish(Publish::Cta {
+            award_id: award.id.clone(),
+            click: false,
+        });
         let award = award.clone();
         button("cta", "cta")
             .text(&cta.label)

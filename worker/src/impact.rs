@@ -8,10 +8,12 @@
 //! once. `*` is each user's first eligible milestone (the overall comparison, one award per
 //! user, so its users are independent).
 
-use cairn_core::engine::RETURN_DAYS;
+use cairn_core::definitions::Stage;
+use cairn_core::engine::{CONVERSION_DAYS, RETURN_DAYS};
 use cairn_core::impact;
 use cairn_core::wire::{
-    FirstMilestoneWeek, ImpactResponse, MilestoneImpact, ProgressResponse, TierReach,
+    FirstMilestoneWeek, ImpactResponse, MilestoneImpact, MilestoneShares, ProgressResponse,
+    ShareFunnel, TierReach,
 };
 use serde::Deserialize;
 use worker::{D1Database, D1PreparedStatement, Env};
@@ -53,7 +55,8 @@ pub fn returned_statement(
 ) -> ApiResult<D1PreparedStatement> {
     Ok(db
         .prepare(
-            "UPDATE impact_daily SET d1 = d1 + (?3 = 1), d7 = d7 + (?3 = 2), d30 = d30 + (?3 = 4) \
+            "UPDATE impact_daily SET d1 = d1 + (?3 = 1), d7 = d7 + (?3 = 2), d30 = d30 + (?3 = 4), \
+             converted = converted + (?3 = 8) \
              WHERE project_id = ?1 \
              AND (day, arm) = (SELECT substr(achieved_at, 1, 10), celebrate FROM milestones \
                WHERE project_id = ?1 AND id = ?2 AND eligible = 1 AND (returned & ?3) = 0) \
@@ -61,6 +64,56 @@ pub fn returned_statement(
                UNION ALL SELECT '*' FROM milestones WHERE project_id = ?1 AND id = ?2 AND first_eligible = 1)",
         )
         .bind(&[project.into(), id.into(), f64::from(bit).into()])?)
+}
+
+/// Counts a call to action shown or clicked, once per award (before the row's bit, in its
+/// batch).
+pub fn cta_statement(
+    db: &D1Database,
+    project: &str,
+    id: &str,
+    (user, account): (&str, Option<&str>),
+    click: bool,
+) -> ApiResult<D1PreparedStatement> {
+    let bit = if click { 2.0 } else { 1.0 };
+    Ok(db
+        .prepare(
+            "INSERT INTO cta_stats (project_id, milestone_key, tier, views, clicks) \
+             SELECT ?1, milestone_key, tier, ?3 = 1, ?3 = 2 FROM milestones \
+             WHERE project_id = ?1 AND id = ?2 AND (cta & ?3) = 0 \
+             AND ((subject_type = 'user' AND subject_id = ?4) OR (subject_type = 'account' AND subject_id = ?5)) \
+             ON CONFLICT (project_id, milestone_key) DO UPDATE SET \
+             views = views + excluded.views, clicks = clicks + excluded.clicks",
+        )
+        .bind(&[
+            project.into(),
+            id.into(),
+            bit.into(),
+            user.into(),
+            account.map_or(wasm_bindgen::JsValue::NULL, Into::into),
+        ])?)
+}
+
+/// Counts a user's first milestone of a funnel stage (before the row's insert, in its batch).
+pub fn stage_statement(
+    db: &D1Database,
+    a: &AwardItem,
+    stage: &str,
+) -> ApiResult<D1PreparedStatement> {
+    Ok(db
+        .prepare(
+            "INSERT INTO stage_reach (project_id, stage, users) SELECT ?1, ?2, 1 \
+             WHERE NOT EXISTS (SELECT 1 FROM milestones WHERE id = ?3) \
+             AND NOT EXISTS (SELECT 1 FROM milestones WHERE project_id = ?1 AND subject_type = 'user' \
+               AND subject_id = ?4 AND stage = ?2) \
+             ON CONFLICT (project_id, stage) DO UPDATE SET users = users + 1",
+        )
+        .bind(&[
+            a.project_id.as_str().into(),
+            stage.into(),
+            a.id.as_str().into(),
+            a.subject_id.as_str().into(),
+        ])?)
 }
 
 #[derive(Deserialize)]
@@ -73,6 +126,24 @@ struct ArmRow {
     r7: Option<f64>,
     n30: Option<f64>,
     r30: Option<f64>,
+    n14: Option<f64>,
+    c14: Option<f64>,
+    all_users: Option<f64>,
+}
+
+#[derive(Deserialize)]
+struct CtaRow {
+    milestone_key: String,
+    views: f64,
+    clicks: f64,
+}
+
+#[derive(Deserialize)]
+struct ShareRow {
+    milestone_key: String,
+    shares: f64,
+    visits: Option<f64>,
+    signups: Option<f64>,
 }
 
 /// The last UTC award day whose day `n` has passed everywhere at `now` (a subject's day `n`
@@ -98,7 +169,9 @@ pub async fn report(
             "SELECT milestone_key, arm, \
              sum(CASE WHEN day <= ?2 THEN users END) AS n1, sum(CASE WHEN day <= ?2 THEN d1 END) AS r1, \
              sum(CASE WHEN day <= ?3 THEN users END) AS n7, sum(CASE WHEN day <= ?3 THEN d7 END) AS r7, \
-             sum(CASE WHEN day <= ?4 THEN users END) AS n30, sum(CASE WHEN day <= ?4 THEN d30 END) AS r30 \
+             sum(CASE WHEN day <= ?4 THEN users END) AS n30, sum(CASE WHEN day <= ?4 THEN d30 END) AS r30, \
+             sum(CASE WHEN day <= ?6 THEN users END) AS n14, sum(CASE WHEN day <= ?6 THEN converted END) AS c14, \
+             sum(users) AS all_users \
              FROM impact_daily WHERE project_id = ?1 AND (?5 IS NULL OR milestone_key IN (?5, '*')) \
              GROUP BY milestone_key, arm ORDER BY milestone_key",
         )
@@ -108,12 +181,43 @@ pub async fn report(
             h7.into(),
             h30.into(),
             milestone.map_or(wasm_bindgen::JsValue::NULL, Into::into),
+            horizon(now, CONVERSION_DAYS).into(),
+        ])?
+        .all()
+        .await?
+        .results()?;
+    let db = env.d1(DB)?;
+    let ctas: Vec<CtaRow> = db
+        .prepare(
+            "SELECT milestone_key, views, clicks FROM cta_stats WHERE project_id = ?1 \
+             AND (?2 IS NULL OR milestone_key = ?2)",
+        )
+        .bind(&[
+            project_id.into(),
+            milestone.map_or(wasm_bindgen::JsValue::NULL, Into::into),
+        ])?
+        .all()
+        .await?
+        .results()?;
+    // Shares are few next to awards (a row per badge made public), grouped by milestone.
+    let shares: Vec<ShareRow> = db
+        .prepare(
+            "SELECT milestone_key, count(*) AS shares, sum(visits) AS visits, sum(signups) AS signups \
+             FROM shares WHERE project_id = ?1 AND (?2 IS NULL OR milestone_key = ?2) GROUP BY milestone_key",
+        )
+        .bind(&[
+            project_id.into(),
+            milestone.map_or(wasm_bindgen::JsValue::NULL, Into::into),
         ])?
         .all()
         .await?
         .results()?;
     let defs = project::current_definitions(env, project_id).await?;
+    let converts = defs.source().metrics.iter().any(|m| m.conversion);
     let mut keys: Vec<&str> = rows.iter().map(|r| r.milestone_key.as_str()).collect();
+    keys.extend(ctas.iter().map(|r| r.milestone_key.as_str()));
+    keys.extend(shares.iter().map(|r| r.milestone_key.as_str()));
+    keys.sort_unstable();
     keys.dedup();
     // The overall comparison first, then the ladder's order.
     keys.sort_by_key(|k| (*k != FIRST, defs.milestone_index(k).unwrap_or(usize::MAX)));
@@ -150,6 +254,42 @@ pub async fn report(
                         impact::compare(u32::try_from(d).unwrap_or(0), pick(c, d), pick(h, d))
                     })
                     .collect(),
+                conversion: converts.then(|| {
+                    let conv = |r: Option<&ArmRow>| {
+                        r.map_or(impact::arm(0, 0), |r| {
+                            impact::arm(count(r.n14), count(r.c14))
+                        })
+                    };
+                    impact::compare(
+                        u32::try_from(CONVERSION_DAYS).unwrap_or(14),
+                        conv(c),
+                        conv(h),
+                    )
+                }),
+                cta: (*key != FIRST).then(|| {
+                    ctas.iter()
+                        .find(|r| r.milestone_key == *key)
+                        .map_or(impact::cta(0, 0), |r| {
+                            impact::cta(count(Some(r.views)), count(Some(r.clicks)))
+                        })
+                }),
+                shares: (*key != FIRST).then(|| {
+                    let celebrated = c.map_or(0, |r| count(r.all_users));
+                    let s = shares.iter().find(|r| r.milestone_key == *key);
+                    let n = s.map_or(0, |s| count(Some(s.shares)));
+                    let (visits, signups) =
+                        s.map_or((0, 0), |s| (count(s.visits), count(s.signups)));
+                    MilestoneShares {
+                        celebrated,
+                        share_rate: (celebrated > 0).then(|| n as f64 / celebrated as f64),
+                        funnel: ShareFunnel {
+                            shares: n,
+                            visits,
+                            signups,
+                            conversion_rate: (visits > 0).then(|| signups as f64 / visits as f64),
+                        },
+                    }
+                }),
             }
         })
         .collect();
@@ -289,9 +429,44 @@ pub async fn progress(env: &Env, project_id: &str) -> ApiResult<ProgressResponse
         })
         .collect();
     tiers.sort_by(|a, b| rank(&a.tier).cmp(&rank(&b.tier)).then(a.tier.cmp(&b.tier)));
+    #[derive(Deserialize)]
+    struct StageRow {
+        stage: String,
+        users: f64,
+    }
+    let stages: Vec<StageRow> = db
+        .prepare("SELECT stage, users FROM stage_reach WHERE project_id = ?1")
+        .bind(&[project_id.into()])?
+        .all()
+        .await?
+        .results()?;
+    let started = crate::ladder::started(&db, project_id).await?;
+    let in_defs: Vec<Stage> = {
+        let defs = project::current_definitions(env, project_id).await?;
+        Stage::ALL
+            .iter()
+            .copied()
+            .filter(|s| defs.milestones().iter().any(|m| m.stage == Some(*s)))
+            .collect()
+    };
+    let steps: Vec<(&str, u64)> = in_defs
+        .iter()
+        .map(|s| {
+            let n = stages
+                .iter()
+                .find(|r| r.stage == s.as_str())
+                .map_or(0, |r| count(r.users));
+            (s.as_str(), n)
+        })
+        .collect();
     Ok(ProgressResponse {
         time_to_first,
         users,
         tiers,
+        funnel: if steps.is_empty() {
+            Vec::new()
+        } else {
+            impact::funnel(started, &steps)
+        },
     })
 }

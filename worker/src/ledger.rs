@@ -85,6 +85,9 @@ pub struct AwardItem {
     /// The subject's first live event (time to first milestone counts from it).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub started_at: Option<String>,
+    /// The milestone's funnel stage (`setup`, `activation`, `habit`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stage: Option<String>,
 }
 
 impl AwardItem {
@@ -107,6 +110,7 @@ impl AwardItem {
             totals: totals.clone(),
             eligible: award.eligible,
             started_at: None,
+            stage: award.stage.map(|s| s.as_str().to_owned()),
         }
     }
 }
@@ -206,6 +210,34 @@ pub enum OutboxItem {
         account: Option<String>,
         at: String,
     },
+    /// A member was shown (or clicked) an award's call to action.
+    Cta {
+        project: String,
+        id: String,
+        user: String,
+        account: Option<String>,
+        click: bool,
+        at: String,
+    },
+    /// A user's totals crossed values of the ladder-tuning grid (each `(metric, value)` once
+    /// in a user's life: totals only grow).
+    Reached {
+        project: String,
+        user: String,
+        cells: Vec<ReachCell>,
+        at: String,
+    },
+}
+
+/// One crossing: `metric`'s total passed `value`, `days` after the user's first event.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReachCell {
+    #[serde(rename = "m")]
+    pub metric: String,
+    #[serde(rename = "v")]
+    pub value: u64,
+    #[serde(rename = "d")]
+    pub days: u32,
 }
 
 impl OutboxItem {
@@ -216,6 +248,14 @@ impl OutboxItem {
             Self::Seen { id, .. } => format!("seen:{id}"),
             Self::Returned { id, bit, .. } => format!("returned:{id}:{bit}"),
             Self::Stall(s) => format!("stall:{}", s.milestone_key),
+            Self::Cta {
+                id, user, click, ..
+            } => format!("cta:{user}:{id}:{}", if *click { "click" } else { "view" }),
+            // A (user, metric, value) is crossed once ever: its first cell names the item.
+            Self::Reached { user, cells, .. } => cells.first().map_or_else(
+                || format!("reached:{user}"),
+                |c| format!("reached:{user}:{}:{}", c.metric, c.value),
+            ),
         }
     }
 }
@@ -225,7 +265,9 @@ impl OutboxItem {
     pub fn subject(&self) -> String {
         match self {
             Self::Award(row) => format!("{}:{}", row.subject_type, row.subject_id),
-            Self::Seen { user, .. } => format!("user:{user}"),
+            Self::Seen { user, .. } | Self::Cta { user, .. } | Self::Reached { user, .. } => {
+                format!("user:{user}")
+            }
             Self::Returned { subject, .. } => subject.clone(),
             Self::Stall(s) => format!("user:{}", s.user_id),
         }
@@ -235,7 +277,10 @@ impl OutboxItem {
     pub fn project(&self) -> &str {
         match self {
             Self::Award(row) => &row.project_id,
-            Self::Seen { project, .. } | Self::Returned { project, .. } => project,
+            Self::Seen { project, .. }
+            | Self::Returned { project, .. }
+            | Self::Cta { project, .. }
+            | Self::Reached { project, .. } => project,
             Self::Stall(s) => &s.project_id,
         }
     }
@@ -244,7 +289,10 @@ impl OutboxItem {
     pub fn made_at(&self) -> Option<jiff::Timestamp> {
         match self {
             Self::Award(row) => row.created_at.parse().ok(),
-            Self::Seen { at, .. } | Self::Returned { at, .. } => at.parse().ok(),
+            Self::Seen { at, .. }
+            | Self::Returned { at, .. }
+            | Self::Cta { at, .. }
+            | Self::Reached { at, .. } => at.parse().ok(),
             Self::Stall(s) => s.stalled_at.parse().ok(),
         }
     }
@@ -335,6 +383,8 @@ pub async fn flush(env: &Env, items: &[OutboxItem], now: jiff::Timestamp) -> Api
     // Where each item's own statement is (the others make jobs, but the rollups').
     let mut positions = Vec::with_capacity(items.len());
     let mut rollups = Vec::new();
+    // Projects whose old rollup keys this batch forgets.
+    let mut pruned: Vec<String> = Vec::new();
     for item in items {
         if let OutboxItem::Stall(stall) = item {
             // No ledger row: its own statement is a no-op, then its jobs.
@@ -362,10 +412,61 @@ pub async fn flush(env: &Env, items: &[OutboxItem], now: jiff::Timestamp) -> Api
             );
             continue;
         }
+        if let OutboxItem::Cta {
+            project,
+            id,
+            user,
+            account,
+            click,
+            ..
+        } = item
+        {
+            // The counter first (while the row does not have the bit), then the bit.
+            let bit = if *click { 2.0 } else { 1.0 };
+            rollups.push(statements.len());
+            statements.push(impact::cta_statement(
+                &db,
+                project,
+                id,
+                (user, account.as_deref()),
+                *click,
+            )?);
+            positions.push(statements.len());
+            statements.push(
+                db.prepare(
+                    "UPDATE milestones SET cta = cta | ?5 WHERE project_id = ?1 AND id = ?2 \
+                     AND ((subject_type = 'user' AND subject_id = ?3) OR (subject_type = 'account' AND subject_id = ?4))",
+                )
+                .bind(&[
+                    project.as_str().into(),
+                    id.as_str().into(),
+                    user.as_str().into(),
+                    account.as_deref().map_or(wasm_bindgen::JsValue::NULL, Into::into),
+                    bit.into(),
+                ])?,
+            );
+            continue;
+        }
+        if let OutboxItem::Reached { project, cells, .. } = item {
+            let key = item.key();
+            rollups.push(statements.len());
+            statements.push(crate::ladder::reach_statement(&db, project, &key, cells)?);
+            positions.push(statements.len());
+            statements.push(crate::ladder::applied_statement(&db, project, &key, now)?);
+            if !pruned.contains(project) {
+                pruned.push(project.clone());
+                rollups.push(statements.len());
+                statements.push(crate::ladder::prune_statement(&db, project, now)?);
+            }
+            continue;
+        }
         let (event, award) = match item {
             OutboxItem::Award(r) => (notify::EventType::Achieved, &r.id),
             OutboxItem::Seen { id, .. } => (notify::EventType::Seen, id),
-            OutboxItem::Stall(_) | OutboxItem::Returned { .. } => continue,
+            OutboxItem::Stall(_)
+            | OutboxItem::Returned { .. }
+            | OutboxItem::Cta { .. }
+            | OutboxItem::Reached { .. } => continue,
         };
         awards.push(award.clone());
         if let OutboxItem::Award(a) = item
@@ -385,6 +486,10 @@ pub async fn flush(env: &Env, items: &[OutboxItem], now: jiff::Timestamp) -> Api
         {
             rollups.push(statements.len());
             statements.push(impact::tier_statement(&db, a)?);
+            if let Some(stage) = &a.stage {
+                rollups.push(statements.len());
+                statements.push(impact::stage_statement(&db, a, stage)?);
+            }
         }
         if let OutboxItem::Award(a) = item
             && a.account_id.is_some()
@@ -396,10 +501,10 @@ pub async fn flush(env: &Env, items: &[OutboxItem], now: jiff::Timestamp) -> Api
             OutboxItem::Award(r) => db
                 .prepare(
                     "INSERT INTO milestones (id, project_id, subject_type, subject_id, milestone_key, milestone_name, kind, tier, \
-                     value, achieved_at, celebrate, holdout, created_at, eligible, first_eligible, account_id) \
+                     value, achieved_at, celebrate, holdout, created_at, eligible, first_eligible, account_id, stage) \
                      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, \
                      ?14 AND ?3 = 'user' AND NOT EXISTS (SELECT 1 FROM milestones WHERE project_id = ?2 \
-                     AND subject_type = ?3 AND subject_id = ?4 AND eligible = 1), ?15) \
+                     AND subject_type = ?3 AND subject_id = ?4 AND eligible = 1), ?15, ?16) \
                      ON CONFLICT (id) DO NOTHING",
                 )
                 .bind(&[
@@ -418,6 +523,7 @@ pub async fn flush(env: &Env, items: &[OutboxItem], now: jiff::Timestamp) -> Api
                     r.created_at.as_str().into(),
                     f64::from(u8::from(r.eligible)).into(),
                     r.account_id.as_deref().map_or(wasm_bindgen::JsValue::NULL, Into::into),
+                    r.stage.as_deref().map_or(wasm_bindgen::JsValue::NULL, Into::into),
                 ])?,
             OutboxItem::Seen { project, id, user, account, at } => db
                 .prepare(
@@ -431,7 +537,10 @@ pub async fn flush(env: &Env, items: &[OutboxItem], now: jiff::Timestamp) -> Api
                     account.as_deref().map_or(wasm_bindgen::JsValue::NULL, Into::into),
                     at.as_str().into(),
                 ])?,
-            OutboxItem::Stall(_) | OutboxItem::Returned { .. } => continue,
+            OutboxItem::Stall(_)
+            | OutboxItem::Returned { .. }
+            | OutboxItem::Cta { .. }
+            | OutboxItem::Reached { .. } => continue,
         });
         positions.push(statements.len() - 1);
         statements.push(notify::job_statement(
@@ -474,8 +583,10 @@ pub async fn flush(env: &Env, items: &[OutboxItem], now: jiff::Timestamp) -> Api
             continue;
         };
         let finished = match item {
-            OutboxItem::Award(_) | OutboxItem::Stall(_) => true,
-            OutboxItem::Seen { at, .. } | OutboxItem::Returned { at, .. } => {
+            OutboxItem::Award(_) | OutboxItem::Stall(_) | OutboxItem::Reached { .. } => true,
+            OutboxItem::Seen { at, .. }
+            | OutboxItem::Returned { at, .. }
+            | OutboxItem::Cta { at, .. } => {
                 let changed = result.meta()?.and_then(|m| m.changes).unwrap_or(0) > 0;
                 let expired = at
                     .parse::<jiff::Timestamp>()

@@ -20,6 +20,7 @@ mod error;
 mod impact;
 mod integrations;
 mod issuer;
+mod ladder;
 mod ledger;
 mod notify;
 mod objects;

@@ -33,6 +33,7 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/v1/client/me"),
     ("GET", "/v1/client/stream"),
     ("POST", "/v1/client/awards/{id}/seen"),
+    ("POST", "/v1/client/awards/{id}/cta"),
     ("GET", "/v1/milestones/{id}/suggestions"),
     ("PUT", "/v1/accounts/{account_id}"),
     ("GET", "/v1/accounts/{account_id}"),
@@ -74,6 +75,7 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("PUT", "/v1/console/case-studies/{account_id}"),
     ("GET", "/v1/analytics/impact"),
     ("GET", "/v1/analytics/progress"),
+    ("GET", "/v1/analytics/ladder"),
     ("GET", "/v1/demo/token"),
     ("GET", "/v1/admin/isolate"),
     ("POST", "/v1/admin/fanout"),
@@ -101,6 +103,7 @@ pub enum Route {
     ClientMe,
     ClientStream,
     ClientSeen { award_id: String },
+    ClientCta { award_id: String },
     Suggestions { award_id: String },
     PutAccount { account_id: String },
     GetAccount { account_id: String },
@@ -143,6 +146,7 @@ pub enum Route {
     CaseStudy { account_id: String },
     Impact,
     Progress,
+    Ladder,
     DemoToken,
     AdminIsolate,
     AdminFanout,
@@ -157,6 +161,7 @@ impl Route {
                 | Self::ClientMe
                 | Self::ClientStream
                 | Self::ClientSeen { .. }
+                | Self::ClientCta { .. }
                 | Self::ClientShare
                 | Self::ClientShares
                 | Self::ClientRevokeShare { .. }
@@ -257,6 +262,9 @@ pub fn route(method: &str, path: &str) -> Result<Route, Miss> {
         ("POST", "/v1/client/awards/{id}/seen") => Route::ClientSeen {
             award_id: award_id(param("id"))?,
         },
+        ("POST", "/v1/client/awards/{id}/cta") => Route::ClientCta {
+            award_id: award_id(param("id"))?,
+        },
         ("GET", "/v1/milestones/{id}/suggestions") => Route::Suggestions {
             award_id: award_id(param("id"))?,
         },
@@ -343,6 +351,7 @@ pub fn route(method: &str, path: &str) -> Result<Route, Miss> {
         },
         ("GET", "/v1/analytics/impact") => Route::Impact,
         ("GET", "/v1/analytics/progress") => Route::Progress,
+        ("GET", "/v1/analytics/ladder") => Route::Ladder,
         ("GET", "/v1/demo/token") => Route::DemoToken,
         ("GET", "/v1/admin/isolate") => Route::AdminIsolate,
         ("POST", "/v1/admin/fanout") => Route::AdminFanout,
@@ -602,6 +611,12 @@ mod tests {
             &format!("/v1/milestones/{AWARD}/celebrated"),
             &format!("Celebrated {{ award_id: \"{AWARD}\" }}"),
         );
+        check(
+            "POST",
+            &format!("/v1/client/awards/{AWARD}/cta"),
+            &format!("ClientCta {{ award_id: \"{AWARD}\" }}"),
+        );
+        check("POST", "/v1/client/awards/aw_1/cta", "400 invalid_award_id");
         check(
             "POST",
             "/v1/client/awards/aw_1/seen",

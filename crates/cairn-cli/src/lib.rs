@@ -9,6 +9,7 @@
 //! cairn milestones [--follow]          the ledger, oldest first, then as it grows
 //! cairn analytics impact [--milestone KEY] [--json]
 //! cairn analytics progress [--json]
+//! cairn analytics ladder [--metric KEY] [--thresholds 1,5,20] [--json]
 //! ```
 //!
 //! Host and key come from `--host` / `--key` or `CAIRN_HOST` / `CAIRN_SECRET_KEY`. [`run`] is
@@ -92,8 +93,20 @@ enum Analytics {
         #[arg(long)]
         json: bool,
     },
-    /// Time to first milestone by signup week, and users reaching each tier.
+    /// Time to first milestone by signup week, users reaching each tier, and the
+    /// setup → activation → habit funnel.
     Progress {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Ladder tuning: how many users other thresholds would have reached, and how fast.
+    Ladder {
+        /// A metric of the live definitions (default: the first).
+        #[arg(long)]
+        metric: Option<String>,
+        /// Comma-separated thresholds to simulate (default: the live ones).
+        #[arg(long)]
+        thresholds: Option<String>,
         #[arg(long)]
         json: bool,
     },
@@ -430,6 +443,58 @@ fn execute(cli: Cli, out: &mut dyn Write) -> Result<i32> {
                     share
                 )?;
             }
+            let funnel = report["funnel"].as_array().into_iter().flatten();
+            let mut first = true;
+            for f in funnel {
+                if first {
+                    writeln!(
+                        out,
+                        "\nfunnel\n{:<12} {:>7} {:>9} {:>13}",
+                        "step", "users", "from prev", "not there yet"
+                    )?;
+                    first = false;
+                }
+                let conv = f["conversion"]
+                    .as_f64()
+                    .map_or_else(|| "–".to_owned(), |s| format!("{:.1}%", s * 100.0));
+                writeln!(
+                    out,
+                    "{:<12} {:>7} {:>9} {:>13}",
+                    f["step"].as_str().unwrap_or_default(),
+                    f["users"],
+                    conv,
+                    f["stalled"]
+                )?;
+            }
+            Ok(0)
+        }
+        Command::Analytics {
+            what:
+                Analytics::Ladder {
+                    metric,
+                    thresholds,
+                    json,
+                },
+        } => {
+            let api = Api::new(&cli.host, cli.key)?;
+            let mut query = Vec::new();
+            if let Some(m) = &metric {
+                query.push(format!("metric={}", encode(m)));
+            }
+            if let Some(t) = &thresholds {
+                query.push(format!("thresholds={}", encode(t)));
+            }
+            let path = if query.is_empty() {
+                "/v1/analytics/ladder".to_owned()
+            } else {
+                format!("/v1/analytics/ladder?{}", query.join("&"))
+            };
+            let report = api.call("GET", &path, None)?;
+            if json {
+                writeln!(out, "{}", serde_json::to_string_pretty(&report)?)?;
+                return Ok(0);
+            }
+            write!(out, "{}", ladder_table(&report))?;
             Ok(0)
         }
     }
@@ -459,11 +524,15 @@ pub fn impact_table(report: &Value) -> String {
         "MDE"
     );
     for m in report["milestones"].as_array().into_iter().flatten() {
-        for c in m["retention"].as_array().into_iter().flatten() {
+        let retention = m["retention"].as_array().into_iter().flatten();
+        for (c, what) in retention
+            .map(|c| (c, format!("D{}", c["day"])))
+            .chain(m.get("conversion").map(|c| (c, format!("C{}", c["day"]))))
+        {
             s.push_str(&format!(
                 "{:<28} {:>3} {:>9} {:>7} {:>9} {:>7} {:>7} {:>16} {:>6}  {}\n",
                 m["milestone_name"].as_str().unwrap_or_default(),
-                format!("D{}", c["day"]),
+                what,
                 c["celebrated"]["users"],
                 pct(&c["celebrated"]["rate"]),
                 c["holdout"]["users"],
@@ -475,6 +544,54 @@ pub fn impact_table(report: &Value) -> String {
             ));
         }
     }
+    s.push_str(
+        "D1/D7/D30: returned on that day after the milestone; C14: converted within 14 days.\n",
+    );
+    s
+}
+
+/// The ladder-tuning report as plain tables.
+pub fn ladder_table(report: &Value) -> String {
+    let pct = |v: &Value| {
+        v.as_f64()
+            .map_or_else(|| "–".to_owned(), |r| format!("{:.1}%", r * 100.0))
+    };
+    let days = |a: &Value, b: &Value| match (a.as_u64(), b.as_u64()) {
+        (Some(a), Some(b)) => format!("{a} d (p90 {b} d)"),
+        _ => "–".to_owned(),
+    };
+    let mut s = format!(
+        "{} users with {}\n{:>10} {:>22} {:>18}\n",
+        report["users"],
+        report["metric_name"].as_str().unwrap_or_default(),
+        "threshold",
+        "would have reached",
+        "days to reach"
+    );
+    for r in report["simulated"].as_array().into_iter().flatten() {
+        let reached = if r["exact"] == true {
+            format!("{} ({})", r["reached"], pct(&r["share"]))
+        } else {
+            format!("{}–{}", r["reached_min"], r["reached"])
+        };
+        s.push_str(&format!(
+            "{:>10} {:>22} {:>18}\n",
+            r["threshold"],
+            reached,
+            days(&r["days_p50"], &r["days_p90"])
+        ));
+    }
+    let suggested: Vec<String> = report["suggested"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|x| x["threshold"].to_string())
+        .collect();
+    s.push_str(&format!(
+        "suggested: {} ({})\n",
+        suggested.join(", "),
+        report["suggestion_rule"].as_str().unwrap_or_default()
+    ));
     s
 }
 

@@ -31,7 +31,7 @@ use jiff::tz::TimeZone;
 use serde::{Deserialize, Serialize};
 
 use cairn_wire::names;
-pub use cairn_wire::{Badge, Channel, Cta, CtaKind, Kind, Period, Scope, UnknownName};
+pub use cairn_wire::{Badge, Channel, Cta, CtaKind, Kind, Period, Scope, Stage, UnknownName};
 
 /// Placeholders a message may use: `{count}` (the milestone's number), `{name}` (its metric's
 /// name, or the subject's name where known), `{next}` (the next step of its ladder).
@@ -144,6 +144,10 @@ pub struct Metric {
     /// `value` (required), e.g. cents processed.
     #[serde(default)]
     pub aggregate: Aggregate,
+    /// A conversion (`plan_upgraded`): the impact page compares, celebrated against holdout,
+    /// the awards followed by one of its events within [`crate::engine::CONVERSION_DAYS`] days.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub conversion: bool,
 }
 
 /// How a metric's events add up.
@@ -175,6 +179,9 @@ pub struct MilestoneDef {
     /// Tier name (default `early`).
     #[serde(default)]
     pub tier: Option<String>,
+    /// Its stage in the setup → activation → habit funnel, if it is one of the funnel's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stage: Option<Stage>,
     /// Badge art.
     #[serde(default)]
     pub badge: Option<Badge>,
@@ -247,6 +254,9 @@ pub struct Ladder {
     /// Tier of each step, by threshold; steps beyond the list take its last entry.
     #[serde(default)]
     pub tiers: Vec<String>,
+    /// Stage of each step, by threshold, like `tiers` (none: not in the funnel).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub stages: Vec<Stage>,
     /// Badge art of every step.
     #[serde(default)]
     pub badge: Option<Badge>,
@@ -396,6 +406,8 @@ pub struct Milestone {
     pub ladder: Option<String>,
     /// Seconds after a user's first event at which not having it is a stall.
     pub stall_after: Option<i64>,
+    /// Its stage in the setup → activation → habit funnel.
+    pub stage: Option<Stage>,
 }
 
 /// Validated definitions, indexed for evaluation.
@@ -709,6 +721,7 @@ impl<'a> Builder<'a> {
                         next: l.thresholds.get(step + 1).copied(),
                         ladder: Some(l.key.clone()),
                         stall_after: None,
+                        stage: l.stages.get(step).or(l.stages.last()).copied(),
                     },
                     None,
                 ));
@@ -1057,6 +1070,7 @@ impl<'a> Builder<'a> {
             next: None,
             ladder: None,
             stall_after,
+            stage: m.stage,
         })
     }
 

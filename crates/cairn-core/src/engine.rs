@@ -213,6 +213,9 @@ pub struct SubjectState {
     /// already reported (bit `i` for [`RETURN_DAYS`]`[i]`).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub returns: BTreeMap<String, u8>,
+    /// The earliest event seen, live or history (days to a total count from it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first_at: Option<Timestamp>,
 }
 
 /// The days after an award on which a return is measured: D1, D7 and D30. A subject
@@ -220,8 +223,26 @@ pub struct SubjectState {
 /// its time zone (PostHog's "returned and performed any event in that period").
 pub const RETURN_DAYS: [i64; 3] = [1, 7, 30];
 
-/// All of [`RETURN_DAYS`]' bits.
-const ALL_RETURNS: u8 = (1 << RETURN_DAYS.len()) - 1;
+/// The bit reporting a conversion after an award (beside [`RETURN_DAYS`]' bits).
+pub const CONVERTED: u8 = 1 << RETURN_DAYS.len();
+
+/// A conversion counts for an award when it happens this many days after it, or fewer.
+pub const CONVERSION_DAYS: i64 = 14;
+
+/// All of [`RETURN_DAYS`]' bits and [`CONVERTED`].
+const ALL_RETURNS: u8 = (CONVERTED << 1) - 1;
+
+/// A user's total on a metric moved from `from` to `to` (the ladder-tuning histogram counts
+/// the thresholds crossed: see [`crate::ladder`]). `metric` is `*` for the user's first event
+/// of any metric (`from` 0, `to` 1).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Reached {
+    pub metric: String,
+    pub from: u64,
+    pub to: u64,
+    /// Whole days from the user's first event to this one.
+    pub days: u32,
+}
 
 /// A subject returned on one of [`RETURN_DAYS`] after an eligible award.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -230,7 +251,7 @@ pub struct Returned {
     pub award_id: String,
     /// Its milestone.
     pub milestone: String,
-    /// The bit of the day returned on (`1 << i` for [`RETURN_DAYS`]`[i]`).
+    /// The bit of the day returned on (`1 << i` for [`RETURN_DAYS`]`[i]`), or [`CONVERTED`].
     pub bit: u8,
 }
 
@@ -266,6 +287,8 @@ pub struct Award {
     pub celebrate: bool,
     /// Whether it was reached live (celebrated unless in the holdout): see [`Earned::eligible`].
     pub eligible: bool,
+    /// Its stage in the setup → activation → habit funnel.
+    pub stage: Option<crate::definitions::Stage>,
 }
 
 /// What one event or tick did.
@@ -280,9 +303,11 @@ pub struct Outcome {
     pub awards: Vec<Award>,
     /// The next instant a time milestone could fire or a streak could lapse.
     pub next_due: Option<Timestamp>,
-    /// Returns after eligible awards that this event is the first to show (none for ticks
-    /// and duplicates).
+    /// Returns (and conversions) after eligible awards that this event is the first to show
+    /// (none for ticks and duplicates).
     pub returned: Vec<Returned>,
+    /// The user's totals that moved (none for accounts, ticks and duplicates).
+    pub reached: Vec<Reached>,
 }
 
 impl SubjectState {
@@ -328,6 +353,7 @@ impl SubjectState {
                 awards,
                 next_due: self.next_due(defs, subject, now),
                 returned: Vec::new(),
+                reached: Vec::new(),
             });
         }
 
@@ -345,15 +371,40 @@ impl SubjectState {
             }
         }
         let total = self.totals.entry(event.metric.to_owned()).or_default();
+        let before = *total;
         *total = total.saturating_add(amount);
         let total = *total;
+        let mut reached = Vec::new();
+        if subject.scope == Scope::User {
+            if self.first_at.is_none() {
+                // The user's first event.
+                reached.push(Reached {
+                    metric: crate::ladder::ANY.to_owned(),
+                    from: 0,
+                    to: 1,
+                    days: 0,
+                });
+            }
+            let first = *self
+                .first_at
+                .insert(self.first_at.map_or(event.at, |f| f.min(event.at)));
+            let days = u32::try_from(event.at.duration_since(first).as_secs().max(0) / 86_400)
+                .unwrap_or(u32::MAX);
+            reached.push(Reached {
+                metric: event.metric.to_owned(),
+                from: before,
+                to: total,
+                days,
+            });
+        }
         let mut members_changed = false;
         if let (Scope::Account, Some(member)) = (subject.scope, event.member) {
             members_changed = self.members.insert(member.to_owned());
         }
         let watchers = defs.watching(subject.scope, event.metric);
         let tz = self.time_zone(defs);
-        let returned = self.note_return(subject, event.at, &tz);
+        let converts = metric.conversion && !event.backfill;
+        let returned = self.note_return(subject, event.at, &tz, converts);
         for &i in watchers.map_or(&[][..], |w| &w.others) {
             if let Rule::Streak {
                 metric,
@@ -407,6 +458,7 @@ impl SubjectState {
             awards,
             next_due: self.next_due(defs, subject, now),
             returned,
+            reached,
         })
     }
 
@@ -442,6 +494,7 @@ impl SubjectState {
             awards,
             next_due: self.next_due(defs, subject, now),
             returned: Vec::new(),
+            reached: Vec::new(),
         }
     }
 
@@ -493,6 +546,7 @@ impl SubjectState {
                 awards,
                 next_due: self.next_due(defs, subject, now),
                 returned: Vec::new(),
+                reached: Vec::new(),
             });
         }
         let mut awards = self.reconcile(defs, subject, now);
@@ -514,6 +568,7 @@ impl SubjectState {
             awards,
             next_due: self.next_due(defs, subject, now),
             returned: Vec::new(),
+            reached: Vec::new(),
         })
     }
 
@@ -578,6 +633,7 @@ impl SubjectState {
             value: earned.value,
             celebrate: earned.celebrate,
             eligible: earned.eligible,
+            stage: m.and_then(|m| m.stage),
         })
     }
 
@@ -708,14 +764,22 @@ impl SubjectState {
             value,
             celebrate,
             eligible,
+            stage: m.stage,
         }
     }
 
     /// Records that the subject was active at `at`: the returns after eligible awards that
-    /// this is the first to show. An award is forgotten once an event after its last measured
+    /// this is the first to show, and with `converts` (a live conversion event) the awards it
+    /// converts (at most [`CONVERSION_DAYS`] after them, once each). An award is forgotten once an event after its last measured
     /// day arrives — not by the clock: history and offline clients send days late, and a
     /// window closes on the events' own time, in arrival order (as streaks do).
-    fn note_return(&mut self, subject: Subject<'_>, at: Timestamp, tz: &TimeZone) -> Vec<Returned> {
+    fn note_return(
+        &mut self,
+        subject: Subject<'_>,
+        at: Timestamp,
+        tz: &TimeZone,
+        converts: bool,
+    ) -> Vec<Returned> {
         let day = period_index(at, tz, Period::Day);
         let mut returned = Vec::new();
         let earned = &self.earned;
@@ -734,6 +798,16 @@ impl SubjectState {
                         bit,
                     });
                 }
+            }
+            let since = at.duration_since(e.achieved_at).as_secs();
+            if converts && *bits & CONVERTED == 0 && (0..=CONVERSION_DAYS * 86_400).contains(&since)
+            {
+                *bits |= CONVERTED;
+                returned.push(Returned {
+                    award_id: award_id(&subject.key(), key),
+                    milestone: key.clone(),
+                    bit: CONVERTED,
+                });
             }
             *bits != ALL_RETURNS && offset < last_return_day()
         });

@@ -11,7 +11,7 @@
 //! passed for it, and the host never stops early; so the numbers only grow, and a verdict is
 //! not the luck of a good day.
 
-use crate::wire::{RetentionArm, RetentionComparison, Verdict};
+use crate::wire::{CtaStats, FunnelStep, RetentionArm, RetentionComparison, Verdict};
 
 /// The standard normal's 97.5th percentile (two-sided 95 %).
 pub const Z_975: f64 = 1.959_963_984_540_054;
@@ -95,9 +95,66 @@ pub fn nearest_rank(histogram: &[(u64, u64)], q: f64) -> Option<u64> {
     histogram.last().map(|(v, _)| *v)
 }
 
+/// The funnel from `started` users (any event) through `stages` (each stage's users, in
+/// funnel order): each step's conversion from the previous one and the users who have not
+/// made it (yet). Steps with no users and none after them are kept: a funnel shows its ends.
+pub fn funnel(started: u64, stages: &[(&str, u64)]) -> Vec<FunnelStep> {
+    let mut out = vec![FunnelStep {
+        step: "started".to_owned(),
+        users: started,
+        conversion: None,
+        stalled: 0,
+    }];
+    let mut previous = started;
+    for (stage, users) in stages {
+        out.push(FunnelStep {
+            step: (*stage).to_owned(),
+            users: *users,
+            conversion: (previous > 0).then(|| *users as f64 / previous as f64),
+            stalled: previous.saturating_sub(*users),
+        });
+        previous = *users;
+    }
+    out
+}
+
+/// Clicks over views (capped: a click without a recorded view still counts as one).
+pub fn cta(views: u64, clicks: u64) -> CtaStats {
+    let views = views.max(clicks);
+    CtaStats {
+        views,
+        clicks,
+        click_through: (views > 0).then(|| clicks as f64 / views as f64),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_funnel_says_who_made_each_step() {
+        let f = funnel(200, &[("setup", 150), ("activation", 60), ("habit", 0)]);
+        let steps: Vec<(&str, u64, u64)> = f
+            .iter()
+            .map(|s| (s.step.as_str(), s.users, s.stalled))
+            .collect();
+        assert_eq!(
+            steps,
+            [
+                ("started", 200, 0),
+                ("setup", 150, 50),
+                ("activation", 60, 90),
+                ("habit", 0, 60)
+            ]
+        );
+        assert_eq!(f[1].conversion, Some(0.75));
+        assert_eq!(f[2].conversion, Some(0.4));
+        assert_eq!(funnel(0, &[("setup", 0)])[1].conversion, None);
+        assert_eq!(cta(10, 3).click_through, Some(0.3));
+        assert_eq!(cta(0, 2).views, 2);
+        assert_eq!(cta(0, 0).click_through, None);
+    }
 
     #[test]
     fn nearest_rank_quantiles_of_a_histogram() {

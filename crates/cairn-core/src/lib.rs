@@ -28,6 +28,7 @@ pub mod candidates;
 pub mod definitions;
 pub mod engine;
 pub mod impact;
+pub mod ladder;
 pub mod messages;
 pub mod phrases;
 pub mod progress;

@@ -123,6 +123,17 @@ pub enum Period {
 
 names!(Period { Day = "day", Week = "week" });
 
+/// Where a milestone sits in a user's journey (the activation article's funnel): set up,
+/// activated (the first value), a habit (the repeated use).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Stage {
+    Setup,
+    Activation,
+    Habit,
+}
+
+names!(Stage { Setup = "setup", Activation = "activation", Habit = "habit" });
+
 /// Badge art: an icon name or an image URL, and alt text.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -600,6 +611,34 @@ pub struct ProblemDetail {
     pub path: String,
     /// What, in plain words.
     pub message: String,
+}
+
+/// What happened to an award's call to action.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CtaAction {
+    /// It was shown to the user.
+    View,
+    /// The user followed it.
+    Click,
+}
+
+names!(CtaAction { View = "view", Click = "click" });
+
+/// Body of `POST /v1/client/awards/{id}/cta`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CtaRequest {
+    pub action: CtaAction,
+}
+
+/// Answer to `POST /v1/client/awards/{id}/cta`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CtaResponse {
+    /// The award.
+    pub id: String,
+    pub action: CtaAction,
+    /// Always `true`: recorded; each action counts once per award.
+    pub recorded: bool,
 }
 
 /// Answer to `POST /v1/client/awards/{id}/seen`.
@@ -1331,6 +1370,17 @@ pub struct MilestoneImpact {
     pub tier: String,
     /// D1, D7 and D30.
     pub retention: Vec<RetentionComparison>,
+    /// Awards followed by a conversion event (metrics with `conversion = true`) within 14
+    /// days, celebrated against holdout (`day` 14; `returned` counts the converted). Absent
+    /// when the definitions have no conversion metric.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub conversion: Option<RetentionComparison>,
+    /// The call to action's click-through (absent for `*`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cta: Option<CtaStats>,
+    /// Shares and what they brought (absent for `*`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shares: Option<MilestoneShares>,
 }
 
 /// Answer to `GET /v1/analytics/impact`.
@@ -1570,4 +1620,115 @@ pub struct ProgressResponse {
     pub users: u64,
     /// `early`, `mid`, `advanced`, then other tiers by name.
     pub tiers: Vec<TierReach>,
+    /// Users with any event, then the setup → activation → habit funnel.
+    #[serde(default)]
+    pub funnel: Vec<FunnelStep>,
+}
+
+/// One step of the setup → activation → habit funnel.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FunnelStep {
+    /// `started` (any event), `setup`, `activation` or `habit`.
+    pub step: String,
+    /// Users who reached a milestone of the stage (for `started`: sent any event).
+    pub users: u64,
+    /// Of the previous step's users, the share who reached this one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub conversion: Option<f64>,
+    /// Users of the previous step who have not reached this one (stalled, or still on
+    /// their way): `previous − users`, at least 0.
+    pub stalled: u64,
+}
+
+/// Clicks on a milestone's call to action after it was shown.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct CtaStats {
+    /// Awards whose call to action was shown (once each).
+    pub views: u64,
+    /// Awards whose call to action was clicked (once each).
+    pub clicks: u64,
+    /// `clicks / views`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub click_through: Option<f64>,
+}
+
+/// How a milestone's badges were shared, and what their public pages brought.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MilestoneShares {
+    /// Celebrated awards (the users who were offered to share it).
+    pub celebrated: u64,
+    /// `shares / celebrated`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub share_rate: Option<f64>,
+    /// Shares (a public page made; revoked ones included), their visits and signups.
+    #[serde(flatten)]
+    pub funnel: ShareFunnel,
+}
+
+/// Answer to `GET /v1/analytics/ladder`: a metric's totals, the days to reach them, and the
+/// ladder a set of thresholds would have made, computed from the recorded history.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LadderResponse {
+    pub metric: String,
+    pub metric_name: String,
+    /// The metrics with recorded totals (to choose from).
+    pub metrics: Vec<String>,
+    /// Users with at least one event of the metric.
+    pub users: u64,
+    /// The distribution, on the histogram's grid (1–9, then 10, 12, 15, 20, 25, 30, 40, 50,
+    /// 60, 70, 80, 90 in each decade), up to the highest total reached.
+    pub rungs: Vec<LadderRung>,
+    /// The user thresholds of the live definitions on this metric.
+    pub current: Vec<u64>,
+    /// The thresholds asked for (`?thresholds=`, default `current`), as they would have been.
+    pub simulated: Vec<SimulatedRung>,
+    /// Thresholds the distribution suggests, and how they are chosen.
+    pub suggested: Vec<SuggestedRung>,
+    pub suggestion_rule: String,
+}
+
+/// One value of the grid.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct LadderRung {
+    pub value: u64,
+    /// Users whose total reached it.
+    pub reached: u64,
+    /// `reached / users`.
+    pub share: f64,
+    /// Users whose total is at least this value and below the grid's next one.
+    pub at_total: u64,
+    /// Days from the user's first event to reaching it: median and 90th percentile
+    /// (nearest rank; 365 means a year or more).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub days_p50: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub days_p90: Option<u64>,
+}
+
+/// A threshold, as the recorded history says it would have gone.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct SimulatedRung {
+    pub threshold: u64,
+    /// Users who would have reached it: exact when the threshold is on the grid (`exact`),
+    /// otherwise between `reached_min` (those who reached the grid's next value) and
+    /// `reached` (those who reached the grid value below).
+    pub reached: u64,
+    pub reached_min: u64,
+    pub exact: bool,
+    /// `reached / users`.
+    pub share: f64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub days_p50: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub days_p90: Option<u64>,
+}
+
+/// A suggested threshold.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct SuggestedRung {
+    pub threshold: u64,
+    /// The share of the metric's users it aims to be reached by.
+    pub target: f64,
+    /// The share who reached it.
+    pub share: f64,
 }

@@ -8,6 +8,12 @@
 //! public API (`POST /v1/events` with timestamps), so the engine, the ledger and the rollups
 //! are exactly what production would record. Deterministic: the same plan gives the same
 //! history.
+//!
+//! Then the people around the celebrations: a share of the celebrated awards' calls to action
+//! are shown and some followed (`POST /v1/client/awards/{id}/cta`, with user tokens signed by
+//! the project's identity secret, as a product's backend would), a few badges are shared, their
+//! pages visited and some visitors sign up; a share of users upgrade their plan (celebrated
+//! ones a little more often).
 
 use anyhow::{Context, Result, bail};
 use serde_json::{Value, json};
@@ -215,6 +221,7 @@ pub fn seed(base: &str, plan: &Plan) -> Result<Seeded> {
         let signed_up = rng.below(plan.days as u64) as i64; // days ago
         let held = defs.in_holdout(&project_id, &format!("{project_id}/user/{user}"));
         let stalls = rng.unit() < 0.2;
+        let mut upgraded = false;
         let base = if held {
             plan.holdout_return
         } else {
@@ -255,11 +262,21 @@ pub fn seed(base: &str, plan: &Plan) -> Result<Seeded> {
                 let cents = 5_000 + rng.below(400_000);
                 events.push((at(&mut rng), json!({ "user_id": user, "account_id": account, "event": "payment_processed", "value": cents })));
             }
+            let upgrade = if held { 0.010 } else { 0.018 };
+            if !upgraded && d >= 1 && rng.unit() < upgrade {
+                upgraded = true;
+                events.push((
+                    at(&mut rng),
+                    json!({ "user_id": user, "account_id": account, "event": "plan_upgraded" }),
+                ));
+            }
         }
     }
     events.retain(|(t, _)| *t < now);
     events.sort_by_key(|(t, _)| *t);
     let total = events.len();
+    // The celebrated user awards the history made: (user, award id, tier).
+    let mut celebrated: Vec<(String, String, String)> = Vec::new();
     for (n, chunk) in events.chunks(1000).enumerate() {
         let batch: Vec<Value> = chunk
             .iter()
@@ -271,19 +288,42 @@ pub fn seed(base: &str, plan: &Plan) -> Result<Seeded> {
                 e
             })
             .collect();
-        send(
+        let answer = send(
             "POST",
             "/v1/events",
             &key,
             "application/json",
             json!({ "events": batch }).to_string(),
         )?;
+        for (event, result) in batch
+            .iter()
+            .zip(answer["results"].as_array().into_iter().flatten())
+        {
+            for award in result["awards"].as_array().into_iter().flatten() {
+                if award["scope"] == "user" && award["celebrate"] == true {
+                    celebrated.push((
+                        event["user_id"].as_str().unwrap_or_default().to_owned(),
+                        award["id"].as_str().unwrap_or_default().to_owned(),
+                        award["tier"].as_str().unwrap_or_default().to_owned(),
+                    ));
+                }
+            }
+        }
         eprint!(
             "\rhistory: {} of {total} events",
             (n * 1000 + chunk.len()).min(total)
         );
     }
     eprintln!();
+    let identity = project["identity_secret"]
+        .as_str()
+        .context("identity_secret")?
+        .to_owned();
+    let publishable = project["publishable_key"]
+        .as_str()
+        .context("publishable_key")?
+        .to_owned();
+    interactions(base, &key, &publishable, &identity, &celebrated, &mut rng)?;
 
     let owner = send(
         "POST",
@@ -302,4 +342,147 @@ pub fn seed(base: &str, plan: &Plan) -> Result<Seeded> {
             .to_owned(),
         events: total,
     })
+}
+
+/// One interaction of a celebrated award's user, decided up front (the generator is not
+/// shared between threads).
+enum Act {
+    /// The call to action shown, and followed or not.
+    Cta { click: bool },
+    /// The badge shared, its page visited by `visits` people, `signups` of whom sign up.
+    Share { visits: u64, signups: u64 },
+}
+
+/// The celebrations' calls to action, shares, visits and signups, through the public API
+/// with user tokens, on four connections.
+fn interactions(
+    base: &str,
+    server_key: &str,
+    publishable: &str,
+    identity_secret: &str,
+    celebrated: &[(String, String, String)],
+    rng: &mut Rng,
+) -> Result<()> {
+    use hmac::Mac;
+    use jwt::SignWithKey;
+    let mut plan: Vec<(&str, &str, Act)> = Vec::new();
+    for (user, award, tier) in celebrated {
+        // A quarter of the toasts are seen by a user who is still there to read them.
+        if rng.unit() < 0.25 {
+            let p = match tier.as_str() {
+                "early" => 0.12,
+                "mid" => 0.2,
+                _ => 0.3,
+            };
+            plan.push((
+                user,
+                award,
+                Act::Cta {
+                    click: rng.unit() < p,
+                },
+            ));
+        }
+        if rng.unit() < 0.04 {
+            let visits = rng.below(6);
+            let signups = (0..visits).filter(|_| rng.unit() < 0.25).count() as u64;
+            plan.push((user, award, Act::Share { visits, signups }));
+        }
+    }
+    let key = hmac::Hmac::<sha2::Sha256>::new_from_slice(identity_secret.as_bytes())?;
+    let now = jiff::Timestamp::now().as_second();
+    let token = |user: &str| -> Result<String> {
+        let claims = json!({ "sub": user, "iat": now, "exp": now + 3600 });
+        Ok(claims.sign_with_key(&key)?)
+    };
+    let done = std::sync::atomic::AtomicUsize::new(0);
+    let total = plan.len();
+    let chunk = total.div_ceil(4).max(1);
+    std::thread::scope(|scope| -> Result<()> {
+        let mut handles = Vec::new();
+        for (t, part) in plan.chunks(chunk).enumerate() {
+            let token = &token;
+            let done = &done;
+            handles.push(scope.spawn(move || -> Result<()> {
+                let http = http_agent(Some(std::time::Duration::from_secs(60)));
+                let call = |method: &str, path: &str, auth: &str, body: Option<Value>| -> Result<Value> {
+                    let mut attempt = 0;
+                    loop {
+                        attempt += 1;
+                        let mut b = ureq::http::Request::builder()
+                            .method(method)
+                            .uri(format!("{base}{path}"))
+                            .header(cairn_core::wire::headers::KEY, publishable)
+                            .header("user-agent", format!("cairn-history-visitor/{t}-{attempt}"));
+                        if !auth.is_empty() {
+                            b = b.header("authorization", auth);
+                        }
+                        let request = match &body {
+                            Some(v) => b.header("content-type", "application/json").body(v.to_string())?,
+                            None => b.body(String::new())?,
+                        };
+                        let mut response = http.run(request).with_context(|| format!("{method} {path}"))?;
+                        let status = response.status().as_u16();
+                        let text = response.body_mut().read_to_string()?;
+                        if status == 503 && attempt < 5 {
+                            std::thread::sleep(std::time::Duration::from_secs(1));
+                            continue;
+                        }
+                        if !(200..300).contains(&status) {
+                            bail!("{method} {path}: {status} {text}");
+                        }
+                        return Ok(serde_json::from_str(&text).unwrap_or(Value::Null));
+                    }
+                };
+                for (i, (user, award, act)) in part.iter().enumerate() {
+                    let bearer = format!("Bearer {}", token(user)?);
+                    let path = format!("/v1/client/awards/{award}/cta");
+                    match act {
+                        Act::Cta { click } => {
+                            call("POST", &path, &bearer, Some(json!({ "action": "view" })))?;
+                            if *click {
+                                call("POST", &path, &bearer, Some(json!({ "action": "click" })))?;
+                            }
+                        }
+                        Act::Share { visits, signups } => {
+                            let share = call(
+                                "POST",
+                                "/v1/client/shares",
+                                &bearer,
+                                Some(json!({ "award_id": award, "message": "We did it", "display_name": user })),
+                            )?;
+                            let id = share["share_id"].as_str().context("share_id")?.to_owned();
+                            for v in 0..*visits {
+                                // Each visitor its own user agent: visits count people.
+                                let mut r = http
+                                    .get(format!("{base}/s/{id}"))
+                                    .header("user-agent", format!("Mozilla/5.0 (history visitor {t}-{i}-{v})"))
+                                    .call()?;
+                                let _ = r.body_mut().read_to_vec()?;
+                            }
+                            for s in 0..*signups {
+                                call(
+                                    "POST",
+                                    "/v1/attributions",
+                                    server_key,
+                                    Some(json!({ "user_id": format!("{user}-referral-{s}"), "ref": id })),
+                                )?;
+                            }
+                        }
+                    }
+                    let n = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+                    if n.is_multiple_of(100) || n == total {
+                        eprint!("\rhistory: {n} of {total} interactions");
+                    }
+                }
+                Ok(())
+            }));
+        }
+        for h in handles {
+            h.join()
+                .map_err(|_| anyhow::anyhow!("an interactions thread panicked"))??;
+        }
+        Ok(())
+    })?;
+    eprintln!();
+    Ok(())
 }

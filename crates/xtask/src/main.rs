@@ -325,7 +325,7 @@ fn console_bench(a: &build::Artifacts) -> Result<()> {
         );
         let auth = format!("Bearer {}", seeded.secret_key);
         let duration = std::time::Duration::from_secs(secs);
-        let scenarios: [(&str, &'static str); 5] = [
+        let scenarios: [(&str, &'static str); 8] = [
             ("no-op (/v1/health)", "/v1/health"),
             ("feed, newest 50", "/v1/console/feed"),
             (
@@ -334,6 +334,15 @@ fn console_bench(a: &build::Artifacts) -> Result<()> {
             ),
             ("case-study candidates", "/v1/console/case-studies"),
             ("impact, every milestone", "/v1/analytics/impact"),
+            ("progress and funnel", "/v1/analytics/progress"),
+            (
+                "ladder, projects, 4 thresholds",
+                "/v1/analytics/ladder?metric=project_created&thresholds=1,5,25,120",
+            ),
+            (
+                "ladder, cents processed",
+                "/v1/analytics/ladder?metric=payment_processed",
+            ),
         ];
         for (name, path) in scenarios {
             let r = xtask::load::run(

@@ -171,3 +171,27 @@ pub async fn progress(req: &Request, ctx: &Ctx<'_>) -> ApiResult<Response> {
         &crate::impact::progress(ctx.env, &caller.project.id).await?,
     )?)
 }
+
+/// `GET /v1/analytics/ladder?metric=&thresholds=`: a metric's totals and days to reach them,
+/// and the ladder other thresholds would have made.
+pub async fn ladder(req: &Request, ctx: &Ctx<'_>) -> ApiResult<Response> {
+    #[derive(serde::Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Query {
+        #[serde(default)]
+        metric: Option<String>,
+        #[serde(default)]
+        thresholds: Option<String>,
+    }
+    let caller = auth::server_or_member(req, ctx, Role::Viewer).await?;
+    let q: Query = query(req)?;
+    Ok(Response::from_json(
+        &crate::ladder::report(
+            ctx.env,
+            &caller.project.id,
+            q.metric.as_deref(),
+            q.thresholds.as_deref(),
+        )
+        .await?,
+    )?)
+}

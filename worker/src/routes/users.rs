@@ -131,6 +131,27 @@ pub async fn client_seen(req: &Request, ctx: &Ctx<'_>, award_id: &str) -> ApiRes
     })?)
 }
 
+/// `POST /v1/client/awards/{id}/cta` (publishable key + user token): the widget showed the
+/// award's call to action, or the user followed it; each counts once per award.
+pub async fn client_cta(mut req: Request, ctx: &Ctx<'_>, award_id: &str) -> ApiResult<Response> {
+    let caller = auth::client(&req, ctx).await?;
+    let body: cairn_core::wire::CtaRequest = super::json_body(&mut req).await?;
+    let user = &caller.claims.sub;
+    let command = Command::Cta {
+        project: caller.project.id.clone(),
+        user: user.clone(),
+        account: caller.claims.acct.clone(),
+        award_id: award_id.to_owned(),
+        click: body.action == cairn_core::wire::CtaAction::Click,
+    };
+    let _: bool = subject::send(ctx.env, &caller.project.user_object(user), &command).await?;
+    Ok(Response::from_json(&cairn_core::wire::CtaResponse {
+        id: award_id.to_owned(),
+        action: body.action,
+        recorded: true,
+    })?)
+}
+
 /// `DELETE /v1/users/{user_id}` (secret key): erases the user's state, ledger rows and account
 /// memberships. Totals they added to an account stay as anonymous aggregates.
 pub async fn erase_user(req: &Request, ctx: &Ctx<'_>, user_id: &str) -> ApiResult<Response> {

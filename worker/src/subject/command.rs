@@ -87,6 +87,14 @@ pub enum Command {
         account: Option<String>,
         award_id: String,
     },
+    /// This user was shown (or clicked) an award's call to action.
+    Cta {
+        project: String,
+        user: String,
+        account: Option<String>,
+        award_id: String,
+        click: bool,
+    },
     /// Erase everything of this subject; answers the accounts the user was seen in.
     Erase,
     /// An account forgets an erased member.

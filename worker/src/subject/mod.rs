@@ -196,6 +196,23 @@ impl Subject {
                 })
                 .await
             }
+            Command::Cta {
+                project,
+                user,
+                account,
+                award_id,
+                click,
+            } => {
+                self.handle_seen(OutboxItem::Cta {
+                    project,
+                    id: award_id,
+                    user,
+                    account,
+                    click,
+                    at: now().to_string(),
+                })
+                .await
+            }
             Command::Erase => self.handle_erase().await,
             Command::Push {
                 project,
@@ -227,6 +244,7 @@ impl Subject {
         let mut applied_steps = Vec::new();
         let mut steps = Vec::new();
         let mut returned = Vec::new();
+        let mut reached = Vec::new();
         // The account each new award's event named (its ledger row shows it).
         let mut award_accounts: Vec<(String, String)> = Vec::new();
         for (index, e) in events.iter().enumerate() {
@@ -265,6 +283,7 @@ impl Subject {
                     if !out.duplicate {
                         fresh.extend(out.awards.iter().cloned());
                         returned.extend(out.returned.iter().cloned());
+                        reached.extend(out.reached.iter().cloned());
                         if let Some(account) = &e.account {
                             award_accounts
                                 .extend(out.awards.iter().map(|a| (a.id.clone(), account.clone())));
@@ -301,6 +320,16 @@ impl Subject {
                     },
                     bit: r.bit,
                     at: made.clone(),
+                })?;
+            }
+            // Each crossing of the ladder-tuning grid is told once, with the totals that made it.
+            let cells = crate::ladder::cells(&reached);
+            if target.scope == Scope::User && !cells.is_empty() {
+                outbox.push(&OutboxItem::Reached {
+                    project: target.project.clone(),
+                    user: target.id.clone(),
+                    cells,
+                    at: made,
                 })?;
             }
         }
@@ -478,11 +507,13 @@ impl Subject {
 
     /// Records an acknowledgement here (it drives `seen` in /me) and, through the outbox, in
     /// the ledger's `seen_at`.
+    /// A call to action shown or clicked goes the same way, to the ledger only.
     async fn handle_seen(&self, item: OutboxItem) -> ApiResult<String> {
-        let OutboxItem::Seen { id, at, .. } = &item else {
-            return Err(ApiError::internal("not a seen item"));
-        };
-        self.store().put_seen(id, at)?;
+        match &item {
+            OutboxItem::Seen { id, at, .. } => self.store().put_seen(id, at)?,
+            OutboxItem::Cta { .. } => {}
+            _ => return Err(ApiError::internal("not an acknowledgement")),
+        }
         Outbox(&self.sql).push(&item)?;
         let now = now();
         // The hand-over is due now; an alarm set for later is brought forward.

@@ -785,3 +785,89 @@ fn windows_close_on_the_events_time_not_the_clock() {
     assert_eq!(late.returned.len(), 1, "day 30, sent late, still counts");
     assert!(!run.state.returns.contains_key("a.1"));
 }
+
+#[test]
+fn a_conversion_within_14_days_of_an_award_is_reported_once_per_award() {
+    let defs = Definitions::compile_toml(&format!(
+        "{}\n[[metrics]]\nkey = \"plan_upgraded\"\nname = \"upgrades\"\nconversion = true\n",
+        crate::TEST_DEFS
+    ))
+    .unwrap();
+    let mut run = Run::user(defs);
+    let subject = run.subject();
+    let mut converted = |metric: &str, at: &str, backfill: bool| -> Vec<String> {
+        let e = Event {
+            backfill,
+            ..Event::new(metric, ts(at))
+        };
+        let out = run.state.apply(&run.defs, subject, &e, ts(at)).unwrap();
+        out.returned
+            .into_iter()
+            .filter(|r| r.bit == cairn_core::engine::CONVERTED)
+            .map(|r| r.milestone)
+            .collect()
+    };
+    assert!(converted("a", "2026-03-01T10:00:00Z", false).is_empty()); // a.1
+    assert!(converted("a", "2026-03-05T10:00:00Z", false).is_empty()); // a.3 needs 3
+    assert!(converted("a", "2026-03-06T10:00:00Z", false).is_empty()); // a.3
+    // Not a conversion metric: nothing.
+    assert!(converted("b", "2026-03-10T10:00:00Z", false).is_empty());
+    // History is not a conversion.
+    assert!(converted("plan_upgraded", "2026-03-12T10:00:00Z", true).is_empty());
+    // 14 days and 1 hour after a.1: not a.1; 9 days after a.3, 5 after adopt (a and b).
+    assert_eq!(
+        converted("plan_upgraded", "2026-03-15T11:00:00Z", false),
+        ["a.3", "adopt"]
+    );
+    // Once.
+    assert!(converted("plan_upgraded", "2026-03-16T11:00:00Z", false).is_empty());
+    let problems = Definitions::from_toml(
+        "version = 1\n[[metrics]]\nkey = \"p\"\nname = \"projects\"\nconversion = \"yes\"\n",
+    );
+    assert!(problems.is_err(), "conversion is a boolean");
+}
+
+#[test]
+fn totals_report_the_values_they_moved_past_and_the_days_since_the_first_event() {
+    let mut run = Run::user(test_defs());
+    let subject = run.subject();
+    let mut reached = |metric: &str, value: Option<u64>, at: &str| {
+        let e = Event {
+            value,
+            ..Event::new(metric, ts(at))
+        };
+        run.state
+            .apply(&run.defs, subject, &e, ts(at))
+            .unwrap()
+            .reached
+    };
+    let first = reached("a", None, "2026-03-01T10:00:00Z");
+    assert_eq!(first.len(), 2);
+    assert_eq!(
+        (first[0].metric.as_str(), first[0].from, first[0].to),
+        (cairn_core::ladder::ANY, 0, 1)
+    );
+    assert_eq!((first[1].from, first[1].to, first[1].days), (0, 1, 0));
+    let later = reached("rev", Some(150), "2026-03-03T09:00:00Z");
+    assert_eq!(
+        later.len(),
+        1,
+        "the first event of any metric is counted once"
+    );
+    assert_eq!((later[0].from, later[0].to, later[0].days), (0, 150, 1));
+    assert_eq!(
+        cairn_core::ladder::crossed(later[0].from, later[0].to).last(),
+        Some(&150)
+    );
+    // An account's totals are not a user's.
+    let mut account = Run {
+        scope: Scope::Account,
+        ..Run::user(test_defs())
+    };
+    let s = account.subject();
+    let out = account
+        .state
+        .apply(&account.defs, s, &Event::new("a", ts(D1)), ts(D1))
+        .unwrap();
+    assert!(out.reached.is_empty());
+}
