@@ -129,50 +129,53 @@ pub fn interval(c: &RetentionComparison) -> String {
 /// The comparison's verdict in plain words.
 pub fn verdict_words(c: &RetentionComparison) -> String {
     let day = c.day;
-    match c.verdict {
-        Verdict::NotEnoughUsers => format!(
-            "Not enough users yet for day {day}: {} celebrated and {} held out so far (each arm needs 30, with at least 5 who returned and 5 who did not).",
-            c.celebrated.users, c.holdout.users
-        ),
-        Verdict::CelebratedRetainBetter => format!(
-            "Celebrated users return more on day {day}: {} (95 % interval {}).",
-            points(c.difference),
-            interval(c)
-        ),
-        Verdict::CelebratedRetainWorse => format!(
-            "Celebrated users return less on day {day}: {} (95 % interval {}).",
-            points(c.difference),
-            interval(c)
-        ),
-        Verdict::NoDetectableDifference => format!(
-            "No detectable difference on day {day}: {} (95 % interval {}); these samples detect a difference of {} or more.",
-            points(c.difference),
-            interval(c),
-            points(c.mde).trim_start_matches('+')
-        ),
-    }
+    comparison_words(
+        c,
+        &format!("day {day}"),
+        "return",
+        &format!("on day {day}"),
+        "returned",
+    )
 }
 
 /// A conversion comparison's verdict in plain words (`day` is the window, 14 days).
 pub fn conversion_words(c: &RetentionComparison) -> String {
     let days = c.day;
+    comparison_words(
+        c,
+        &format!("conversion within {days} days"),
+        "convert",
+        &format!("within {days} days"),
+        "converted",
+    )
+}
+
+/// A verdict about `topic`: celebrated users `verb` more or less `when`; the arms need
+/// users who `did` and who did not.
+fn comparison_words(
+    c: &RetentionComparison,
+    topic: &str,
+    verb: &str,
+    when: &str,
+    did: &str,
+) -> String {
     match c.verdict {
         Verdict::NotEnoughUsers => format!(
-            "Not enough users yet for conversion within {days} days: {} celebrated and {} held out so far.",
+            "Not enough users yet for {topic}: {} celebrated and {} held out so far (each arm needs 30, with at least 5 who {did} and 5 who did not).",
             c.celebrated.users, c.holdout.users
         ),
         Verdict::CelebratedRetainBetter => format!(
-            "Celebrated users convert more within {days} days: {} (95 % interval {}).",
+            "Celebrated users {verb} more {when}: {} (95 % interval {}).",
             points(c.difference),
             interval(c)
         ),
         Verdict::CelebratedRetainWorse => format!(
-            "Celebrated users convert less within {days} days: {} (95 % interval {}).",
+            "Celebrated users {verb} less {when}: {} (95 % interval {}).",
             points(c.difference),
             interval(c)
         ),
         Verdict::NoDetectableDifference => format!(
-            "No detectable difference in conversion within {days} days: {} (95 % interval {}); these samples detect {} or more.",
+            "No detectable difference {when}: {} (95 % interval {}); these samples detect a difference of {} or more.",
             points(c.difference),
             interval(c),
             points(c.mde).trim_start_matches('+')
@@ -459,6 +462,15 @@ mod tests {
             ..c
         };
         assert!(verdict_words(&c).contains("detect a difference of 60.0 pts or more"));
+        let c = RetentionComparison {
+            day: 14,
+            verdict: Verdict::CelebratedRetainBetter,
+            ..c
+        };
+        assert_eq!(
+            conversion_words(&c),
+            "Celebrated users convert more within 14 days: +5.0 pts (95 % interval [-40.0, +50.0] pts)."
+        );
     }
 
     #[test]

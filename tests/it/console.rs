@@ -4,21 +4,14 @@
 //! whose numbers the test computes again from what it sent.
 
 use std::collections::BTreeMap;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use cairn_e2e::{App, DEMO_SECRET_KEY, DEV_ADMIN_TOKEN, Reply};
 use serde_json::{Value, json};
 
 /// Polls `f` until it answers `Some`, for at most 30 s.
-fn until<T>(what: &str, mut f: impl FnMut() -> Option<T>) -> T {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        if let Some(v) = f() {
-            return v;
-        }
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(200));
-    }
+fn until<T>(what: &str, f: impl FnMut() -> Option<T>) -> T {
+    cairn_e2e::until(what, 30, f)
 }
 
 /// The token of a sign-in link.
@@ -648,26 +641,7 @@ fn impact_numbers_equal_an_independent_computation() {
     // Events carry idempotency keys, so a 503 (the local runtime restarting mid-request under
     // the other tests' load) is sent again after its Retry-After, as a client would.
     let server = |method: &str, path: &str, body: &str, content_type: &str| {
-        let mut attempt = 0;
-        loop {
-            attempt += 1;
-            let reply = app
-                .request(
-                    method,
-                    path,
-                    &[("authorization", &key), ("content-type", content_type)],
-                    Some(body),
-                )
-                .unwrap();
-            if reply.status != 503 || attempt == 5 {
-                return reply;
-            }
-            let wait = reply
-                .header("retry-after")
-                .and_then(|v| v.parse().ok())
-                .unwrap_or(1);
-            std::thread::sleep(Duration::from_secs(wait));
-        }
+        app.retrying(&key, method, path, body, content_type)
     };
     let toml = "version = 1\n[[metrics]]\nkey = \"task\"\nname = \"tasks\"\n\
                 [[metrics]]\nkey = \"view\"\nname = \"views\"\n\
@@ -739,28 +713,8 @@ fn impact_numbers_equal_an_independent_computation() {
     // Which arm each user is in: the ledger's holdout flag (the engine's deterministic draw).
     let mut holdout: BTreeMap<String, bool> = BTreeMap::new();
     let ledger = until("every award in the ledger", || {
-        let mut rows = Vec::new();
-        let mut cursor: Option<String> = None;
-        loop {
-            let q = cursor
-                .as_ref()
-                .map_or_else(String::new, |c| format!("&cursor={}", cairn_e2e::encode(c)));
-            let page = app
-                .request(
-                    "GET",
-                    &format!("/v1/milestones?limit=200{q}"),
-                    &[("authorization", &key)],
-                    None,
-                )
-                .unwrap()
-                .json();
-            rows.extend(page["milestones"].as_array().unwrap().iter().cloned());
-            match page["next_cursor"].as_str() {
-                Some(c) => cursor = Some(c.to_owned()),
-                None => break,
-            }
-        }
-        (rows.len() == users.len() + 25 + 1).then_some(rows)
+        app.ledger(&key)
+            .filter(|rows| rows.len() == users.len() + 25 + 1)
     });
     for row in &ledger {
         holdout.insert(

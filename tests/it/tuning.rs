@@ -6,22 +6,9 @@
 //! suggested ones).
 
 use std::collections::BTreeMap;
-use std::time::{Duration, Instant};
 
-use cairn_e2e::{App, DEV_ADMIN_TOKEN, Reply};
+use cairn_e2e::{App, DEV_ADMIN_TOKEN, Reply, until};
 use serde_json::json;
-
-/// Polls `f` until it answers `Some`, for at most 60 s.
-fn until<T>(what: &str, mut f: impl FnMut() -> Option<T>) -> T {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        if let Some(v) = f() {
-            return v;
-        }
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(200));
-    }
-}
 
 /// Tasks user `i` completes.
 fn tasks(i: usize) -> usize {
@@ -61,26 +48,7 @@ fn tuning_numbers_equal_an_independent_computation() {
     let publishable = project["publishable_key"].as_str().unwrap().to_owned();
     let identity = project["identity_secret"].as_str().unwrap().to_owned();
     let server = |method: &str, path: &str, body: &str, content_type: &str| -> Reply {
-        let mut attempt = 0;
-        loop {
-            attempt += 1;
-            let reply = app
-                .request(
-                    method,
-                    path,
-                    &[("authorization", &key), ("content-type", content_type)],
-                    Some(body),
-                )
-                .unwrap();
-            if reply.status != 503 || attempt == 5 {
-                return reply;
-            }
-            let wait = reply
-                .header("retry-after")
-                .and_then(|v| v.parse().ok())
-                .unwrap_or(1);
-            std::thread::sleep(Duration::from_secs(wait));
-        }
+        app.retrying(&key, method, path, body, content_type)
     };
     let toml = "version = 1\n\
                 [[metrics]]\nkey = \"task\"\nname = \"tasks\"\n\
@@ -127,29 +95,9 @@ fn tuning_numbers_equal_an_independent_computation() {
     let awards_expected: usize = (0..USERS)
         .map(|i| [1, 5, 20].iter().filter(|&&t| tasks(i) >= t).count())
         .sum();
-    let ledger = until("every award in the ledger", || {
-        let mut rows = Vec::new();
-        let mut cursor: Option<String> = None;
-        loop {
-            let q = cursor
-                .as_ref()
-                .map_or_else(String::new, |c| format!("&cursor={}", cairn_e2e::encode(c)));
-            let page = app
-                .request(
-                    "GET",
-                    &format!("/v1/milestones?limit=200{q}"),
-                    &[("authorization", &key)],
-                    None,
-                )
-                .unwrap()
-                .json();
-            rows.extend(page["milestones"].as_array()?.iter().cloned());
-            match page["next_cursor"].as_str() {
-                Some(c) => cursor = Some(c.to_owned()),
-                None => break,
-            }
-        }
-        (rows.len() == awards_expected).then_some(rows)
+    let ledger = until("every award in the ledger", 60, || {
+        app.ledger(&key)
+            .filter(|rows| rows.len() == awards_expected)
     });
     let mut held: BTreeMap<String, bool> = BTreeMap::new();
     let mut award: BTreeMap<(String, String), String> = BTreeMap::new();
@@ -300,35 +248,39 @@ fn tuning_numbers_equal_an_independent_computation() {
         }
     }
     let celebrated_tasks1 = (0..USERS).filter(|i| !held[&format!("u{i}")]).count() as u64;
-    let report = until("every conversion, call to action and share counted", || {
-        let r = app
-            .request(
-                "GET",
-                "/v1/analytics/impact",
-                &[("authorization", &key)],
-                None,
-            )
-            .unwrap();
-        assert_eq!(r.status, 200, "{}", r.body);
-        let r = r.json();
-        let ms = r["milestones"].as_array()?;
-        let done = ms.iter().all(|m| {
-            let k = m["milestone_key"].as_str().unwrap();
-            let c = &m["conversion"];
-            want.get(k).is_some_and(|w| {
-                c["celebrated"]["returned"].as_u64() == Some(w[1].1)
-                    && c["holdout"]["returned"].as_u64() == Some(w[0].1)
-            })
-        });
-        let t1 = ms.iter().find(|m| m["milestone_key"] == "tasks.1")?;
-        (done
-            && ms.len() == 4
-            && t1["cta"]["views"].as_u64() == Some(views)
-            && t1["cta"]["clicks"].as_u64() == Some(clicks)
-            && t1["shares"]["visits"].as_u64() == Some(shared.1)
-            && t1["shares"]["signups"].as_u64() == Some(shared.2))
-        .then_some(r)
-    });
+    let report = until(
+        "every conversion, call to action and share counted",
+        60,
+        || {
+            let r = app
+                .request(
+                    "GET",
+                    "/v1/analytics/impact",
+                    &[("authorization", &key)],
+                    None,
+                )
+                .unwrap();
+            assert_eq!(r.status, 200, "{}", r.body);
+            let r = r.json();
+            let ms = r["milestones"].as_array()?;
+            let done = ms.iter().all(|m| {
+                let k = m["milestone_key"].as_str().unwrap();
+                let c = &m["conversion"];
+                want.get(k).is_some_and(|w| {
+                    c["celebrated"]["returned"].as_u64() == Some(w[1].1)
+                        && c["holdout"]["returned"].as_u64() == Some(w[0].1)
+                })
+            });
+            let t1 = ms.iter().find(|m| m["milestone_key"] == "tasks.1")?;
+            (done
+                && ms.len() == 4
+                && t1["cta"]["views"].as_u64() == Some(views)
+                && t1["cta"]["clicks"].as_u64() == Some(clicks)
+                && t1["shares"]["visits"].as_u64() == Some(shared.1)
+                && t1["shares"]["signups"].as_u64() == Some(shared.2))
+            .then_some(r)
+        },
+    );
     for m in report["milestones"].as_array().unwrap() {
         let k = m["milestone_key"].as_str().unwrap();
         let w = want[k];

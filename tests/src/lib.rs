@@ -324,6 +324,83 @@ impl App {
     }
 }
 
+/// Polls `f` every 200 ms until it answers `Some`, for at most `secs` seconds: a wait on a
+/// condition a D1 write offers no event for (the ledger has the rows, the counts are in).
+pub fn until<T>(what: &str, secs: u64, mut f: impl FnMut() -> Option<T>) -> T {
+    let deadline = std::time::Instant::now() + Duration::from_secs(secs);
+    loop {
+        if let Some(v) = f() {
+            return v;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "timed out waiting for {what}"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+impl App {
+    /// `method path` with the bearer `auth`, sent again after its `Retry-After` while it is a
+    /// 503 (the local runtime restarting under the other tests' load), as a client would: only
+    /// for idempotent calls (events with keys, reads).
+    pub fn retrying(
+        &self,
+        auth: &str,
+        method: &str,
+        path: &str,
+        body: &str,
+        content_type: &str,
+    ) -> Reply {
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let reply = self
+                .request(
+                    method,
+                    path,
+                    &[("authorization", auth), ("content-type", content_type)],
+                    Some(body),
+                )
+                .unwrap();
+            if reply.status != 503 || attempt == 5 {
+                return reply;
+            }
+            let wait = reply
+                .header("retry-after")
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(1);
+            std::thread::sleep(Duration::from_secs(wait));
+        }
+    }
+
+    /// Every row of the ledger (`GET /v1/milestones`, page after page) with the bearer `auth`;
+    /// `None` when a page is not a list.
+    pub fn ledger(&self, auth: &str) -> Option<Vec<Value>> {
+        let mut rows = Vec::new();
+        let mut cursor: Option<String> = None;
+        loop {
+            let q = cursor
+                .as_ref()
+                .map_or_else(String::new, |c| format!("&cursor={}", encode(c)));
+            let page = self
+                .request(
+                    "GET",
+                    &format!("/v1/milestones?limit=200{q}"),
+                    &[("authorization", auth)],
+                    None,
+                )
+                .ok()?
+                .json();
+            rows.extend(page["milestones"].as_array()?.iter().cloned());
+            match page["next_cursor"].as_str() {
+                Some(c) => cursor = Some(c.to_owned()),
+                None => return Some(rows),
+            }
+        }
+    }
+}
+
 /// `value` percent-encoded for a query string (RFC 3986 unreserved characters stay).
 pub fn encode(value: &str) -> String {
     value

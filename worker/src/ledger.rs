@@ -432,19 +432,13 @@ pub async fn flush(env: &Env, items: &[OutboxItem], now: jiff::Timestamp) -> Api
                 *click,
             )?);
             positions.push(statements.len());
-            statements.push(
-                db.prepare(
-                    "UPDATE milestones SET cta = cta | ?5 WHERE project_id = ?1 AND id = ?2 \
-                     AND ((subject_type = 'user' AND subject_id = ?3) OR (subject_type = 'account' AND subject_id = ?4))",
-                )
-                .bind(&[
-                    project.as_str().into(),
-                    id.as_str().into(),
-                    user.as_str().into(),
-                    account.as_deref().map_or(wasm_bindgen::JsValue::NULL, Into::into),
-                    bit.into(),
-                ])?,
-            );
+            statements.push(members_award(
+                &db,
+                "cta = cta | ?5",
+                (project, id),
+                (user, account.as_deref()),
+                bit.into(),
+            )?);
             continue;
         }
         if let OutboxItem::Reached { project, cells, .. } = item {
@@ -525,18 +519,19 @@ pub async fn flush(env: &Env, items: &[OutboxItem], now: jiff::Timestamp) -> Api
                     r.account_id.as_deref().map_or(wasm_bindgen::JsValue::NULL, Into::into),
                     r.stage.as_deref().map_or(wasm_bindgen::JsValue::NULL, Into::into),
                 ])?,
-            OutboxItem::Seen { project, id, user, account, at } => db
-                .prepare(
-                    "UPDATE milestones SET seen_at = coalesce(seen_at, ?5) WHERE project_id = ?1 AND id = ?2 \
-                     AND ((subject_type = 'user' AND subject_id = ?3) OR (subject_type = 'account' AND subject_id = ?4))",
-                )
-                .bind(&[
-                    project.as_str().into(),
-                    id.as_str().into(),
-                    user.as_str().into(),
-                    account.as_deref().map_or(wasm_bindgen::JsValue::NULL, Into::into),
-                    at.as_str().into(),
-                ])?,
+            OutboxItem::Seen {
+                project,
+                id,
+                user,
+                account,
+                at,
+            } => members_award(
+                &db,
+                "seen_at = coalesce(seen_at, ?5)",
+                (project, id),
+                (user, account.as_deref()),
+                at.as_str().into(),
+            )?,
             OutboxItem::Stall(_)
             | OutboxItem::Returned { .. }
             | OutboxItem::Cta { .. }
@@ -599,6 +594,29 @@ pub async fn flush(env: &Env, items: &[OutboxItem], now: jiff::Timestamp) -> Api
         }
     }
     Ok(Flushed { done, jobs_made })
+}
+
+/// `UPDATE milestones SET {set}` (`?5` is `value`) on award `id` of `project`, when it is the
+/// member's own or their account's.
+fn members_award(
+    db: &D1Database,
+    set: &str,
+    (project, id): (&str, &str),
+    (user, account): (&str, Option<&str>),
+    value: wasm_bindgen::JsValue,
+) -> ApiResult<worker::D1PreparedStatement> {
+    Ok(db
+        .prepare(format!(
+            "UPDATE milestones SET {set} WHERE project_id = ?1 AND id = ?2 \
+             AND ((subject_type = 'user' AND subject_id = ?3) OR (subject_type = 'account' AND subject_id = ?4))"
+        ))
+        .bind(&[
+            project.into(),
+            id.into(),
+            user.into(),
+            account.map_or(wasm_bindgen::JsValue::NULL, Into::into),
+            value,
+        ])?)
 }
 
 /// What [`flush`] did.
