@@ -79,6 +79,11 @@ pub async fn call<T: DeserializeOwned>(
     body: Option<&str>,
 ) -> Result<T, Failure> {
     let response = send(method, path, body).await?;
+    json_of(&response).await
+}
+
+/// The answer's body as JSON of type `T`.
+async fn json_of<T: DeserializeOwned>(response: &Response) -> Result<T, Failure> {
     let text = JsFuture::from(response.text().map_err(failure)?)
         .await
         .map_err(failure)?
@@ -98,15 +103,7 @@ pub async fn call_with<T: DeserializeOwned>(
     body: &str,
 ) -> Result<T, Failure> {
     let response = send_typed(method, path, Some((content_type, body))).await?;
-    let text = JsFuture::from(response.text().map_err(failure)?)
-        .await
-        .map_err(failure)?
-        .as_string()
-        .unwrap_or_default();
-    serde_json::from_str(&text).map_err(|e| Failure {
-        status: response.status(),
-        message: format!("unexpected answer: {e}"),
-    })
+    json_of(&response).await
 }
 
 /// `method path`, ignoring the answer's body.

@@ -513,6 +513,16 @@ fn chart(title_id: String, title: String, bars: Vec<model::Bar>, width: f64) -> 
     }
 }
 
+/// One bar per value ([`model::simple_bars`]), as [`chart`] draws them.
+fn simple_chart(title_id: &str, title: String, values: &[(String, f64)]) -> impl IntoView + use<> {
+    chart(
+        title_id.to_owned(),
+        title,
+        model::simple_bars(values),
+        model::simple_width(values),
+    )
+}
+
 /// Time to first milestone by signup week, and progression through tiers.
 #[component]
 fn Progress() -> impl IntoView {
@@ -563,14 +573,12 @@ fn Progress() -> impl IntoView {
                     .collect::<Vec<_>>()
                     .join(", ")
             );
-            let (wb, ww) = (model::simple_bars(&weeks), model::simple_width(&weeks));
-            let (tb, tw) = (model::simple_bars(&tiers), model::simple_width(&tiers));
             view! {
                 <section class="impact" aria-labelledby="ttfm-title">
                     <h2 id="ttfm-title">"Time to first milestone"</h2>
                     <p class="meta">"From a user's first event to their first milestone reached live, by the week they started (UTC): nearest-rank median, 75th and 90th percentiles, in whole hours."</p>
                     <div class="chart-and-table">
-                        {chart("ttfm-chart".into(), week_title, wb, ww)}
+                        {simple_chart("ttfm-chart", week_title, &weeks)}
                         <table class="numbers">
                             <caption>"Time to first milestone: the numbers"</caption>
                             <thead><tr>
@@ -595,7 +603,7 @@ fn Progress() -> impl IntoView {
                     <h2 id="tiers-title">"Progression through tiers"</h2>
                     <p class="meta">{format!("Of the {} users with a milestone, how many reached each tier (history included).", p.users)}</p>
                     <div class="chart-and-table">
-                        {chart("tiers-chart".into(), tier_title, tb, tw)}
+                        {simple_chart("tiers-chart", tier_title, &tiers)}
                         <table class="numbers">
                             <caption>"Progression through tiers: the numbers"</caption>
                             <thead><tr><th scope="col">"Tier"</th><th scope="col">"Users"</th><th scope="col">"Share"</th></tr></thead>
@@ -634,7 +642,6 @@ fn Engagement(milestones: Vec<MilestoneImpact>) -> impl IntoView {
             .collect::<Vec<_>>()
             .join(", ")
     );
-    let (b, w) = (model::simple_bars(&bars), model::simple_width(&bars));
     view! {
         <section class="impact" aria-labelledby="cta-title">
             <h2 id="cta-title">"Calls to action and sharing"</h2>
@@ -645,7 +652,7 @@ fn Engagement(milestones: Vec<MilestoneImpact>) -> impl IntoView {
                 "came from a badge's page."
             </p>
             <div class="chart-and-table">
-                {chart("cta-chart".into(), title, b, w)}
+                {simple_chart("cta-chart", title, &bars)}
                 <table class="numbers">
                     <caption>"Click-through by tier: the numbers"</caption>
                     <thead><tr><th scope="col">"Tier"</th><th scope="col">"Shown"</th><th scope="col">"Clicked"</th><th scope="col">"Click-through"</th></tr></thead>
@@ -702,7 +709,6 @@ fn funnel(steps: &[cairn_wire::FunnelStep]) -> impl IntoView + use<> {
             .collect::<Vec<_>>()
             .join(", ")
     );
-    let (b, w) = (model::simple_bars(&bars), model::simple_width(&bars));
     let steps = steps.to_vec();
     view! {
         <section class="impact" aria-labelledby="funnel-title">
@@ -713,7 +719,7 @@ fn funnel(steps: &[cairn_wire::FunnelStep]) -> impl IntoView + use<> {
                 "before who have not reached this one (stalled, or still on their way)."
             </p>
             <div class="chart-and-table">
-                {chart("funnel-chart".into(), title, b, w)}
+                {simple_chart("funnel-chart", title, &bars)}
                 <table class="numbers">
                     <caption>"The funnel: the numbers"</caption>
                     <thead><tr><th scope="col">"Step"</th><th scope="col">"Users"</th><th scope="col">"From the step before"</th><th scope="col">"Not there yet"</th></tr></thead>
@@ -827,7 +833,6 @@ fn LadderReport(r: LadderResponse, thresholds: RwSignal<String>) -> impl IntoVie
             .collect::<Vec<_>>()
             .join(", ")
     );
-    let (b, w) = (model::simple_bars(&bars), model::simple_width(&bars));
     let suggested = r
         .suggested
         .iter()
@@ -861,7 +866,7 @@ fn LadderReport(r: LadderResponse, thresholds: RwSignal<String>) -> impl IntoVie
         <section class="impact" aria-labelledby="dist-title">
             <h2 id="dist-title">"The distribution"</h2>
             <div class="chart-and-table">
-                {chart("ladder-chart".into(), title, b, w)}
+                {simple_chart("ladder-chart", title, &bars)}
                 <table class="numbers">
                     <caption>"Totals and days: the numbers"</caption>
                     <thead><tr>

@@ -624,19 +624,7 @@ fn check_comparison(got: &Value, celebrated: Counts, holdout: Counts) {
 #[test]
 fn impact_numbers_equal_an_independent_computation() {
     let app = App::start("console-impact").unwrap();
-    let admin = format!("Bearer {DEV_ADMIN_TOKEN}");
-    let project = app
-        .request(
-            "POST",
-            "/v1/projects",
-            &[
-                ("authorization", &admin),
-                ("content-type", "application/json"),
-            ],
-            Some(r#"{"name":"Impact","allowed_origins":[]}"#),
-        )
-        .unwrap()
-        .json();
+    let project = app.create_project("Impact");
     let key = format!("Bearer {}", project["secret_key"].as_str().unwrap());
     // Events carry idempotency keys, so a 503 (the local runtime restarting mid-request under
     // the other tests' load) is sent again after its Retry-After, as a client would.

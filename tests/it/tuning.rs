@@ -7,7 +7,7 @@
 
 use std::collections::BTreeMap;
 
-use cairn_e2e::{App, DEV_ADMIN_TOKEN, Reply, until};
+use cairn_e2e::{App, Reply, until};
 use serde_json::json;
 
 /// Tasks user `i` completes.
@@ -31,19 +31,7 @@ const GRID: [u64; 13] = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 12, 15, 20];
 #[test]
 fn tuning_numbers_equal_an_independent_computation() {
     let app = App::start("tuning").unwrap();
-    let admin = format!("Bearer {DEV_ADMIN_TOKEN}");
-    let project = app
-        .request(
-            "POST",
-            "/v1/projects",
-            &[
-                ("authorization", &admin),
-                ("content-type", "application/json"),
-            ],
-            Some(r#"{"name":"Tuning","allowed_origins":[]}"#),
-        )
-        .unwrap()
-        .json();
+    let project = app.create_project("Tuning");
     let key = format!("Bearer {}", project["secret_key"].as_str().unwrap());
     let publishable = project["publishable_key"].as_str().unwrap().to_owned();
     let identity = project["identity_secret"].as_str().unwrap().to_owned();

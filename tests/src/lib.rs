@@ -374,6 +374,25 @@ impl App {
         }
     }
 
+    /// A new project named `name` (admin token): its id and keys, as `POST /v1/projects`
+    /// answers them.
+    pub fn create_project(&self, name: &str) -> Value {
+        let admin = format!("Bearer {DEV_ADMIN_TOKEN}");
+        let reply = self
+            .request(
+                "POST",
+                "/v1/projects",
+                &[
+                    ("authorization", &admin),
+                    ("content-type", "application/json"),
+                ],
+                Some(&serde_json::json!({ "name": name, "allowed_origins": [] }).to_string()),
+            )
+            .unwrap();
+        assert_eq!(reply.status, 201, "{}", reply.body);
+        reply.json()
+    }
+
     /// Every row of the ledger (`GET /v1/milestones`, page after page) with the bearer `auth`;
     /// `None` when a page is not a list.
     pub fn ledger(&self, auth: &str) -> Option<Vec<Value>> {

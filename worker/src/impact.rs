@@ -163,6 +163,8 @@ pub async fn report(
     now: jiff::Timestamp,
 ) -> ApiResult<ImpactResponse> {
     let [h1, h7, h30] = RETURN_DAYS.map(|n| horizon(now, n));
+    // The milestone asked for, or NULL for all of them (each query's `?… IS NULL OR …`).
+    let only: wasm_bindgen::JsValue = milestone.map_or(wasm_bindgen::JsValue::NULL, Into::into);
     let rows: Vec<ArmRow> = env
         .d1(DB)?
         .prepare(
@@ -180,7 +182,7 @@ pub async fn report(
             h1.into(),
             h7.into(),
             h30.into(),
-            milestone.map_or(wasm_bindgen::JsValue::NULL, Into::into),
+            only.clone(),
             horizon(now, CONVERSION_DAYS).into(),
         ])?
         .all()
@@ -192,10 +194,7 @@ pub async fn report(
             "SELECT milestone_key, views, clicks FROM cta_stats WHERE project_id = ?1 \
              AND (?2 IS NULL OR milestone_key = ?2)",
         )
-        .bind(&[
-            project_id.into(),
-            milestone.map_or(wasm_bindgen::JsValue::NULL, Into::into),
-        ])?
+        .bind(&[project_id.into(), only.clone()])?
         .all()
         .await?
         .results()?;
@@ -205,10 +204,7 @@ pub async fn report(
             "SELECT milestone_key, count(*) AS shares, sum(visits) AS visits, sum(signups) AS signups \
              FROM shares WHERE project_id = ?1 AND (?2 IS NULL OR milestone_key = ?2) GROUP BY milestone_key",
         )
-        .bind(&[
-            project_id.into(),
-            milestone.map_or(wasm_bindgen::JsValue::NULL, Into::into),
-        ])?
+        .bind(&[project_id.into(), only.clone()])?
         .all()
         .await?
         .results()?;

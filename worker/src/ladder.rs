@@ -3,7 +3,6 @@
 //! sends each crossing once (totals only grow); the writer adds it in its D1 batch, with the
 //! item's key in `rollup_keys` so that a redelivered item counts once.
 
-use cairn_core::definitions::{Rule, Scope};
 use cairn_core::ladder::{self, Cell};
 use cairn_core::wire::LadderResponse;
 use serde::Deserialize;
@@ -133,17 +132,7 @@ pub async fn report(
             Some("metric"),
         ));
     };
-    let mut current: Vec<u64> = defs
-        .milestones()
-        .iter()
-        .filter(|x| x.scope == Scope::User)
-        .filter_map(|x| match &x.rule {
-            Rule::Total { metric, threshold } if *metric == key => Some(*threshold),
-            _ => None,
-        })
-        .collect();
-    current.sort_unstable();
-    current.dedup();
+    let current = defs.user_thresholds(&key);
     let asked = match thresholds {
         Some(text) => ladder::parse_thresholds(text)
             .map_err(|e| ApiError::bad(ErrorCode::InvalidQuery, e, Some("thresholds")))?,

@@ -1332,6 +1332,26 @@ impl Compiled {
         &self.source
     }
 
+    /// The thresholds of the user milestones on `metric`'s total, increasing, each once (the
+    /// ladder the console's tuning starts from).
+    pub fn user_thresholds(&self, metric: &str) -> Vec<u64> {
+        let mut out: Vec<u64> = self
+            .milestones
+            .iter()
+            .filter(|m| m.scope == Scope::User)
+            .filter_map(|m| match &m.rule {
+                Rule::Total {
+                    metric: of,
+                    threshold,
+                } if of == metric => Some(*threshold),
+                _ => None,
+            })
+            .collect();
+        out.sort_unstable();
+        out.dedup();
+        out
+    }
+
     /// Every milestone, ladders expanded, in definition order (ladders first).
     pub fn milestones(&self) -> &[Milestone] {
         &self.milestones
