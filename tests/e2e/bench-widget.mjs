@@ -9,12 +9,14 @@
 //    top-level task (the `toplevel` category: animation frames, style, layout, paint, commit,
 //    everything) on the page's main thread, on its workers, and on the compositor and raster
 //    threads (the renderer's compositor and tile workers, the GPU process's display
-//    compositor), for Cairn (its canvas painter) and for canvas-confetti drawing on the main
-//    thread and in its worker, at 1× and 4× CPU throttling; and the 60 Hz frames with more
-//    than 20 ms of main-thread work. 3 bursts each (CAIRN_BENCH_ROUNDS), taking turns.
+//    compositor), for Cairn embedded from the page's origin (drawn in its worker) and from
+//    another origin (drawn in its confetti frame's worker; the frame's threads count as the
+//    page's when it shares its renderer, as on loopback, else as workers), and for canvas-confetti drawing on the main thread and in its
+//    worker, at 1× and 4× CPU throttling; and the 60 Hz frames with more than 20 ms of
+//    main-thread work. 3 bursts each (CAIRN_BENCH_ROUNDS), taking turns.
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
-import { launch, base } from "./lib.mjs";
+import { launch, base, hostServer } from "./lib.mjs";
 
 const require = createRequire(import.meta.url);
 const CONFETTI = readFileSync(require.resolve("canvas-confetti/dist/confetti.browser.js"), "utf8");
@@ -84,14 +86,18 @@ function role(name) {
 async function frameCost(browser, who, particles, throttle) {
   const context = await browser.newContext({ viewport: { width: 1200, height: 800 } });
   const p = await context.newPage();
-  const body = who === "cairn"
+  // Cairn embedded from the page's origin (its worker) or from another (its frame's worker):
+  // the page is then served by a server of ours on another port.
+  const framed = who === "cairn (cross-origin frame)";
+  const body = who.startsWith("cairn")
     ? `<script>window.cairn = window.cairn || function () { (cairn.q = cairn.q || []).push(arguments); };
          addEventListener("cairn:ready", () => { window.__ready = 1; });</script>
-       <script async src="/cairn.js" data-key="${KEY}"></script>`
+       <script async src="${base}/cairn.js" data-key="${KEY}"></script>`
     : `<script>${CONFETTI}</script><canvas id="c" style="position:fixed;inset:0;width:100vw;height:100vh;pointer-events:none"></canvas>
        <script>window.__ready = 1;</script>`;
-  await p.route(base + "/__bench/frames.html", (r) => r.fulfill({ body: page(body), contentType: "text/html" }));
-  await p.goto(base + "/__bench/frames.html");
+  const host = framed ? await hostServer({ "/__bench/frames.html": { body: page(body), type: "text/html" } }) : null;
+  if (!host) await p.route(base + "/__bench/frames.html", (r) => r.fulfill({ body: page(body), contentType: "text/html" }));
+  await p.goto((host ? host.origin : base) + "/__bench/frames.html");
   await p.waitForFunction(() => window.__ready, null, { timeout: 15000 });
   const cdp = await context.newCDPSession(p);
   await cdp.send("Emulation.setCPUThrottlingRate", { rate: throttle });
@@ -101,7 +107,7 @@ async function frameCost(browser, who, particles, throttle) {
   await p.evaluate(({ who, particles }) => {
     performance.mark("cairn-bench-burst");
     // The same burst for all: from the bottom centre, upwards, 70° spread, ~2.8 s.
-    if (who === "cairn") {
+    if (who.startsWith("cairn")) {
       cairn("configure", { confetti: { particles, origin: { x: 0.5, y: 0.9 } } });
       cairn("celebrate", { title: "Bench", tier: "mid" });
     } else {
@@ -114,10 +120,14 @@ async function frameCost(browser, who, particles, throttle) {
   await new Promise((r) => setTimeout(r, WINDOW_S * 1000 * Math.max(1, throttle / 2) + 300));
   const trace = JSON.parse((await browser.stopTracing()).toString());
   await context.close();
+  await host?.close();
   const events = trace.traceEvents || trace;
   const start = events.find((e) => e.name === "cairn-bench-burst" && (e.cat || "").includes("blink.user_timing"));
   if (!start) throw new Error("the burst's mark is not in the trace");
   const names = new Map(events.filter((e) => e.ph === "M" && e.name === "thread_name").map((e) => [`${e.pid}:${e.tid}`, e.args.name]));
+  // Renderer processes other than the page's that ran anything in the window: the frame's.
+  const frameProcesses = new Set(events.filter((e) => e.ph === "X" && e.pid !== start.pid && e.dur
+    && role(names.get(`${e.pid}:${e.tid}`) || "") === "worker").map((e) => e.pid));
   // From the start of the task that launched the burst (the mark is inside it).
   const launch = events.find((e) => e.ph === "X" && e.pid === start.pid && e.tid === start.tid && (e.cat || "").includes("toplevel") && e.ts <= start.ts && e.ts + e.dur >= start.ts);
   const t0 = launch ? launch.ts : start.ts, t1 = t0 + WINDOW_S * 1e6;
@@ -127,9 +137,14 @@ async function frameCost(browser, who, particles, throttle) {
   for (const e of events) {
     if (e.ph !== "X" || !e.dur || !(e.cat || "").includes("toplevel")) continue;
     const thread = `${e.pid}:${e.tid}`;
-    const r = role(names.get(thread) || "");
+    let r = role(names.get(thread) || "");
     // The page's main thread and workers are in its renderer process; compositing anywhere.
-    if ((r === "main" || r === "worker") && e.pid !== start.pid) continue;
+    // Cairn's cross-origin frame runs in a renderer of its own: its main thread and worker
+    // count with the workers (work done off the page's main thread, but done).
+    if ((r === "main" || r === "worker") && e.pid !== start.pid) {
+      if (!framed || !frameProcesses.has(e.pid)) continue;
+      r = "worker";
+    }
     if (r === "main" || r === "worker") spans[r].push([e.ts, e.ts + e.dur]);
     if (r === "compositor") {
       if (!spans.compositor.has(thread)) spans.compositor.set(thread, []);
@@ -158,14 +173,14 @@ try {
   const frames = [];
   for (const throttle of [1, 4]) {
     for (const particles of [150, 1000]) {
-      // ROUNDS bursts each, the three contenders taking turns, so that a slow moment of the
+      // ROUNDS bursts each, the contenders taking turns, so that a slow moment of the
       // machine does not fall on one of them only; frames of all rounds pooled.
-      const who3 = ["cairn", "canvas-confetti", "canvas-confetti (worker)"];
-      const runs = who3.map(() => []);
+      const contenders = ["cairn", "cairn (cross-origin frame)", "canvas-confetti", "canvas-confetti (worker)"];
+      const runs = contenders.map(() => []);
       for (let r = 0; r < ROUNDS; r++) {
-        for (const [i, who] of who3.entries()) runs[i].push(await frameCost(browser, who, particles, throttle));
+        for (const [i, who] of contenders.entries()) runs[i].push(await frameCost(browser, who, particles, throttle));
       }
-      for (const [i, who] of who3.entries()) {
+      for (const [i, who] of contenders.entries()) {
         const rs = runs[i];
         const mean = (k) => round(rs.reduce((a, x) => a + x[k], 0) / rs.length);
         const main = mean("main"), worker = mean("worker"), compositor = mean("compositor");

@@ -5,7 +5,7 @@
 // scan of each state. Screenshots go to the test's directory.
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
-import { launch, base, artifacts, recordEvents, confettiPixels, report } from "./lib.mjs";
+import { launch, base, artifacts, recordEvents, waitForConfetti, report } from "./lib.mjs";
 
 const require = createRequire(import.meta.url);
 const AXE = readFileSync(require.resolve("axe-core/axe.min.js"), "utf8");
@@ -256,7 +256,7 @@ try {
     cairn("configure", { confetti: { shapes: ["★", "data:image/svg+xml," + encodeURIComponent(svg)] } });
     cairn("celebrate", { title: "Shapes", tier: "mid" });
   });
-  out.shapes = await page.waitForFunction(confettiPixels, 50, { timeout: 3000 }).then((h) => h.jsonValue(), () => 0);
+  out.shapes = await waitForConfetti(page, 50, 3000);
   await page.screenshot({ path: `${artifacts}/emoji-and-image-particles.png` });
   await page.evaluate(() => cairn("configure", { confetti: { shapes: ["square", "circle"] } }));
   await page.waitForFunction(burstOver, null, { timeout: 10000 });

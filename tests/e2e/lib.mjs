@@ -1,4 +1,5 @@
 // Shared helpers of the Playwright drivers: launch Debian's Chromium offline, headless.
+import { createServer } from "node:http";
 import { chromium } from "playwright-core";
 
 export const base = process.env.CAIRN_BASE;
@@ -15,6 +16,22 @@ export async function launch() {
   });
 }
 
+// Another origin's web server on 127.0.0.1 (a host page embedding Cairn from wrangler dev's
+// origin, as a product does): `pages` maps a path to {body, type, headers}. Loopback, so
+// Chromium's local-network rules see a loopback page calling a loopback API.
+export async function hostServer(pages) {
+  const server = createServer((req, res) => {
+    const path = new URL(req.url, "http://x").pathname;
+    // The browser's own favicon request is not the page's.
+    if (path === "/favicon.ico") return void res.writeHead(204).end();
+    const page = pages[path];
+    if (!page) return void res.writeHead(404).end();
+    res.writeHead(200, { "content-type": page.type, ...(page.headers ?? {}) }).end(page.body);
+  });
+  await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return { origin: `http://127.0.0.1:${server.address().port}`, close: () => new Promise((r) => { server.close(r); server.closeAllConnections(); }) };
+}
+
 // Records what the widget tells the host page (its public DOM events) in window.__seen.
 export function recordEvents() {
   window.__seen = { awards: [], tracks: [], ready: 0, errors: [] };
@@ -24,16 +41,45 @@ export function recordEvents() {
   addEventListener("cairn:error", (e) => window.__seen.errors.push(e.detail));
 }
 
-// Count of painted pixels on the widget's confetti canvas (inside its shadow root), or 0 while
-// fewer than `min` are painted (so it can be awaited with page.waitForFunction).
-export function confettiPixels(min = 1) {
-  const host = document.querySelector("cairn-layer");
-  const canvas = host && host.shadowRoot && host.shadowRoot.querySelector("canvas.confetti");
-  if (!canvas || !canvas.width) return 0;
-  const data = canvas.getContext("2d").getImageData(0, 0, canvas.width, canvas.height).data;
-  let n = 0;
-  for (let i = 3; i < data.length; i += 16) if (data[i] > 0) n++;
-  return n >= min ? n : 0;
+// Painted confetti, read from real screenshots (the canvas may be drawn by a worker, which the
+// page cannot read back): the pixels (every 4th) that change when the widget's confetti canvas
+// (or frame) is hidden, outside its toasts (which move on their own).
+export async function confettiPixels(page) {
+  const toasts = await page.evaluate(() => [...(document.querySelector("cairn-layer")?.shadowRoot?.querySelectorAll(".toast") ?? [])]
+    .map((t) => { const r = t.getBoundingClientRect(); return [r.left - 16, r.top - 16, r.right + 16, r.bottom + 16]; }));
+  const shown = (await page.screenshot()).toString("base64");
+  // The canvas, or the confetti frame of a cross-origin embed.
+  const visibility = (value) => page.evaluate((value) => {
+    const layers = [...(document.querySelector("cairn-layer")?.shadowRoot?.querySelectorAll(".confetti") ?? [])];
+    for (const l of layers) if (value) l.style.visibility = value; else l.style.removeProperty("visibility");
+    return layers.length > 0;
+  }, value);
+  if (!(await visibility("hidden"))) return 0;
+  const hidden = (await page.screenshot()).toString("base64");
+  await visibility(null);
+  return page.evaluate(async ({ shown, hidden, toasts }) => {
+    const pixels = async (b64) => {
+      const img = new Image(); img.src = "data:image/png;base64," + b64; await img.decode();
+      const c = new OffscreenCanvas(img.width, img.height); const g = c.getContext("2d"); g.drawImage(img, 0, 0);
+      return { w: img.width, d: g.getImageData(0, 0, img.width, img.height).data };
+    };
+    const a = await pixels(shown), b = await pixels(hidden);
+    let n = 0;
+    for (let i = 0; i < a.d.length; i += 16) {
+      const x = (i / 4) % a.w, y = Math.floor(i / 4 / a.w);
+      if (toasts.some(([l, t, r, btm]) => x >= l && x <= r && y >= t && y <= btm)) continue;
+      if (Math.abs(a.d[i] - b.d[i]) + Math.abs(a.d[i + 1] - b.d[i + 1]) + Math.abs(a.d[i + 2] - b.d[i + 2]) > 60) n++;
+    }
+    return n;
+  }, { shown, hidden, toasts });
+}
+
+// Waits for at least `min` painted confetti pixels (confettiPixels) and gives the count, or the
+// most seen if `timeout` ms pass first.
+export async function waitForConfetti(page, min, timeout = 5000) {
+  let most = 0;
+  for (const end = Date.now() + timeout; Date.now() < end && most < min;) most = Math.max(most, await confettiPixels(page));
+  return most;
 }
 
 // Titles of the toasts on screen.

@@ -1,6 +1,6 @@
 // Real time in a real browser: a server-side event celebrates on the open page without a reload,
 // once across two tabs; reduced motion draws no particles; cairn('on') and cairn('celebrate').
-import { launch, base, artifacts, recordEvents, confettiPixels, toastTitles, report } from "./lib.mjs";
+import { launch, base, artifacts, recordEvents, confettiPixels, waitForConfetti, toastTitles, report } from "./lib.mjs";
 
 const SECRET_KEY = "sk_demo_acme_dev_only_0000000000000000"; // the local demo's, dev only
 
@@ -75,7 +75,7 @@ try {
   const latencyMs = Date.now() - sent;
   // Headless Chromium animates the front tab only.
   await first.page.bringToFront();
-  const pixels = await first.page.waitForFunction(confettiPixels, 50, { timeout: 3000 }).then((h) => h.jsonValue(), () => 0);
+  const pixels = await waitForConfetti(first.page, 50, 3000);
   const toasts = await first.page.evaluate(toastTitles);
   await first.page.screenshot({ path: `${artifacts}/server-side-award.png` });
   // Both tabs have had the award and decided (the one that celebrated holds its lock).
@@ -113,11 +113,15 @@ try {
   await c.page.waitForFunction(() => window.__seen.awards.length > 0, null, { timeout: 5000 });
   await c.page.waitForFunction(() => document.querySelector("cairn-layer").shadowRoot.querySelector(".toast"));
   await c.page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
-  const calmPixels = await c.page.evaluate(confettiPixels);
+  const calmPixels = await confettiPixels(c.page);
   const calmToasts = await c.page.evaluate(toastTitles);
   await c.page.screenshot({ path: `${artifacts}/reduced-motion.png` });
 
   // Shutdown removes the layer and closes the stream.
+  // The preview's burst is drawn in the confetti worker, started from beside the loader
+  // (the demo serves the widget from its origin); shutdown terminates it.
+  const workers = a.page.workers().map((w) => new URL(w.url()).pathname);
+  const closed = Promise.all(a.page.workers().map((w) => new Promise((r) => w.once("close", r))));
   // `shutdown` is synchronous; cairn:shutdown is its last step.
   const afterShutdown = await a.page.evaluate(() => {
     let told = false;
@@ -125,11 +129,13 @@ try {
     cairn("shutdown");
     return { told, layer: !!document.querySelector("cairn-layer"), cairn: typeof window.cairn };
   });
+  await within(closed, "the confetti worker's end");
+  afterShutdown.workers = a.page.workers().length;
 
   report({
     latencyMs, counts, pixels, toasts, seen, preview,
     calm: { pixels: calmPixels, toasts: calmToasts },
-    afterShutdown,
+    afterShutdown, workers,
     errors: [...a.errors, ...b.errors, ...c.errors],
   });
 } finally {

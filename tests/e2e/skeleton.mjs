@@ -1,6 +1,6 @@
 // Walking skeleton in a real browser: click "Create project" 10 times on the demo site and
 // observe every celebration; then reload and observe again.
-import { launch, base, artifacts, recordEvents, confettiPixels, toastTitles, report } from "./lib.mjs";
+import { launch, base, artifacts, recordEvents, confettiPixels, waitForConfetti, toastTitles, report } from "./lib.mjs";
 
 const browser = await launch();
 try {
@@ -19,7 +19,7 @@ try {
     const awards = await page.evaluate(() => window.__seen.awards.length);
     if (awards > celebrations.length) {
       // A celebration began: the canvas must actually draw and the toast must show.
-      const pixels = await page.waitForFunction(confettiPixels, 200, { timeout: 5000 }).then((h) => h.jsonValue());
+      const pixels = await waitForConfetti(page, 200, 5000);
       await page.waitForFunction((t) => t > 0, (await page.evaluate(toastTitles)).length, { timeout: 5000 });
       const toasts = await page.evaluate(toastTitles);
       await page.screenshot({ path: `${artifacts}/celebration-${i}.png` });
@@ -37,7 +37,7 @@ try {
   await page.waitForFunction(() => window.__seen.ready === 1, null, { timeout: 15000 });
   const afterReload = await page.evaluate(() => ({ awards: window.__seen.awards.length, toasts: [] }));
   afterReload.toasts = await page.evaluate(toastTitles);
-  afterReload.pixels = await page.evaluate(confettiPixels);
+  afterReload.pixels = await confettiPixels(page);
 
   report({ user, celebrations, ...first, afterReload, consoleErrors });
 } finally {

@@ -4,6 +4,7 @@ mod analytics;
 mod api;
 mod cli;
 mod components;
+mod confetti;
 mod console;
 mod edge;
 mod fuzz;

@@ -60,9 +60,14 @@ fn server_side_awards_celebrate_live_once_across_tabs() {
     );
 
     assert_eq!(
+        seen["workers"],
+        json!(["/confetti-worker.js"]),
+        "confetti is drawn in one worker, beside the loader"
+    );
+    assert_eq!(
         seen["afterShutdown"],
-        json!({"told": true, "layer": false, "cairn": "undefined"}),
-        "shutdown removes the layer and window.cairn, then says so"
+        json!({"told": true, "layer": false, "cairn": "undefined", "workers": 0}),
+        "shutdown removes the layer, the confetti worker and window.cairn, then says so"
     );
     assert!(app.dir().join("server-side-award.png").exists());
 }

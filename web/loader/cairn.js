@@ -22,7 +22,9 @@
   import(u("__CAIRN_JS__"))
     .then(function (m) {
       return m.default({ module_or_path: wasm }).then(function () {
-        m.start(s.getAttribute("data-key") || "", s.getAttribute("data-api") || new URL(src).origin, c.q || [], s.dataset);
+        // The script's own URL: confetti is drawn in a worker started from it (or, from another
+        // origin than the page's, in the confetti frame beside it).
+        m.start(s.getAttribute("data-key") || "", s.getAttribute("data-api") || new URL(src).origin, c.q || [], s.dataset, src);
       });
     })
     .catch(function (e) { console.error("cairn: could not load the widget", e); });

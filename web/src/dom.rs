@@ -1,5 +1,6 @@
 //! Small DOM helpers shared by the embed and the components.
 
+use wasm_bindgen::closure::Closure;
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{CustomEvent, CustomEventInit};
 
@@ -111,4 +112,36 @@ pub fn set_timeout(f: impl FnOnce() + 'static, ms: f64) {
         f.unchecked_ref(),
         ms.max(0.0) as i32,
     );
+}
+
+/// An event listener added to a target, removed from it when dropped (not only released).
+pub struct Listener {
+    target: web_sys::EventTarget,
+    event: &'static str,
+    f: Closure<dyn Fn(web_sys::Event)>,
+}
+
+impl Listener {
+    /// Adds `f` as `target`'s listener of `event`.
+    pub fn add(
+        target: &web_sys::EventTarget,
+        event: &'static str,
+        f: impl Fn(web_sys::Event) + 'static,
+    ) -> Result<Self, JsValue> {
+        let f = Closure::<dyn Fn(web_sys::Event)>::new(f);
+        target.add_event_listener_with_callback(event, f.as_ref().unchecked_ref())?;
+        Ok(Self {
+            target: target.clone(),
+            event,
+            f,
+        })
+    }
+}
+
+impl Drop for Listener {
+    fn drop(&mut self) {
+        let _ = self
+            .target
+            .remove_event_listener_with_callback(self.event, self.f.as_ref().unchecked_ref());
+    }
 }

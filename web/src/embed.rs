@@ -13,10 +13,10 @@ use web_sys::{
 };
 
 use crate::api::Client;
-use crate::confetti::Painter;
+use crate::confetti::Layer;
 use crate::convert::ToJs;
 use crate::dom::{
-    document, emit, get, get_f64, get_string, local_storage_get, local_storage_remove,
+    Listener, document, emit, get, get_f64, get_string, local_storage_get, local_storage_remove,
     local_storage_set, number_text, prefers_reduced_motion, warn, window,
 };
 use crate::html::El;
@@ -47,7 +47,8 @@ pub struct Widget {
     ui: Ui,
     /// Owns the components' effects and listeners: they live as long as the widget.
     owner: Owner,
-    painter: Rc<Painter>,
+    /// The confetti layer (drawn in a worker where the page allows one).
+    confetti_layer: Rc<Layer>,
     /// Confetti settings (`cairn('configure', {confetti})`), scaled per tier.
     confetti: RefCell<BurstOptions>,
     /// `data-locale` of the script tag: wins over the token's and the browser's.
@@ -62,7 +63,7 @@ pub struct Widget {
     observer: RefCell<Option<Observer>>,
     /// The listeners the widget added to the host page (`window.cairn` included), removed by
     /// `shutdown`.
-    host_listeners: RefCell<Vec<HostListener>>,
+    host_listeners: RefCell<Vec<Listener>>,
     /// The real-time stream of the identified user.
     stream: RefCell<Option<Rc<Stream>>>,
     /// Functions registered with `cairn('on', 'award', fn)`.
@@ -83,21 +84,6 @@ struct Placement {
 /// The placements' observer and its callback (kept alive while it observes).
 type Observer = (web_sys::MutationObserver, Closure<dyn Fn(js_sys::Array)>);
 
-/// A listener on the host page's `window` or `document`.
-struct HostListener {
-    target: web_sys::EventTarget,
-    event: &'static str,
-    f: Closure<dyn Fn()>,
-}
-
-impl Drop for HostListener {
-    fn drop(&mut self) {
-        let _ = self
-            .target
-            .remove_event_listener_with_callback(self.event, self.f.as_ref().unchecked_ref());
-    }
-}
-
 thread_local! {
     /// The running widget. `window.cairn` and the host page's listeners hold it weakly, so
     /// `shutdown` taking it out of here frees everything.
@@ -110,10 +96,19 @@ thread_local! {
 /// are replayed in order, then `window.cairn` is replaced by the live dispatcher.
 ///
 /// `options` is the script tag's `dataset`: `theme` (`light`, `dark`, `auto`), `corner`
-/// (`bottom-end`, `bottom-start`, `top-end`, `top-start`), `locale`, `shareUrl`.
+/// (`bottom-end`, `bottom-start`, `top-end`, `top-start`), `locale`, `shareUrl`. `script` is
+/// the loader's URL (where confetti can be drawn off the page's main thread: see
+/// [`Layer::new`]).
 #[wasm_bindgen]
-pub fn start(key: String, api: String, queue: JsValue, options: JsValue) -> Result<(), JsValue> {
-    let widget = Widget::mount(key, api, &options)?;
+pub fn start(
+    key: String,
+    api: String,
+    queue: JsValue,
+    options: JsValue,
+    script: String,
+) -> Result<(), JsValue> {
+    let script = Some(script).filter(|s| !s.is_empty());
+    let widget = Widget::mount(key, api, &options, script)?;
     {
         let widget = Rc::downgrade(&widget);
         let ui = widget.upgrade().map(|w| w.ui);
@@ -147,33 +142,27 @@ pub fn start(key: String, api: String, queue: JsValue, options: JsValue) -> Resu
     }
     let on_visible = {
         let widget = Rc::downgrade(&widget);
-        Closure::<dyn Fn()>::new(move || {
+        move |_| {
             let visible = document().visibility_state() == web_sys::VisibilityState::Visible;
             if let (true, Some(widget)) = (visible, widget.upgrade()) {
                 widget.on_visible();
             }
-        })
+        }
     };
     let on_focus = {
         let widget = Rc::downgrade(&widget);
-        Closure::<dyn Fn()>::new(move || {
+        move |_| {
             if let Some(widget) = widget.upgrade() {
                 widget.on_visible();
             }
-        })
+        }
     };
     // Coming back from another window while the tab stayed visible: `focus`.
-    for (target, event, f) in [
-        (document().unchecked_into(), "visibilitychange", on_visible),
-        (window.unchecked_into(), "focus", on_focus),
-    ] {
-        let target: web_sys::EventTarget = target;
-        target.add_event_listener_with_callback(event, f.as_ref().unchecked_ref())?;
-        widget
-            .host_listeners
-            .borrow_mut()
-            .push(HostListener { target, event, f });
-    }
+    let listeners = [
+        Listener::add(&document(), "visibilitychange", on_visible)?,
+        Listener::add(&window, "focus", on_focus)?,
+    ];
+    widget.host_listeners.borrow_mut().extend(listeners);
     widget.watch_placements();
     emit("cairn:ready", &JsValue::NULL);
     Ok(())
@@ -352,7 +341,14 @@ fn shadow_container(host: &HtmlElement, class: &str) -> Result<HtmlElement, JsVa
 
 impl Widget {
     /// Creates the floating layer's shadow host at the end of `<body>` and mounts it.
-    pub fn mount(key: String, api: String, options: &JsValue) -> Result<Rc<Self>, JsValue> {
+    ///
+    /// `script` is the loader's URL, which says where confetti can be drawn ([`Layer::new`]).
+    pub fn mount(
+        key: String,
+        api: String,
+        options: &JsValue,
+        script: Option<String>,
+    ) -> Result<Rc<Self>, JsValue> {
         let document = document();
         let theme = get_string(options, "theme")
             .filter(|t| matches!(t.as_str(), "light" | "dark" | "auto"))
@@ -395,7 +391,7 @@ impl Widget {
             pending: RefCell::new(Vec::new()),
             ui,
             owner,
-            painter: Painter::new(canvas),
+            confetti_layer: Layer::new(canvas, script),
             confetti: RefCell::new(BurstOptions::default()),
             forced_locale,
             theme: RefCell::new(theme),
@@ -620,6 +616,7 @@ impl Widget {
         for p in self.placements.take() {
             unmount(p);
         }
+        self.confetti_layer.stop();
         self.host.remove();
         self.owner.cleanup();
         self.listeners.take();
@@ -884,7 +881,7 @@ impl Widget {
         }
         if award.channels.contains(&Channel::Confetti) && !prefers_reduced_motion() {
             let options = BurstOptions::for_tier(&award.tier, &self.confetti.borrow());
-            self.painter.burst(options);
+            self.confetti_layer.burst(options);
         }
         let detail = award.to_js();
         for f in self.listeners.borrow().iter() {

@@ -135,6 +135,15 @@ impl Shape {
             _ => None,
         }
     }
+
+    /// The text [`Shape::parse`] reads back as this shape.
+    pub fn as_text(&self) -> &str {
+        match self {
+            Self::Square => "square",
+            Self::Circle => "circle",
+            Self::Emoji(text) | Self::Image(text) => text,
+        }
+    }
 }
 
 impl BurstOptions {

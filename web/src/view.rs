@@ -938,7 +938,7 @@ pub const STYLES: &str = r#"
 .layer,.inline{all:initial;display:block;font:var(--_font);color:var(--_text)}
 .inline{background:var(--_surface);border:1px solid var(--_border);border-radius:var(--_radius);padding:var(--_space)}
 .sr-only{position:absolute;width:1px;height:1px;overflow:hidden;clip-path:inset(50%);white-space:nowrap}
-.confetti{position:fixed;inset:0;width:100vw;height:100vh;max-width:none;max-height:none;margin:0;padding:0;border:0;background:transparent;pointer-events:none;overflow:hidden}
+.confetti{position:fixed;inset:0;width:100vw;height:100vh;max-width:none;max-height:none;margin:0;padding:0;border:0;background:transparent;pointer-events:none;overflow:hidden;color-scheme:normal}
 .toasts{position:fixed;inset:auto;margin:0;padding:0;border:0;background:transparent;overflow:visible;z-index:var(--_z);
 display:flex;flex-direction:column;gap:8px;font:var(--_font);color:var(--_text);
 inset-block-end:max(16px,env(safe-area-inset-bottom));inset-inline-end:max(16px,env(safe-area-inset-right))}

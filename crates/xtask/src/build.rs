@@ -201,16 +201,33 @@ fn build_widget(toolchain: WidgetToolchain) -> Result<(PathBuf, PathBuf, PathBuf
     fs::copy(&js, assets.join(&js_name))?;
     fs::copy(&wasm, assets.join(&wasm_name))?;
 
-    let template = fs::read_to_string(root().join("web/loader/cairn.js"))?;
-    let loader_src = target_dir().join("cairn/widget/cairn.js");
-    fs::write(
-        &loader_src,
-        template
-            .replace("__CAIRN_JS__", &format!("assets/{js_name}"))
-            .replace("__CAIRN_WASM__", &format!("assets/{wasm_name}")),
-    )?;
+    // The loader and the confetti worker load the widget's module: its hashed names filled in.
+    for file in ["cairn.js", "confetti-worker.js"] {
+        let template = fs::read_to_string(root().join("web/loader").join(file))?;
+        let filled = target_dir().join("cairn/widget").join(file);
+        fs::write(
+            &filled,
+            template
+                .replace("__CAIRN_JS__", &format!("assets/{js_name}"))
+                .replace("__CAIRN_WASM__", &format!("assets/{wasm_name}")),
+        )?;
+        esbuild(
+            &filled,
+            &dist.join(file),
+            &["--minify", "--legal-comments=none"],
+        )?;
+    }
     let loader = dist.join("cairn.js");
-    esbuild(&loader_src, &loader, &["--minify", "--legal-comments=none"])?;
+    // The confetti frame of cross-origin embeds (web/src/confetti.rs), beside the loader: the
+    // page is served as `/confetti` (the assets' HTML handling drops `.html`).
+    esbuild(
+        &root().join("web/loader/confetti-frame.js"),
+        &dist.join("confetti-frame.js"),
+        &["--minify", "--legal-comments=none"],
+    )?;
+    for file in ["confetti.html", "confetti.css"] {
+        fs::copy(root().join("web/loader").join(file), dist.join(file))?;
+    }
     // The embed's TypeScript declarations, beside the loader (tests/it/types.rs checks them).
     fs::copy(
         root().join("web/loader/cairn.d.ts"),
@@ -241,7 +258,8 @@ pub fn package_widget(raw: &Path, out: &Path) -> Result<WidgetFiles> {
             .arg(out),
     )?;
     let wasm = out.join("cairn-widget_bg.wasm");
-    // Tree-shake the glue down to what the loader calls (`default`, `start`): wasm-bindgen also
+    // Tree-shake the glue down to what the loader calls (`default`, `start`, and in the
+    // confetti worker `confetti_worker`): wasm-bindgen also
     // writes JS classes for the `#[wasm_bindgen]` types of dependencies, which the widget never
     // constructs. Each class is followed by `if (Symbol.dispose) C.prototype[Symbol.dispose] = …`,
     // a side effect that would keep it; the widget hands no class to JS, so that line is defined
@@ -249,7 +267,7 @@ pub fn package_widget(raw: &Path, out: &Path) -> Result<WidgetFiles> {
     let entry = out.join("entry.js");
     fs::write(
         &entry,
-        "export { default, start } from './cairn-widget.js';\n",
+        "export { default, start, confetti_worker } from './cairn-widget.js';\n",
     )?;
     let shaken = out.join("cairn-widget.shaken.js");
     esbuild(

@@ -49,6 +49,7 @@ fn mount() -> (Rc<Widget>, ShadowRoot) {
         "pk_test".into(),
         "http://127.0.0.1:1".into(),
         &JsValue::UNDEFINED,
+        None,
     )
     .unwrap();
     (widget, shadow_of_last_host())

@@ -259,6 +259,19 @@ fn shapes_parse_and_are_all_used() {
     );
     assert_eq!(Shape::parse(""), None);
     assert_eq!(Shape::parse("a long word"), None);
+    // A shape crosses to the confetti worker as its text, and comes back the same.
+    for text in [
+        "square",
+        "circle",
+        "🎉",
+        "★",
+        "/b.svg",
+        "https://x.example/a.png",
+        "data:image/svg+xml,%3Csvg%3E",
+    ] {
+        let shape = Shape::parse(text).unwrap();
+        assert_eq!(Shape::parse(shape.as_text()), Some(shape), "{text}");
+    }
     let options = BurstOptions {
         shapes: vec![Shape::Square, Shape::Circle, Shape::Emoji("⭐".into())],
         ..BurstOptions::default()

@@ -1,0 +1,55 @@
+//! Where confetti is drawn for each way of embedding the widget (see `tests/e2e/confetti.mjs`;
+//! the demo app's same-origin worker is checked by `realtime`): a cross-origin embed draws in
+//! Cairn's frame under a strict host policy with no violation, and a policy that blocks the
+//! frame still gets its confetti, on the main thread, with a warning that names the fix.
+
+use cairn_e2e::App;
+use serde_json::json;
+
+#[test]
+fn a_cross_origin_embed_draws_confetti_in_cairns_frame() {
+    let app = App::start("confetti").unwrap();
+    let seen = app.browser("confetti.mjs").unwrap();
+    eprintln!("browser observed: {seen:#}");
+
+    let framed = &seen["framed"];
+    assert_eq!(framed["drawnBy"], "iframe", "drawn in Cairn's frame");
+    assert_eq!(
+        framed["frame"],
+        json!(format!("{}/confetti", seen["cairn"].as_str().unwrap())),
+        "the frame beside the loader"
+    );
+    assert!(
+        framed["pixels"].as_u64().unwrap() >= 200,
+        "the frame's worker painted the burst: {}",
+        framed["pixels"]
+    );
+    assert_eq!(framed["after"], json!(null), "the burst's end came back");
+    assert_eq!(framed["violations"], json!([]), "no policy violation");
+    assert_eq!(framed["messages"], json!([]), "no error or warning");
+
+    let blocked = &seen["blocked"];
+    assert_eq!(
+        blocked["violations"].as_array().unwrap().len(),
+        1,
+        "the blocked frame is the one violation: {}",
+        blocked["violations"]
+    );
+    assert_eq!(blocked["violations"][0]["directive"], "frame-src");
+    assert_eq!(blocked["frame"], json!(null), "the blocked frame is gone");
+    assert_eq!(blocked["drawnBy"], "canvas", "drawn on the page instead");
+    assert!(
+        blocked["pixels"].as_u64().unwrap() >= 200,
+        "the page painted the burst: {}",
+        blocked["pixels"]
+    );
+    assert_eq!(blocked["after"], json!(null), "the burst ended");
+    let warned = blocked["messages"].as_array().unwrap();
+    assert!(
+        warned
+            .iter()
+            .any(|m| m.as_str().unwrap().contains("frame-src")),
+        "the warning names the fix: {warned:?}"
+    );
+    assert!(app.dir().join("confetti-cross-origin-frame.png").exists());
+}
