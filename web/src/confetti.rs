@@ -16,7 +16,7 @@
 use std::cell::{Cell, RefCell};
 use std::rc::{Rc, Weak};
 
-use js_sys::{Array, Object, Reflect};
+use js_sys::{Array, Float64Array, Object, Reflect};
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
 use web_sys::{
@@ -24,8 +24,8 @@ use web_sys::{
     HtmlIFrameElement, HtmlImageElement, ImageBitmap, MessageEvent, OffscreenCanvas, Url, Worker,
 };
 
-use crate::dom::{Listener, document, get, get_f64, get_string, warn, window};
-use crate::logic::{BurstOptions, Confetti, Shape, sin_cos};
+use crate::dom::{Listener, document, get, get_string, warn, window};
+use crate::logic::{BurstMessage, BurstOptions, Confetti, Shape, sin_cos};
 
 /// Most particles in flight at once: bursts beyond it are trimmed, so a flood of awards never
 /// stalls the page.
@@ -161,13 +161,16 @@ impl Painter {
         }
     }
 
-    /// Carries out a message of the page: a burst (`{burst, width, height, dpr, seq}`) or an
+    /// Carries out a message of the page: a burst (`{n, c, s}`, a [`BurstMessage`]) or an
     /// image particle's bitmap (`{url, bitmap}`).
     fn apply(&self, data: &JsValue) {
-        if let Some(options) = get(data, "burst").as_ref().and_then(decode) {
-            self.seq.set(get_f64(data, "seq").unwrap_or(0.0));
-            let n = |k| get_f64(data, k).unwrap_or(1.0);
-            self.burst(options, n("width"), n("height"), n("dpr"));
+        let burst = get(data, "n")
+            .and_then(|n| n.dyn_into::<Float64Array>().ok())
+            .zip(get_string(data, "c").zip(get_string(data, "s")))
+            .and_then(|(n, (c, s))| BurstMessage::decode(&n.to_vec(), &c, &s));
+        if let Some(m) = burst {
+            self.seq.set(m.seq);
+            self.burst(m.options, m.width, m.height, m.dpr);
         } else if let (Some(url), Some(bitmap)) = (
             get_string(data, "url"),
             get(data, "bitmap").and_then(|b| b.dyn_into().ok()),
@@ -382,13 +385,19 @@ impl Layer {
         self.load_images(&options);
         let seq = self.bursts.get() + 1;
         self.bursts.set(seq);
+        let (numbers, colors, shapes) = BurstMessage {
+            seq: f64::from(seq),
+            width,
+            height,
+            dpr,
+            options,
+        }
+        .encode();
         let message = Object::new();
         for (k, v) in [
-            ("burst", JsValue::from(encode(&options))),
-            ("width", width.into()),
-            ("height", height.into()),
-            ("dpr", dpr.into()),
-            ("seq", seq.into()),
+            ("n", JsValue::from(Float64Array::from(numbers.as_slice()))),
+            ("c", colors.into()),
+            ("s", shapes.into()),
         ] {
             let _ = Reflect::set(&message, &k.into(), &v);
         }
@@ -660,61 +669,6 @@ impl Drop for Layer {
     fn drop(&mut self) {
         self.stop();
     }
-}
-
-/// Burst options as a message to the worker: `[particles, spread, velocity, gravity, decay,
-/// duration, colors, shapes, origins (x, y, x, y, …)]`, shapes as the text they are parsed from.
-fn encode(o: &BurstOptions) -> Array {
-    let strings = |xs: &mut dyn Iterator<Item = &str>| xs.map(JsValue::from).collect::<Array>();
-    let origins: Array = o
-        .origins
-        .iter()
-        .flat_map(|&(x, y)| [x, y])
-        .map(JsValue::from)
-        .collect();
-    [
-        JsValue::from(o.particles as f64),
-        o.spread.into(),
-        o.velocity.into(),
-        o.gravity.into(),
-        o.decay.into(),
-        o.duration.into(),
-        strings(&mut o.colors.iter().map(String::as_str)).into(),
-        strings(&mut o.shapes.iter().map(Shape::as_text)).into(),
-        origins.into(),
-    ]
-    .into_iter()
-    .collect()
-}
-
-/// Reads what [`encode`] wrote; `None` if it is not that.
-fn decode(v: &JsValue) -> Option<BurstOptions> {
-    let a: &Array = v.dyn_ref()?;
-    let n = |i| a.get(i).as_f64();
-    let strings = |i| -> Option<Vec<String>> {
-        a.get(i)
-            .dyn_ref::<Array>()?
-            .iter()
-            .map(|s| s.as_string())
-            .collect()
-    };
-    let origins: Vec<f64> = a
-        .get(8)
-        .dyn_ref::<Array>()?
-        .iter()
-        .map(|x| x.as_f64())
-        .collect::<Option<_>>()?;
-    Some(BurstOptions {
-        particles: n(0)? as usize,
-        spread: n(1)?,
-        velocity: n(2)?,
-        gravity: n(3)?,
-        decay: n(4)?,
-        duration: n(5)?,
-        colors: strings(6)?,
-        shapes: strings(7)?.iter().filter_map(|s| Shape::parse(s)).collect(),
-        origins: origins.chunks_exact(2).map(|xy| (xy[0], xy[1])).collect(),
-    })
 }
 
 /// The confetti worker's entry (`confetti-worker.js` calls it, with the messages that came

@@ -183,6 +183,94 @@ impl BurstOptions {
     }
 }
 
+/// A burst as the page hands it to the confetti worker: its number (the page counts them), the
+/// viewport it fills, and its options.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BurstMessage {
+    pub seq: f64,
+    /// CSS pixels.
+    pub width: f64,
+    pub height: f64,
+    /// Device pixels per CSS pixel.
+    pub dpr: f64,
+    pub options: BurstOptions,
+}
+
+impl BurstMessage {
+    /// The message as numbers and two texts, which cross to a worker at the cost of one copy
+    /// each: `seq, width, height, dpr, particles, spread, velocity, gravity, decay, duration`,
+    /// then each origin's `x, y`; the colours and the shapes (as [`Shape::parse`] reads them)
+    /// one per line.
+    pub fn encode(&self) -> (Vec<f64>, String, String) {
+        let o = &self.options;
+        let mut numbers = vec![
+            self.seq,
+            self.width,
+            self.height,
+            self.dpr,
+            o.particles as f64,
+            o.spread,
+            o.velocity,
+            o.gravity,
+            o.decay,
+            o.duration,
+        ];
+        numbers.extend(o.origins.iter().flat_map(|&(x, y)| [x, y]));
+        let shapes: Vec<&str> = o.shapes.iter().map(Shape::as_text).collect();
+        (numbers, o.colors.join("\n"), shapes.join("\n"))
+    }
+
+    /// Reads what [`BurstMessage::encode`] wrote; `None` if it is not that.
+    pub fn decode(numbers: &[f64], colors: &str, shapes: &str) -> Option<Self> {
+        let [
+            seq,
+            width,
+            height,
+            dpr,
+            particles,
+            spread,
+            velocity,
+            gravity,
+            decay,
+            duration,
+            origins @ ..,
+        ] = numbers
+        else {
+            return None;
+        };
+        if origins.len() % 2 != 0 || !(0.0..=MAX_BURST).contains(particles) {
+            return None;
+        }
+        Some(Self {
+            seq: *seq,
+            width: *width,
+            height: *height,
+            dpr: *dpr,
+            options: BurstOptions {
+                particles: *particles as usize,
+                spread: *spread,
+                velocity: *velocity,
+                gravity: *gravity,
+                decay: *decay,
+                duration: *duration,
+                colors: colors.lines().map(str::to_owned).collect(),
+                shapes: shapes.lines().filter_map(Shape::parse).collect(),
+                origins: origins
+                    .chunks_exact(2)
+                    .filter_map(|xy| match xy {
+                        [x, y] => Some((*x, *y)),
+                        _ => None,
+                    })
+                    .collect(),
+            },
+        })
+    }
+}
+
+/// Most particles per origin a message may ask for (`confetti.particles` is validated to 2,000
+/// before; the tiers scale it by at most a third).
+const MAX_BURST: f64 = 10_000.0;
+
 impl Default for BurstOptions {
     fn default() -> Self {
         Self {

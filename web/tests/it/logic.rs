@@ -1,7 +1,7 @@
 use cairn_widget::logic::{
-    Backoff, BurstOptions, Celebrations, Confetti, Corner, Countdown, LANGUAGES, Me, REF_WINDOW_MS,
-    REMEMBERED_AWARDS, Rng, Shape, ShareLinks, Strings, fill, is_rtl, live_ref, pow_unit, sin_cos,
-    toast_caption,
+    Backoff, BurstMessage, BurstOptions, Celebrations, Confetti, Corner, Countdown, LANGUAGES, Me,
+    REF_WINDOW_MS, REMEMBERED_AWARDS, Rng, Shape, ShareLinks, Strings, fill, is_rtl, live_ref,
+    pow_unit, sin_cos, toast_caption,
 };
 use cairn_wire::AwardView;
 use proptest::prelude::*;
@@ -481,4 +481,71 @@ fn every_language_has_the_sharing_words() {
             assert!(!text.is_empty(), "{}", s.lang);
         }
     }
+}
+
+proptest! {
+    /// A burst crosses to the confetti worker and comes back the same, for any tier of any
+    /// configuration (every shape kind, several origins).
+    #[test]
+    fn a_burst_message_reads_back_as_it_was_written(
+        particles in 1usize..2_000,
+        spread in 0.0f64..360.0,
+        seq in 1u32..1_000_000,
+        width in 1.0f64..4_000.0,
+        dpr in 1.0f64..4.0,
+        origins in proptest::collection::vec((0.0f64..=1.0, 0.0f64..=1.0), 1..4),
+        tier in prop_oneof!["early", "mid", "advanced"],
+    ) {
+        let base = BurstOptions {
+            particles,
+            spread,
+            origins,
+            shapes: vec![Shape::Square, Shape::Circle, Shape::Emoji("🎉".into()), Shape::Image("data:image/svg+xml,%3Csvg%3E".into())],
+            ..BurstOptions::default()
+        };
+        let message = BurstMessage { seq: f64::from(seq), width, height: width / 2.0, dpr, options: BurstOptions::for_tier(&tier, &base) };
+        let (numbers, colors, shapes) = message.encode();
+        prop_assert_eq!(BurstMessage::decode(&numbers, &colors, &shapes), Some(message));
+    }
+
+    /// Whatever arrives, reading it never panics.
+    #[test]
+    fn any_burst_message_is_read_without_panic(
+        numbers in proptest::collection::vec(proptest::num::f64::ANY, 0..16),
+        colors in ".{0,40}",
+        shapes in ".{0,40}",
+    ) {
+        let _ = BurstMessage::decode(&numbers, &colors, &shapes);
+    }
+}
+
+#[test]
+fn a_burst_message_that_is_not_one_is_refused() {
+    let (numbers, colors, shapes) = BurstMessage {
+        seq: 1.0,
+        width: 800.0,
+        height: 600.0,
+        dpr: 1.0,
+        options: BurstOptions::default(),
+    }
+    .encode();
+    assert!(BurstMessage::decode(&numbers, &colors, &shapes).is_some());
+    assert_eq!(
+        BurstMessage::decode(&numbers[..9], &colors, &shapes),
+        None,
+        "too short"
+    );
+    let odd = [numbers.as_slice(), &[0.5]].concat();
+    assert_eq!(
+        BurstMessage::decode(&odd, &colors, &shapes),
+        None,
+        "half an origin"
+    );
+    let mut huge = numbers;
+    huge[4] = 1e12;
+    assert_eq!(
+        BurstMessage::decode(&huge, &colors, &shapes),
+        None,
+        "too many particles"
+    );
 }
