@@ -1,14 +1,15 @@
 //! Confetti: [`Confetti`]'s simulation painted on a full-viewport, click-through canvas.
 //!
-//! Where it is drawn decides what the host page pays. When the page may start a worker from
-//! the widget's own URL (the widget is served from the page's origin, the case of a Cairn
-//! route on the product's domain and of the demo), the canvas hands its drawing over
-//! (`transferControlToOffscreen`) to a dedicated worker running this same module: the page's
-//! main thread then works only when a burst starts (one message) and ends (one message back,
-//! and the layer leaves the top layer). Elsewhere — a cross-origin embed, which cannot start a
-//! worker from its own URL, or a browser without `OffscreenCanvas` — the same [`Painter`]
-//! draws on the main thread. No blob worker, no `eval`: CSP-safe apart from
-//! `'wasm-unsafe-eval'` (a same-origin worker is `script-src 'self'`).
+//! Where it is drawn decides what the host page pays. The canvas hands its drawing over
+//! (`transferControlToOffscreen`) to a dedicated worker running this same module, so the
+//! page's main thread works only when a burst starts (one message) and ends (one message back,
+//! and the layer leaves the top layer). Served from the page's origin (a Cairn route on the
+//! product's domain, the demo), the widget starts that worker itself (`confetti-worker.js`
+//! beside the loader); embedded from another origin, whose URL a page cannot start a worker
+//! from, it shows Cairn's confetti frame instead, which starts the worker from Cairn's origin.
+//! Where neither works — a policy that blocks the frame, no `OffscreenCanvas`, no loader URL —
+//! the same [`Painter`] draws on the main thread. No blob worker, no `eval`: CSP-safe apart from
+//! `'wasm-unsafe-eval'` (the worker is `script-src`/`worker-src` of its own origin).
 //!
 //! The canvas is a manual popover: while a burst runs it is in the browser's top layer, above
 //! the host page's modals and `<dialog>`s (shown again on each burst so it is the topmost).
@@ -16,7 +17,7 @@
 use std::cell::{Cell, RefCell};
 use std::rc::{Rc, Weak};
 
-use js_sys::{Array, Float64Array, Object, Reflect};
+use js_sys::{Array, Float64Array};
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
 use web_sys::{
@@ -24,6 +25,7 @@ use web_sys::{
     HtmlIFrameElement, HtmlImageElement, ImageBitmap, MessageEvent, OffscreenCanvas, Url, Worker,
 };
 
+use crate::convert::Build;
 use crate::dom::{Listener, document, get, get_string, warn, window};
 use crate::logic::{BurstMessage, BurstOptions, Confetti, Shape, sin_cos};
 
@@ -393,14 +395,11 @@ impl Layer {
             options,
         }
         .encode();
-        let message = Object::new();
-        for (k, v) in [
-            ("n", JsValue::from(Float64Array::from(numbers.as_slice()))),
-            ("c", colors.into()),
-            ("s", shapes.into()),
-        ] {
-            let _ = Reflect::set(&message, &k.into(), &v);
-        }
+        let message = Build::new()
+            .set("n", &JsValue::from(Float64Array::from(numbers.as_slice())))
+            .set("c", &colors)
+            .set("s", &shapes)
+            .done();
         self.send(&message, Array::new());
         let shown = self.shown();
         let _ = shown.hide_popover();
@@ -505,8 +504,9 @@ impl Layer {
             worker.terminate();
             return None;
         };
-        let message = Object::new();
-        let _ = Reflect::set(&message, &"canvas".into(), &offscreen);
+        let message = Build::new()
+            .set("canvas", &JsValue::from(&offscreen))
+            .done();
         let _ = worker.post_message_with_transfer(&message, &Array::of1(&offscreen));
         let layer = Rc::downgrade(self);
         let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |e: MessageEvent| {
@@ -625,9 +625,10 @@ impl Layer {
                     return;
                 };
                 if let Some(layer) = layer.upgrade() {
-                    let message = Object::new();
-                    let _ = Reflect::set(&message, &"url".into(), &url.into());
-                    let _ = Reflect::set(&message, &"bitmap".into(), &bitmap);
+                    let message = Build::new()
+                        .set("url", &url)
+                        .set("bitmap", &JsValue::from(&bitmap))
+                        .done();
                     layer.send(&message, Array::of1(&bitmap));
                 }
             });

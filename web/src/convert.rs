@@ -346,15 +346,22 @@ impl<T: ToJs> ToJs for Vec<T> {
     }
 }
 
+/// A JavaScript value already (handed on as it is, e.g. in a message to the confetti worker).
+impl ToJs for JsValue {
+    fn to_js(&self) -> JsValue {
+        self.clone()
+    }
+}
+
 /// An object under construction, field by field.
-struct Build(Object);
+pub(crate) struct Build(Object);
 
 impl Build {
-    fn new() -> Self {
+    pub(crate) fn new() -> Self {
         Self(Object::new())
     }
 
-    fn set(self, field: &str, value: &(impl ToJs + ?Sized)) -> Self {
+    pub(crate) fn set(self, field: &str, value: &(impl ToJs + ?Sized)) -> Self {
         let _ = Reflect::set(&self.0, &field.into(), &value.to_js());
         self
     }
@@ -364,7 +371,7 @@ impl Build {
         if skip { self } else { self.set(field, value) }
     }
 
-    fn done(self) -> JsValue {
+    pub(crate) fn done(self) -> JsValue {
         self.0.into()
     }
 }
