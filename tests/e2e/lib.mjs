@@ -42,36 +42,43 @@ export function recordEvents() {
 }
 
 // Painted confetti, read from real screenshots (the canvas may be drawn by a worker, which the
-// page cannot read back): the pixels (every 4th) that change when the widget's confetti canvas
-// (or frame) is hidden, outside its toasts (which move on their own).
+// page cannot read back). Three screenshots: confetti hidden, shown, hidden again. A pixel counts
+// (every 4th is sampled) when it is the same in both hidden shots (so the host page did not change
+// there meanwhile: a shelf re-rendering, a ladder filling) and differs in the shown one; the
+// toasts, which move on their own, are left out.
 export async function confettiPixels(page) {
   const toasts = await page.evaluate(() => [...(document.querySelector("cairn-layer")?.shadowRoot?.querySelectorAll(".toast") ?? [])]
     .map((t) => { const r = t.getBoundingClientRect(); return [r.left - 16, r.top - 16, r.right + 16, r.bottom + 16]; }));
-  const shown = (await page.screenshot()).toString("base64");
   // The canvas, or the confetti frame of a cross-origin embed.
   const visibility = (value) => page.evaluate((value) => {
     const layers = [...(document.querySelector("cairn-layer")?.shadowRoot?.querySelectorAll(".confetti") ?? [])];
     for (const l of layers) if (value) l.style.visibility = value; else l.style.removeProperty("visibility");
     return layers.length > 0;
   }, value);
+  const shot = async () => (await page.screenshot()).toString("base64");
   if (!(await visibility("hidden"))) return 0;
-  const hidden = (await page.screenshot()).toString("base64");
+  const before = await shot();
   await visibility(null);
-  return page.evaluate(async ({ shown, hidden, toasts }) => {
+  const shown = await shot();
+  await visibility("hidden");
+  const after = await shot();
+  await visibility(null);
+  return page.evaluate(async ({ before, shown, after, toasts }) => {
     const pixels = async (b64) => {
       const img = new Image(); img.src = "data:image/png;base64," + b64; await img.decode();
       const c = new OffscreenCanvas(img.width, img.height); const g = c.getContext("2d"); g.drawImage(img, 0, 0);
       return { w: img.width, d: g.getImageData(0, 0, img.width, img.height).data };
     };
-    const a = await pixels(shown), b = await pixels(hidden);
+    const [a, b, h] = await Promise.all([pixels(shown), pixels(before), pixels(after)]);
+    const apart = (x, y, i) => Math.abs(x.d[i] - y.d[i]) + Math.abs(x.d[i + 1] - y.d[i + 1]) + Math.abs(x.d[i + 2] - y.d[i + 2]) > 60;
     let n = 0;
     for (let i = 0; i < a.d.length; i += 16) {
       const x = (i / 4) % a.w, y = Math.floor(i / 4 / a.w);
       if (toasts.some(([l, t, r, btm]) => x >= l && x <= r && y >= t && y <= btm)) continue;
-      if (Math.abs(a.d[i] - b.d[i]) + Math.abs(a.d[i + 1] - b.d[i + 1]) + Math.abs(a.d[i + 2] - b.d[i + 2]) > 60) n++;
+      if (!apart(b, h, i) && apart(a, b, i)) n++;
     }
     return n;
-  }, { shown, hidden, toasts });
+  }, { before, shown, after, toasts });
 }
 
 // Waits for at least `min` painted confetti pixels (confettiPixels) and gives the count, or the

@@ -115,6 +115,8 @@ try {
   await c.page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
   const calmPixels = await confettiPixels(c.page);
   const calmToasts = await c.page.evaluate(toastTitles);
+  // No burst was sent, so no confetti worker was started.
+  const calmWorkers = c.page.workers().length;
   await c.page.screenshot({ path: `${artifacts}/reduced-motion.png` });
 
   // Shutdown removes the layer and closes the stream.
@@ -134,7 +136,7 @@ try {
 
   report({
     latencyMs, counts, pixels, toasts, seen, preview,
-    calm: { pixels: calmPixels, toasts: calmToasts },
+    calm: { pixels: calmPixels, toasts: calmToasts, workers: calmWorkers },
     afterShutdown, workers,
     errors: [...a.errors, ...b.errors, ...c.errors],
   });

@@ -58,6 +58,11 @@ fn server_side_awards_celebrate_live_once_across_tabs() {
         json!(0),
         "reduced motion draws no particles"
     );
+    assert_eq!(
+        seen["calm"]["workers"],
+        json!(0),
+        "reduced motion starts no confetti worker"
+    );
 
     assert_eq!(
         seen["workers"],
