@@ -1,15 +1,17 @@
-//! Confetti: [`Confetti`]'s simulation painted on a full-viewport, click-through canvas.
+//! Confetti, seen from the page: where each burst is drawn, and what crosses to its painter.
 //!
-//! Where it is drawn decides what the host page pays. The canvas hands its drawing over
-//! (`transferControlToOffscreen`) to a dedicated worker running this same module, so the
-//! page's main thread works only when a burst starts (one message) and ends (one message back,
-//! and the layer leaves the top layer). Served from the page's origin (a Cairn route on the
-//! product's domain, the demo), the widget starts that worker itself (`confetti-worker.js`
-//! beside the loader); embedded from another origin, whose URL a page cannot start a worker
-//! from, it shows Cairn's confetti frame instead, which starts the worker from Cairn's origin.
-//! Where neither works — a policy that blocks the frame, no `OffscreenCanvas`, no loader URL —
-//! the same [`Painter`] draws on the main thread. No blob worker, no `eval`: CSP-safe apart from
-//! `'wasm-unsafe-eval'` (the worker is `script-src`/`worker-src` of its own origin).
+//! Where it is drawn decides what the host page pays. The layer's canvas hands its drawing
+//! over (`transferControlToOffscreen`) to a dedicated worker running Cairn's painter
+//! (`web/painter`, a module of its own), so the page's main thread works only when a burst
+//! starts (one message) and ends (one message back, and the layer leaves the top layer). Served
+//! from the page's origin (a Cairn route on the product's domain, the demo), the widget starts
+//! that worker itself (`confetti-worker.js` beside the loader); embedded from another origin,
+//! whose URL a page cannot start a worker from, it shows Cairn's confetti frame instead, which
+//! starts the worker from Cairn's origin. Where neither works — a policy that blocks the frame,
+//! no `OffscreenCanvas` — the page loads the painter itself (`confetti.js` beside the loader)
+//! and it draws on the main thread. No blob worker, no `eval`: CSP-safe apart from
+//! `'wasm-unsafe-eval'` (the worker is `script-src`/`worker-src` of its own origin). The
+//! widget's own module carries no painter: a page that never celebrates never loads one.
 //!
 //! The canvas is a manual popover: while a burst runs it is in the browser's top layer, above
 //! the host page's modals and `<dialog>`s (shown again on each burst so it is the topmost).
@@ -17,307 +19,25 @@
 use std::cell::{Cell, RefCell};
 use std::rc::{Rc, Weak};
 
-use js_sys::{Array, Float64Array};
+use cairn_confetti::{BurstMessage, BurstOptions, Shape};
+use js_sys::{Array, Float64Array, Function};
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
 use web_sys::{
-    CanvasRenderingContext2d, DedicatedWorkerGlobalScope, HtmlCanvasElement, HtmlElement,
-    HtmlIFrameElement, HtmlImageElement, ImageBitmap, MessageEvent, OffscreenCanvas, Url, Worker,
+    HtmlCanvasElement, HtmlElement, HtmlIFrameElement, HtmlImageElement, ImageBitmap, MessageEvent,
+    Url, Worker,
 };
 
 use crate::convert::Build;
-use crate::dom::{Listener, document, get, get_string, warn, window};
-use crate::logic::{BurstMessage, BurstOptions, Confetti, Shape, sin_cos};
+use crate::dom::{Listener, document, get_string, warn, window};
 
-/// Most particles in flight at once: bursts beyond it are trimmed, so a flood of awards never
-/// stalls the page.
-pub const MAX_PARTICLES: usize = 2_000;
-
-#[wasm_bindgen]
+#[wasm_bindgen(
+    inline_js = "export function paint_here(u, c, e) { return import(u).then((m) => m.painter(c, e)); }"
+)]
 extern "C" {
-    /// The global scope's `requestAnimationFrame`: a window's, or a dedicated worker's.
-    #[wasm_bindgen(js_name = requestAnimationFrame)]
-    fn request_animation_frame(callback: &js_sys::Function) -> i32;
-    #[wasm_bindgen(js_name = cancelAnimationFrame)]
-    fn cancel_animation_frame(id: i32);
-}
-
-/// The animation-frame callback: called with the frame's time in ms.
-type Tick = Closure<dyn FnMut(f64)>;
-
-/// What the painter draws on.
-enum Surface {
-    /// The layer's canvas, drawn on from the page's main thread.
-    Element(HtmlCanvasElement),
-    /// The canvas's drawing, handed over to this worker.
-    Offscreen(OffscreenCanvas),
-}
-
-impl Surface {
-    fn resize(&self, width: u32, height: u32) {
-        match self {
-            Self::Element(c) if c.width() != width || c.height() != height => {
-                c.set_width(width);
-                c.set_height(height);
-            }
-            Self::Offscreen(c) if c.width() != width || c.height() != height => {
-                c.set_width(width);
-                c.set_height(height);
-            }
-            _ => {}
-        }
-    }
-
-    fn size(&self) -> (f64, f64) {
-        match self {
-            Self::Element(c) => (f64::from(c.width()), f64::from(c.height())),
-            Self::Offscreen(c) => (f64::from(c.width()), f64::from(c.height())),
-        }
-    }
-
-    fn context(&self) -> Option<CanvasRenderingContext2d> {
-        match self {
-            Self::Element(c) => c.get_context("2d").ok()??.dyn_into().ok(),
-            // An OffscreenCanvasRenderingContext2D has the same drawing methods and properties
-            // (both implement the canvas mixins: state, transform, path, fill, text, image),
-            // and wasm-bindgen calls them by name: the painter draws on either through one type.
-            Self::Offscreen(c) => Some(c.get_context("2d").ok()??.unchecked_into()),
-        }
-    }
-}
-
-/// The simulation and its drawing, in the page or in the worker.
-struct Painter {
-    surface: Surface,
-    /// The 2D context, taken once.
-    ctx: RefCell<Option<CanvasRenderingContext2d>>,
-    /// Device pixels per CSS pixel, given with each burst.
-    dpr: Cell<f64>,
-    sim: RefCell<Confetti>,
-    /// Bitmaps of image particles by URL (loaded by the page; drawn once they are here).
-    images: RefCell<Vec<(String, ImageBitmap)>>,
-    running: Cell<bool>,
-    /// The previous frame's time (ms), NaN before a burst's first frame.
-    last: Cell<f64>,
-    /// The animation-frame callback, made once (a frame creates no JS function), and the
-    /// pending request, cancelled if the painter goes away mid-burst.
-    tick: RefCell<Option<Tick>>,
-    pending: Cell<Option<i32>>,
-    /// The number of the last burst given (the page counts them).
-    seq: Cell<f64>,
-    /// Called with that number when a burst's last particle is gone.
-    ended: Box<dyn Fn(f64)>,
-}
-
-impl Painter {
-    fn new(surface: Surface, ended: Box<dyn Fn(f64)>) -> Rc<Self> {
-        let seed = (js_sys::Math::random() * u64::MAX as f64) as u64;
-        let painter = Rc::new(Self {
-            surface,
-            ctx: RefCell::new(None),
-            dpr: Cell::new(1.0),
-            images: RefCell::new(Vec::new()),
-            sim: RefCell::new(Confetti::new(BurstOptions::default(), seed)),
-            running: Cell::new(false),
-            last: Cell::new(f64::NAN),
-            tick: RefCell::new(None),
-            pending: Cell::new(None),
-            seq: Cell::new(0.0),
-            ended,
-        });
-        let weak = Rc::downgrade(&painter);
-        let tick = Closure::new(move |t: f64| {
-            if let Some(painter) = weak.upgrade() {
-                painter.frame(t);
-            }
-        });
-        *painter.tick.borrow_mut() = Some(tick);
-        painter
-    }
-
-    fn request_frame(&self) {
-        let tick = self.tick.borrow();
-        let id = tick
-            .as_ref()
-            .map(|tick| request_animation_frame(tick.as_ref().unchecked_ref()));
-        self.pending.set(id);
-    }
-
-    /// Launches a burst in a `width` × `height` viewport (CSS pixels) of `dpr` device pixels
-    /// per pixel.
-    fn burst(&self, options: BurstOptions, width: f64, height: f64, dpr: f64) {
-        let dpr = dpr.max(1.0);
-        self.dpr.set(dpr);
-        self.surface
-            .resize((width * dpr) as u32, (height * dpr) as u32);
-        {
-            let mut sim = self.sim.borrow_mut();
-            sim.set_options(options);
-            sim.burst_all(width, height);
-            let excess = sim.particles.len().saturating_sub(MAX_PARTICLES);
-            sim.particles.drain(..excess);
-        }
-        if !self.running.replace(true) {
-            self.last.set(f64::NAN);
-            self.request_frame();
-        }
-    }
-
-    /// Carries out a message of the page: a burst (`{n, c, s}`, a [`BurstMessage`]) or an
-    /// image particle's bitmap (`{url, bitmap}`).
-    fn apply(&self, data: &JsValue) {
-        let burst = get(data, "n")
-            .and_then(|n| n.dyn_into::<Float64Array>().ok())
-            .zip(get_string(data, "c").zip(get_string(data, "s")))
-            .and_then(|(n, (c, s))| BurstMessage::decode(&n.to_vec(), &c, &s));
-        if let Some(m) = burst {
-            self.seq.set(m.seq);
-            self.burst(m.options, m.width, m.height, m.dpr);
-        } else if let (Some(url), Some(bitmap)) = (
-            get_string(data, "url"),
-            get(data, "bitmap").and_then(|b| b.dyn_into().ok()),
-        ) {
-            self.images.borrow_mut().push((url, bitmap));
-        }
-    }
-
-    /// One animation frame at time `t` (ms, the browser's frame time).
-    fn frame(&self, t: f64) {
-        self.pending.set(None);
-        let last = self.last.replace(t);
-        // The first frame draws the burst where it starts.
-        let dt = if last.is_nan() {
-            0.0
-        } else {
-            (t - last) / 1000.0
-        };
-        let alive = self.sim.borrow_mut().step(dt);
-        self.paint();
-        if alive {
-            self.request_frame();
-        } else {
-            self.running.set(false);
-            (self.ended)(self.seq.get());
-        }
-    }
-
-    /// Draws every particle, grouped by colour so the fill style (a string crossing from
-    /// wasm to JS) is set once per colour, and the alpha only when it changes.
-    fn paint(&self) {
-        let mut slot = self.ctx.borrow_mut();
-        if slot.is_none() {
-            *slot = self.surface.context();
-        }
-        let Some(ctx) = slot.as_ref() else {
-            return;
-        };
-        let dpr = self.dpr.get();
-        let (width, height) = self.surface.size();
-        let _ = ctx.set_transform(1.0, 0.0, 0.0, 1.0, 0.0, 0.0);
-        ctx.clear_rect(0.0, 0.0, width, height);
-        let sim = self.sim.borrow();
-        let colors = &sim.options.colors;
-        if colors.is_empty() {
-            return;
-        }
-        let shapes = &sim.options.shapes;
-        // One path per colour for the opaque pieces (most of a burst's life): each piece adds
-        // its rectangle or circle under its own transform, then one fill. Fading pieces are
-        // drawn one by one with their alpha. Emoji are text, drawn one by one.
-        let place = |p: &crate::logic::Particle| {
-            let (sin, cos) = sin_cos(p.angle);
-            let _ = ctx.set_transform(
-                cos * dpr,
-                sin * dpr,
-                -sin * dpr * 0.6,
-                cos * dpr * 0.6,
-                p.x * dpr,
-                p.y * dpr,
-            );
-        };
-        let add = |p: &crate::logic::Particle| -> bool {
-            match shapes.get(p.shape).unwrap_or(&Shape::Square) {
-                Shape::Square => ctx.rect(-p.size / 2.0, -p.size / 2.0, p.size, p.size),
-                Shape::Circle => {
-                    ctx.move_to(p.size / 2.0, 0.0);
-                    let _ = ctx.arc(0.0, 0.0, p.size / 2.0, 0.0, std::f64::consts::TAU);
-                }
-                Shape::Emoji(_) | Shape::Image(_) => return false,
-            }
-            true
-        };
-        let mut font_set = false;
-        let images = self.images.borrow();
-        let mut text = |p: &crate::logic::Particle| match shapes.get(p.shape) {
-            Some(Shape::Emoji(t)) => {
-                if !font_set {
-                    ctx.set_font("16px sans-serif");
-                    ctx.set_text_align("center");
-                    ctx.set_text_baseline("middle");
-                    font_set = true;
-                }
-                let _ = ctx.fill_text(t, 0.0, 0.0);
-            }
-            Some(Shape::Image(url)) => {
-                if let Some((_, img)) = images.iter().find(|(u, _)| u == url) {
-                    let s = p.size * 1.6;
-                    let _ = ctx.draw_image_with_image_bitmap_and_dw_and_dh(
-                        img,
-                        -s / 2.0,
-                        -s / 2.0,
-                        s,
-                        s,
-                    );
-                }
-            }
-            _ => {}
-        };
-        ctx.set_global_alpha(1.0);
-        for (c, color) in colors.iter().enumerate() {
-            let mut mine = sim
-                .particles
-                .iter()
-                .filter(|p| p.color % colors.len() == c)
-                .peekable();
-            if mine.peek().is_none() {
-                continue;
-            }
-            ctx.set_fill_style_str(color);
-            ctx.begin_path();
-            let mut fading = Vec::new();
-            for p in mine {
-                if p.opacity() < 1.0 {
-                    fading.push(p);
-                    continue;
-                }
-                place(p);
-                if !add(p) {
-                    text(p);
-                }
-            }
-            let _ = ctx.set_transform(1.0, 0.0, 0.0, 1.0, 0.0, 0.0);
-            ctx.fill();
-            for p in fading {
-                ctx.set_global_alpha(p.opacity());
-                place(p);
-                ctx.begin_path();
-                if add(p) {
-                    ctx.fill();
-                } else {
-                    text(p);
-                }
-            }
-            ctx.set_global_alpha(1.0);
-        }
-    }
-}
-
-impl Drop for Painter {
-    fn drop(&mut self) {
-        if let Some(id) = self.pending.get() {
-            cancel_animation_frame(id);
-        }
-    }
+    /// Loads the painter on this page (`confetti.js` at `url`) for `canvas`; resolves to the
+    /// function that takes its messages. `ended` is called with each burst's number.
+    fn paint_here(url: &str, canvas: &HtmlCanvasElement, ended: &Function) -> js_sys::Promise;
 }
 
 /// Messages for the confetti frame, each with what it transfers, until the frame says it is
@@ -343,8 +63,22 @@ enum Target {
         /// A host policy that blocks the frame: then the main thread draws.
         _on_violation: Listener,
     },
-    /// On the page's main thread.
-    Local(Rc<Painter>),
+    /// On the page's main thread, by the painter the page loads (`confetti.js`).
+    Local {
+        here: Rc<RefCell<Here>>,
+        /// What the painter calls when a burst ends (with its number).
+        _ended: Closure<dyn Fn(f64)>,
+    },
+}
+
+/// The painter a page loads for itself.
+enum Here {
+    /// Still loading: the messages wait for it.
+    Loading(Vec<JsValue>),
+    /// The function that takes its messages.
+    Ready(Function),
+    /// It could not be loaded (said once, in a warning): nothing is drawn.
+    Unavailable,
 }
 
 /// The confetti layer of one widget, seen from the page.
@@ -437,10 +171,14 @@ impl Layer {
                 (None, Some(w)) => w.post_message_with_transfer(message, origin, &transfer),
                 (None, None) => Ok(()),
             },
-            Some(Target::Local(painter)) => {
-                painter.apply(message);
-                Ok(())
-            }
+            Some(Target::Local { here, .. }) => match &mut *here.borrow_mut() {
+                Here::Loading(queue) => {
+                    queue.push(message.clone());
+                    Ok(())
+                }
+                Here::Ready(painter) => painter.call1(&JsValue::NULL, message).map(drop),
+                Here::Unavailable => Ok(()),
+            },
             None => Ok(()),
         };
         // An image without CORS from another origin cannot leave the page (DataCloneError).
@@ -473,17 +211,60 @@ impl Layer {
         off_main.unwrap_or_else(|| self.local())
     }
 
+    /// The painter on this page (`confetti.js` beside the loader, loaded now), for the
+    /// layer's canvas.
     fn local(self: &Rc<Self>) -> Target {
-        let layer = Rc::downgrade(self);
-        let ended = move |seq| {
-            if let Some(layer) = layer.upgrade() {
-                layer.ended(seq);
-            }
+        let ended = {
+            let layer = Rc::downgrade(self);
+            Closure::<dyn Fn(f64)>::new(move |seq| {
+                if let Some(layer) = layer.upgrade() {
+                    layer.ended(seq);
+                }
+            })
         };
-        Target::Local(Painter::new(
-            Surface::Element(self.canvas.clone()),
-            Box::new(ended),
-        ))
+        let url = self
+            .script
+            .as_deref()
+            .and_then(|s| Url::new_with_base("confetti.js", s).ok());
+        let Some(url) = url else {
+            warn(
+                "cairn: confetti is drawn by the painter beside the loader; without the loader, none is",
+            );
+            return Target::Local {
+                here: Rc::new(RefCell::new(Here::Unavailable)),
+                _ended: ended,
+            };
+        };
+        let here = Rc::new(RefCell::new(Here::Loading(Vec::new())));
+        let loading = paint_here(&url.href(), &self.canvas, ended.as_ref().unchecked_ref());
+        let slot = Rc::clone(&here);
+        wasm_bindgen_futures::spawn_local(async move {
+            let loaded = wasm_bindgen_futures::JsFuture::from(loading).await;
+            let now = match &loaded {
+                Ok(painter) => Here::Ready(painter.clone().unchecked_into()),
+                Err(e) => {
+                    web_sys::console::warn_2(
+                        &"cairn: the confetti painter could not be loaded".into(),
+                        e,
+                    );
+                    Here::Unavailable
+                }
+            };
+            let painter = match &now {
+                Here::Ready(painter) => Some(painter.clone()),
+                _ => None,
+            };
+            let before = std::mem::replace(&mut *slot.borrow_mut(), now);
+            if let (Here::Loading(waiting), Some(painter)) = (before, painter) {
+                for message in waiting {
+                    let _ = painter.call1(&JsValue::NULL, &message);
+                }
+            }
+        });
+        Target::Local {
+            here,
+            _ended: ended,
+        }
     }
 
     /// What the painter answers: the number of a burst that ended, or why it failed.
@@ -595,12 +376,10 @@ impl Layer {
         let shown = frame.matches(":popover-open").unwrap_or(false);
         frame.remove();
         let local = self.local();
-        if let Target::Local(painter) = &local {
-            for (message, _) in waiting.borrow_mut().take().unwrap_or_default() {
-                painter.apply(&message);
-            }
-        }
         *self.target.borrow_mut() = Some(local);
+        for (message, transfer) in waiting.borrow_mut().take().unwrap_or_default() {
+            self.send(&message, transfer);
+        }
         if shown {
             let _ = self.canvas.show_popover();
         }
@@ -636,12 +415,19 @@ impl Layer {
     }
 
     /// Stops drawing for good: the worker terminated (or the frame removed, with its worker),
-    /// or the painter and its pending frame dropped; its listeners on the page removed.
+    /// or the page's painter stopped; its listeners on the page removed.
     pub fn stop(&self) {
         match self.target.take() {
             Some(Target::Worker { worker, .. }) => worker.terminate(),
             Some(Target::Frame { frame, .. }) => frame.remove(),
-            _ => {}
+            Some(Target::Local { here, .. }) => {
+                // A painter still loading finds nothing waiting for it.
+                let was = std::mem::replace(&mut *here.borrow_mut(), Here::Unavailable);
+                if let Here::Ready(painter) = was {
+                    let _ = painter.call1(&JsValue::NULL, &"stop".into());
+                }
+            }
+            None => {}
         }
         let _ = self.canvas.hide_popover();
     }
@@ -670,32 +456,4 @@ impl Drop for Layer {
     fn drop(&mut self) {
         self.stop();
     }
-}
-
-/// The confetti worker's entry (`confetti-worker.js` calls it, with the messages that came
-/// before the module was ready): paints the page's bursts on the canvas it hands over, and
-/// answers each burst's end with its number.
-#[wasm_bindgen]
-pub fn confetti_worker(queued: Array) {
-    let painter: RefCell<Option<Rc<Painter>>> = RefCell::new(None);
-    let handle = move |data: JsValue| {
-        if let Some(canvas) = get(&data, "canvas").and_then(|c| c.dyn_into().ok()) {
-            let ended = |seq: f64| {
-                let scope: DedicatedWorkerGlobalScope = js_sys::global().unchecked_into();
-                let _ = scope.post_message(&seq.into());
-            };
-            *painter.borrow_mut() = Some(Painter::new(Surface::Offscreen(canvas), Box::new(ended)));
-        } else if let Some(painter) = painter.borrow().as_ref() {
-            painter.apply(&data);
-        }
-    };
-    for message in queued.iter() {
-        handle(message);
-    }
-    let on_message =
-        Closure::<dyn FnMut(MessageEvent)>::new(move |e: MessageEvent| handle(e.data()));
-    let scope: DedicatedWorkerGlobalScope = js_sys::global().unchecked_into();
-    scope.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
-    // The handler lives as long as the worker (the page terminates it with its layer).
-    on_message.forget();
 }

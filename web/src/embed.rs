@@ -20,11 +20,12 @@ use crate::dom::{
     local_storage_set, number_text, prefers_reduced_motion, warn, window,
 };
 use crate::html::El;
-use crate::logic::{BurstOptions, Celebrations, Corner, REF_KEY, Shape, Strings, is_rtl, live_ref};
+use crate::logic::{Celebrations, Corner, REF_KEY, Strings, is_rtl, live_ref};
 use crate::stream::Stream;
 use crate::view::{
     Publish, STYLES, Ui, badge_placement, ladder_placement, layer, localized, shelf,
 };
+use cairn_confetti::{BurstOptions, Shape};
 
 /// Awards reached while the page was closed are celebrated on the next visit if they are at
 /// most this old (and nobody saw them on another device).

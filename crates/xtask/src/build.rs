@@ -26,6 +26,10 @@ pub struct Artifacts {
     /// The widget's JS glue and wasm, under `dist/assets/`.
     pub widget_js: PathBuf,
     pub widget_wasm: PathBuf,
+    /// The confetti painter's JS glue and wasm, under `dist/assets/` (loaded by the confetti
+    /// worker, not by the page's first load).
+    pub painter_js: PathBuf,
+    pub painter_wasm: PathBuf,
     /// The worker's wasm, after wasm-opt.
     pub worker_wasm: PathBuf,
     /// The worker's JS entry point.
@@ -37,14 +41,16 @@ pub struct Artifacts {
 
 /// Builds everything.
 pub fn build(toolchain: WidgetToolchain) -> Result<Artifacts> {
-    let (widget_js, widget_wasm, loader) = build_widget(toolchain)?;
+    let shipped = build_widget(toolchain)?;
     let (console_js, console_wasm) = build_console()?;
     let (worker_js, worker_wasm) = build_worker()?;
     Ok(Artifacts {
         dist: dist_dir(),
-        loader,
-        widget_js,
-        widget_wasm,
+        loader: shipped.loader,
+        widget_js: shipped.widget.js,
+        widget_wasm: shipped.widget.wasm,
+        painter_js: shipped.painter.js,
+        painter_wasm: shipped.painter.wasm,
         worker_wasm,
         worker_js,
         console_js,
@@ -135,7 +141,8 @@ pub enum WidgetToolchain {
     Stable,
 }
 
-/// Compiles the widget's wasm as `how` says; returns the raw `.wasm` (before wasm-bindgen).
+/// Compiles the widget's wasm, and the confetti painter's beside it, as `how` says; returns
+/// the widget's raw `.wasm` (before wasm-bindgen; the painter's is [`painter_raw`]).
 pub fn compile_widget(how: &WidgetCompile) -> Result<PathBuf> {
     let toolchain = if how.toolchain == "stable" {
         // The workspace's own stable (rust-toolchain.toml), whatever cargo xtask runs under.
@@ -156,6 +163,7 @@ pub fn compile_widget(how: &WidgetCompile) -> Result<PathBuf> {
         cmd::new("rustup")
             .args(["run", &toolchain, "cargo", "build"])
             .args(["--release", "--lib", "--package", "cairn-widget"])
+            .args(["--package", "cairn-painter"])
             .args(["--target", "wasm32-unknown-unknown"])
             .args(&how.cargo_args)
             .arg("--target-dir")
@@ -166,6 +174,11 @@ pub fn compile_widget(how: &WidgetCompile) -> Result<PathBuf> {
             .env("CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS", rustflags),
     )?;
     Ok(target.join("wasm32-unknown-unknown/release/cairn_widget.wasm"))
+}
+
+/// The painter's raw `.wasm`, compiled with the widget's at `widget_raw`.
+pub fn painter_raw(widget_raw: &Path) -> PathBuf {
+    widget_raw.with_file_name("cairn_painter.wasm")
 }
 
 /// The widget's shipped files made from a raw wasm, in `out`: the JS glue and the wasm.
@@ -181,7 +194,7 @@ impl WidgetFiles {
     }
 }
 
-fn build_widget(toolchain: WidgetToolchain) -> Result<(PathBuf, PathBuf, PathBuf)> {
+fn build_widget(toolchain: WidgetToolchain) -> Result<Shipped> {
     let how = match toolchain {
         WidgetToolchain::Nightly => widget_nightly(),
         WidgetToolchain::Stable => widget_stable(),
@@ -196,21 +209,46 @@ fn build_widget(toolchain: WidgetToolchain) -> Result<(PathBuf, PathBuf, PathBuf
     copy_dir(&root().join("web/site"), &dist)?;
     let assets = dist.join("assets");
     fs::create_dir_all(&assets)?;
-    let js_name = format!("cairn-widget.{}.js", short_hash(&fs::read(&js)?));
-    let wasm_name = format!("cairn-widget.{}.wasm", short_hash(&fs::read(&wasm)?));
-    fs::copy(&js, assets.join(&js_name))?;
-    fs::copy(&wasm, assets.join(&wasm_name))?;
+    let hashed = |file: &Path, stem: &str, ext: &str| -> Result<String> {
+        let name = format!("{stem}.{}.{ext}", short_hash(&fs::read(file)?));
+        fs::copy(file, assets.join(&name))?;
+        Ok(name)
+    };
+    let js_name = hashed(&js, "cairn-widget", "js")?;
+    let wasm_name = hashed(&wasm, "cairn-widget", "wasm")?;
+    // The confetti painter, a module of its own: the page's first load does not carry it.
+    let painter = package_painter(&painter_raw(&raw), &target_dir().join("cairn/painter"))?;
+    let painter_js = hashed(&painter.js, "cairn-painter", "js")?;
+    let painter_wasm = hashed(&painter.wasm, "cairn-painter", "wasm")?;
 
-    // The loader and the confetti worker load the widget's module: its hashed names filled in.
-    for file in ["cairn.js", "confetti-worker.js"] {
-        let template = fs::read_to_string(root().join("web/loader").join(file))?;
+    // The loader loads the widget's module; the confetti worker and `confetti.js` (the
+    // painter on a page where no worker can draw) the painter's: their hashed names filled in.
+    for (file, names) in [
+        (
+            "cairn.js",
+            [("__CAIRN_JS__", &js_name), ("__CAIRN_WASM__", &wasm_name)],
+        ),
+        (
+            "confetti-worker.js",
+            [
+                ("__PAINTER_JS__", &painter_js),
+                ("__PAINTER_WASM__", &painter_wasm),
+            ],
+        ),
+        (
+            "confetti.js",
+            [
+                ("__PAINTER_JS__", &painter_js),
+                ("__PAINTER_WASM__", &painter_wasm),
+            ],
+        ),
+    ] {
+        let mut text = fs::read_to_string(root().join("web/loader").join(file))?;
+        for (placeholder, name) in names {
+            text = text.replace(placeholder, &format!("assets/{name}"));
+        }
         let filled = target_dir().join("cairn/widget").join(file);
-        fs::write(
-            &filled,
-            template
-                .replace("__CAIRN_JS__", &format!("assets/{js_name}"))
-                .replace("__CAIRN_WASM__", &format!("assets/{wasm_name}")),
-        )?;
+        fs::write(&filled, text)?;
         esbuild(
             &filled,
             &dist.join(file),
@@ -233,12 +271,46 @@ fn build_widget(toolchain: WidgetToolchain) -> Result<(PathBuf, PathBuf, PathBuf
         root().join("web/loader/cairn.d.ts"),
         dist.join("cairn.d.ts"),
     )?;
-    Ok((assets.join(js_name), assets.join(wasm_name), loader))
+    Ok(Shipped {
+        widget: WidgetFiles {
+            js: assets.join(js_name),
+            wasm: assets.join(wasm_name),
+        },
+        painter: WidgetFiles {
+            js: assets.join(painter_js),
+            wasm: assets.join(painter_wasm),
+        },
+        loader,
+    })
+}
+
+/// The widget's shipped files under `web/dist`.
+struct Shipped {
+    widget: WidgetFiles,
+    painter: WidgetFiles,
+    loader: PathBuf,
 }
 
 /// wasm-bindgen, the glue tree-shaken, the boundary's names shortened, wasm-opt and the glue
 /// minified: the widget's two files from its raw wasm, written under `out`.
 pub fn package_widget(raw: &Path, out: &Path) -> Result<WidgetFiles> {
+    package_wasm(raw, out, "cairn-widget", &["default", "start"])
+}
+
+/// The same for the confetti painter (`web/painter`): the confetti worker calls
+/// `confetti_worker`, a page that draws itself `confetti_local`.
+pub fn package_painter(raw: &Path, out: &Path) -> Result<WidgetFiles> {
+    package_wasm(
+        raw,
+        out,
+        "cairn-painter",
+        &["default", "confetti_worker", "confetti_local"],
+    )
+}
+
+/// wasm-bindgen's output for `raw` as module `name`, shrunk to what JS calls of it: the
+/// `exports` of its glue.
+fn package_wasm(raw: &Path, out: &Path, name: &str, exports: &[&str]) -> Result<WidgetFiles> {
     // `CAIRN_KEEP_NAMES=1` keeps function names in the shipped wasm, for size profiling
     // (`twiggy top web/dist/assets/*.wasm`); never for a release.
     let keep_names = std::env::var_os("CAIRN_KEEP_NAMES").is_some_and(|v| v == "1");
@@ -252,14 +324,14 @@ pub fn package_widget(raw: &Path, out: &Path) -> Result<WidgetFiles> {
                 "web",
                 "--no-typescript",
                 "--out-name",
-                "cairn-widget",
+                name,
                 "--out-dir",
             ])
             .arg(out),
     )?;
-    let wasm = out.join("cairn-widget_bg.wasm");
-    // Tree-shake the glue down to what the loader calls (`default`, `start`, and in the
-    // confetti worker `confetti_worker`): wasm-bindgen also
+    let wasm = out.join(format!("{name}_bg.wasm"));
+    // Tree-shake the glue down to what the loader calls (`default` and `start` of the widget;
+    // the painter's entries in the confetti worker and `confetti.js`): wasm-bindgen also
     // writes JS classes for the `#[wasm_bindgen]` types of dependencies, which the widget never
     // constructs. Each class is followed by `if (Symbol.dispose) C.prototype[Symbol.dispose] = …`,
     // a side effect that would keep it; the widget hands no class to JS, so that line is defined
@@ -267,9 +339,9 @@ pub fn package_widget(raw: &Path, out: &Path) -> Result<WidgetFiles> {
     let entry = out.join("entry.js");
     fs::write(
         &entry,
-        "export { default, start, confetti_worker } from './cairn-widget.js';\n",
+        format!("export {{ {} }} from './{name}.js';\n", exports.join(", ")),
     )?;
-    let shaken = out.join("cairn-widget.shaken.js");
+    let shaken = out.join(format!("{name}.shaken.js"));
     esbuild(
         &entry,
         &shaken,
@@ -285,17 +357,17 @@ pub fn package_widget(raw: &Path, out: &Path) -> Result<WidgetFiles> {
     let (small_wasm, small_js, report) = crate::wasm_names::shrink(
         &fs::read(&wasm)?,
         &fs::read_to_string(&shaken)?,
-        "./cairn-widget_bg.js",
+        &format!("./{name}_bg.js"),
     )?;
     fs::write(&wasm, small_wasm)?;
     fs::write(&shaken, small_js)?;
     eprintln!(
-        "build: wasm boundary: {} imports and {} exports renamed, {} exports dropped",
+        "build: {name}'s wasm boundary: {} imports and {} exports renamed, {} exports dropped",
         report.imports_renamed,
         report.exports_renamed,
         report.exports_dropped.len()
     );
-    let js = out.join("cairn-widget.min.js");
+    let js = out.join(format!("{name}.min.js"));
     // The JS glue, minified: wasm-bindgen writes it readable, with every import's shim spelled
     // out (≈ a third of its size once minified, a quarter once compressed).
     esbuild(

@@ -194,6 +194,8 @@ fn test() -> Result<()> {
         "-p",
         "cairn-widget",
         "-p",
+        "cairn-painter",
+        "-p",
         "cairn-console",
         "-p",
         "cairn-console-validator",
@@ -205,13 +207,15 @@ fn test() -> Result<()> {
     ]))?;
     step("native tests");
     cmd::run(cmd::new("cargo").args(["test", "--workspace", "--exclude", "cairn-e2e"]))?;
-    step("widget tests in headless Chromium (wasm-bindgen-test)");
+    step("widget and painter tests in headless Chromium (wasm-bindgen-test)");
     cmd::run(
         cmd::new("cargo")
             .args([
                 "test",
                 "-p",
                 "cairn-widget",
+                "-p",
+                "cairn-painter",
                 "--target",
                 "wasm32-unknown-unknown",
             ])
@@ -578,6 +582,8 @@ fn sizes_bench(a: &build::Artifacts) -> Result<()> {
         ("loader cairn.js", &a.loader, true),
         ("widget JS", &a.widget_js, true),
         ("widget wasm", &a.widget_wasm, true),
+        ("painter JS (confetti)", &a.painter_js, false),
+        ("painter wasm (confetti)", &a.painter_wasm, false),
         ("console JS", &a.console_js, false),
         ("console wasm", &a.console_wasm, false),
         ("worker JS (index.js)", &a.worker_js, false),

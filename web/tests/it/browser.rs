@@ -8,7 +8,7 @@ use cairn_wire::AwardView;
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_test::*;
-use web_sys::{CanvasRenderingContext2d, Element, HtmlCanvasElement, HtmlElement, ShadowRoot};
+use web_sys::{Element, HtmlElement, ShadowRoot};
 
 wasm_bindgen_test_configure!(run_in_browser);
 
@@ -62,28 +62,6 @@ fn titles(shadow: &ShadowRoot) -> Vec<String> {
         .collect()
 }
 
-fn painted_pixels(shadow: &ShadowRoot) -> usize {
-    let canvas: HtmlCanvasElement = shadow
-        .query_selector("canvas.confetti")
-        .unwrap()
-        .unwrap()
-        .unchecked_into();
-    if canvas.width() == 0 {
-        return 0;
-    }
-    let ctx: CanvasRenderingContext2d = canvas.get_context("2d").unwrap().unwrap().unchecked_into();
-    let data = ctx
-        .get_image_data(
-            0.0,
-            0.0,
-            f64::from(canvas.width()),
-            f64::from(canvas.height()),
-        )
-        .unwrap()
-        .data();
-    data.iter().skip(3).step_by(4).filter(|&&a| a > 0).count()
-}
-
 #[wasm_bindgen_test]
 async fn mounts_an_isolated_layer() {
     let (_widget, shadow) = mount();
@@ -108,7 +86,7 @@ async fn mounts_an_isolated_layer() {
 }
 
 #[wasm_bindgen_test]
-async fn celebrating_shows_a_toast_draws_confetti_and_tells_the_host() {
+async fn celebrating_shows_a_toast_launches_confetti_and_tells_the_host() {
     let (widget, shadow) = mount();
     let seen: Rc<RefCell<Vec<String>>> = Rc::default();
     let listener = {
@@ -128,7 +106,6 @@ async fn celebrating_shows_a_toast_draws_confetti_and_tells_the_host() {
         next_frame().await;
     }
     assert_eq!(titles(&shadow), ["First project!"]);
-    assert!(painted_pixels(&shadow) > 100, "the confetti canvas drew");
     assert_eq!(*seen.borrow(), ["First project!"]);
     let live = shadow.query_selector("[aria-live]").unwrap().unwrap();
     assert_eq!(
@@ -139,7 +116,7 @@ async fn celebrating_shows_a_toast_draws_confetti_and_tells_the_host() {
     let canvas = shadow.query_selector("canvas.confetti").unwrap().unwrap();
     assert!(
         canvas.matches(":popover-open").unwrap(),
-        "confetti is in the top layer"
+        "confetti is in the top layer (drawn by the painter, tested in web/painter and end to end)"
     );
     let cta = shadow
         .query_selector(".toast .cta")
