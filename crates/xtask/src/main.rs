@@ -682,6 +682,10 @@ fn widget_bench() -> Result<()> {
         first["loads"], first["p50"], first["p90"], first["min"], first["max"]
     );
     println!(
+        "  floor in the same run: the loader, glue and wasm fetched by a page that runs none of them, p50 {} ms",
+        first["floorP50"]
+    );
+    println!(
         "\nconfetti: busy ms per 60 Hz frame over a burst's first 2.5 s (Chrome trace, every top-level task)"
     );
     println!(
