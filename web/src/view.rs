@@ -947,7 +947,7 @@ inset-block-end:max(16px,env(safe-area-inset-bottom));inset-inline-end:max(16px,
 :host([data-corner=top-start]) .toasts{inset-block-end:auto;inset-inline-end:auto;inset-block-start:max(16px,env(safe-area-inset-top));inset-inline-start:max(16px,env(safe-area-inset-left));flex-direction:column-reverse}
 .toast{display:flex;align-items:flex-start;gap:var(--_space);width:min(360px,calc(100vw - 32px));padding:12px 14px;
 border-radius:var(--_radius);background:var(--_surface);color:var(--_text);box-shadow:var(--_shadow);
-border-inline-start:4px solid var(--_accent);animation:cairn-in .35s cubic-bezier(.2,.9,.3,1.2)}
+border-inline-start:4px solid var(--_accent);animation:cairn-in .35s cubic-bezier(.2,.9,.3,1.2);will-change:transform,opacity}
 .badge{flex:none;display:inline-grid;place-items:center;width:40px;height:40px;border-radius:50%;
 background:radial-gradient(circle at 35% 30%,rgba(255,255,255,.35),transparent 60%),var(--_accent);
 color:var(--_on-accent);box-shadow:0 0 0 3px var(--_surface),0 0 0 5px var(--_ribbon);font-size:20px;line-height:1;object-fit:cover}
@@ -999,5 +999,5 @@ input:focus-visible{outline:2px solid var(--_accent);outline-offset:2px}
 .badge-card figcaption{display:flex;flex-direction:column;font-weight:600}
 .badge-card small{font-weight:400;color:var(--_muted)}
 @keyframes cairn-in{from{transform:translateY(12px) scale(.96);opacity:0}}
-@media (prefers-reduced-motion:reduce){.toast{animation:none;box-shadow:0 0 0 2px var(--_accent),0 0 28px var(--_accent)}.fill{transition:none}}
+@media (prefers-reduced-motion:reduce){.toast{animation:none;will-change:auto;box-shadow:0 0 0 2px var(--_accent),0 0 28px var(--_accent)}.fill{transition:none}}
 "#;
