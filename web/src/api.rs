@@ -23,7 +23,7 @@ pub struct Client {
 }
 
 pub use crate::logic::Me;
-use crate::logic::PublicShare;
+use crate::logic::{PublicShare, digits};
 
 /// A failed call: its message, and whether trying again may succeed.
 struct CallError {
@@ -64,10 +64,7 @@ impl Client {
 
     /// `POST /v1/client/awards/{id}/seen`: this user saw the celebration (on any device).
     pub async fn seen(&self, award_id: &str) -> Result<(), String> {
-        let path = format!(
-            "/v1/client/awards/{}/seen",
-            js_sys::encode_uri_component(award_id)
-        );
+        let path = ["/v1/client/awards/", &encode(award_id), "/seen"].concat();
         self.call("POST", &path, Some("{}"))
             .await
             .map(drop)
@@ -77,10 +74,7 @@ impl Client {
     /// `POST /v1/client/awards/{id}/cta`: the award's call to action was shown (or followed:
     /// sent with `keepalive`, so the link it follows does not cancel it).
     pub async fn cta(&self, award_id: &str, click: bool) -> Result<(), String> {
-        let path = format!(
-            "/v1/client/awards/{}/cta",
-            js_sys::encode_uri_component(award_id)
-        );
+        let path = ["/v1/client/awards/", &encode(award_id), "/cta"].concat();
         let body = if click {
             r#"{"action":"click"}"#
         } else {
@@ -136,10 +130,7 @@ impl Client {
 
     /// `DELETE /v1/client/shares/{id}`: the badge is private again.
     pub async fn revoke(&self, share_id: &str) -> Result<(), String> {
-        let path = format!(
-            "/v1/client/shares/{}",
-            js_sys::encode_uri_component(share_id)
-        );
+        let path = ["/v1/client/shares/", &encode(share_id)].concat();
         self.call("DELETE", &path, None)
             .await
             .map(drop)
@@ -149,7 +140,7 @@ impl Client {
     /// `POST /v1/client/attribution`: this user arrived through share `reference`. `Err(true)`
     /// when trying again later may work (the reference is then kept).
     pub async fn attribute(&self, reference: &str) -> Result<(), bool> {
-        let body = format!("{{\"ref\":{}}}", to_json_string(reference));
+        let body = ["{\"ref\":", &to_json_string(reference), "}"].concat();
         self.call("POST", "/v1/client/attribution", Some(&body))
             .await
             .map(drop)
@@ -167,7 +158,7 @@ impl Client {
         let headers = Headers::new().map_err(fatal)?;
         headers.set(headers::KEY, &self.key).map_err(fatal)?;
         headers
-            .set("authorization", &format!("Bearer {}", self.token))
+            .set("authorization", &["Bearer ", &self.token].concat())
             .map_err(fatal)?;
         let init = RequestInit::new();
         init.set_method(method);
@@ -180,7 +171,7 @@ impl Client {
             init.set_body(&JsValue::from_str(body));
         }
         init.set_headers(&headers);
-        let url = format!("{}{path}", self.api);
+        let url = [&self.api, path].concat();
         let window = web_sys::window().ok_or_else(|| fatal("no window".into()))?;
         let response: Response = JsFuture::from(window.fetch_with_str_and_init(&url, &init))
             .await
@@ -194,7 +185,8 @@ impl Client {
             return Ok((path.to_owned(), text));
         }
         let status = response.status();
-        let message = error_message(&text).unwrap_or_else(|| format!("{path} answered {status}"));
+        let message = error_message(&text)
+            .unwrap_or_else(|| [path, " answered ", &digits(u64::from(status))].concat());
         Err(CallError {
             message,
             transient: status == 429 || status >= 500,
@@ -202,10 +194,15 @@ impl Client {
     }
 }
 
+/// `text` as a URI component.
+fn encode(text: &str) -> String {
+    js_sys::encode_uri_component(text).into()
+}
+
 /// The answer to `path` as `T`.
 fn answer<T: FromJs>((path, text): (String, String)) -> Result<T, CallError> {
     from_json(&text).map_err(|e| CallError {
-        message: format!("unexpected answer from {path}: {e}"),
+        message: ["unexpected answer from ", &path, ": ", &e].concat(),
         transient: false,
     })
 }

@@ -271,10 +271,13 @@ impl Layer {
     fn on_answer(layer: &Weak<Self>, data: &JsValue) {
         match (data.as_f64(), layer.upgrade()) {
             (Some(seq), Some(layer)) => layer.ended(seq),
-            (None, _) => warn(&format!(
-                "cairn: confetti could not be drawn: {}",
-                data.as_string().unwrap_or_default()
-            )),
+            (None, _) => warn(
+                &[
+                    "cairn: confetti could not be drawn: ",
+                    &data.as_string().unwrap_or_default(),
+                ]
+                .concat(),
+            ),
             _ => {}
         }
     }
@@ -398,9 +401,7 @@ impl Layer {
             let (layer, url) = (Rc::downgrade(self), url.clone());
             wasm_bindgen_futures::spawn_local(async move {
                 let Some(bitmap) = bitmap(&url).await else {
-                    warn(&format!(
-                        "cairn: the confetti image {url} could not be loaded"
-                    ));
+                    warn(&["cairn: the confetti image ", &url, " could not be loaded"].concat());
                     return;
                 };
                 if let Some(layer) = layer.upgrade() {

@@ -18,7 +18,7 @@ use cairn_wire::{Badge, Channel, Cta, CtaKind, Kind, Scope};
 use js_sys::{Array, Object, Reflect};
 use wasm_bindgen::{JsCast, JsValue};
 
-use crate::logic::{AccountPart, Me, PublicShare};
+use crate::logic::{AccountPart, Me, PublicShare, digits};
 
 /// A value that can be read from parsed JSON.
 pub trait FromJs: Sized {
@@ -97,7 +97,7 @@ impl<T: FromJs> FromJs for Vec<T> {
 }
 
 fn at(i: u32, e: String) -> String {
-    format!("[{i}]: {e}")
+    ["[", &digits(u64::from(i)), "]: ", &e].concat()
 }
 
 /// Unit enums, by the core's names.
@@ -106,7 +106,7 @@ macro_rules! by_name {
         impl FromJs for $ty {
             fn read(value: &JsValue) -> Result<Self, String> {
                 let text = String::read(value)?;
-                text.parse().map_err(|_| format!("unknown value \"{text}\""))
+                text.parse().map_err(|_| ["unknown value \"", &text, "\""].concat())
             }
         }
 
@@ -131,7 +131,7 @@ impl<'a> Fields<'a> {
         if object.is_object() && !Array::is_array(object) {
             Ok(Self { object, of })
         } else {
-            Err(format!("{of}: expected an object"))
+            Err([of, ": expected an object"].concat())
         }
     }
 
@@ -143,14 +143,25 @@ impl<'a> Fields<'a> {
     }
 
     fn opt<T: FromJs>(&self, field: &str) -> Result<Option<T>, String> {
-        self.raw(field)
-            .map(|v| T::read(&v).map_err(|e| format!("{}.{field}: {e}", self.of)))
-            .transpose()
+        match self.raw(field) {
+            None => Ok(None),
+            Some(v) => T::read(&v).map(Some).map_err(|e| self.wrong(field, &e)),
+        }
     }
 
     fn req<T: FromJs>(&self, field: &str) -> Result<T, String> {
-        self.opt(field)?
-            .ok_or_else(|| format!("{}.{field} is missing", self.of))
+        self.opt(field)?.ok_or_else(|| self.missing(field))
+    }
+
+    // The errors are built out of line: inlined, each field of each type carried its own copy.
+    #[inline(never)]
+    fn wrong(&self, field: &str, e: &str) -> String {
+        [self.of, ".", field, ": ", e].concat()
+    }
+
+    #[inline(never)]
+    fn missing(&self, field: &str) -> String {
+        [self.of, ".", field, " is missing"].concat()
     }
 
     fn or_default<T: FromJs + Default>(&self, field: &str) -> Result<T, String> {
@@ -288,7 +299,7 @@ pub fn error_message(text: &str) -> Option<String> {
     let error = Fields::of(&body, "ErrorBody").ok()?.raw("error")?;
     let f = Fields::of(&error, "ErrorDetail").ok()?;
     let (code, message): (String, String) = (f.req("code").ok()?, f.req("message").ok()?);
-    Some(format!("{message} ({code})"))
+    Some([&message, " (", &code, ")"].concat())
 }
 
 /// A value as a plain JavaScript object, shaped as serde writes it to JSON.

@@ -206,9 +206,9 @@ fn claim(name: &str, hold_ms: i32, f: impl FnOnce() + 'static) {
 fn preview(options: &JsValue) -> AwardView {
     use cairn_wire::{Badge, Cta, CtaKind, Kind, Scope};
     let text = |field: &str| get_string(options, field);
-    let now = js_sys::Date::now() as i64;
+    let now = js_sys::Date::now();
     AwardView {
-        id: format!("preview-{now}"),
+        id: ["preview-", &number_text(now)].concat(),
         milestone: "preview".into(),
         kind: Kind::Custom,
         tier: text("tier").unwrap_or_else(|| "mid".into()),
@@ -227,7 +227,7 @@ fn preview(options: &JsValue) -> AwardView {
             url: get_string(&cta, "url"),
         }),
         achieved_at: Time::from_utc_text(
-            js_sys::Date::new(&JsValue::from_f64(now as f64))
+            js_sys::Date::new(&JsValue::from_f64(now))
                 .to_iso_string()
                 .into(),
         ),
@@ -246,11 +246,17 @@ fn confetti_options(base: &BurstOptions, o: &JsValue) -> BurstOptions {
         if v.is_finite() && (lo..=hi).contains(&v) {
             Some(v)
         } else {
-            warn(&format!(
-                "cairn: confetti.{field} must be a number from {} to {}",
-                number_text(lo),
-                number_text(hi)
-            ));
+            warn(
+                &[
+                    "cairn: confetti.",
+                    field,
+                    " must be a number from ",
+                    &number_text(lo),
+                    " to ",
+                    &number_text(hi),
+                ]
+                .concat(),
+            );
             None
         }
     };
@@ -432,9 +438,14 @@ impl Widget {
         };
         let kind = el.get_attribute("data-cairn").unwrap_or_default();
         if !matches!(kind.as_str(), "ladder" | "shelf" | "badge") {
-            warn(&format!(
-                "cairn: unknown placement data-cairn=\"{kind}\" (ladder, shelf or badge)"
-            ));
+            warn(
+                &[
+                    "cairn: unknown placement data-cairn=\"",
+                    &kind,
+                    "\" (ladder, shelf or badge)",
+                ]
+                .concat(),
+            );
             let _ = el.set_attribute("data-cairn-mounted", "");
             return;
         }
@@ -452,7 +463,7 @@ impl Widget {
         }
         let ui = self.ui;
         let attr = |name: &str| el.get_attribute(name).unwrap_or_default();
-        let _ = root.set_attribute("part", &format!("placement {kind}"));
+        let _ = root.set_attribute("part", &["placement ", &kind].concat());
         let inner = El(root.into());
         // An owner of its own, disposed when the element leaves the document or the widget
         // shuts down. Not a child of the widget's owner: that one would keep an entry for every
@@ -568,10 +579,7 @@ impl Widget {
             Some("configure") => self.configure(&a),
             Some("celebrate") => self.celebrate(&preview(&a)),
             Some("shutdown") => self.shutdown(),
-            other => warn(&format!(
-                "cairn: unknown command \"{}\"",
-                other.unwrap_or_default()
-            )),
+            other => warn(&["cairn: unknown command \"", other.unwrap_or_default(), "\""].concat()),
         }
     }
 
@@ -650,9 +658,9 @@ impl Widget {
                     this.ui.me.set(Some(me.clone()));
                     then(&this, &user, &me);
                 }
-                Err(message) => warn(&format!(
-                    "cairn: reading the user's state failed: {message}"
-                )),
+                Err(message) => {
+                    warn(&["cairn: reading the user's state failed: ", &message].concat());
+                }
             }
         });
     }
@@ -736,7 +744,9 @@ impl Widget {
         wasm_bindgen_futures::spawn_local(async move {
             match client.shares().await {
                 Ok(list) => ui.public.set(list),
-                Err(message) => warn(&format!("cairn: reading public badges failed: {message}")),
+                Err(message) => {
+                    warn(&["cairn: reading public badges failed: ", &message].concat());
+                }
             }
         });
     }
@@ -750,9 +760,7 @@ impl Widget {
                 let client = self.client(&user);
                 wasm_bindgen_futures::spawn_local(async move {
                     if let Err(message) = client.cta(&award_id, click).await {
-                        warn(&format!(
-                            "cairn: recording the call to action failed: {message}"
-                        ));
+                        warn(&["cairn: recording the call to action failed: ", &message].concat());
                     }
                 });
             }
@@ -785,7 +793,7 @@ impl Widget {
             };
             ui.share_busy.set(false);
             if let Err(message) = done {
-                warn(&format!("cairn: sharing failed: {message}"));
+                warn(&["cairn: sharing failed: ", &message].concat());
                 ui.share_failed.set(true);
             }
         });
@@ -828,10 +836,7 @@ impl Widget {
                     emit("cairn:track", &answer.to_js());
                 }
                 Err(message) => {
-                    warn(&format!(
-                        "cairn: tracking \"{}\" failed: {message}",
-                        event.event
-                    ));
+                    warn(&["cairn: tracking \"", &event.event, "\" failed: ", &message].concat());
                     emit("cairn:error", &JsValue::from_str(&message));
                 }
             }
@@ -850,7 +855,7 @@ impl Widget {
         let this = Rc::clone(self);
         let user = user.to_owned();
         let award = award.clone();
-        let lock = format!("{}:{}", self.storage_key(&user), award.id);
+        let lock = [&self.storage_key(&user), ":", &award.id].concat();
         claim(&lock, CLAIM_MS, move || {
             let key = this.storage_key(&user);
             let mut set = Celebrations::from_text(local_storage_get(&key).as_deref());
@@ -865,10 +870,7 @@ impl Widget {
             let client = this.client(&identity);
             wasm_bindgen_futures::spawn_local(async move {
                 if let Err(message) = client.seen(&award.id).await {
-                    warn(&format!(
-                        "cairn: acknowledging {} failed: {message}",
-                        award.id
-                    ));
+                    warn(&["cairn: acknowledging ", &award.id, " failed: ", &message].concat());
                 }
             });
         });
@@ -894,7 +896,7 @@ impl Widget {
     }
 
     fn storage_key(&self, user: &str) -> String {
-        format!("cairn:celebrated:{}:{user}", self.key)
+        ["cairn:celebrated:", &self.key, ":", user].concat()
     }
 }
 
@@ -914,7 +916,7 @@ impl Identity {
     fn from_token(token: &str) -> Option<Self> {
         let payload = token.split('.').nth(1)?;
         let base64 = payload.replace('-', "+").replace('_', "/");
-        let padded = format!("{base64}{}", "=".repeat((4 - base64.len() % 4) % 4));
+        let padded = [base64.as_str(), &"=".repeat((4 - base64.len() % 4) % 4)].concat();
         let json = window().atob(&padded).ok()?;
         // `UserClaims` in the wire types; only these two fields are read here.
         let claims = js_sys::JSON::parse(&json).ok()?;

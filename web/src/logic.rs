@@ -227,9 +227,23 @@ impl Strings {
         if n == 1 {
             self.more_one.to_owned()
         } else {
-            fill(self.more_other, &[("n", &n.to_string())])
+            fill(self.more_other, &[("n", &digits(n))])
         }
     }
+}
+
+/// `n` in decimal, without Rust's formatting machinery (the widget carries none of it).
+pub fn digits(mut n: u64) -> String {
+    let mut out = Vec::with_capacity(20);
+    loop {
+        out.push(b'0' + (n % 10) as u8);
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    out.reverse();
+    out.into_iter().map(char::from).collect()
 }
 
 /// The language subtag of a locale tag, lower-cased: `pt-BR` → `pt`.
@@ -346,16 +360,19 @@ impl ShareLinks {
     /// `encodeURIComponent`, or any equivalent).
     pub fn new(message: &str, url: &str, encode: impl Fn(&str) -> String) -> Self {
         Self {
-            x: format!(
-                "https://x.com/intent/post?text={}&url={}",
-                encode(message),
-                encode(url)
-            ),
-            linkedin: format!(
-                "https://www.linkedin.com/sharing/share-offsite/?url={}",
-                encode(url)
-            ),
-            copy: format!("{message} {url}"),
+            x: [
+                "https://x.com/intent/post?text=",
+                &encode(message),
+                "&url=",
+                &encode(url),
+            ]
+            .concat(),
+            linkedin: [
+                "https://www.linkedin.com/sharing/share-offsite/?url=",
+                &encode(url),
+            ]
+            .concat(),
+            copy: [message, " ", url].concat(),
         }
     }
 }

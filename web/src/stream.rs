@@ -42,11 +42,14 @@ impl Stream {
             .replacen("https://", "wss://", 1)
             .replacen("http://", "ws://", 1);
         let stream = Rc::new(Self {
-            url: format!(
-                "{ws_origin}/v1/client/stream?key={}&token={}",
-                js_sys::encode_uri_component(key),
-                js_sys::encode_uri_component(token)
-            ),
+            url: [
+                &ws_origin,
+                "/v1/client/stream?key=",
+                &String::from(js_sys::encode_uri_component(key)),
+                "&token=",
+                &String::from(js_sys::encode_uri_component(token)),
+            ]
+            .concat(),
             on_award: Box::new(on_award),
             socket: RefCell::new(None),
             backoff: RefCell::new(Backoff::default()),

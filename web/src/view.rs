@@ -18,7 +18,7 @@ use crate::api::Me;
 use crate::convert::ToJs;
 use crate::dom;
 use crate::html::{El, effect, el};
-use crate::logic::{Countdown, PublicShare, ShareLinks, Strings, fill, toast_caption};
+use crate::logic::{Countdown, PublicShare, ShareLinks, Strings, digits, fill, toast_caption};
 
 /// How long a toast stays when nobody hovers or focuses it, in milliseconds.
 pub const TOAST_MS: f64 = 6_000.0;
@@ -149,7 +149,7 @@ impl Ui {
         self.next_id.set_value(id + 1);
         let strings = self.strings.get_untracked();
         self.announcement
-            .set(format!("{}: {}", strings.new_badge, award.title));
+            .set([strings.new_badge, ": ", &award.title].concat());
         let toast = Toast {
             id,
             award: award.clone(),
@@ -299,7 +299,7 @@ fn button(class: &str, part: &str) -> El {
 
 fn toast_card(ui: Ui, toast: Toast) -> El {
     let id = toast.id;
-    let title_id = format!("cairn-toast-{id}");
+    let title_id = ["cairn-toast-", &digits(id)].concat();
     let award = toast.award;
     let cta = award.cta.clone().map(|cta| {
         ui.publish(Publish::Cta {
@@ -315,7 +315,7 @@ fn toast_card(ui: Ui, toast: Toast) -> El {
     el("article")
         .class("toast")
         .part("toast")
-        .attr("data-toast-id", &id.to_string())
+        .attr("data-toast-id", &digits(id))
         .attr("data-tier", &award.tier)
         .attr("aria-labelledby", &title_id)
         .on("mouseenter", move |_| ui.pause(id))
@@ -782,8 +782,8 @@ fn locked_item(m: &LockedMilestone) -> El {
             .attr("role", "progressbar")
             .attr("aria-label", &m.name)
             .attr("aria-valuemin", "0")
-            .attr("aria-valuemax", &target.to_string())
-            .attr("aria-valuenow", &current.to_string())
+            .attr("aria-valuemax", &digits(target))
+            .attr("aria-valuenow", &digits(current))
             .child(fill_bar(m.percent))
     });
     el("li")
@@ -806,7 +806,7 @@ fn fill_bar(percent: u8) -> El {
         .0
         .unchecked_ref::<HtmlElement>()
         .style()
-        .set_property("width", &format!("{percent}%"));
+        .set_property("width", &[&digits(u64::from(percent)), "%"].concat());
     fill
 }
 
@@ -818,14 +818,11 @@ pub fn ladder(s: &Strings, p: &LadderProgress, label_id: &str) -> El {
         (Some(next), Some(left)) => (
             fill(
                 s.of,
-                &[
-                    ("current", &p.current.to_string()),
-                    ("next", &next.to_string()),
-                ],
+                &[("current", &digits(p.current)), ("next", &digits(next))],
             ),
             s.more(left),
         ),
-        _ => (p.current.to_string(), s.top.to_owned()),
+        _ => (digits(p.current), s.top.to_owned()),
     };
     let mut steps = el("ol").class("steps").part("steps");
     for &step in &p.steps {
@@ -836,7 +833,7 @@ pub fn ladder(s: &Strings, p: &LadderProgress, label_id: &str) -> El {
         if Some(step) == p.next {
             li = li.attr("aria-current", "step");
         }
-        steps = steps.child(li.text(&step.to_string()));
+        steps = steps.child(li.text(&digits(step)));
     }
     el("div")
         .class("ladder")
@@ -859,9 +856,9 @@ pub fn ladder(s: &Strings, p: &LadderProgress, label_id: &str) -> El {
                 .part("progress")
                 .attr("role", "progressbar")
                 .attr("aria-labelledby", label_id)
-                .attr("aria-valuemin", &previous.to_string())
-                .attr("aria-valuemax", &max.to_string())
-                .attr("aria-valuenow", &p.current.min(max).to_string())
+                .attr("aria-valuemin", &digits(previous))
+                .attr("aria-valuemax", &digits(max))
+                .attr("aria-valuenow", &digits(p.current.min(max)))
                 .attr("aria-valuetext", &more)
                 .child(fill_bar(p.percent)),
         )

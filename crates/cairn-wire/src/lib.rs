@@ -835,7 +835,7 @@ fn previous_step(steps: &[u64], current: u64) -> u64 {
 pub fn fill(template: &str, values: &[(&str, &str)]) -> String {
     let mut out = template.to_owned();
     for (name, value) in values {
-        out = out.replace(&format!("{{{name}}}"), value);
+        out = out.replace(&["{", name, "}"].concat(), value);
     }
     out
 }

@@ -1,6 +1,6 @@
 use cairn_widget::logic::{
     Backoff, Celebrations, Corner, Countdown, LANGUAGES, Me, REF_WINDOW_MS, REMEMBERED_AWARDS,
-    ShareLinks, Strings, fill, is_rtl, live_ref, toast_caption,
+    ShareLinks, Strings, digits, fill, is_rtl, live_ref, toast_caption,
 };
 use cairn_wire::AwardView;
 use proptest::prelude::*;
@@ -278,7 +278,21 @@ fn share_references_are_kept_thirty_days_and_checked() {
     assert_eq!(live_ref("", now), None);
 }
 
+#[test]
+fn digits_write_the_edges() {
+    assert_eq!(digits(0), "0");
+    assert_eq!(digits(7), "7");
+    assert_eq!(digits(10), "10");
+    assert_eq!(digits(u64::MAX), "18446744073709551615");
+}
+
 proptest! {
+    /// The widget's own decimal writer agrees with Rust's formatting, which it replaces.
+    #[test]
+    fn digits_agree_with_display(n in any::<u64>()) {
+        prop_assert_eq!(digits(n), n.to_string());
+    }
+
     #[test]
     fn any_stored_text_is_read_without_panic(text in ".{0,80}", now in 0.0f64..4e12) {
         let _ = live_ref(&text, now);
