@@ -68,6 +68,9 @@ async function violations(page) {
 
 async function open(context, path = "/", { clock = false } = {}) {
   const page = await context.newPage();
+  // The share card is a module of its own (web/share-card): what of it the page requested.
+  const cardFiles = page.__cardFiles = [];
+  page.on("request", (r) => { if (/share-card/.test(r.url())) cardFiles.push(new URL(r.url()).pathname.replace(/\.[0-9a-f]{10}\./, ".")); });
   // Playwright's clock (flowing in real time) lets the toast timers be fast-forwarded instead
   // of slept through.
   if (clock) await page.clock.install();
@@ -172,12 +175,14 @@ try {
   await page.waitForFunction(() => ![...window.__cairn.layer().querySelectorAll(".toast .title")].some((e) => e.textContent === "Hovered preview"), null, { timeout: 8000 });
   out.afterHover = await page.evaluate(toastTitles);
 
-  // The share card, by keyboard from the toast.
+  // The share card, by keyboard from the toast: none of it loaded until then (toasts came and
+  // went, nobody shared).
+  const cardBefore = [...page.__cardFiles];
   const onShare = await page.evaluate(() => {
     const b = window.__cairn.layer().querySelector(".toast .share"); b.focus(); return window.__cairn.focused();
   });
   await page.keyboard.press("Enter");
-  await page.waitForFunction(() => window.__cairn.layer().querySelector("dialog.share-card").open);
+  await page.waitForFunction(() => window.__cairn.layer().querySelector("dialog.share-card")?.open);
   out.share = await page.evaluate(() => {
     const d = window.__cairn.layer().querySelector("dialog.share-card");
     return { focusedInside: window.__cairn.focused().inShare, message: d.querySelector("textarea").value,
@@ -196,6 +201,8 @@ try {
   await page.waitForFunction(() => !window.__cairn.layer().querySelector("dialog.share-card").open);
   out.share.focusBack = await page.evaluate(() => window.__cairn.focused());
   out.share.opener = onShare;
+  out.share.cardBefore = cardBefore;
+  out.share.cardAfter = [...page.__cardFiles];
 
   // The CTA tells the host (which handles it here: no navigation).
   await page.evaluate(() => cairn("celebrate", { title: "CTA preview", cta: { label: "Invite a teammate", url: "/invite" } }));

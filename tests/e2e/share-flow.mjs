@@ -32,7 +32,7 @@ try {
   await sharer.page.click("#create");
   await sharer.page.waitForFunction(() => !!document.querySelector("cairn-layer").shadowRoot.querySelector(".toast .share"), null, { timeout: 15000 });
   await sharer.page.evaluate(() => document.querySelector("cairn-layer").shadowRoot.querySelector(".toast .share").click());
-  await sharer.page.waitForFunction(() => document.querySelector("cairn-layer").shadowRoot.querySelector("dialog.share-card").open);
+  await sharer.page.waitForFunction(() => document.querySelector("cairn-layer").shadowRoot.querySelector("dialog.share-card")?.open);
   out.beforeConsent = await sharer.page.evaluate(() => {
     const d = document.querySelector("cairn-layer").shadowRoot.querySelector("dialog.share-card");
     return { publishVisible: !d.querySelector(".publish").hidden, publicVisible: !d.querySelector(".published").hidden };

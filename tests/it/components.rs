@@ -77,6 +77,20 @@ fn every_component_and_placement() {
     assert_eq!(share["award"], "First project!");
     assert_eq!(share["copied"], "Copied");
     assert_eq!(
+        share["cardBefore"],
+        json!([]),
+        "the share card's module is not loaded before a user is about to share"
+    );
+    assert_eq!(
+        share["cardAfter"],
+        json!([
+            "/share-card.js",
+            "/assets/cairn-share-card.js",
+            "/assets/cairn-share-card.wasm"
+        ]),
+        "focusing Share loads the share card's module, once"
+    );
+    assert_eq!(
         share["events"],
         json!(["copy"]),
         "cairn:share told the host"

@@ -100,7 +100,7 @@ thread_local! {
 /// (`bottom-end`, `bottom-start`, `top-end`, `top-start`), `locale`, `shareUrl`. `script` is
 /// the loader's URL (where confetti can be drawn off the page's main thread: see
 /// [`Layer::new`]).
-#[wasm_bindgen]
+#[cfg_attr(feature = "entry", wasm_bindgen)]
 pub fn start(
     key: String,
     api: String,
@@ -388,9 +388,15 @@ impl Widget {
         // Effects re-run on Leptos' executor: here the browser's microtasks. (`Err` when it
         // already is.)
         let _ = any_spawner::Executor::init_wasm_bindgen();
-        let ui = Ui::new(Strings::for_locale(&locale), is_rtl(&locale), share_url);
+        let ui = Ui::new(
+            Strings::for_locale(&locale),
+            is_rtl(&locale),
+            share_url.clone(),
+        );
         let owner = Owner::new();
-        owner.with(|| root.append_child(&layer(ui).0))?;
+        let layer_root = owner.with(|| layer(ui));
+        root.append_child(&layer_root.0)?;
+        owner.with(|| crate::card::bind(ui, layer_root.0, script.as_deref(), share_url));
         Ok(Rc::new(Self {
             api,
             key,
@@ -626,6 +632,7 @@ impl Widget {
             unmount(p);
         }
         self.confetti_layer.stop();
+        crate::card::stop();
         self.host.remove();
         self.owner.cleanup();
         self.listeners.take();

@@ -7,18 +7,21 @@
 //!
 //! Logic lives in plain structs ([`logic`]), tested natively; the components (built with
 //! [`html`], bound to Leptos signals) and the DOM glue stay thin. `html` and `convert` are public
-//! for the browser tests.
+//! for the browser tests; `view` and `dom` too, for the share card's module (`web/share-card`),
+//! which builds its dialog with this crate's components.
 
 pub mod logic;
 
 #[cfg(target_arch = "wasm32")]
 mod api;
 #[cfg(target_arch = "wasm32")]
+mod card;
+#[cfg(target_arch = "wasm32")]
 mod confetti;
 #[cfg(target_arch = "wasm32")]
 pub mod convert;
 #[cfg(target_arch = "wasm32")]
-mod dom;
+pub mod dom;
 #[cfg(target_arch = "wasm32")]
 mod embed;
 #[cfg(target_arch = "wasm32")]
@@ -26,7 +29,7 @@ pub mod html;
 #[cfg(target_arch = "wasm32")]
 mod stream;
 #[cfg(target_arch = "wasm32")]
-mod view;
+pub mod view;
 
 #[cfg(target_arch = "wasm32")]
 pub use embed::{Widget, start};

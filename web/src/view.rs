@@ -234,7 +234,8 @@ pub fn localized(root: El, ui: Ui) -> El {
         .attr_with("lang", move || Some(ui.strings.get().lang.into()))
 }
 
-/// The floating layer: live region, toasts, the share card and the shelf dialog.
+/// The floating layer: live region, toasts and the shelf dialog. (The share card is a module
+/// of its own, `web/share-card`, loaded when a user first shares: [`crate::card`].)
 pub fn layer(ui: Ui) -> El {
     localized(el("div").class("layer"), ui)
         .child(
@@ -246,7 +247,6 @@ pub fn layer(ui: Ui) -> El {
                 .text_with(move || ui.announcement.get()),
         )
         .child(toasts(ui))
-        .child(share_card(ui))
         .child(shelf_dialog(ui))
 }
 
@@ -348,6 +348,9 @@ fn toast_card(ui: Ui, toast: Toast) -> El {
                     el("div").class("actions").child_opt(cta).child(
                         button("share", "share-button")
                             .text_with(ui.tr(|s| s.share))
+                            // About to share: the share card's module starts loading.
+                            .on("pointerenter", |_| crate::card::preload())
+                            .on("focusin", |_| crate::card::preload())
                             .on("click", move |_| ui.sharing.set(Some(shared.clone()))),
                     ),
                 ),
@@ -450,7 +453,10 @@ fn trap_focus(d: &HtmlDialogElement, e: &web_sys::KeyboardEvent) {
     }
 }
 
-fn share_card(ui: Ui) -> El {
+/// The share card of `ui.sharing`: the message, the share links and the consent step to make
+/// the badge public. Built by the share card's own module (`web/share-card`) under its own
+/// `Ui`; `on_close` runs when the user closes it.
+pub fn share_card(ui: Ui, on_close: impl Fn() + Clone + 'static) -> El {
     let s = ui.strings;
     let message = RwSignal::new(String::new());
     let copied = RwSignal::new(false);
@@ -517,72 +523,69 @@ fn share_card(ui: Ui) -> El {
             .attr("rel", "noopener noreferrer")
             .on("click", move |_| tell(channel))
     };
-    dialog(
-        move || ui.sharing.with(Option::is_some),
-        move || ui.sharing.set(None),
-    )
-    .class("card share-card")
-    .part("share-card")
-    .attr("aria-labelledby", "cairn-share-title")
-    .child(
-        el("div")
-            .class("card-head")
-            .child_with(move || {
-                ui.sharing
-                    .with(|a| a.as_ref().map(|a| a.badge.clone()))
-                    .map(|b| badge_art(&b, false))
-            })
-            .child(
-                el("h2")
-                    .attr("id", "cairn-share-title")
-                    .text_with(ui.tr(|s| s.share_title)),
-            )
-            .child(close_button(ui, move || ui.sharing.set(None))),
-    )
-    .child(
-        el("p")
-            .class("card-award")
-            .part("share-award")
-            .text_with(move || {
-                ui.sharing
-                    .with(|a| a.as_ref().map(|a| a.title.clone()))
-                    .unwrap_or_default()
-            }),
-    )
-    .child(
-        el("label")
-            .class("field")
-            .child(el("span").text_with(ui.tr(|s| s.message_label)))
-            .child(textarea),
-    )
-    .child(publish_section(ui, public, message, name))
-    .child(
-        el("div")
-            .class("share-actions")
-            .child_opt(native)
-            .child(
-                el("button")
-                    .attr("type", "button")
-                    .part("share-copy")
-                    .text_with(move || {
-                        let s = s.get();
-                        (if copied.get() { s.copied } else { s.copy_link }).into()
-                    })
-                    .on("click", move |_| {
-                        if let Some(c) = dom::get(&navigator(), "clipboard") {
-                            let copy = JsValue::from_str(&links().copy);
-                            let _ = dom::call_method(&c, "writeText", &[copy]);
-                        }
-                        copied.set(true);
-                        tell("copy");
-                    }),
-            )
-            .child(link("share-x", "x", |l| l.x).text_with(ui.tr(|s| s.share_x)))
-            .child(
-                link("share-linkedin", "linkedin", |l| l.linkedin)
-                    .text_with(ui.tr(|s| s.share_linkedin)),
-            ),
-    )
+    dialog(move || ui.sharing.with(Option::is_some), on_close.clone())
+        .class("card share-card")
+        .part("share-card")
+        .attr("aria-labelledby", "cairn-share-title")
+        .child(
+            el("div")
+                .class("card-head")
+                .child_with(move || {
+                    ui.sharing
+                        .with(|a| a.as_ref().map(|a| a.badge.clone()))
+                        .map(|b| badge_art(&b, false))
+                })
+                .child(
+                    el("h2")
+                        .attr("id", "cairn-share-title")
+                        .text_with(ui.tr(|s| s.share_title)),
+                )
+                .child(close_button(ui, on_close)),
+        )
+        .child(
+            el("p")
+                .class("card-award")
+                .part("share-award")
+                .text_with(move || {
+                    ui.sharing
+                        .with(|a| a.as_ref().map(|a| a.title.clone()))
+                        .unwrap_or_default()
+                }),
+        )
+        .child(
+            el("label")
+                .class("field")
+                .child(el("span").text_with(ui.tr(|s| s.message_label)))
+                .child(textarea),
+        )
+        .child(publish_section(ui, public, message, name))
+        .child(
+            el("div")
+                .class("share-actions")
+                .child_opt(native)
+                .child(
+                    el("button")
+                        .attr("type", "button")
+                        .part("share-copy")
+                        .text_with(move || {
+                            let s = s.get();
+                            (if copied.get() { s.copied } else { s.copy_link }).into()
+                        })
+                        .on("click", move |_| {
+                            if let Some(c) = dom::get(&navigator(), "clipboard") {
+                                let copy = JsValue::from_str(&links().copy);
+                                let _ = dom::call_method(&c, "writeText", &[copy]);
+                            }
+                            copied.set(true);
+                            tell("copy");
+                        }),
+                )
+                .child(link("share-x", "x", |l| l.x).text_with(ui.tr(|s| s.share_x)))
+                .child(
+                    link("share-linkedin", "linkedin", |l| l.linkedin)
+                        .text_with(ui.tr(|s| s.share_linkedin)),
+                ),
+        )
 }
 
 /// The consent step (a display name and "Make it public") before the badge is public; its

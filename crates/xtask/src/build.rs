@@ -30,6 +30,10 @@ pub struct Artifacts {
     /// worker, not by the page's first load).
     pub painter_js: PathBuf,
     pub painter_wasm: PathBuf,
+    /// The share card's JS glue and wasm, under `dist/assets/` (loaded when a user first
+    /// shares, not by the page's first load).
+    pub card_js: PathBuf,
+    pub card_wasm: PathBuf,
     /// The worker's wasm, after wasm-opt.
     pub worker_wasm: PathBuf,
     /// The worker's JS entry point.
@@ -51,6 +55,8 @@ pub fn build(toolchain: WidgetToolchain) -> Result<Artifacts> {
         widget_wasm: shipped.widget.wasm,
         painter_js: shipped.painter.js,
         painter_wasm: shipped.painter.wasm,
+        card_js: shipped.card.js,
+        card_wasm: shipped.card.wasm,
         worker_wasm,
         worker_js,
         console_js,
@@ -141,8 +147,9 @@ pub enum WidgetToolchain {
     Stable,
 }
 
-/// Compiles the widget's wasm, and the confetti painter's beside it, as `how` says; returns
-/// the widget's raw `.wasm` (before wasm-bindgen; the painter's is [`painter_raw`]).
+/// Compiles the widget's wasm, and the confetti painter's and the share card's beside it, as
+/// `how` says; returns the widget's raw `.wasm` (before wasm-bindgen; the others' are
+/// [`painter_raw`] and [`card_raw`]).
 pub fn compile_widget(how: &WidgetCompile) -> Result<PathBuf> {
     let toolchain = if how.toolchain == "stable" {
         // The workspace's own stable (rust-toolchain.toml), whatever cargo xtask runs under.
@@ -159,26 +166,39 @@ pub fn compile_widget(how: &WidgetCompile) -> Result<PathBuf> {
     } else {
         format!("-Zunstable-options {}", how.rustflags.join(" "))
     };
-    cmd::run(
-        cmd::new("rustup")
-            .args(["run", &toolchain, "cargo", "build"])
-            .args(["--release", "--lib", "--package", "cairn-widget"])
-            .args(["--package", "cairn-painter"])
-            .args(["--target", "wasm32-unknown-unknown"])
-            .args(&how.cargo_args)
-            .arg("--target-dir")
-            .arg(&target)
-            .env_remove("RUSTUP_TOOLCHAIN")
-            .env_remove("RUSTC")
-            .env_remove("CARGO")
-            .env("CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS", rustflags),
-    )?;
+    // The share card on its own: it links the widget's crate without its `entry` feature (the
+    // loader's `start`). Built together, cargo would unify the features and the card's module
+    // would carry `start` and all it reaches (its closures stay in the exported function table,
+    // which wasm-opt cannot prune).
+    for packages in [
+        &["cairn-widget", "cairn-painter"][..],
+        &["cairn-share-card"],
+    ] {
+        cmd::run(
+            cmd::new("rustup")
+                .args(["run", &toolchain, "cargo", "build", "--release", "--lib"])
+                .args(packages.iter().flat_map(|p| ["--package", p]))
+                .args(["--target", "wasm32-unknown-unknown"])
+                .args(&how.cargo_args)
+                .arg("--target-dir")
+                .arg(&target)
+                .env_remove("RUSTUP_TOOLCHAIN")
+                .env_remove("RUSTC")
+                .env_remove("CARGO")
+                .env("CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS", &rustflags),
+        )?;
+    }
     Ok(target.join("wasm32-unknown-unknown/release/cairn_widget.wasm"))
 }
 
 /// The painter's raw `.wasm`, compiled with the widget's at `widget_raw`.
 pub fn painter_raw(widget_raw: &Path) -> PathBuf {
     widget_raw.with_file_name("cairn_painter.wasm")
+}
+
+/// The share card's raw `.wasm`, compiled with the widget's at `widget_raw`.
+pub fn card_raw(widget_raw: &Path) -> PathBuf {
+    widget_raw.with_file_name("cairn_share_card.wasm")
 }
 
 /// The widget's shipped files made from a raw wasm, in `out`: the JS glue and the wasm.
@@ -220,9 +240,14 @@ fn build_widget(toolchain: WidgetToolchain) -> Result<Shipped> {
     let painter = package_painter(&painter_raw(&raw), &target_dir().join("cairn/painter"))?;
     let painter_js = hashed(&painter.js, "cairn-painter", "js")?;
     let painter_wasm = hashed(&painter.wasm, "cairn-painter", "wasm")?;
+    // The share card, another: loaded when a user first shares.
+    let card = package_card(&card_raw(&raw), &target_dir().join("cairn/share-card"))?;
+    let card_js = hashed(&card.js, "cairn-share-card", "js")?;
+    let card_wasm = hashed(&card.wasm, "cairn-share-card", "wasm")?;
 
     // The loader loads the widget's module; the confetti worker and `confetti.js` (the
-    // painter on a page where no worker can draw) the painter's: their hashed names filled in.
+    // painter on a page where no worker can draw) the painter's; `share-card.js` the share
+    // card's: their hashed names filled in.
     for (file, names) in [
         (
             "cairn.js",
@@ -241,6 +266,10 @@ fn build_widget(toolchain: WidgetToolchain) -> Result<Shipped> {
                 ("__PAINTER_JS__", &painter_js),
                 ("__PAINTER_WASM__", &painter_wasm),
             ],
+        ),
+        (
+            "share-card.js",
+            [("__CARD_JS__", &card_js), ("__CARD_WASM__", &card_wasm)],
         ),
     ] {
         let mut text = fs::read_to_string(root().join("web/loader").join(file))?;
@@ -280,6 +309,10 @@ fn build_widget(toolchain: WidgetToolchain) -> Result<Shipped> {
             js: assets.join(painter_js),
             wasm: assets.join(painter_wasm),
         },
+        card: WidgetFiles {
+            js: assets.join(card_js),
+            wasm: assets.join(card_wasm),
+        },
         loader,
     })
 }
@@ -288,6 +321,7 @@ fn build_widget(toolchain: WidgetToolchain) -> Result<Shipped> {
 struct Shipped {
     widget: WidgetFiles,
     painter: WidgetFiles,
+    card: WidgetFiles,
     loader: PathBuf,
 }
 
@@ -306,6 +340,13 @@ pub fn package_painter(raw: &Path, out: &Path) -> Result<WidgetFiles> {
         "cairn-painter",
         &["default", "confetti_worker", "confetti_local"],
     )
+}
+
+/// The same for the share card (`web/share-card`): `share-card.js` calls `card`. It links the
+/// widget's crate for its components; the widget's own entry (`start`) is not among these
+/// exports, so it and all it reaches are dropped from the card's module.
+pub fn package_card(raw: &Path, out: &Path) -> Result<WidgetFiles> {
+    package_wasm(raw, out, "cairn-share-card", &["default", "card"])
 }
 
 /// wasm-bindgen's output for `raw` as module `name`, shrunk to what JS calls of it: the

@@ -196,6 +196,8 @@ fn test() -> Result<()> {
         "-p",
         "cairn-painter",
         "-p",
+        "cairn-share-card",
+        "-p",
         "cairn-console",
         "-p",
         "cairn-console-validator",
@@ -207,7 +209,7 @@ fn test() -> Result<()> {
     ]))?;
     step("native tests");
     cmd::run(cmd::new("cargo").args(["test", "--workspace", "--exclude", "cairn-e2e"]))?;
-    step("widget and painter tests in headless Chromium (wasm-bindgen-test)");
+    step("widget, painter and share card tests in headless Chromium (wasm-bindgen-test)");
     cmd::run(
         cmd::new("cargo")
             .args([
@@ -216,6 +218,8 @@ fn test() -> Result<()> {
                 "cairn-widget",
                 "-p",
                 "cairn-painter",
+                "-p",
+                "cairn-share-card",
                 "--target",
                 "wasm32-unknown-unknown",
             ])
@@ -584,6 +588,8 @@ fn sizes_bench(a: &build::Artifacts) -> Result<()> {
         ("widget wasm", &a.widget_wasm, true),
         ("painter JS (confetti)", &a.painter_js, false),
         ("painter wasm (confetti)", &a.painter_wasm, false),
+        ("share card JS (on sharing)", &a.card_js, false),
+        ("share card wasm", &a.card_wasm, false),
         ("console JS", &a.console_js, false),
         ("console wasm", &a.console_wasm, false),
         ("worker JS (index.js)", &a.worker_js, false),
