@@ -957,29 +957,17 @@ color:var(--_on-accent);box-shadow:0 0 0 3px var(--_surface),0 0 0 5px var(--_ri
 .caption{color:var(--_muted);font-size:13px}
 .actions{display:flex;gap:8px;margin-block-start:6px;flex-wrap:wrap}
 button,a{font:inherit;color:inherit;cursor:pointer}
-.actions button,.share-actions button,.share-actions a{all:unset;box-sizing:border-box;cursor:pointer;font-size:13px;padding:4px 10px;border-radius:999px;border:1px solid var(--_border);color:var(--_text)}
-.share-actions .primary{background:var(--_accent);color:var(--_on-accent);border-color:var(--_accent)}
+.actions button{all:unset;box-sizing:border-box;cursor:pointer;font-size:13px;padding:4px 10px;border-radius:999px;border:1px solid var(--_border);color:var(--_text)}
 .dismiss,.close{all:unset;cursor:pointer;font-size:20px;line-height:1;padding:2px 8px;border-radius:6px;color:var(--_muted)}
-button:focus-visible,a:focus-visible,textarea:focus-visible{outline:2px solid var(--_accent);outline-offset:2px}
+button:focus-visible,a:focus-visible{outline:2px solid var(--_accent);outline-offset:2px}
 .card{border:0;padding:20px;border-radius:var(--_radius);background:var(--_surface);color:var(--_text);box-shadow:var(--_shadow);
 font:var(--_font);width:min(440px,calc(100vw - 32px));max-height:min(640px,calc(100vh - 32px));overflow:auto}
 .card::backdrop{background:rgba(0,0,0,.35)}
 .card-head{display:flex;align-items:center;gap:var(--_space);margin-block-end:8px}
 .card-head h2{flex:1;margin:0;font-size:18px}
 .card h3{font-size:13px;text-transform:uppercase;letter-spacing:.04em;color:var(--_muted);margin:16px 0 8px}
-.card-award{font-weight:700;margin:0 0 8px}
-.field{display:flex;flex-direction:column;gap:4px;font-size:13px;color:var(--_muted)}
-textarea,input{font:inherit;color:var(--_text);background:var(--_surface);border:1px solid var(--_border);border-radius:8px;padding:8px}
-textarea{resize:vertical}
-input:focus-visible{outline:2px solid var(--_accent);outline-offset:2px}
-.publish-step{margin-block-start:12px;display:flex;flex-direction:column;gap:8px}
-.publish-step .primary,.item .secondary{all:unset;box-sizing:border-box;cursor:pointer;font-size:13px;padding:4px 10px;border-radius:999px;border:1px solid var(--_accent);background:var(--_accent);color:var(--_on-accent);align-self:flex-start}
-.item .secondary{background:none;color:var(--_text);border-color:var(--_border);font-size:12px;margin-block-start:4px}
-.hint{font-size:12px;color:var(--_muted);margin:4px 0}
-.error{font-size:13px;color:var(--_text);margin:0}
-.error:empty{display:none}
+.item .secondary{all:unset;box-sizing:border-box;cursor:pointer;padding:4px 10px;border-radius:999px;border:1px solid var(--_border);color:var(--_text);align-self:flex-start;font-size:12px;margin-block-start:4px}
 [hidden]{display:none!important}
-.share-actions{display:flex;flex-wrap:wrap;gap:8px;margin-block-start:12px}
 .grid{list-style:none;margin:0;padding:0;display:grid;grid-template-columns:repeat(auto-fill,minmax(120px,1fr));gap:var(--_space)}
 .item{display:flex;flex-direction:column;align-items:center;text-align:center;gap:4px;padding:8px;border-radius:8px;border:1px solid var(--_border)}
 .item .name{font-weight:600;font-size:13px}
@@ -1000,4 +988,22 @@ input:focus-visible{outline:2px solid var(--_accent);outline-offset:2px}
 .badge-card small{font-weight:400;color:var(--_muted)}
 @keyframes cairn-in{from{transform:translateY(12px) scale(.96);opacity:0}}
 @media (prefers-reduced-motion:reduce){.toast{animation:none;will-change:auto;box-shadow:0 0 0 2px var(--_accent),0 0 28px var(--_accent)}.fill{transition:none}}
+"#;
+
+/// Styles of the share card only, adopted beside [`STYLES`] by the share card's module
+/// (`web/share-card`) when it builds the card: the widget's first load does not carry them.
+pub const CARD_STYLES: &str = r#"
+.card-award{font-weight:700;margin:0 0 8px}
+.field{display:flex;flex-direction:column;gap:4px;font-size:13px;color:var(--_muted)}
+textarea,input{font:inherit;color:var(--_text);background:var(--_surface);border:1px solid var(--_border);border-radius:8px;padding:8px}
+textarea{resize:vertical}
+textarea:focus-visible,input:focus-visible{outline:2px solid var(--_accent);outline-offset:2px}
+.publish-step{margin-block-start:12px;display:flex;flex-direction:column;gap:8px}
+.share-actions{display:flex;flex-wrap:wrap;gap:8px;margin-block-start:12px}
+.share-actions button,.share-actions a,.publish-step .primary{all:unset;box-sizing:border-box;cursor:pointer;font-size:13px;padding:4px 10px;border-radius:999px;border:1px solid var(--_border);color:var(--_text)}
+.share-actions .primary,.publish-step .primary{background:var(--_accent);color:var(--_on-accent);border-color:var(--_accent)}
+.publish-step .primary{align-self:flex-start}
+.hint{font-size:12px;color:var(--_muted);margin:4px 0}
+.error{font-size:13px;color:var(--_text);margin:0}
+.error:empty{display:none}
 "#;

@@ -3,13 +3,13 @@ use std::cell::Cell;
 use cairn_widget::convert::FromJs;
 use cairn_widget::dom::{get, get_string, warn};
 use cairn_widget::logic::{PublicShare, Strings};
-use cairn_widget::view::{Publish, Ui, share_card};
+use cairn_widget::view::{CARD_STYLES, Publish, Ui, share_card};
 use cairn_wire::AwardView;
 use js_sys::{Array, Function};
 use reactive_graph::owner::Owner;
 use reactive_graph::prelude::*;
 use wasm_bindgen::prelude::*;
-use web_sys::Element;
+use web_sys::{CssStyleSheet, Element, ShadowRoot};
 
 /// Builds the share card in `root` (closed) and returns the function that tells it what to
 /// show (see the crate's documentation). `share_url` is the link shared until the badge is
@@ -48,6 +48,7 @@ pub fn card(root: Element, share_url: String, publish: Function, close: Function
     });
     let _ = root.append_child(&dialog.0);
     let dialog = dialog.0;
+    let styles = adopt_styles(&root);
     let stopped = Cell::new(false);
     Closure::<dyn Fn(JsValue)>::new(move |state: JsValue| {
         if stopped.get() {
@@ -57,12 +58,31 @@ pub fn card(root: Element, share_url: String, publish: Function, close: Function
             stopped.set(true);
             owner.cleanup();
             dialog.remove();
+            if let Some((shadow, sheet)) = &styles {
+                let kept = shadow
+                    .adopted_style_sheets()
+                    .filter(&mut |s, _, _| &s != AsRef::<JsValue>::as_ref(sheet));
+                shadow.set_adopted_style_sheets(&kept);
+            }
             return;
         }
         show(ui, &state);
     })
     .into_js_value()
     .unchecked_into()
+}
+
+/// Adds the card's own styles ([`CARD_STYLES`]) to the shadow root `root` is in, after the
+/// widget's: a constructable stylesheet, as the widget's are (no `<style>` for a host's CSP to
+/// block).
+fn adopt_styles(root: &Element) -> Option<(ShadowRoot, CssStyleSheet)> {
+    let shadow: ShadowRoot = root.get_root_node().dyn_into().ok()?;
+    let sheet = CssStyleSheet::new().ok()?;
+    sheet.replace_sync(CARD_STYLES).ok()?;
+    let sheets = shadow.adopted_style_sheets();
+    sheets.push(&sheet);
+    shadow.set_adopted_style_sheets(&sheets);
+    Some((shadow, sheet))
 }
 
 /// Sets what changed in `state`. Unchanged parts are not set again: the same award told

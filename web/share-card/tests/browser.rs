@@ -246,8 +246,19 @@ async fn another_award_starts_over_and_a_bad_one_changes_nothing() {
     until("the card closes", || !c.dialog().open()).await;
     assert!(c.asked().is_empty(), "{:?}", c.asked());
 
+    // Its styles: a constructable stylesheet of its own in the layer's shadow root.
+    assert_eq!(c.root.adopted_style_sheets().length(), 1);
+    let actions: HtmlElement = c.get(".share-actions");
+    let style = web_sys::window()
+        .unwrap()
+        .get_computed_style(&actions)
+        .unwrap()
+        .unwrap();
+    assert_eq!(style.get_property_value("display").unwrap(), "flex");
+
     c.tell(&"stop".into());
     assert!(c.find("dialog").is_none(), "stopped: the dialog is gone");
+    assert_eq!(c.root.adopted_style_sheets().length(), 0, "and its styles");
     // Told again after stopping: nothing comes back.
     c.tell(&showing(award(), Value::Null, false));
     assert!(c.find("dialog").is_none());
