@@ -6,6 +6,7 @@
 //    the frame leaves the top layer when the worker says the burst ended; zero violations.
 // 2. The same page under a policy whose frame-src leaves Cairn out: one violation (the frame),
 //    a warning naming frame-src, and the burst drawn on the page's main thread all the same.
+// In both, the toast's Share opens the share card, whose module is loaded from Cairn's origin.
 import { launch, base, artifacts, recordEvents, waitForConfetti, hostServer, report } from "./lib.mjs";
 
 const cairn = new URL(base).origin;
@@ -49,6 +50,11 @@ async function embed(browser, policy, name) {
   const pixels = await waitForConfetti(page, 200, 5000);
   const drawnBy = await page.evaluate(() => window.__shownConfetti());
   await page.screenshot({ path: `${artifacts}/confetti-${name}.png` });
+  // The share card's module comes from Cairn's origin too, under the same policy.
+  await page.evaluate(() => document.querySelector("cairn-layer").shadowRoot.querySelector(".toast .share").click());
+  const shareCard = await page
+    .waitForFunction(() => document.querySelector("cairn-layer").shadowRoot.querySelector("dialog.share-card")?.open, null, { timeout: 10000 })
+    .then(() => true, () => false);
   // The burst's end came back from where it was drawn: nothing is left in the top layer.
   await page.waitForFunction(() => window.__shownConfetti() === null, null, { timeout: 10000 }).catch(() => {});
   const after = await page.evaluate(() => window.__shownConfetti());
@@ -56,7 +62,7 @@ async function embed(browser, policy, name) {
   const violations = await page.evaluate(() => window.__csp);
   await context.close();
   await host.close();
-  return { host: host.origin, pixels, drawnBy, after, frame, violations, messages };
+  return { host: host.origin, pixels, drawnBy, after, frame, shareCard, violations, messages };
 }
 
 const browser = await launch();

@@ -25,6 +25,7 @@ fn a_cross_origin_embed_draws_confetti_in_cairns_frame() {
         framed["pixels"]
     );
     assert_eq!(framed["after"], json!(null), "the burst's end came back");
+    assert_eq!(framed["shareCard"], true, "the share card loads across origins");
     assert_eq!(framed["violations"], json!([]), "no policy violation");
     assert_eq!(framed["messages"], json!([]), "no error or warning");
 
@@ -38,6 +39,7 @@ fn a_cross_origin_embed_draws_confetti_in_cairns_frame() {
     assert_eq!(blocked["violations"][0]["directive"], "frame-src");
     assert_eq!(blocked["frame"], json!(null), "the blocked frame is gone");
     assert_eq!(blocked["drawnBy"], "canvas", "drawn on the page instead");
+    assert_eq!(blocked["shareCard"], true, "the share card loads there too");
     assert!(
         blocked["pixels"].as_u64().unwrap() >= 200,
         "the page painted the burst: {}",
