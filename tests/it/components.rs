@@ -79,7 +79,7 @@ fn every_component_and_placement() {
     assert_eq!(
         share["cardBefore"],
         json!([]),
-        "the share card's module is not loaded before a user is about to share"
+        "a celebration alone does not load the share card's module"
     );
     assert_eq!(
         share["cardAfter"],
@@ -88,7 +88,7 @@ fn every_component_and_placement() {
             "/assets/cairn-share-card.js",
             "/assets/cairn-share-card.wasm"
         ]),
-        "focusing Share loads the share card's module, once"
+        "sharing loaded the share card's module, once"
     );
     assert_eq!(
         share["events"],

@@ -25,7 +25,10 @@ fn a_cross_origin_embed_draws_confetti_in_cairns_frame() {
         framed["pixels"]
     );
     assert_eq!(framed["after"], json!(null), "the burst's end came back");
-    assert_eq!(framed["shareCard"], true, "the share card loads across origins");
+    assert_eq!(
+        framed["shareCard"], true,
+        "the share card loads across origins"
+    );
     assert_eq!(framed["violations"], json!([]), "no policy violation");
     assert_eq!(framed["messages"], json!([]), "no error or warning");
 

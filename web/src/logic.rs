@@ -89,24 +89,9 @@ pub struct Strings {
     /// "{current} of {next}".
     pub of: &'static str,
     pub top: &'static str,
-    pub share_title: &'static str,
-    pub message_label: &'static str,
-    /// Default share message: "I just earned “{title}”!".
-    pub share_message: &'static str,
-    pub copy_link: &'static str,
-    pub copied: &'static str,
-    pub share_x: &'static str,
-    pub share_linkedin: &'static str,
     pub badges: &'static str,
-    /// The consent step: make the badge a public page.
-    pub publish: &'static str,
-    pub publish_hint: &'static str,
-    pub name_label: &'static str,
-    pub public_link: &'static str,
-    pub add_linkedin: &'static str,
     /// Make a public badge private again.
     pub unpublish: &'static str,
-    pub publish_failed: &'static str,
 }
 
 const EN: Strings = Strings {
@@ -125,21 +110,8 @@ const EN: Strings = Strings {
     more_other: "{n} more to go",
     of: "{current} of {next}",
     top: "Top of the ladder!",
-    share_title: "Share your badge",
-    message_label: "Your message",
-    share_message: "I just earned “{title}”!",
-    copy_link: "Copy link",
-    copied: "Copied",
-    share_x: "Post on X",
-    share_linkedin: "Share on LinkedIn",
     badges: "Badges",
-    publish: "Make it public",
-    publish_hint: "Creates a page anyone with the link can see: the badge, your message and the name you choose.",
-    name_label: "Name to show (optional)",
-    public_link: "Public page",
-    add_linkedin: "Add to LinkedIn profile",
     unpublish: "Make private",
-    publish_failed: "That did not work. Try again.",
 };
 
 const FR: Strings = Strings {
@@ -158,21 +130,8 @@ const FR: Strings = Strings {
     more_other: "Encore {n}",
     of: "{current} sur {next}",
     top: "Sommet atteint !",
-    share_title: "Partagez votre badge",
-    message_label: "Votre message",
-    share_message: "Je viens d’obtenir « {title} » !",
-    copy_link: "Copier le lien",
-    copied: "Copié",
-    share_x: "Publier sur X",
-    share_linkedin: "Partager sur LinkedIn",
     badges: "Badges",
-    publish: "Le rendre public",
-    publish_hint: "Crée une page visible par qui a le lien : le badge, votre message et le nom choisi.",
-    name_label: "Nom affiché (facultatif)",
-    public_link: "Page publique",
-    add_linkedin: "Ajouter au profil LinkedIn",
     unpublish: "Rendre privé",
-    publish_failed: "Cela n’a pas marché. Réessayez.",
 };
 
 const AR: Strings = Strings {
@@ -191,6 +150,69 @@ const AR: Strings = Strings {
     more_other: "بقي {n}",
     of: "{current} من {next}",
     top: "وصلت إلى القمة!",
+    badges: "الشارات",
+    unpublish: "اجعلها خاصة",
+};
+
+/// The share card's own words in one language, apart from [`Strings`]: only the share card's
+/// module (`web/share-card`) carries them, not the widget's first load.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CardStrings {
+    /// BCP 47 language of these strings (one of [`LANGUAGES`]'s).
+    pub lang: &'static str,
+    pub share_title: &'static str,
+    pub message_label: &'static str,
+    /// Default share message: "I just earned “{title}”!".
+    pub share_message: &'static str,
+    pub copy_link: &'static str,
+    pub copied: &'static str,
+    pub share_x: &'static str,
+    pub share_linkedin: &'static str,
+    /// The consent step: make the badge a public page.
+    pub publish: &'static str,
+    pub publish_hint: &'static str,
+    pub name_label: &'static str,
+    pub public_link: &'static str,
+    pub add_linkedin: &'static str,
+    pub publish_failed: &'static str,
+}
+
+const EN_CARD: CardStrings = CardStrings {
+    lang: "en",
+    share_title: "Share your badge",
+    message_label: "Your message",
+    share_message: "I just earned “{title}”!",
+    copy_link: "Copy link",
+    copied: "Copied",
+    share_x: "Post on X",
+    share_linkedin: "Share on LinkedIn",
+    publish: "Make it public",
+    publish_hint: "Creates a page anyone with the link can see: the badge, your message and the name you choose.",
+    name_label: "Name to show (optional)",
+    public_link: "Public page",
+    add_linkedin: "Add to LinkedIn profile",
+    publish_failed: "That did not work. Try again.",
+};
+
+const FR_CARD: CardStrings = CardStrings {
+    lang: "fr",
+    share_title: "Partagez votre badge",
+    message_label: "Votre message",
+    share_message: "Je viens d’obtenir « {title} » !",
+    copy_link: "Copier le lien",
+    copied: "Copié",
+    share_x: "Publier sur X",
+    share_linkedin: "Partager sur LinkedIn",
+    publish: "Le rendre public",
+    publish_hint: "Crée une page visible par qui a le lien : le badge, votre message et le nom choisi.",
+    name_label: "Nom affiché (facultatif)",
+    public_link: "Page publique",
+    add_linkedin: "Ajouter au profil LinkedIn",
+    publish_failed: "Cela n’a pas marché. Réessayez.",
+};
+
+const AR_CARD: CardStrings = CardStrings {
+    lang: "ar",
     share_title: "شارك شارتك",
     message_label: "رسالتك",
     share_message: "حصلت للتو على «{title}»!",
@@ -198,15 +220,28 @@ const AR: Strings = Strings {
     copied: "تم النسخ",
     share_x: "انشر على X",
     share_linkedin: "شارك على LinkedIn",
-    badges: "الشارات",
     publish: "اجعلها عامة",
     publish_hint: "تنشئ صفحة يراها كل من لديه الرابط: الشارة ورسالتك والاسم الذي تختاره.",
     name_label: "الاسم المعروض (اختياري)",
     public_link: "الصفحة العامة",
     add_linkedin: "أضف إلى ملف LinkedIn",
-    unpublish: "اجعلها خاصة",
     publish_failed: "لم ينجح ذلك. حاول مرة أخرى.",
 };
+
+/// The share card's words in every built-in language, English first (the fallback).
+pub const CARD_LANGUAGES: [&CardStrings; 3] = [&EN_CARD, &FR_CARD, &AR_CARD];
+
+impl CardStrings {
+    /// The share card's words for `locale`, as [`Strings::for_locale`] picks.
+    pub fn for_locale(locale: &str) -> &'static CardStrings {
+        let lang = language(locale);
+        CARD_LANGUAGES
+            .iter()
+            .copied()
+            .find(|s| s.lang == lang)
+            .unwrap_or(&EN_CARD)
+    }
+}
 
 /// The built-in languages, English first (the fallback).
 pub const LANGUAGES: [&Strings; 3] = [&EN, &FR, &AR];

@@ -18,7 +18,9 @@ use crate::api::Me;
 use crate::convert::ToJs;
 use crate::dom;
 use crate::html::{El, effect, el};
-use crate::logic::{Countdown, PublicShare, ShareLinks, Strings, digits, fill, toast_caption};
+use crate::logic::{
+    CardStrings, Countdown, PublicShare, ShareLinks, Strings, digits, fill, toast_caption,
+};
 
 /// How long a toast stays when nobody hovers or focuses it, in milliseconds.
 pub const TOAST_MS: f64 = 6_000.0;
@@ -456,14 +458,21 @@ fn trap_focus(d: &HtmlDialogElement, e: &web_sys::KeyboardEvent) {
 /// The share card of `ui.sharing`: the message, the share links and the consent step to make
 /// the badge public. Built by the share card's own module (`web/share-card`) under its own
 /// `Ui`; `on_close` runs when the user closes it.
-pub fn share_card(ui: Ui, on_close: impl Fn() + Clone + 'static) -> El {
-    let s = ui.strings;
+pub fn share_card(
+    ui: Ui,
+    words: RwSignal<&'static CardStrings>,
+    on_close: impl Fn() + Clone + 'static,
+) -> El {
+    let tr = |pick| card_tr(words, pick);
     let message = RwSignal::new(String::new());
     let copied = RwSignal::new(false);
     // Another award to share: its default message, nothing copied yet.
     effect(move || {
         if let Some(title) = ui.sharing.with(|a| a.as_ref().map(|a| a.title.clone())) {
-            message.set(fill(s.get_untracked().share_message, &[("title", &title)]));
+            message.set(fill(
+                words.get_untracked().share_message,
+                &[("title", &title)],
+            ));
             copied.set(false);
         }
     });
@@ -538,7 +547,7 @@ pub fn share_card(ui: Ui, on_close: impl Fn() + Clone + 'static) -> El {
                 .child(
                     el("h2")
                         .attr("id", "cairn-share-title")
-                        .text_with(ui.tr(|s| s.share_title)),
+                        .text_with(tr(|w| w.share_title)),
                 )
                 .child(close_button(ui, on_close)),
         )
@@ -555,10 +564,10 @@ pub fn share_card(ui: Ui, on_close: impl Fn() + Clone + 'static) -> El {
         .child(
             el("label")
                 .class("field")
-                .child(el("span").text_with(ui.tr(|s| s.message_label)))
+                .child(el("span").text_with(tr(|w| w.message_label)))
                 .child(textarea),
         )
-        .child(publish_section(ui, public, message, name))
+        .child(publish_section(ui, words, public, message, name))
         .child(
             el("div")
                 .class("share-actions")
@@ -568,8 +577,8 @@ pub fn share_card(ui: Ui, on_close: impl Fn() + Clone + 'static) -> El {
                         .attr("type", "button")
                         .part("share-copy")
                         .text_with(move || {
-                            let s = s.get();
-                            (if copied.get() { s.copied } else { s.copy_link }).into()
+                            let w = words.get();
+                            (if copied.get() { w.copied } else { w.copy_link }).into()
                         })
                         .on("click", move |_| {
                             if let Some(c) = dom::get(&navigator(), "clipboard") {
@@ -580,10 +589,10 @@ pub fn share_card(ui: Ui, on_close: impl Fn() + Clone + 'static) -> El {
                             tell("copy");
                         }),
                 )
-                .child(link("share-x", "x", |l| l.x).text_with(ui.tr(|s| s.share_x)))
+                .child(link("share-x", "x", |l| l.x).text_with(tr(|w| w.share_x)))
                 .child(
                     link("share-linkedin", "linkedin", |l| l.linkedin)
-                        .text_with(ui.tr(|s| s.share_linkedin)),
+                        .text_with(tr(|w| w.share_linkedin)),
                 ),
         )
 }
@@ -592,10 +601,12 @@ pub fn share_card(ui: Ui, on_close: impl Fn() + Clone + 'static) -> El {
 /// public page, LinkedIn's "Add to profile" and "Make private" after.
 fn publish_section(
     ui: Ui,
+    words: RwSignal<&'static CardStrings>,
     public: impl Fn() -> Option<PublicShare> + Copy + 'static,
     message: RwSignal<String>,
     name: RwSignal<String>,
 ) -> El {
+    let tr = |pick| card_tr(words, pick);
     let name_input = el("input")
         .part("share-name")
         .attr("type", "text")
@@ -612,14 +623,14 @@ fn publish_section(
         .child(
             el("label")
                 .class("field")
-                .child(el("span").text_with(ui.tr(|s| s.name_label)))
+                .child(el("span").text_with(tr(|w| w.name_label)))
                 .child(name_input),
         )
-        .child(el("p").class("hint").text_with(ui.tr(|s| s.publish_hint)))
+        .child(el("p").class("hint").text_with(tr(|w| w.publish_hint)))
         .child(
             button("primary", "share-publish")
                 .attr_with("disabled", move || ui.share_busy.get().then(String::new))
-                .text_with(ui.tr(|s| s.publish))
+                .text_with(tr(|w| w.publish))
                 .on("click", move |_| {
                     if let Some(award) = ui.sharing.get_untracked() {
                         ui.publish(Publish::Make {
@@ -636,7 +647,7 @@ fn publish_section(
         .child(
             el("label")
                 .class("field")
-                .child(el("span").text_with(ui.tr(|s| s.public_link)))
+                .child(el("span").text_with(tr(|w| w.public_link)))
                 .child(
                     el("input")
                         .part("share-public-url")
@@ -654,7 +665,7 @@ fn publish_section(
                         .attr_with("href", move || public().map(|p| p.linkedin_add_url))
                         .attr("target", "_blank")
                         .attr("rel", "noopener noreferrer")
-                        .text_with(ui.tr(|s| s.add_linkedin)),
+                        .text_with(tr(|w| w.add_linkedin)),
                 )
                 .child(unpublish_button(ui, move || public().map(|p| p.share_id))),
         );
@@ -675,12 +686,20 @@ fn publish_section(
                 .attr("role", "alert")
                 .text_with(move || {
                     if ui.share_failed.get() {
-                        ui.strings.get().publish_failed.into()
+                        words.get().publish_failed.into()
                     } else {
                         String::new()
                     }
                 }),
         )
+}
+
+/// [`Ui::tr`] for the share card's words.
+fn card_tr(
+    words: RwSignal<&'static CardStrings>,
+    pick: fn(&CardStrings) -> &'static str,
+) -> impl Fn() -> String + Copy {
+    move || pick(words.get()).into()
 }
 
 /// "Make private" for the share `id()` gives.

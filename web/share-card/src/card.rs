@@ -2,12 +2,13 @@ use std::cell::Cell;
 
 use cairn_widget::convert::FromJs;
 use cairn_widget::dom::{get, get_string, warn};
-use cairn_widget::logic::{PublicShare, Strings};
+use cairn_widget::logic::{CardStrings, PublicShare, Strings};
 use cairn_widget::view::{CARD_STYLES, Publish, Ui, share_card};
 use cairn_wire::AwardView;
 use js_sys::{Array, Function};
 use reactive_graph::owner::Owner;
 use reactive_graph::prelude::*;
+use reactive_graph::signal::RwSignal;
 use wasm_bindgen::prelude::*;
 use web_sys::{CssStyleSheet, Element, ShadowRoot};
 
@@ -20,7 +21,10 @@ pub fn card(root: Element, share_url: String, publish: Function, close: Function
     let _ = any_spawner::Executor::init_wasm_bindgen();
     // Everything under one owner: `"stop"` disposes the signals with the bindings.
     let owner = Owner::new();
-    let ui = owner.with(|| Ui::new(Strings::for_locale("en"), false, share_url));
+    let (ui, words) = owner.with(|| {
+        let ui = Ui::new(Strings::for_locale("en"), false, share_url);
+        (ui, RwSignal::new(CardStrings::for_locale("en")))
+    });
     ui.set_publisher(move |intent| {
         let args = match intent {
             Publish::Make {
@@ -39,7 +43,7 @@ pub fn card(root: Element, share_url: String, publish: Function, close: Function
     let dialog = owner.with(|| {
         // Closed by the user (Escape, ×) while it showed an award: the widget is told. Closed
         // because the widget said so (no award): nothing to tell.
-        share_card(ui, move || {
+        share_card(ui, words, move || {
             if ui.sharing.with_untracked(Option::is_some) {
                 ui.sharing.set(None);
                 let _ = close.call0(&JsValue::NULL);
@@ -66,7 +70,7 @@ pub fn card(root: Element, share_url: String, publish: Function, close: Function
             }
             return;
         }
-        show(ui, &state);
+        show(ui, words, &state);
     })
     .into_js_value()
     .unchecked_into()
@@ -87,7 +91,7 @@ fn adopt_styles(root: &Element) -> Option<(ShadowRoot, CssStyleSheet)> {
 
 /// Sets what changed in `state`. Unchanged parts are not set again: the same award told
 /// again (a publish starting or ending) keeps the message the user is writing.
-fn show(ui: Ui, state: &JsValue) {
+fn show(ui: Ui, words: RwSignal<&'static CardStrings>, state: &JsValue) {
     let award = match get(state, "award").map(|a| AwardView::read(&a)).transpose() {
         Ok(award) => award,
         Err(e) => {
@@ -99,9 +103,11 @@ fn show(ui: Ui, state: &JsValue) {
         .and_then(|p| PublicShare::read(&p).ok())
         .into_iter()
         .collect::<Vec<_>>();
-    let strings = Strings::for_locale(&get_string(state, "lang").unwrap_or_default());
+    let lang = get_string(state, "lang").unwrap_or_default();
+    let strings = Strings::for_locale(&lang);
     if !std::ptr::eq(ui.strings.get_untracked(), strings) {
         ui.strings.set(strings);
+        words.set(CardStrings::for_locale(&lang));
     }
     if ui.public.with_untracked(|p| *p != public) {
         ui.public.set(public);

@@ -1,6 +1,7 @@
 use cairn_widget::logic::{
-    Backoff, Celebrations, Corner, Countdown, LANGUAGES, Me, REF_WINDOW_MS, REMEMBERED_AWARDS,
-    ShareLinks, Strings, digits, fill, is_rtl, live_ref, toast_caption,
+    Backoff, CARD_LANGUAGES, CardStrings, Celebrations, Corner, Countdown, LANGUAGES, Me,
+    REF_WINDOW_MS, REMEMBERED_AWARDS, ShareLinks, Strings, digits, fill, is_rtl, live_ref,
+    toast_caption,
 };
 use cairn_wire::AwardView;
 use proptest::prelude::*;
@@ -112,18 +113,12 @@ fn languages_fall_back_to_english_and_know_their_direction() {
             "{}: of",
             s.lang
         );
-        assert!(
-            s.share_message.contains("{title}"),
-            "{}: share_message",
-            s.lang
-        );
         for text in [
             s.dismiss,
             s.share,
             s.close,
             s.shelf_title,
             s.top,
-            s.copy_link,
             s.more_one,
         ] {
             assert!(!text.is_empty(), "{}: an empty string", s.lang);
@@ -139,7 +134,10 @@ fn message_formatting() {
     assert_eq!(Strings::for_locale("fr").more(3), "Encore 3");
     assert_eq!(fill(en.of, &[("current", "7"), ("next", "10")]), "7 of 10");
     assert_eq!(
-        fill(en.share_message, &[("title", "10 projects!")]),
+        fill(
+            CardStrings::for_locale("en").share_message,
+            &[("title", "10 projects!")]
+        ),
         "I just earned “10 projects!”!"
     );
     assert_eq!(
@@ -301,17 +299,38 @@ proptest! {
 
 #[test]
 fn every_language_has_the_sharing_words() {
-    for s in LANGUAGES {
+    // The share card's words, apart from the widget's, in every language it has, in the same
+    // order, and picked for a locale the same way.
+    assert_eq!(CARD_LANGUAGES.len(), LANGUAGES.len());
+    for (s, w) in LANGUAGES.iter().zip(CARD_LANGUAGES) {
+        assert_eq!(w.lang, s.lang);
+        assert!(!s.unpublish.is_empty(), "{}", s.lang);
+        assert!(
+            w.share_message.contains("{title}"),
+            "{}: share_message",
+            w.lang
+        );
         for text in [
-            s.publish,
-            s.publish_hint,
-            s.name_label,
-            s.public_link,
-            s.add_linkedin,
-            s.unpublish,
-            s.publish_failed,
+            w.share_title,
+            w.message_label,
+            w.copy_link,
+            w.copied,
+            w.share_x,
+            w.share_linkedin,
+            w.publish,
+            w.publish_hint,
+            w.name_label,
+            w.public_link,
+            w.add_linkedin,
+            w.publish_failed,
         ] {
-            assert!(!text.is_empty(), "{}", s.lang);
+            assert!(!text.is_empty(), "{}", w.lang);
         }
+    }
+    for locale in ["fr-CA", "ar_EG", "pt-BR", ""] {
+        assert_eq!(
+            CardStrings::for_locale(locale).lang,
+            Strings::for_locale(locale).lang
+        );
     }
 }
