@@ -129,11 +129,10 @@ pub fn preload() {
 
 /// Removes the card and ends its bindings (the widget's `shutdown`).
 pub fn stop() {
-    if let Some(card) = CARD.with(RefCell::take) {
-        if let Loaded::Yes(f) = &*card.loaded.borrow() {
-            let _ = f.call1(&JsValue::NULL, &"stop".into());
-        }
-        card.loaded.replace(Loaded::No);
+    if let Some(card) = CARD.with(RefCell::take)
+        && let Loaded::Yes(f) = &*card.loaded.borrow()
+    {
+        let _ = f.call1(&JsValue::NULL, &"stop".into());
     }
 }
 

@@ -388,11 +388,7 @@ impl Widget {
         // Effects re-run on Leptos' executor: here the browser's microtasks. (`Err` when it
         // already is.)
         let _ = any_spawner::Executor::init_wasm_bindgen();
-        let ui = Ui::new(
-            Strings::for_locale(&locale),
-            is_rtl(&locale),
-            share_url.clone(),
-        );
+        let ui = Ui::new(Strings::for_locale(&locale), is_rtl(&locale));
         let owner = Owner::new();
         let layer_root = owner.with(|| layer(ui));
         root.append_child(&layer_root.0)?;

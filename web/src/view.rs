@@ -79,8 +79,6 @@ pub struct Ui {
     pub shelf_open: RwSignal<bool>,
     /// The award whose share card is open.
     pub sharing: RwSignal<Option<AwardView>>,
-    /// The link a share points to until the badge is public.
-    pub share_url: RwSignal<String>,
     /// The user's public badges.
     pub public: RwSignal<Vec<PublicShare>>,
     /// A publish or revoke is under way / the last one failed.
@@ -96,7 +94,7 @@ impl Ui {
         if self.rtl.get() { "rtl" } else { "ltr" }
     }
 
-    pub fn new(strings: &'static Strings, rtl: bool, share_url: String) -> Self {
+    pub fn new(strings: &'static Strings, rtl: bool) -> Self {
         Self {
             strings: RwSignal::new(strings),
             rtl: RwSignal::new(rtl),
@@ -105,7 +103,6 @@ impl Ui {
             me: RwSignal::new(None),
             shelf_open: RwSignal::new(false),
             sharing: RwSignal::new(None),
-            share_url: RwSignal::new(share_url),
             public: RwSignal::new(Vec::new()),
             share_busy: RwSignal::new(false),
             share_failed: RwSignal::new(false),
@@ -457,12 +454,15 @@ fn trap_focus(d: &HtmlDialogElement, e: &web_sys::KeyboardEvent) {
 
 /// The share card of `ui.sharing`: the message, the share links and the consent step to make
 /// the badge public. Built by the share card's own module (`web/share-card`) under its own
-/// `Ui`; `on_close` runs when the user closes it.
+/// `Ui`; `share_url` is the link shared until the badge is public; `on_close` runs when the
+/// user closes it.
 pub fn share_card(
     ui: Ui,
     words: RwSignal<&'static CardStrings>,
+    share_url: String,
     on_close: impl Fn() + Clone + 'static,
 ) -> El {
+    let share_url = RwSignal::new(share_url);
     let tr = |pick| card_tr(words, pick);
     let message = RwSignal::new(String::new());
     let copied = RwSignal::new(false);
@@ -483,7 +483,7 @@ pub fn share_card(
             .with(|a| a.as_ref().map(|a| a.id.clone()))
             .and_then(|id| ui.public_share(&id))
     };
-    let url = move || public().map_or_else(|| ui.share_url.get(), |p| p.url);
+    let url = move || public().map_or_else(|| share_url.get(), |p| p.url);
     let links = move || {
         ShareLinks::new(&message.get(), &url(), |c| {
             js_sys::encode_uri_component(c).into()

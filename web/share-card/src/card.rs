@@ -22,7 +22,7 @@ pub fn card(root: Element, share_url: String, publish: Function, close: Function
     // Everything under one owner: `"stop"` disposes the signals with the bindings.
     let owner = Owner::new();
     let (ui, words) = owner.with(|| {
-        let ui = Ui::new(Strings::for_locale("en"), false, share_url);
+        let ui = Ui::new(Strings::for_locale("en"), false);
         (ui, RwSignal::new(CardStrings::for_locale("en")))
     });
     ui.set_publisher(move |intent| {
@@ -43,7 +43,7 @@ pub fn card(root: Element, share_url: String, publish: Function, close: Function
     let dialog = owner.with(|| {
         // Closed by the user (Escape, ×) while it showed an award: the widget is told. Closed
         // because the widget said so (no award): nothing to tell.
-        share_card(ui, words, move || {
+        share_card(ui, words, share_url, move || {
             if ui.sharing.with_untracked(Option::is_some) {
                 ui.sharing.set(None);
                 let _ = close.call0(&JsValue::NULL);
