@@ -16,6 +16,8 @@
 use cairn_wire::{AwardView, ClientEvent, LadderProgress, LockedMilestone, Time, TrackResponse};
 use cairn_wire::{Badge, Channel, Cta, CtaKind, Kind, Scope};
 use js_sys::{Array, Object, Reflect};
+use std::cell::RefCell;
+
 use wasm_bindgen::{JsCast, JsValue};
 
 use crate::logic::{AccountPart, Me, PublicShare, digits};
@@ -102,7 +104,13 @@ fn at(i: u32, e: String) -> String {
 
 /// Unit enums, by the core's names.
 macro_rules! by_name {
-    ($($ty:ty),*) => {$(
+    ($($ty:ty = $blank:expr),*) => {$(
+        impl Blank for $ty {
+            fn blank() -> Self {
+                $blank
+            }
+        }
+
         impl FromJs for $ty {
             fn read(value: &JsValue) -> Result<Self, String> {
                 let text = String::read(value)?;
@@ -118,18 +126,81 @@ macro_rules! by_name {
     )*};
 }
 
-by_name!(Kind, Scope, Channel, CtaKind);
+by_name!(
+    Kind = Kind::Custom,
+    Scope = Scope::User,
+    Channel = Channel::Badge,
+    CtaKind = CtaKind::NextFeature
+);
+
+/// What a field takes while the object it belongs to is being rejected: [`Fields::req`]
+/// returns it after recording the field's error, and [`Fields::done`] drops it with the rest.
+trait Blank {
+    fn blank() -> Self;
+}
+
+impl Blank for String {
+    fn blank() -> Self {
+        Self::new()
+    }
+}
+
+impl Blank for bool {
+    fn blank() -> Self {
+        false
+    }
+}
+
+impl Blank for u64 {
+    fn blank() -> Self {
+        0
+    }
+}
+
+impl Blank for u8 {
+    fn blank() -> Self {
+        0
+    }
+}
+
+impl Blank for Time {
+    fn blank() -> Self {
+        Time::from_utc_text(String::new())
+    }
+}
+
+impl<T> Blank for Vec<T> {
+    fn blank() -> Self {
+        Self::new()
+    }
+}
+
+impl Blank for Badge {
+    fn blank() -> Self {
+        Self::default()
+    }
+}
 
 /// The fields of one object, named `Type.field` in errors.
+///
+/// A field that is missing or wrong does not return at once: its error is recorded (the first
+/// one is kept), the field takes a [`Blank`] value, and [`Fields::done`] turns the object into
+/// that error. One exit per type instead of one per field, each of which dropped the fields
+/// read before it: the reading of a type is about half the code.
 struct Fields<'a> {
     object: &'a JsValue,
     of: &'static str,
+    error: RefCell<Option<String>>,
 }
 
 impl<'a> Fields<'a> {
     fn of(object: &'a JsValue, of: &'static str) -> Result<Self, String> {
         if object.is_object() && !Array::is_array(object) {
-            Ok(Self { object, of })
+            Ok(Self {
+                object,
+                of,
+                error: RefCell::new(None),
+            })
         } else {
             Err([of, ": expected an object"].concat())
         }
@@ -142,40 +213,64 @@ impl<'a> Fields<'a> {
             .filter(|v| !v.is_undefined() && !v.is_null())
     }
 
-    fn opt<T: FromJs>(&self, field: &str) -> Result<Option<T>, String> {
-        match self.raw(field) {
-            None => Ok(None),
-            Some(v) => T::read(&v).map(Some).map_err(|e| self.wrong(field, &e)),
+    /// The field, `None` when it is absent, `null` or (recorded) wrong.
+    fn opt<T: FromJs>(&self, field: &str) -> Option<T> {
+        match T::read(&self.raw(field)?) {
+            Ok(v) => Some(v),
+            Err(e) => {
+                self.wrong(field, &e);
+                None
+            }
         }
     }
 
-    fn req<T: FromJs>(&self, field: &str) -> Result<T, String> {
-        self.opt(field)?.ok_or_else(|| self.missing(field))
+    /// The field, which must be there.
+    fn req<T: FromJs + Blank>(&self, field: &str) -> T {
+        let Some(raw) = self.raw(field) else {
+            self.missing(field);
+            return T::blank();
+        };
+        T::read(&raw).unwrap_or_else(|e| {
+            self.wrong(field, &e);
+            T::blank()
+        })
+    }
+
+    fn or_default<T: FromJs + Default>(&self, field: &str) -> T {
+        self.opt(field).unwrap_or_default()
     }
 
     // The errors are built out of line: inlined, each field of each type carried its own copy.
     #[inline(never)]
-    fn wrong(&self, field: &str, e: &str) -> String {
-        [self.of, ".", field, ": ", e].concat()
+    fn wrong(&self, field: &str, e: &str) {
+        self.fail([self.of, ".", field, ": ", e].concat());
     }
 
     #[inline(never)]
-    fn missing(&self, field: &str) -> String {
-        [self.of, ".", field, " is missing"].concat()
+    fn missing(&self, field: &str) {
+        self.fail([self.of, ".", field, " is missing"].concat());
     }
 
-    fn or_default<T: FromJs + Default>(&self, field: &str) -> Result<T, String> {
-        Ok(self.opt(field)?.unwrap_or_default())
+    fn fail(&self, e: String) {
+        self.error.borrow_mut().get_or_insert(e);
+    }
+
+    /// `value`, read from these fields, unless one of them was missing or wrong.
+    fn done<T>(&self, value: T) -> Result<T, String> {
+        match self.error.take() {
+            Some(e) => Err(e),
+            None => Ok(value),
+        }
     }
 }
 
 impl FromJs for Badge {
     fn read(value: &JsValue) -> Result<Self, String> {
         let f = Fields::of(value, "Badge")?;
-        Ok(Self {
-            icon: f.opt("icon")?,
-            image: f.opt("image")?,
-            alt: f.req("alt")?,
+        f.done(Self {
+            icon: f.opt("icon"),
+            image: f.opt("image"),
+            alt: f.req("alt"),
         })
     }
 }
@@ -183,10 +278,10 @@ impl FromJs for Badge {
 impl FromJs for Cta {
     fn read(value: &JsValue) -> Result<Self, String> {
         let f = Fields::of(value, "Cta")?;
-        Ok(Self {
-            kind: f.req("kind")?,
-            label: f.req("label")?,
-            url: f.opt("url")?,
+        f.done(Self {
+            kind: f.req("kind"),
+            label: f.req("label"),
+            url: f.opt("url"),
         })
     }
 }
@@ -194,21 +289,21 @@ impl FromJs for Cta {
 impl FromJs for AwardView {
     fn read(value: &JsValue) -> Result<Self, String> {
         let f = Fields::of(value, "AwardView")?;
-        Ok(Self {
-            id: f.req("id")?,
-            milestone: f.req("milestone")?,
-            kind: f.req("kind")?,
-            tier: f.req("tier")?,
-            scope: f.req("scope")?,
-            title: f.req("title")?,
-            description: f.or_default("description")?,
-            badge: f.req("badge")?,
-            channels: f.req("channels")?,
-            cta: f.opt("cta")?,
-            achieved_at: f.req("achieved_at")?,
-            value: f.req("value")?,
-            celebrate: f.req("celebrate")?,
-            seen: f.or_default("seen")?,
+        f.done(Self {
+            id: f.req("id"),
+            milestone: f.req("milestone"),
+            kind: f.req("kind"),
+            tier: f.req("tier"),
+            scope: f.req("scope"),
+            title: f.req("title"),
+            description: f.or_default("description"),
+            badge: f.req("badge"),
+            channels: f.req("channels"),
+            cta: f.opt("cta"),
+            achieved_at: f.req("achieved_at"),
+            value: f.req("value"),
+            celebrate: f.req("celebrate"),
+            seen: f.or_default("seen"),
         })
     }
 }
@@ -216,11 +311,11 @@ impl FromJs for AwardView {
 impl FromJs for TrackResponse {
     fn read(value: &JsValue) -> Result<Self, String> {
         let f = Fields::of(value, "TrackResponse")?;
-        Ok(Self {
-            metric: f.req("metric")?,
-            total: f.req("total")?,
-            duplicate: f.or_default("duplicate")?,
-            awards: f.req("awards")?,
+        f.done(Self {
+            metric: f.req("metric"),
+            total: f.req("total"),
+            duplicate: f.or_default("duplicate"),
+            awards: f.req("awards"),
         })
     }
 }
@@ -229,11 +324,11 @@ impl FromJs for TrackResponse {
 impl FromJs for PublicShare {
     fn read(value: &JsValue) -> Result<Self, String> {
         let f = Fields::of(value, "ShareView")?;
-        Ok(Self {
-            share_id: f.req("share_id")?,
-            award_id: f.req("award_id")?,
-            url: f.req("url")?,
-            linkedin_add_url: f.req("linkedin_add_url")?,
+        f.done(Self {
+            share_id: f.req("share_id"),
+            award_id: f.req("award_id"),
+            url: f.req("url"),
+            linkedin_add_url: f.req("linkedin_add_url"),
         })
     }
 }
@@ -241,15 +336,15 @@ impl FromJs for PublicShare {
 impl FromJs for LadderProgress {
     fn read(value: &JsValue) -> Result<Self, String> {
         let f = Fields::of(value, "LadderProgress")?;
-        Ok(Self {
-            ladder: f.req("ladder")?,
-            metric: f.req("metric")?,
-            label: f.or_default("label")?,
-            steps: f.req("steps")?,
-            current: f.req("current")?,
-            next: f.opt("next")?,
-            remaining: f.opt("remaining")?,
-            percent: f.req("percent")?,
+        f.done(Self {
+            ladder: f.req("ladder"),
+            metric: f.req("metric"),
+            label: f.or_default("label"),
+            steps: f.req("steps"),
+            current: f.req("current"),
+            next: f.opt("next"),
+            remaining: f.opt("remaining"),
+            percent: f.req("percent"),
         })
     }
 }
@@ -257,16 +352,16 @@ impl FromJs for LadderProgress {
 impl FromJs for LockedMilestone {
     fn read(value: &JsValue) -> Result<Self, String> {
         let f = Fields::of(value, "LockedMilestone")?;
-        Ok(Self {
-            milestone: f.req("milestone")?,
-            kind: f.req("kind")?,
-            tier: f.req("tier")?,
-            name: f.req("name")?,
-            criteria: f.req("criteria")?,
-            current: f.opt("current")?,
-            target: f.opt("target")?,
-            percent: f.req("percent")?,
-            available_until: f.opt("available_until")?,
+        f.done(Self {
+            milestone: f.req("milestone"),
+            kind: f.req("kind"),
+            tier: f.req("tier"),
+            name: f.req("name"),
+            criteria: f.req("criteria"),
+            current: f.opt("current"),
+            target: f.opt("target"),
+            percent: f.req("percent"),
+            available_until: f.opt("available_until"),
         })
     }
 }
@@ -274,11 +369,11 @@ impl FromJs for LockedMilestone {
 impl FromJs for Me {
     fn read(value: &JsValue) -> Result<Self, String> {
         let f = Fields::of(value, "MeResponse")?;
-        Ok(Self {
-            awards: f.req("awards")?,
-            progress: f.or_default("progress")?,
-            locked: f.or_default("locked")?,
-            account: f.opt("account")?,
+        f.done(Self {
+            awards: f.req("awards"),
+            progress: f.or_default("progress"),
+            locked: f.or_default("locked"),
+            account: f.opt("account"),
         })
     }
 }
@@ -286,9 +381,9 @@ impl FromJs for Me {
 impl FromJs for AccountPart {
     fn read(value: &JsValue) -> Result<Self, String> {
         let f = Fields::of(value, "AccountView")?;
-        Ok(Self {
-            awards: f.req("awards")?,
-            locked: f.or_default("locked")?,
+        f.done(Self {
+            awards: f.req("awards"),
+            locked: f.or_default("locked"),
         })
     }
 }
@@ -298,7 +393,7 @@ pub fn error_message(text: &str) -> Option<String> {
     let body = js_sys::JSON::parse(text).ok()?;
     let error = Fields::of(&body, "ErrorBody").ok()?.raw("error")?;
     let f = Fields::of(&error, "ErrorDetail").ok()?;
-    let (code, message): (String, String) = (f.req("code").ok()?, f.req("message").ok()?);
+    let (code, message): (String, String) = (f.opt("code")?, f.opt("message")?);
     Some([&message, " (", &code, ")"].concat())
 }
 

@@ -203,6 +203,20 @@ fn what_is_off_is_named() {
     award["celebrate"] = json!("yes");
     assert_eq!(error(award), "AwardView.celebrate: expected true or false");
 
+    // Several fields off: the first one read is named, whatever comes after it.
+    let mut award = full_award();
+    award["value"] = json!(-1);
+    award.as_object_mut().unwrap().remove("id");
+    award["cta"] = json!({"kind": "fax", "label": "Go"});
+    assert_eq!(error(award), "AwardView.id is missing");
+    // An optional field that is there must be right.
+    let mut award = full_award();
+    award["cta"] = json!({"kind": "fax", "label": "Go"});
+    assert_eq!(
+        error(award),
+        "AwardView.cta: Cta.kind: unknown value \"fax\""
+    );
+
     assert_eq!(error(json!([1])), "AwardView: expected an object");
     assert_eq!(from_json::<AwardView>("{not json").unwrap_err(), "not JSON");
     // Newer servers may add fields, and write null for what is absent.
