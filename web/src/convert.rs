@@ -17,7 +17,6 @@ use cairn_wire::{AwardView, ClientEvent, LadderProgress, LockedMilestone, Time, 
 use cairn_wire::{Badge, Channel, Cta, CtaKind, Kind, Scope};
 use js_sys::{Array, Object, Reflect};
 use std::cell::RefCell;
-
 use wasm_bindgen::{JsCast, JsValue};
 
 use crate::logic::{AccountPart, Me, PublicShare, digits};
@@ -139,29 +138,18 @@ trait Blank {
     fn blank() -> Self;
 }
 
-impl Blank for String {
-    fn blank() -> Self {
-        Self::new()
-    }
+/// Types whose blank is their `Default`.
+macro_rules! blank_is_default {
+    ($($ty:ty),*) => {$(
+        impl Blank for $ty {
+            fn blank() -> Self {
+                Self::default()
+            }
+        }
+    )*};
 }
 
-impl Blank for bool {
-    fn blank() -> Self {
-        false
-    }
-}
-
-impl Blank for u64 {
-    fn blank() -> Self {
-        0
-    }
-}
-
-impl Blank for u8 {
-    fn blank() -> Self {
-        0
-    }
-}
+blank_is_default!(String, bool, u64, u8, Badge);
 
 impl Blank for Time {
     fn blank() -> Self {
@@ -175,18 +163,12 @@ impl<T> Blank for Vec<T> {
     }
 }
 
-impl Blank for Badge {
-    fn blank() -> Self {
-        Self::default()
-    }
-}
-
 /// The fields of one object, named `Type.field` in errors.
 ///
 /// A field that is missing or wrong does not return at once: its error is recorded (the first
 /// one is kept), the field takes a [`Blank`] value, and [`Fields::done`] turns the object into
 /// that error. One exit per type instead of one per field, each of which dropped the fields
-/// read before it: the reading of a type is about half the code.
+/// read before it (`AwardView`'s reading is a third smaller).
 struct Fields<'a> {
     object: &'a JsValue,
     of: &'static str,
