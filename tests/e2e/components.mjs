@@ -265,7 +265,7 @@ try {
     cairn("configure", { confetti: { shapes: ["★", "data:image/svg+xml," + encodeURIComponent(svg)] } });
     cairn("celebrate", { title: "Shapes", tier: "mid" });
   });
-  out.shapes = await waitForConfetti(page, 50, 3000);
+  out.shapes = await waitForConfetti(page, 50);
   await page.screenshot({ path: `${artifacts}/emoji-and-image-particles.png` });
   await page.evaluate(() => cairn("configure", { confetti: { shapes: ["square", "circle"] } }));
   await page.waitForFunction(burstOver, null, { timeout: 10000 });

@@ -47,7 +47,7 @@ async function embed(browser, policy, name) {
     cairn("configure", { confetti: { origin: { x: 0.5, y: 0.6 }, particles: 200 } });
     cairn("celebrate", { title: "From afar", tier: "mid" });
   });
-  const pixels = await waitForConfetti(page, 200, 5000);
+  const pixels = await waitForConfetti(page, 200);
   const drawnBy = await page.evaluate(() => window.__shownConfetti());
   await page.screenshot({ path: `${artifacts}/confetti-${name}.png` });
   // The share card's module comes from Cairn's origin too, under the same policy.

@@ -75,7 +75,7 @@ try {
   const latencyMs = Date.now() - sent;
   // Headless Chromium animates the front tab only.
   await first.page.bringToFront();
-  const pixels = await waitForConfetti(first.page, 50, 3000);
+  const pixels = await waitForConfetti(first.page, 50);
   const toasts = await first.page.evaluate(toastTitles);
   await first.page.screenshot({ path: `${artifacts}/server-side-award.png` });
   // Both tabs have had the award and decided (the one that celebrated holds its lock).

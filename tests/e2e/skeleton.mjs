@@ -19,11 +19,14 @@ try {
     const awards = await page.evaluate(() => window.__seen.awards.length);
     if (awards > celebrations.length) {
       // A celebration began: the canvas must actually draw and the toast must show.
-      const pixels = await waitForConfetti(page, 200, 5000);
+      const pixels = await waitForConfetti(page, 200);
       await page.waitForFunction((t) => t > 0, (await page.evaluate(toastTitles)).length, { timeout: 5000 });
       const toasts = await page.evaluate(toastTitles);
       await page.screenshot({ path: `${artifacts}/celebration-${i}.png` });
       celebrations.push({ click: i, pixels, toasts });
+      // The burst runs out before the next clicks, so each celebration's pixels are its own.
+      await page.waitForFunction(() => ![...(document.querySelector("cairn-layer")?.shadowRoot?.querySelectorAll(".confetti") ?? [])]
+        .some((l) => l.matches(":popover-open")), null, { timeout: 30000 });
     }
   }
   const first = await page.evaluate(() => ({
