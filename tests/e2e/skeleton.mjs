@@ -16,11 +16,15 @@ try {
   for (let i = 1; i <= 10; i++) {
     await page.click("#create");
     await page.waitForFunction((n) => window.__seen.tracks.length >= n, i, { timeout: 10000 });
-    const awards = await page.evaluate(() => window.__seen.awards.length);
-    if (awards > celebrations.length) {
+    // The server's answer names the awards this click earned; the widget celebrates each once
+    // it holds the tab's celebration lock, which may be after it told the page of the event.
+    const earned = await page.evaluate((n) => window.__seen.tracks[n - 1].awards.map((a) => a.title), i);
+    if (earned.length > 0) {
+      await page.waitForFunction((n) => window.__seen.awards.length >= n, celebrations.length + 1, { timeout: 10000 });
       // A celebration began: the canvas must actually draw and the toast must show.
       const pixels = await waitForConfetti(page, 200);
-      await page.waitForFunction((t) => t > 0, (await page.evaluate(toastTitles)).length, { timeout: 5000 });
+      await page.waitForFunction((title) => [...(document.querySelector("cairn-layer")?.shadowRoot?.querySelectorAll(".toast .title") ?? [])]
+        .some((e) => e.textContent === title), earned[0], { timeout: 5000 }).catch(() => {});
       const toasts = await page.evaluate(toastTitles);
       await page.screenshot({ path: `${artifacts}/celebration-${i}.png` });
       celebrations.push({ click: i, pixels, toasts });
