@@ -20,7 +20,7 @@ use crate::dom::{
     local_storage_set, number_text, prefers_reduced_motion, warn, window,
 };
 use crate::html::El;
-use crate::logic::{Celebrations, Corner, REF_KEY, Strings, is_rtl, live_ref};
+use crate::logic::{Celebrations, Corner, REF_KEY, Strings, base64_of_base64url, is_rtl, live_ref};
 use crate::stream::Stream;
 use crate::view::{
     Publish, STYLES, Ui, badge_placement, ladder_placement, layer, localized, shelf,
@@ -918,9 +918,7 @@ impl Identity {
     /// needs the id to key its per-user memory).
     fn from_token(token: &str) -> Option<Self> {
         let payload = token.split('.').nth(1)?;
-        let base64 = payload.replace('-', "+").replace('_', "/");
-        let padded = [base64.as_str(), &"=".repeat((4 - base64.len() % 4) % 4)].concat();
-        let json = window().atob(&padded).ok()?;
+        let json = window().atob(&base64_of_base64url(payload)).ok()?;
         // `UserClaims` in the wire types; only these two fields are read here.
         let claims = js_sys::JSON::parse(&json).ok()?;
         Some(Self {

@@ -12,11 +12,12 @@
 //! view is built under and go away when it is cleaned up, so a toast that leaves or a region
 //! that re-renders takes its bindings with it.
 
+use std::any::Any;
 use std::cell::RefCell;
 
 use reactive_graph::effect::RenderEffect;
 use reactive_graph::owner::Owner;
-use send_wrapper::SendWrapper;
+use slotmap::{DefaultKey, SlotMap};
 use wasm_bindgen::JsCast;
 use wasm_bindgen::closure::Closure;
 use web_sys::{Element, Event, Node};
@@ -48,11 +49,30 @@ impl Drop for Listener {
     }
 }
 
+thread_local! {
+    /// What views keep alive (render effects, listeners), each until its owner is cleaned up.
+    /// An owner's cleanups must be `Send`, which an effect or a closure is not; they hold only
+    /// a key to this map. (A `SendWrapper` would do it too, but it asks for the thread's id, and
+    /// `std` builds that with its own allocator, which kept a second allocator in the wasm.)
+    static KEPT: RefCell<SlotMap<DefaultKey, Box<dyn Any>>> = RefCell::new(SlotMap::new());
+}
+
 /// Keeps `value` alive until the current reactive owner is cleaned up.
 fn keep<T: 'static>(value: T) {
     debug_assert!(Owner::current().is_some(), "views are built under an owner");
-    let value = SendWrapper::new(value);
-    Owner::on_cleanup(move || drop(value));
+    let key = KEPT.with(|kept| kept.borrow_mut().insert(Box::new(value)));
+    Owner::on_cleanup(move || {
+        // Taken out first and dropped after: dropping an effect cleans up what it built,
+        // which may keep or release values of its own.
+        let value = KEPT.with(|kept| kept.borrow_mut().remove(key));
+        drop(value);
+    });
+}
+
+/// How many values views keep alive now: back where it was once their owners are cleaned up
+/// (checked by the browser tests).
+pub fn kept() -> usize {
+    KEPT.with(|kept| kept.borrow().len())
 }
 
 /// Runs `f` now and again whenever a signal it reads changes, for as long as the current owner

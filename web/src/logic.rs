@@ -442,6 +442,30 @@ pub fn live_ref(stored: &str, now_ms: f64) -> Option<&str> {
         .then_some(reference)
 }
 
+/// The WebSocket origin of the API at `api`: `https://…` → `wss://…`, `http://…` → `ws://…`;
+/// anything else is left as it is (the socket then fails to open, and says so).
+pub fn websocket_origin(api: &str) -> String {
+    api.strip_prefix("http")
+        .filter(|rest| rest.starts_with("s://") || rest.starts_with("://"))
+        .map_or_else(|| api.to_owned(), |rest| ["ws", rest].concat())
+}
+
+/// A token's base64url segment as standard, padded base64 (what `atob` reads).
+pub fn base64_of_base64url(segment: &str) -> String {
+    let mut base64: String = segment
+        .chars()
+        .map(|c| match c {
+            '-' => '+',
+            '_' => '/',
+            c => c,
+        })
+        .collect();
+    while !base64.len().is_multiple_of(4) {
+        base64.push('=');
+    }
+    base64
+}
+
 /// Reconnection delays of the real-time stream: exponential from one second, capped at 30 s,
 /// with jitter (so a server restart does not bring every client back in the same instant).
 /// The random fraction comes from the caller, which keeps this pure.

@@ -13,7 +13,7 @@ use cairn_wire::AwardView;
 use wasm_bindgen::prelude::*;
 use web_sys::{CloseEvent, MessageEvent, WebSocket};
 
-use crate::logic::Backoff;
+use crate::logic::{Backoff, websocket_origin};
 
 /// Keep-alive ping interval.
 const PING_MS: i32 = 30_000;
@@ -38,9 +38,7 @@ impl Stream {
         token: &str,
         on_award: impl Fn(AwardView) + 'static,
     ) -> Rc<Self> {
-        let ws_origin = api
-            .replacen("https://", "wss://", 1)
-            .replacen("http://", "ws://", 1);
+        let ws_origin = websocket_origin(api);
         let stream = Rc::new(Self {
             url: [
                 &ws_origin,

@@ -170,8 +170,10 @@ impl BurstMessage {
             o.duration,
         ];
         numbers.extend(o.origins.iter().flat_map(|&(x, y)| [x, y]));
+        // Both joined as `&str`s: one instance of `join` in the widget, not one per type.
+        let colors: Vec<&str> = o.colors.iter().map(String::as_str).collect();
         let shapes: Vec<&str> = o.shapes.iter().map(Shape::as_text).collect();
-        (numbers, o.colors.join("\n"), shapes.join("\n"))
+        (numbers, colors.join("\n"), shapes.join("\n"))
     }
 
     /// Reads what [`BurstMessage::encode`] wrote; `None` if it is not that.

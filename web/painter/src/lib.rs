@@ -23,6 +23,12 @@ use web_sys::{
     MessageEvent, OffscreenCanvas,
 };
 
+/// The painter's allocator, as the widget's (`web/src/lib.rs`): Talc, faster and smaller than
+/// the default dlmalloc.
+#[cfg(target_arch = "wasm32")]
+#[global_allocator]
+static ALLOCATOR: talc::wasm::WasmDynamicTalc = talc::wasm::new_wasm_dynamic_allocator();
+
 #[wasm_bindgen]
 extern "C" {
     /// The global scope's `requestAnimationFrame`: a window's, or a dedicated worker's.

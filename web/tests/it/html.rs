@@ -1,10 +1,11 @@
 //! The components' DOM builder in headless Chromium: bindings follow their signals, a region
-//! that re-renders takes its old bindings with it, listeners end with their owner.
+//! that re-renders takes its old bindings with it, listeners end with their owner, and nothing
+//! a view kept alive outlives it.
 
 use std::cell::Cell;
 use std::rc::Rc;
 
-use cairn_widget::html::{El, el};
+use cairn_widget::html::{El, el, kept};
 use reactive_graph::owner::Owner;
 use reactive_graph::prelude::*;
 use reactive_graph::signal::RwSignal;
@@ -60,6 +61,7 @@ async fn bound_text_and_attributes_follow_their_signals() {
 #[wasm_bindgen_test]
 async fn a_region_rebuilds_in_place_and_drops_the_old_bindings() {
     settle().await;
+    let before = kept();
     let owner = Owner::new();
     let which = RwSignal::new(1_u32);
     let word = RwSignal::new(String::from("a"));
@@ -109,11 +111,24 @@ async fn a_region_rebuilds_in_place_and_drops_the_old_bindings() {
     word.set("c".into());
     settle().await;
     assert_eq!(runs.get(), 5, "no binding of a removed item runs");
+    // The region's effect and the two fixed items' nothing: what is left is the region.
+    assert_eq!(kept(), before + 1);
+    which.set(3);
+    settle().await;
+    assert_eq!(
+        kept(),
+        before + 4,
+        "the region and its three items' bindings"
+    );
+    // Dropping the region's effect releases what its items kept, from inside a cleanup.
+    drop(owner);
+    assert_eq!(kept(), before, "nothing outlives the owner");
 }
 
 #[wasm_bindgen_test]
 async fn listeners_end_with_their_owner() {
     settle().await;
+    let before = kept();
     let owner = Owner::new();
     let clicks = Rc::new(Cell::new(0));
     let counted = Rc::clone(&clicks);
@@ -122,7 +137,9 @@ async fn listeners_end_with_their_owner() {
     button.click();
     button.click();
     assert_eq!(clicks.get(), 2);
+    assert_eq!(kept(), before + 1, "the listener");
     drop(owner);
+    assert_eq!(kept(), before);
     // Removed from the element, not merely dropped: a click now calls nothing. (A listener
     // dropped but still attached would throw, which the page sees as an error event.)
     let errors = Rc::new(Cell::new(0));

@@ -1,7 +1,7 @@
 use cairn_widget::logic::{
     Backoff, CARD_LANGUAGES, CardStrings, Celebrations, Corner, Countdown, LANGUAGES, Me,
-    REF_WINDOW_MS, REMEMBERED_AWARDS, ShareLinks, Strings, digits, fill, is_rtl, live_ref,
-    toast_caption,
+    REF_WINDOW_MS, REMEMBERED_AWARDS, ShareLinks, Strings, base64_of_base64url, digits, fill,
+    is_rtl, live_ref, toast_caption, websocket_origin,
 };
 use cairn_wire::AwardView;
 use proptest::prelude::*;
@@ -284,7 +284,47 @@ fn digits_write_the_edges() {
     assert_eq!(digits(u64::MAX), "18446744073709551615");
 }
 
+#[test]
+fn the_stream_is_opened_on_the_apis_websocket_origin() {
+    assert_eq!(
+        websocket_origin("https://cairn.example"),
+        "wss://cairn.example"
+    );
+    assert_eq!(
+        websocket_origin("http://127.0.0.1:8787"),
+        "ws://127.0.0.1:8787"
+    );
+    assert_eq!(
+        websocket_origin("https://http.example"),
+        "wss://http.example"
+    );
+    // Not an http(s) origin: left alone, for the socket to refuse.
+    assert_eq!(websocket_origin("httpx://a.example"), "httpx://a.example");
+    assert_eq!(websocket_origin("ftp://a.example"), "ftp://a.example");
+    assert_eq!(websocket_origin(""), "");
+}
+
+#[test]
+fn a_tokens_segment_becomes_padded_base64() {
+    // `{"sub":"u_1"}` in base64url without padding, as in a JWT.
+    assert_eq!(
+        base64_of_base64url("eyJzdWIiOiJ1XzEifQ"),
+        "eyJzdWIiOiJ1XzEifQ=="
+    );
+    assert_eq!(base64_of_base64url("-_-_"), "+/+/");
+    assert_eq!(base64_of_base64url(""), "");
+}
+
 proptest! {
+    /// What a token's issuer writes (base64url, no padding) reads back as the standard
+    /// alphabet with its padding, byte for byte as the `base64` crate writes it.
+    #[test]
+    fn base64url_segments_read_as_standard_base64(bytes in proptest::collection::vec(any::<u8>(), 0..64)) {
+        use base64::Engine;
+        use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+        prop_assert_eq!(base64_of_base64url(&URL_SAFE_NO_PAD.encode(&bytes)), STANDARD.encode(&bytes));
+    }
+
     /// The widget's own decimal writer agrees with Rust's formatting, which it replaces.
     #[test]
     fn digits_agree_with_display(n in any::<u64>()) {
