@@ -111,7 +111,7 @@ async fn a_region_rebuilds_in_place_and_drops_the_old_bindings() {
     word.set("c".into());
     settle().await;
     assert_eq!(runs.get(), 5, "no binding of a removed item runs");
-    // The region's effect and the two fixed items' nothing: what is left is the region.
+    // The fixed items keep nothing, and the region's items are gone: only the region is kept.
     assert_eq!(kept(), before + 1);
     which.set(3);
     settle().await;
