@@ -140,6 +140,15 @@ impl Layer {
         let _ = shown.show_popover();
     }
 
+    /// Before the first burst, shows and hides the canvas in one task (never painted): its
+    /// top-layer styles are built once, and no painter is started (see
+    /// [`crate::view::Ui::rehearse`]).
+    pub fn rehearse(&self) {
+        if self.bursts.get() == 0 && self.canvas.show_popover().is_ok() {
+            let _ = self.canvas.hide_popover();
+        }
+    }
+
     /// The element in the top layer while a burst runs: the canvas, or the frame.
     fn shown(&self) -> HtmlElement {
         match &*self.target.borrow() {

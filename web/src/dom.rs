@@ -105,13 +105,24 @@ pub fn local_storage_remove(key: &str) {
     }
 }
 
-/// Runs `f` once after `ms` milliseconds (the closure frees itself once called).
+/// `f` as a JS function that frees itself once called. Not generic: every callback shares
+/// one closure type, so the glue has one shim for them.
+fn once(f: Box<dyn FnOnce()>) -> JsValue {
+    wasm_bindgen::closure::Closure::once_into_js(f)
+}
+
+/// Runs `f` once after `ms` milliseconds.
 pub fn set_timeout(f: impl FnOnce() + 'static, ms: f64) {
-    let f = wasm_bindgen::closure::Closure::once_into_js(f);
     let _ = window().set_timeout_with_callback_and_timeout_and_arguments_0(
-        f.unchecked_ref(),
+        once(Box::new(f)).unchecked_ref(),
         ms.max(0.0) as i32,
     );
+}
+
+/// Runs `f` once when the browser is next idle (`requestIdleCallback`); never where it has
+/// none.
+pub fn when_idle(f: impl FnOnce() + 'static) {
+    call_method(&window(), "requestIdleCallback", &[once(Box::new(f))]);
 }
 
 /// An event listener added to a target, removed from it when dropped (not only released).

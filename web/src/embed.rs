@@ -17,7 +17,7 @@ use crate::confetti::Layer;
 use crate::convert::ToJs;
 use crate::dom::{
     Listener, document, emit, get, get_f64, get_string, local_storage_get, local_storage_remove,
-    local_storage_set, number_text, prefers_reduced_motion, warn, window,
+    local_storage_set, number_text, prefers_reduced_motion, warn, when_idle, window,
 };
 use crate::html::El;
 use crate::logic::{Celebrations, Corner, REF_KEY, Strings, base64_of_base64url, is_rtl, live_ref};
@@ -165,6 +165,14 @@ pub fn start(
     ];
     widget.host_listeners.borrow_mut().extend(listeners);
     widget.watch_placements();
+    {
+        let widget = Rc::downgrade(&widget);
+        when_idle(move || {
+            if let Some(widget) = widget.upgrade() {
+                widget.rehearse();
+            }
+        });
+    }
     emit("cairn:ready", &JsValue::NULL);
     Ok(())
 }
@@ -896,6 +904,22 @@ impl Widget {
             }
         }
         emit("cairn:award", &detail);
+    }
+
+    /// Once the page is first idle, a celebration rehearsed where nobody sees it: a toast
+    /// built and laid out in the stack, and the canvas shown, both taken down in the same
+    /// task ([`crate::view::Ui::rehearse`], [`Layer::rehearse`]). No painter is started for
+    /// it: a page that never celebrates starts no worker. (Public for the browser tests.)
+    pub fn rehearse(&self) {
+        let stack = self
+            .host
+            .shadow_root()
+            .and_then(|s| s.query_selector(".toasts").ok().flatten());
+        if let (false, Some(stack)) = (self.stopped.get(), stack) {
+            self.confetti_layer.rehearse();
+            self.ui
+                .rehearse(stack.unchecked_ref(), preview(&JsValue::UNDEFINED));
+        }
     }
 
     fn storage_key(&self, user: &str) -> String {

@@ -134,18 +134,15 @@ impl Stream {
             .next_delay_ms(js_sys::Math::random());
         self.waiting.set(true);
         let me = Rc::downgrade(self);
-        let again = Closure::once_into_js(move || {
-            if let Some(me) = me.upgrade() {
-                me.waiting.set(false);
-                me.wake();
-            }
-        });
-        if let Some(w) = web_sys::window() {
-            let _ = w.set_timeout_with_callback_and_timeout_and_arguments_0(
-                again.unchecked_ref(),
-                i32::try_from(delay).unwrap_or(i32::MAX),
-            );
-        }
+        crate::dom::set_timeout(
+            move || {
+                if let Some(me) = me.upgrade() {
+                    me.waiting.set(false);
+                    me.wake();
+                }
+            },
+            f64::from(delay),
+        );
     }
 
     fn keep_alive(self: &Rc<Self>) {

@@ -165,6 +165,35 @@ impl Ui {
         self.arm(id, TOAST_MS);
     }
 
+    /// Rehearses a toast for `award` where nobody sees or hears it, while the stack is empty
+    /// and hidden: the stack shown, the card built under an owner of its own and laid out in
+    /// it, then taken down with everything it kept, and the stack hidden, all in one task (so
+    /// never painted, and never in the accessibility tree). The browser compiles a wasm
+    /// function on its first call, and builds a popover's top-layer styles, matches a rule or
+    /// shapes a font on first use; after this, the first real toast costs the host page's
+    /// frames what later ones do. Nothing is announced, published or timed (so the award must
+    /// have no call to action, whose card would count an impression), and the card's id is
+    /// one no toast takes.
+    pub fn rehearse(self, stack: &HtmlElement, award: AwardView) {
+        if stack.matches(":popover-open") != Ok(false) || stack.show_popover().is_err() {
+            return;
+        }
+        let toast = Toast {
+            id: u64::MAX,
+            caption: toast_caption(&award, self.strings.get_untracked()),
+            award,
+        };
+        let owner = Owner::new();
+        let card = owner.with(|| untrack(|| toast_card(self, toast)));
+        if stack.append_child(&card.0).is_ok() {
+            // Style and layout now (the page is idle), not at the first celebration.
+            let _ = stack.offset_height();
+            card.0.remove();
+        }
+        drop(owner);
+        let _ = stack.hide_popover();
+    }
+
     /// Removes toast `id`.
     pub fn dismiss(self, id: u64) {
         self.toasts.update(|ts| ts.retain(|t| t.id != id));

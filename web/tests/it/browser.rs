@@ -177,3 +177,74 @@ async fn a_toast_keeps_its_element_while_others_come_and_go() {
     assert!(second.is_same_node(Some(&toast("Second"))));
     assert!(!first.is_connected(), "the dismissed toast left the page");
 }
+
+#[wasm_bindgen_test]
+async fn a_rehearsal_leaves_nothing_behind_and_tells_nobody() {
+    let (widget, shadow) = mount();
+    let window = web_sys::window().unwrap();
+    let awards = Rc::new(std::cell::Cell::new(0));
+    let on_award = {
+        let awards = Rc::clone(&awards);
+        Closure::<dyn Fn()>::new(move || awards.set(awards.get() + 1))
+    };
+    window
+        .add_event_listener_with_callback("cairn:award", on_award.as_ref().unchecked_ref())
+        .unwrap();
+    // The stack goes into the top layer and out of it, in the same task.
+    let toggles: Rc<RefCell<Vec<String>>> = Rc::default();
+    let on_toggle = {
+        let toggles = Rc::clone(&toggles);
+        Closure::<dyn Fn(web_sys::Event)>::new(move |e: web_sys::Event| {
+            let state = js_sys::Reflect::get(&e, &"newState".into()).unwrap();
+            toggles.borrow_mut().push(state.as_string().unwrap());
+        })
+    };
+    let stack = shadow.query_selector(".toasts").unwrap().unwrap();
+    stack
+        .add_event_listener_with_callback("beforetoggle", on_toggle.as_ref().unchecked_ref())
+        .unwrap();
+    let nodes = || shadow.query_selector_all("*").unwrap().length();
+    let (nodes_before, kept_before) = (nodes(), cairn_widget::html::kept());
+
+    widget.rehearse();
+    assert_eq!(
+        *toggles.borrow(),
+        ["open", "closed"],
+        "shown and hidden at once"
+    );
+    next_frame().await;
+    next_frame().await;
+    assert_eq!(nodes(), nodes_before, "no element left");
+    assert_eq!(cairn_widget::html::kept(), kept_before, "no binding left");
+    assert!(titles(&shadow).is_empty(), "no toast");
+    let live = shadow.query_selector("[aria-live]").unwrap().unwrap();
+    assert_eq!(live.text_content().unwrap(), "", "nothing announced");
+    assert!(!stack.matches(":popover-open").unwrap());
+    let canvas = shadow.query_selector("canvas.confetti").unwrap().unwrap();
+    assert!(!canvas.matches(":popover-open").unwrap(), "no burst");
+    assert_eq!(awards.get(), 0, "the host hears of no award");
+
+    // The first real celebration is as ever (its toast takes the first id), and a rehearsal
+    // after it does nothing.
+    widget.celebrate(&award("aw_1", "First project!"));
+    next_frame().await;
+    assert_eq!(titles(&shadow), ["First project!"]);
+    let first = shadow.query_selector(".toast").unwrap().unwrap();
+    assert_eq!(first.get_attribute("data-toast-id").as_deref(), Some("0"));
+    let (nodes_after, kept_after) = (nodes(), cairn_widget::html::kept());
+    widget.rehearse();
+    next_frame().await;
+    assert_eq!(
+        (nodes(), cairn_widget::html::kept()),
+        (nodes_after, kept_after)
+    );
+    assert_eq!(
+        *toggles.borrow(),
+        ["open", "closed", "open"],
+        "the real toast's own open, and no more"
+    );
+    assert_eq!(awards.get(), 1);
+    window
+        .remove_event_listener_with_callback("cairn:award", on_award.as_ref().unchecked_ref())
+        .unwrap();
+}
