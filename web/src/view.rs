@@ -170,10 +170,10 @@ impl Ui {
     /// it, then taken down with everything it kept, and the stack hidden, all in one task (so
     /// never painted, and never in the accessibility tree). The browser compiles a wasm
     /// function on its first call, and builds a popover's top-layer styles, matches a rule or
-    /// shapes a font on first use; after this, the first real toast costs the host page's
-    /// frames what later ones do. Nothing is announced, published or timed (so the award must
-    /// have no call to action, whose card would count an impression), and the card's id is
-    /// one no toast takes.
+    /// shapes a font on first use; after this, most of that is no longer paid in the first
+    /// real toast's frames (measured in ARCHITECTURE.md). Nothing is announced, published or
+    /// timed (so the award must have no call to action, whose card would count an
+    /// impression), and the card's id is one no toast takes.
     pub fn rehearse(self, stack: &HtmlElement, award: AwardView) {
         if stack.matches(":popover-open") != Ok(false) || stack.show_popover().is_err() {
             return;
