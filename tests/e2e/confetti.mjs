@@ -7,6 +7,9 @@
 // 2. The same page under a policy whose frame-src leaves Cairn out: one violation (the frame),
 //    a warning naming frame-src, and the burst drawn on the page's main thread all the same.
 // In both, the toast's Share opens the share card, whose module is loaded from Cairn's origin.
+// 3. Served from Cairn's own origin under the README's minimal policy, once the page has been
+//    idle: the rehearsal has handed the canvas's drawing over and started no worker; the burst
+//    then starts the confetti worker beside the loader, which draws it; zero violations.
 import { launch, base, artifacts, recordEvents, waitForConfetti, hostServer, report } from "./lib.mjs";
 
 const cairn = new URL(base).origin;
@@ -21,6 +24,15 @@ const hostJs = `window.cairn = window.cairn || function () { (cairn.q = cairn.q 
 window.__csp = [];
 addEventListener("securitypolicyviolation", (e) => window.__csp.push({ directive: e.effectiveDirective, blocked: e.blockedURI }));`;
 
+// What holds the burst in the top layer: "canvas", "iframe" (Cairn's frame) or null.
+function watchConfetti() {
+  window.__shownConfetti = () => {
+    const root = document.querySelector("cairn-layer")?.shadowRoot;
+    const shown = [...(root?.querySelectorAll(".confetti") ?? [])].find((e) => e.matches(":popover-open"));
+    return shown ? shown.tagName.toLowerCase() : null;
+  };
+}
+
 async function embed(browser, policy, name) {
   const host = await hostServer({
     "/host.html": { body: html, type: "text/html", headers: { "content-security-policy": policy } },
@@ -32,14 +44,7 @@ async function embed(browser, policy, name) {
   page.on("console", (m) => (m.type() === "error" || m.type() === "warning") && messages.push(m.text()));
   page.on("pageerror", (e) => messages.push(String(e)));
   await page.addInitScript(recordEvents);
-  // What holds the burst in the top layer: "canvas", "iframe" (Cairn's frame) or null.
-  await page.addInitScript(() => {
-    window.__shownConfetti = () => {
-      const root = document.querySelector("cairn-layer")?.shadowRoot;
-      const shown = [...(root?.querySelectorAll(".confetti") ?? [])].find((e) => e.matches(":popover-open"));
-      return shown ? shown.tagName.toLowerCase() : null;
-    };
-  });
+  await page.addInitScript(watchConfetti);
   await page.goto(`${host.origin}/host.html`);
   await page.waitForFunction(() => window.__seen.ready === 1, null, { timeout: 15000 })
     .catch((e) => { throw new Error(`the widget did not start on ${name}: ${messages.join(" | ")}`, { cause: e }); });
@@ -65,11 +70,55 @@ async function embed(browser, policy, name) {
   return { host: host.origin, pixels, drawnBy, after, frame, shareCard, violations, messages };
 }
 
+// 3: the page is the worker's origin's (routed here), as the demo and a product's own domain.
+const minimal = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; img-src 'self' data: https:; connect-src 'self' ws: wss:";
+async function sameOrigin(browser) {
+  const context = await browser.newContext({ viewport: { width: 1000, height: 700 } });
+  const page = await context.newPage();
+  const messages = [];
+  page.on("console", (m) => (m.type() === "error" || m.type() === "warning") && messages.push(m.text()));
+  page.on("pageerror", (e) => messages.push(String(e)));
+  await page.addInitScript(recordEvents);
+  await page.addInitScript(watchConfetti);
+  const workers = [];
+  page.on("worker", (w) => workers.push(new URL(w.url()).pathname));
+  const body = html.replace(`${cairn}/cairn.js`, "/cairn.js").replace("/host.js", "/__e2e/host.js");
+  await page.route(`${base}/__e2e/same-origin.html`, (r) => r.fulfill({ body, contentType: "text/html", headers: { "content-security-policy": minimal } }));
+  await page.route(`${base}/__e2e/host.js`, (r) => r.fulfill({ body: hostJs, contentType: "text/javascript" }));
+  await page.goto(`${base}/__e2e/same-origin.html`);
+  await page.waitForFunction(() => window.__seen.ready === 1, null, { timeout: 15000 })
+    .catch((e) => { throw new Error(`the widget did not start on its own origin: ${messages.join(" | ")}`, { cause: e }); });
+  // The widget asked for its rehearsal when it started: an idle callback asked for now runs
+  // after it.
+  await page.evaluate(() => new Promise((r) => requestIdleCallback(() => r())));
+  // A canvas whose drawing was handed over cannot be resized from the page (the probe leaves
+  // one that was not as it was: no context is taken).
+  const handedOver = await page.evaluate(() => {
+    const canvas = document.querySelector("cairn-layer").shadowRoot.querySelector("canvas.confetti");
+    try { canvas.width = canvas.width; return false; } catch (e) { return e.name; }
+  });
+  const workersBefore = workers.length;
+  await page.evaluate(() => {
+    cairn("configure", { confetti: { origin: { x: 0.5, y: 0.6 }, particles: 200 } });
+    cairn("celebrate", { title: "At home", tier: "mid" });
+  });
+  const pixels = await waitForConfetti(page, 200);
+  const drawnBy = await page.evaluate(() => window.__shownConfetti());
+  await page.screenshot({ path: `${artifacts}/confetti-same-origin.png` });
+  await page.waitForFunction(() => window.__seen.awards.length === 1);
+  await page.waitForFunction(() => window.__shownConfetti() === null, null, { timeout: 10000 }).catch(() => {});
+  const after = await page.evaluate(() => window.__shownConfetti());
+  const violations = await page.evaluate(() => window.__csp);
+  await context.close();
+  return { handedOver, workersBefore, workers, pixels, drawnBy, after, violations, messages };
+}
+
 const browser = await launch();
 try {
   const framed = await embed(browser, strict, "cross-origin-frame");
   const blocked = await embed(browser, noFrames, "frame-blocked");
-  report({ cairn, framed, blocked });
+  const same = await sameOrigin(browser);
+  report({ cairn, framed, blocked, same });
 } finally {
   await browser.close();
 }

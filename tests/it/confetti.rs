@@ -1,13 +1,15 @@
 //! Where confetti is drawn for each way of embedding the widget (see `tests/e2e/confetti.mjs`;
-//! the demo app's same-origin worker is checked by `realtime`): a cross-origin embed draws in
-//! Cairn's frame under a strict host policy with no violation, and a policy that blocks the
-//! frame still gets its confetti, on the main thread, with a warning that names the fix.
+//! the demo app's same-origin worker is checked by `realtime` too): a cross-origin embed draws
+//! in Cairn's frame under a strict host policy with no violation, a policy that blocks the
+//! frame still gets its confetti, on the main thread, with a warning that names the fix, and a
+//! page of Cairn's own origin, once idle, has its canvas handed over by the rehearsal with no
+//! worker started until the burst, whose worker draws it.
 
 use cairn_e2e::App;
 use serde_json::json;
 
 #[test]
-fn a_cross_origin_embed_draws_confetti_in_cairns_frame() {
+fn confetti_is_drawn_where_each_way_of_embedding_allows() {
     let app = App::start("confetti").unwrap();
     let seen = app.browser("confetti.mjs").unwrap();
     eprintln!("browser observed: {seen:#}");
@@ -57,4 +59,26 @@ fn a_cross_origin_embed_draws_confetti_in_cairns_frame() {
         "the warning names the fix: {warned:?}"
     );
     assert!(app.dir().join("confetti-cross-origin-frame.png").exists());
+
+    // From Cairn's own origin under the README's minimal policy, after the page was idle.
+    let same = &seen["same"];
+    assert_eq!(
+        same["handedOver"], "InvalidStateError",
+        "the rehearsal handed the canvas's drawing over"
+    );
+    assert_eq!(same["workersBefore"], 0, "and started no worker");
+    assert_eq!(
+        same["workers"],
+        json!(["/confetti-worker.js"]),
+        "the burst started the confetti worker beside the loader"
+    );
+    assert_eq!(same["drawnBy"], "canvas");
+    assert!(
+        same["pixels"].as_u64().unwrap() >= 200,
+        "the worker painted the burst on the handed-over canvas: {}",
+        same["pixels"]
+    );
+    assert_eq!(same["after"], json!(null), "the burst's end came back");
+    assert_eq!(same["violations"], json!([]), "no policy violation");
+    assert_eq!(same["messages"], json!([]), "no error or warning");
 }

@@ -25,7 +25,7 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
 use web_sys::{
     HtmlCanvasElement, HtmlElement, HtmlIFrameElement, HtmlImageElement, ImageBitmap, MessageEvent,
-    Url, Worker,
+    OffscreenCanvas, Url, Worker,
 };
 
 use crate::convert::Build;
@@ -35,9 +35,10 @@ use crate::dom::{Listener, document, get_string, warn, window};
     inline_js = "export function paint_here(u, c, e) { return import(u).then((m) => m.painter(c, e)); }"
 )]
 extern "C" {
-    /// Loads the painter on this page (`confetti.js` at `url`) for `canvas`; resolves to the
-    /// function that takes its messages. `ended` is called with each burst's number.
-    fn paint_here(url: &str, canvas: &HtmlCanvasElement, ended: &Function) -> js_sys::Promise;
+    /// Loads the painter on this page (`confetti.js` at `url`) for `canvas` (the element, or
+    /// its drawing if the rehearsal handed it over); resolves to the function that takes its
+    /// messages. `ended` is called with each burst's number.
+    fn paint_here(url: &str, canvas: &JsValue, ended: &Function) -> js_sys::Promise;
 }
 
 /// Messages for the confetti frame, each with what it transfers, until the frame says it is
@@ -84,6 +85,9 @@ enum Here {
 /// The confetti layer of one widget, seen from the page.
 pub struct Layer {
     canvas: HtmlCanvasElement,
+    /// The canvas's drawing, handed over at the rehearsal (so that the first burst does not
+    /// pay for it), until a painter takes it.
+    offscreen: RefCell<Option<OffscreenCanvas>>,
     /// The widget's script (the loader), which says where confetti can be drawn.
     script: Option<String>,
     /// Decided at the first burst (so a page that never celebrates starts no worker).
@@ -102,6 +106,7 @@ impl Layer {
     pub fn new(canvas: HtmlCanvasElement, script: Option<String>) -> Rc<Self> {
         Rc::new(Self {
             canvas,
+            offscreen: RefCell::default(),
             script,
             target: RefCell::new(None),
             bursts: Cell::new(0),
@@ -141,12 +146,24 @@ impl Layer {
     }
 
     /// Before the first burst, shows and hides the canvas in one task (never painted): its
-    /// top-layer styles are built once, and no painter is started (see
-    /// [`crate::view::Ui::rehearse`]).
+    /// top-layer styles are built once. Its drawing is handed over now
+    /// (`transferControlToOffscreen`: ≈ 2 ms of the first burst's task at 1× otherwise, measured
+    /// in ARCHITECTURE.md), for whichever painter the first burst starts: the worker, or the
+    /// page's own (the confetti frame draws on a canvas of its own). No painter is started: a
+    /// page that never celebrates starts none (see [`crate::view::Ui::rehearse`]).
     pub fn rehearse(&self) {
         if self.bursts.get() == 0 && self.canvas.show_popover().is_ok() {
             let _ = self.canvas.hide_popover();
+            let handed = self.handed();
+            *self.offscreen.borrow_mut() = handed;
         }
+    }
+
+    /// The canvas's drawing, handed over now if it was not at the rehearsal (none where the
+    /// browser has no `OffscreenCanvas`).
+    fn handed(&self) -> Option<OffscreenCanvas> {
+        let handed = self.offscreen.take();
+        handed.or_else(|| self.canvas.transfer_control_to_offscreen().ok())
     }
 
     /// The element in the top layer while a burst runs: the canvas, or the frame.
@@ -245,7 +262,11 @@ impl Layer {
             };
         };
         let here = Rc::new(RefCell::new(Here::Loading(Vec::new())));
-        let loading = paint_here(&url.href(), &self.canvas, ended.as_ref().unchecked_ref());
+        let canvas = self
+            .offscreen
+            .take()
+            .map_or_else(|| JsValue::from(&self.canvas), JsValue::from);
+        let loading = paint_here(&url.href(), &canvas, ended.as_ref().unchecked_ref());
         let slot = Rc::clone(&here);
         wasm_bindgen_futures::spawn_local(async move {
             let loaded = wasm_bindgen_futures::JsFuture::from(loading).await;
@@ -293,7 +314,7 @@ impl Layer {
 
     fn start_worker(self: &Rc<Self>, script: &str) -> Option<Target> {
         let worker = Worker::new(script).ok()?;
-        let Ok(offscreen) = self.canvas.transfer_control_to_offscreen() else {
+        let Some(offscreen) = self.handed() else {
             worker.terminate();
             return None;
         };

@@ -370,14 +370,19 @@ pub fn confetti_worker(queued: Array) {
 }
 
 /// The page's own painter, where no worker can draw (`confetti.js` calls it): paints on
-/// `canvas` from the main thread and calls `ended` with each burst's number when it ends.
-/// Returns the function that takes the page's messages (the worker's, posted here).
+/// `canvas` (the element, or its drawing if the page had handed it over for a worker that
+/// could not be started) from the main thread and calls `ended` with each burst's number when
+/// it ends. Returns the function that takes the page's messages (the worker's, posted here).
 #[wasm_bindgen]
-pub fn confetti_local(canvas: HtmlCanvasElement, ended: Function) -> Function {
+pub fn confetti_local(canvas: JsValue, ended: Function) -> Function {
     let ended = move |seq: f64| {
         let _ = ended.call1(&JsValue::NULL, &seq.into());
     };
-    let painter = Painter::new(Surface::Element(canvas), Box::new(ended));
+    let surface = match canvas.dyn_into() {
+        Ok(offscreen) => Surface::Offscreen(offscreen),
+        Err(element) => Surface::Element(element.unchecked_into()),
+    };
+    let painter = Painter::new(surface, Box::new(ended));
     Closure::<dyn Fn(JsValue)>::new(move |message: JsValue| painter.apply(&message))
         .into_js_value()
         .unchecked_into()

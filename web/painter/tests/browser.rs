@@ -12,7 +12,7 @@ use js_sys::{Float64Array, Function, Object, Reflect};
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_test::*;
-use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement};
+use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement, OffscreenCanvasRenderingContext2d};
 
 wasm_bindgen_test_configure!(run_in_browser);
 
@@ -82,7 +82,7 @@ fn painter() -> (HtmlCanvasElement, Function, Rc<RefCell<Vec<f64>>>) {
             .unchecked_into()
     };
     let canvas = canvas();
-    let apply = confetti_local(canvas.clone(), on_end);
+    let apply = confetti_local(canvas.clone().into(), on_end);
     (canvas, apply, ended)
 }
 
@@ -112,6 +112,51 @@ async fn a_burst_is_drawn_and_its_end_is_told_with_its_number() {
     }
     assert_eq!(*ended.borrow(), [7.0]);
     assert_eq!(painted(&canvas), 0, "nothing is left on the canvas");
+}
+
+#[wasm_bindgen_test]
+async fn a_canvas_already_handed_over_is_drawn_from_the_main_thread() {
+    // The widget hands its canvas's drawing over at the rehearsal; if no worker can be
+    // started after that, the page's painter draws on the handed-over drawing instead.
+    let canvas = canvas();
+    let offscreen = canvas.transfer_control_to_offscreen().unwrap();
+    let ended: Rc<RefCell<Vec<f64>>> = Rc::default();
+    let on_end: Function = {
+        let ended = Rc::clone(&ended);
+        Closure::<dyn Fn(f64)>::new(move |seq| ended.borrow_mut().push(seq))
+            .into_js_value()
+            .unchecked_into()
+    };
+    let apply = confetti_local(offscreen.clone().into(), on_end);
+    let options = BurstOptions {
+        duration: 0.4,
+        ..BurstOptions::default()
+    };
+    apply.call1(&JsValue::NULL, &burst(3.0, options)).unwrap();
+    assert_eq!((offscreen.width(), offscreen.height()), (400, 300));
+    next_frame().await;
+    next_frame().await;
+    let ctx: OffscreenCanvasRenderingContext2d = offscreen
+        .get_context("2d")
+        .unwrap()
+        .unwrap()
+        .unchecked_into();
+    let alpha = |ctx: &OffscreenCanvasRenderingContext2d| {
+        let data = ctx.get_image_data(0.0, 0.0, 400.0, 300.0).unwrap().data();
+        data.iter().skip(3).step_by(4).filter(|&&a| a > 0).count()
+    };
+    assert!(
+        alpha(&ctx) > 100,
+        "the burst drew on the handed-over canvas"
+    );
+    for _ in 0..120 {
+        if !ended.borrow().is_empty() {
+            break;
+        }
+        next_frame().await;
+    }
+    assert_eq!(*ended.borrow(), [3.0]);
+    assert_eq!(alpha(&ctx), 0, "nothing is left");
 }
 
 #[wasm_bindgen_test]
