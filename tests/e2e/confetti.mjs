@@ -33,11 +33,9 @@ function watchConfetti() {
   };
 }
 
-async function embed(browser, policy, name) {
-  const host = await hostServer({
-    "/host.html": { body: html, type: "text/html", headers: { "content-security-policy": policy } },
-    "/host.js": { body: hostJs, type: "text/javascript" },
-  });
+// A fresh page that records the widget's events, where the burst is shown, and the console's
+// errors and warnings.
+async function openPage(browser) {
   const context = await browser.newContext({ viewport: { width: 1000, height: 700 } });
   const page = await context.newPage();
   const messages = [];
@@ -45,6 +43,15 @@ async function embed(browser, policy, name) {
   page.on("pageerror", (e) => messages.push(String(e)));
   await page.addInitScript(recordEvents);
   await page.addInitScript(watchConfetti);
+  return { context, page, messages };
+}
+
+async function embed(browser, policy, name) {
+  const host = await hostServer({
+    "/host.html": { body: html, type: "text/html", headers: { "content-security-policy": policy } },
+    "/host.js": { body: hostJs, type: "text/javascript" },
+  });
+  const { context, page, messages } = await openPage(browser);
   await page.goto(`${host.origin}/host.html`);
   await page.waitForFunction(() => window.__seen.ready === 1, null, { timeout: 15000 })
     .catch((e) => { throw new Error(`the widget did not start on ${name}: ${messages.join(" | ")}`, { cause: e }); });
@@ -73,13 +80,7 @@ async function embed(browser, policy, name) {
 // 3: the page is the worker's origin's (routed here), as the demo and a product's own domain.
 const minimal = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; img-src 'self' data: https:; connect-src 'self' ws: wss:";
 async function sameOrigin(browser) {
-  const context = await browser.newContext({ viewport: { width: 1000, height: 700 } });
-  const page = await context.newPage();
-  const messages = [];
-  page.on("console", (m) => (m.type() === "error" || m.type() === "warning") && messages.push(m.text()));
-  page.on("pageerror", (e) => messages.push(String(e)));
-  await page.addInitScript(recordEvents);
-  await page.addInitScript(watchConfetti);
+  const { context, page, messages } = await openPage(browser);
   const workers = [];
   page.on("worker", (w) => workers.push(new URL(w.url()).pathname));
   const body = html.replace(`${cairn}/cairn.js`, "/cairn.js").replace("/host.js", "/__e2e/host.js");

@@ -370,9 +370,9 @@ pub fn confetti_worker(queued: Array) {
 }
 
 /// The page's own painter, where no worker can draw (`confetti.js` calls it): paints on
-/// `canvas` (the element, or its drawing if the page had handed it over for a worker that
-/// could not be started) from the main thread and calls `ended` with each burst's number when
-/// it ends. Returns the function that takes the page's messages (the worker's, posted here).
+/// `canvas` (the element, or its `OffscreenCanvas` if the widget's rehearsal had handed its
+/// drawing over) from the main thread and calls `ended` with each burst's number when it
+/// ends. Returns the function that takes the page's messages (the worker's, posted here).
 #[wasm_bindgen]
 pub fn confetti_local(canvas: JsValue, ended: Function) -> Function {
     let ended = move |seq: f64| {

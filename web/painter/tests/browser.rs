@@ -72,8 +72,8 @@ fn burst(seq: f64, options: BurstOptions) -> JsValue {
     message.into()
 }
 
-/// A painter on a fresh canvas, and the numbers of the bursts it said ended.
-fn painter() -> (HtmlCanvasElement, Function, Rc<RefCell<Vec<f64>>>) {
+/// The painter's `ended` callback, and the numbers of the bursts it was told ended.
+fn ends() -> (Function, Rc<RefCell<Vec<f64>>>) {
     let ended: Rc<RefCell<Vec<f64>>> = Rc::default();
     let on_end = {
         let ended = Rc::clone(&ended);
@@ -81,6 +81,22 @@ fn painter() -> (HtmlCanvasElement, Function, Rc<RefCell<Vec<f64>>>) {
             .into_js_value()
             .unchecked_into()
     };
+    (on_end, ended)
+}
+
+/// Waits (a second of frames at most) for a burst to be told ended.
+async fn until_ended(ended: &RefCell<Vec<f64>>) {
+    for _ in 0..120 {
+        if !ended.borrow().is_empty() {
+            break;
+        }
+        next_frame().await;
+    }
+}
+
+/// A painter on a fresh canvas, and the numbers of the bursts it said ended.
+fn painter() -> (HtmlCanvasElement, Function, Rc<RefCell<Vec<f64>>>) {
+    let (on_end, ended) = ends();
     let canvas = canvas();
     let apply = confetti_local(canvas.clone().into(), on_end);
     (canvas, apply, ended)
@@ -104,29 +120,18 @@ async fn a_burst_is_drawn_and_its_end_is_told_with_its_number() {
     next_frame().await;
     assert!(painted(&canvas) > 100, "the burst drew");
     // A 0.4 s burst ends within a second of frames; its end names it.
-    for _ in 0..120 {
-        if !ended.borrow().is_empty() {
-            break;
-        }
-        next_frame().await;
-    }
+    until_ended(&ended).await;
     assert_eq!(*ended.borrow(), [7.0]);
     assert_eq!(painted(&canvas), 0, "nothing is left on the canvas");
 }
 
 #[wasm_bindgen_test]
 async fn a_canvas_already_handed_over_is_drawn_from_the_main_thread() {
-    // The widget hands its canvas's drawing over at the rehearsal; if no worker can be
-    // started after that, the page's painter draws on the handed-over drawing instead.
+    // The widget hands its canvas's drawing over at the rehearsal; where the page then draws
+    // itself (a policy that blocks the confetti frame), its painter gets that drawing.
     let canvas = canvas();
     let offscreen = canvas.transfer_control_to_offscreen().unwrap();
-    let ended: Rc<RefCell<Vec<f64>>> = Rc::default();
-    let on_end: Function = {
-        let ended = Rc::clone(&ended);
-        Closure::<dyn Fn(f64)>::new(move |seq| ended.borrow_mut().push(seq))
-            .into_js_value()
-            .unchecked_into()
-    };
+    let (on_end, ended) = ends();
     let apply = confetti_local(offscreen.clone().into(), on_end);
     let options = BurstOptions {
         duration: 0.4,
@@ -149,12 +154,7 @@ async fn a_canvas_already_handed_over_is_drawn_from_the_main_thread() {
         alpha(&ctx) > 100,
         "the burst drew on the handed-over canvas"
     );
-    for _ in 0..120 {
-        if !ended.borrow().is_empty() {
-            break;
-        }
-        next_frame().await;
-    }
+    until_ended(&ended).await;
     assert_eq!(*ended.borrow(), [3.0]);
     assert_eq!(alpha(&ctx), 0, "nothing is left");
 }
